@@ -1,0 +1,15 @@
+//! Wire types of the EduPro+ REST API, shared by the server and the `edupro` client.
+//!
+//! This module depends on serde alone (plus utoipa schemas when the `server` feature is
+//! on), so the client can use it without pulling in actix-web or the database layer.
+
+mod envelope;
+mod health;
+mod pagination;
+
+pub use envelope::{ApiResponse, ErrorBody, ErrorCode, FieldError};
+pub use health::{Health, HealthServices, HealthStatus, Readiness};
+pub use pagination::{PageQuery, Pagination};
+
+/// Prefix of every versioned REST route.
+pub const API_PREFIX: &str = "/api/v1";

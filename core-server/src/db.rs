@@ -1,0 +1,79 @@
+//! Opening the database: SQLite (WAL, foreign keys, busy timeout) or PostgreSQL, both
+//! behind one SeaORM connection so every query runs unchanged on either.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sea_orm::{DatabaseBackend, DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
+use secrecy::ExposeSecret;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::config::{DatabaseSettings, create_dir_private};
+
+/// How long a request waits for a pooled connection before answering 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long SQLite waits on a locked database before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens a pool for `database`; an unreachable database is an error naming it.
+pub async fn connect(
+    database: &DatabaseSettings,
+    max_connections: u32,
+) -> anyhow::Result<DatabaseConnection> {
+    match database {
+        DatabaseSettings::Sqlite { path } => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                create_dir_private(parent)?;
+            }
+            let options = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await
+                .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
+            Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+        }
+        DatabaseSettings::Postgres { url } => {
+            let options = PgConnectOptions::from_str(url.expose_secret())
+                .context("database_url is not a valid PostgreSQL URL")?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot connect to PostgreSQL at {}; check that it is running and that EDUPRO_DATABASE_URL is right",
+                        database.describe()
+                    )
+                })?;
+            Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+        }
+    }
+}
+
+/// Connections of the pool: `(in use, idle)`, for `/metrics`.
+pub fn pool_usage(db: &DatabaseConnection) -> (u64, u64) {
+    let (size, idle) = match db.get_database_backend() {
+        DatabaseBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
+    };
+    let idle = u64::try_from(idle).unwrap_or(u64::MAX);
+    (u64::from(size).saturating_sub(idle), idle)
+}

@@ -1,0 +1,172 @@
+//! Building and running the server: connect, migrate, bind, serve until a signal.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::{self, Compress, DefaultHeaders, ErrorHandlers};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use sea_orm_migration::MigratorTrait;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::extract::{BodyLimit, path_config, query_config};
+use crate::middleware::{json_error_envelope, not_found, request_context};
+use crate::migration::Migrator;
+use crate::openapi::ApiDoc;
+use crate::routes;
+use crate::state::AppState;
+
+/// A server bound to its port, ready to run. Tests build one on port 0.
+pub struct Application {
+    local_addr: SocketAddr,
+    server: Server,
+    db: DatabaseConnection,
+}
+
+impl Application {
+    /// Connects to the database, runs pending migrations and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        crate::metrics::handle();
+        let db = crate::db::connect(&settings.database, settings.db_max_connections).await?;
+        Migrator::up(&db, None)
+            .await
+            .context("running database migrations")?;
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("bind: cannot listen on {}", settings.bind))?;
+        let local_addr = listener.local_addr()?;
+        let state = AppState {
+            db: db.clone(),
+            settings: Arc::new(settings),
+            started: Instant::now(),
+        };
+        let server = serve(listener, state.clone())?;
+        tracing::info!(
+            address = %local_addr,
+            database = %state.settings.database.describe(),
+            "EduPro+ server listening on http://{local_addr} (database: {})",
+            state.settings.database.describe()
+        );
+        Ok(Self {
+            local_addr,
+            server,
+            db,
+        })
+    }
+
+    /// The port actually bound (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.local_addr.port()
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until SIGTERM or SIGINT, lets in-flight requests finish, then closes the pool.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let signals = tokio::spawn(async move {
+            let signal = shutdown_signal().await;
+            tracing::info!("{signal} received; finishing in-flight requests, then stopping");
+            handle.stop(true).await;
+        });
+        let served = self.server.await;
+        signals.abort();
+        served.context("HTTP server failed")?;
+        self.db.close().await.context("closing the database pool")?;
+        tracing::info!("EduPro+ server stopped");
+        Ok(())
+    }
+}
+
+/// Waits for SIGTERM or SIGINT (Ctrl-C); both stop the server gracefully.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+            },
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM; only Ctrl-C stops the server");
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}
+
+fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let settings = state.settings.clone();
+    let data = web::Data::new(state);
+    let shutdown_timeout = settings.shutdown_timeout.as_secs();
+    let workers = settings.workers;
+    let server = HttpServer::new(move || {
+        let (app, api) = App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .app_data(data.clone())
+            .app_data(BodyLimit(settings.body_limit))
+            .app_data(web::PayloadConfig::new(settings.body_limit))
+            .app_data(query_config())
+            .app_data(path_config())
+            .service(routes::health::health)
+            .service(routes::health::ready)
+            .service(routes::metrics::metrics)
+            .split_for_parts();
+        app.service(SwaggerUi::new("/api/v1/docs/{_:.*}").url("/api/v1/openapi.json", api))
+            .service(web::redirect("/api/v1/docs", "/api/v1/docs/"))
+            .default_service(web::to(not_found))
+            .wrap(ErrorHandlers::new().default_handler(json_error_envelope))
+            .wrap(
+                DefaultHeaders::new()
+                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                    .add((header::X_FRAME_OPTIONS, "DENY"))
+                    .add((header::REFERRER_POLICY, "no-referrer")),
+            )
+            .wrap(Compress::default())
+            .wrap(cors(&settings.cors_origins))
+            .wrap(middleware::from_fn(request_context))
+    })
+    .shutdown_timeout(shutdown_timeout)
+    .disable_signals();
+    let server = match workers {
+        Some(n) => server.workers(n),
+        None => server,
+    };
+    Ok(server.listen(listener)?.run())
+}
+
+/// CORS for the configured origins only; with none configured, cross-origin browsers
+/// are refused (the CLI and TUI don't need CORS).
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::HeaderName::from_static("idempotency-key"),
+            crate::middleware::REQUEST_ID,
+        ])
+        .expose_headers([crate::middleware::REQUEST_ID, header::RETRY_AFTER])
+        .max_age(3600)
+}

@@ -1,0 +1,7 @@
+//! API integration tests: the real server on port 0, a fresh database per test (SQLite,
+//! or PostgreSQL when `EDUPRO_TEST_DATABASE_URL` is set), driven over real HTTP.
+
+mod helpers;
+
+mod errors;
+mod operations;
