@@ -54,15 +54,28 @@ pub async fn spawn_app() -> TestApp {
 /// Like [`spawn_app`], with settings changed by `customize` first.
 pub async fn spawn_app_with(customize: impl FnOnce(&mut ServerArgs)) -> TestApp {
     init_process();
-    let data_dir = tempfile::tempdir().expect("temp data dir");
     let database = match std::env::var(TEST_DATABASE_URL) {
         Ok(url) if !url.is_empty() => Some(PgTestDatabase::create(&url).await),
         _ => None,
     };
+    let database_url = database.as_ref().map(|db| db.url.clone());
+    spawn_app_on(database, database_url, customize).await
+}
+
+/// Like [`spawn_app_with`], on a test database made by the caller and reached at
+/// `database_url`, which may differ from `database.url` (e.g. through a proxy). The
+/// database lives, and is dropped, with the returned app.
+pub async fn spawn_app_on(
+    database: Option<PgTestDatabase>,
+    database_url: Option<String>,
+    customize: impl FnOnce(&mut ServerArgs),
+) -> TestApp {
+    init_process();
+    let data_dir = tempfile::tempdir().expect("temp data dir");
     let mut args = ServerArgs {
         data_dir: Some(data_dir.path().to_path_buf()),
         bind: Some("127.0.0.1:0".parse().expect("addr")),
-        database_url: database.as_ref().map(|db| db.url.clone()),
+        database_url,
         workers: Some(2),
         db_max_connections: Some(5),
         ..ServerArgs::default()
@@ -126,8 +139,9 @@ pub struct PgTestDatabase {
 }
 
 impl PgTestDatabase {
-    async fn create(admin_url: &str) -> Self {
+    pub async fn create(admin_url: &str) -> Self {
         use sqlx::Connection;
+        init_process();
         let name = format!("edupro_test_{}", uuid::Uuid::now_v7().simple());
         let mut conn = sqlx::PgConnection::connect(admin_url)
             .await

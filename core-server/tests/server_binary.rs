@@ -1,0 +1,492 @@
+//! The real `edupro-server` binary as an operator meets it: how it refuses bad settings,
+//! what it logs when it starts, and how it stops on SIGTERM and SIGINT.
+//!
+//! Each test runs the binary in a clean environment (no inherited `EDUPRO_*` variables,
+//! `NO_COLOR=1`) with a data dir of its own, and waits on what the process says on
+//! stderr, never on fixed sleeps. A guard kills the process if a test fails.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+const SERVER: &str = env!("CARGO_BIN_EXE_edupro-server");
+/// Generous: a debug build on a loaded CI machine, with migrations to run.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// A refusal or a graceful stop must come well within this.
+const EXIT_TIMEOUT: Duration = Duration::from_secs(15);
+/// The part of the startup log line that carries the bound address.
+const LISTENING: &str = "listening on http://";
+
+/// `edupro-server --data-dir DIR` with nothing inherited that could change its settings.
+fn server_command(data_dir: &Path) -> Command {
+    let mut command = Command::new(SERVER);
+    // Every setting the server knows, and anything else of ours the parent may have set.
+    for known in [
+        "EDUPRO_CONFIG",
+        "EDUPRO_DATA_DIR",
+        "EDUPRO_BIND",
+        "EDUPRO_DATABASE_URL",
+        "EDUPRO_DB_MAX_CONNECTIONS",
+        "EDUPRO_ENV",
+        "EDUPRO_JWT_SECRET",
+        "EDUPRO_LOG_FORMAT",
+        "EDUPRO_LOG",
+        "EDUPRO_CORS_ORIGINS",
+        "EDUPRO_BODY_LIMIT",
+        "EDUPRO_SHUTDOWN_TIMEOUT",
+        "EDUPRO_WORKERS",
+    ] {
+        command.env_remove(known);
+    }
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("EDUPRO_") {
+            command.env_remove(&key);
+        }
+    }
+    command
+        .env("NO_COLOR", "1")
+        // A panic would print a backtrace: the tests check none ever shows.
+        .env("RUST_BACKTRACE", "1")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// What a finished process left behind.
+struct Exited {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+    /// From start to the end of its stderr.
+    elapsed: Duration,
+}
+
+impl Exited {
+    fn assert_no_panic(&self) {
+        for text in [&self.stderr, &self.stdout] {
+            assert!(
+                !text.contains("panicked") && !text.contains("backtrace"),
+                "the server panicked or printed a backtrace:\n{text}"
+            );
+        }
+    }
+}
+
+/// A running `edupro-server`, killed on drop unless it has already exited.
+struct Running {
+    child: Child,
+    started: Instant,
+    stderr: Receiver<String>,
+    stdout: Option<JoinHandle<String>>,
+    /// Every stderr line read so far.
+    lines: Vec<String>,
+}
+
+impl Running {
+    fn spawn(mut command: Command) -> Self {
+        let started = Instant::now();
+        let mut child = command.spawn().expect("edupro-server can be spawned");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut stdout = child.stdout.take().expect("stdout is piped");
+        let stdout = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stdout.read_to_string(&mut text);
+            text
+        });
+        Self {
+            child,
+            started,
+            stderr: rx,
+            stdout: Some(stdout),
+            lines: Vec::new(),
+        }
+    }
+
+    fn said(&self) -> String {
+        self.lines.join("\n")
+    }
+
+    /// Reads stderr until a line satisfies `wanted` and returns it.
+    fn wait_for_line(&mut self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            match self
+                .stderr
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                Ok(line) => {
+                    let found = wanted(&line);
+                    self.lines.push(line.clone());
+                    if found {
+                        return line;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => panic!(
+                    "no {what} within {START_TIMEOUT:?}; stderr so far:\n{}",
+                    self.said()
+                ),
+                Err(RecvTimeoutError::Disconnected) => {
+                    let status = self.child.wait();
+                    panic!(
+                        "the server exited ({status:?}) before logging {what}; stderr:\n{}",
+                        self.said()
+                    )
+                }
+            }
+        }
+    }
+
+    /// Reads stderr to its end (the process closes it on exit), then reaps the process.
+    fn wait_for_exit(&mut self) -> Exited {
+        let deadline = Instant::now() + EXIT_TIMEOUT;
+        loop {
+            match self
+                .stderr
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                Ok(line) => self.lines.push(line),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => panic!(
+                    "the server was still running after {EXIT_TIMEOUT:?}; stderr so far:\n{}",
+                    self.said()
+                ),
+            }
+        }
+        let elapsed = self.started.elapsed();
+        let status = self.child.wait().expect("the server can be reaped");
+        let stdout = self
+            .stdout
+            .take()
+            .map(|reader| reader.join().unwrap_or_default())
+            .unwrap_or_default();
+        Exited {
+            status,
+            stdout,
+            stderr: self.said(),
+            elapsed,
+        }
+    }
+
+    /// Sends `signal` (`TERM`, `INT`) with kill(1): the workspace forbids unsafe code.
+    fn signal(&self, signal: &str) {
+        let sent = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill(1) runs");
+        assert!(sent.success(), "kill -{signal} failed: {sent}");
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Runs the binary to its end; it must exit within [`EXIT_TIMEOUT`].
+fn run_to_exit(command: Command) -> Exited {
+    Running::spawn(command).wait_for_exit()
+}
+
+/// A data dir inside a fresh temp dir, not created yet: the server must make it.
+fn fresh_data_dir() -> (tempfile::TempDir, PathBuf) {
+    let root = tempfile::tempdir().expect("temp dir");
+    let data_dir = root.path().join("data");
+    (root, data_dir)
+}
+
+/// The address from the startup line `… listening on http://ADDR …`.
+fn listening_address(line: &str) -> SocketAddr {
+    let start = line.find(LISTENING).expect("line names the address") + LISTENING.len();
+    let rest = &line[start..];
+    let end = rest
+        .find(|c: char| c.is_whitespace() || c == '"' || c == ')')
+        .unwrap_or(rest.len());
+    rest[..end]
+        .parse()
+        .unwrap_or_else(|e| panic!("`{}` in `{line}` is not an address: {e}", &rest[..end]))
+}
+
+/// Starts the binary on 127.0.0.1:0 with `extra` flags and waits for its listening line.
+fn start(data_dir: &Path, extra: &[&str]) -> (Running, SocketAddr, String) {
+    let mut command = server_command(data_dir);
+    command.args(["--bind", "127.0.0.1:0"]).args(extra);
+    let mut server = Running::spawn(command);
+    let line = server.wait_for_line("its listening line", |line| line.contains(LISTENING));
+    let address = listening_address(&line);
+    (server, address, line)
+}
+
+async fn get_health(address: SocketAddr) -> (u16, serde_json::Value) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let response = reqwest::Client::new()
+        .get(format!("http://{address}/health"))
+        .send()
+        .await
+        .expect("GET /health is answered");
+    let status = response.status().as_u16();
+    let body = response.json().await.expect("/health answers JSON");
+    (status, body)
+}
+
+#[test]
+fn a_bad_log_format_flag_exits_2_naming_the_flag_and_the_accepted_values() {
+    let (_root, data_dir) = fresh_data_dir();
+    let mut command = server_command(&data_dir);
+    command.args(["--log-format", "xml"]);
+    let out = run_to_exit(command);
+    assert_eq!(out.status.code(), Some(2), "{}", out.stderr);
+    for expected in ["--log-format", "xml", "text", "json"] {
+        assert!(
+            out.stderr.contains(expected),
+            "no `{expected}` in:\n{}",
+            out.stderr
+        );
+    }
+    out.assert_no_panic();
+    assert!(
+        !data_dir.exists(),
+        "a refused start must not create the data dir"
+    );
+}
+
+#[test]
+fn a_bad_address_in_edupro_bind_exits_2_naming_the_bind_flag() {
+    let (_root, data_dir) = fresh_data_dir();
+    let mut command = server_command(&data_dir);
+    command.env("EDUPRO_BIND", "not-an-address");
+    let out = run_to_exit(command);
+    assert_eq!(out.status.code(), Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--bind") && out.stderr.contains("not-an-address"),
+        "{}",
+        out.stderr
+    );
+    out.assert_no_panic();
+}
+
+#[test]
+fn an_unknown_key_in_the_config_file_stops_the_server_and_names_the_key() {
+    let (root, data_dir) = fresh_data_dir();
+    let config = root.path().join("edupro.toml");
+    std::fs::write(&config, "bnid = \"127.0.0.1:7000\"\n").expect("config written");
+    let mut command = server_command(&data_dir);
+    command.arg("--config").arg(&config);
+    let out = run_to_exit(command);
+    assert!(!out.status.success(), "{}", out.stderr);
+    assert!(out.stderr.contains("bnid"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&config.display().to_string()),
+        "the error names the file: {}",
+        out.stderr
+    );
+    out.assert_no_panic();
+}
+
+#[test]
+fn a_bad_value_in_the_config_file_stops_the_server_and_names_the_key() {
+    let (root, data_dir) = fresh_data_dir();
+    let config = root.path().join("edupro.toml");
+    std::fs::write(&config, "log_format = \"xml\"\n").expect("config written");
+    let mut command = server_command(&data_dir);
+    command.arg("--config").arg(&config);
+    let out = run_to_exit(command);
+    assert!(!out.status.success(), "{}", out.stderr);
+    for expected in ["log_format", "xml", "text", "json"] {
+        assert!(
+            out.stderr.contains(expected),
+            "no `{expected}` in:\n{}",
+            out.stderr
+        );
+    }
+    out.assert_no_panic();
+}
+
+#[test]
+fn production_without_a_jwt_secret_refuses_to_start_and_names_the_variable() {
+    let (_root, data_dir) = fresh_data_dir();
+    let mut command = server_command(&data_dir);
+    command.env("EDUPRO_ENV", "production");
+    let out = run_to_exit(command);
+    assert!(!out.status.success(), "{}", out.stderr);
+    assert!(out.stderr.contains("EDUPRO_JWT_SECRET"), "{}", out.stderr);
+    out.assert_no_panic();
+    assert!(
+        !data_dir.join("jwt-secret").exists(),
+        "production must never fall back to a generated secret"
+    );
+}
+
+#[test]
+fn an_unreachable_postgresql_stops_the_server_quickly_without_showing_the_password() {
+    let (_root, data_dir) = fresh_data_dir();
+    let mut command = server_command(&data_dir);
+    // Nothing listens on port 1.
+    command
+        .env(
+            "EDUPRO_DATABASE_URL",
+            "postgres://app:hunter2@127.0.0.1:1/edupro",
+        )
+        .args(["--bind", "127.0.0.1:0"]);
+    let out = run_to_exit(command);
+    eprintln!(
+        "edupro-server gave up on an unreachable PostgreSQL after {:.2} s",
+        out.elapsed.as_secs_f64()
+    );
+    assert!(!out.status.success(), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("cannot connect to PostgreSQL"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("app:***@127.0.0.1:1"),
+        "the error names the database, password masked: {}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("hunter2") && !out.stdout.contains("hunter2"),
+        "the password leaked:\n{}\n{}",
+        out.stderr,
+        out.stdout
+    );
+    out.assert_no_panic();
+}
+
+/// Starts with defaults, checks what it created, logged and serves, stops it with
+/// `signal` and checks it stopped gracefully.
+async fn starts_serves_and_stops_on(signal: &str) {
+    let (_root, data_dir) = fresh_data_dir();
+    let (mut server, address, listening) = start(&data_dir, &[]);
+    assert_ne!(address.port(), 0);
+
+    let database = format!("sqlite:{}", data_dir.join("edupro.db").display());
+    assert!(listening.contains(&database), "{listening}");
+    assert!(data_dir.join("edupro.db").is_file());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| {
+            std::fs::metadata(path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode(&data_dir.join("jwt-secret")), 0o600);
+        assert_eq!(mode(&data_dir), 0o700, "a new data dir is private");
+    }
+
+    let (status, body) = get_health(address).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "OK");
+    assert_eq!(body["services"]["database"], "connected");
+    assert_eq!(body["services"]["databaseBackend"], "sqlite");
+
+    server.signal(signal);
+    let out = server.wait_for_exit();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "SIG{signal} must stop the server cleanly:\n{}",
+        out.stderr
+    );
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    let announcing = lines
+        .iter()
+        .filter(|l| l.contains(&address.to_string()) && l.contains(&database))
+        .count();
+    assert_eq!(
+        announcing, 1,
+        "exactly one line names both address and database:\n{}",
+        out.stderr
+    );
+    assert!(
+        lines.iter().any(|l| l.contains(&format!("SIG{signal}"))),
+        "the signal is logged:\n{}",
+        out.stderr
+    );
+    assert!(
+        lines.last().is_some_and(|l| l.contains("stopped")),
+        "the last line says it stopped:\n{}",
+        out.stderr
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "logs go to stderr only: {}",
+        out.stdout
+    );
+    out.assert_no_panic();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_flags_it_starts_on_sqlite_serves_health_and_stops_gracefully_on_sigterm() {
+    starts_serves_and_stops_on("TERM").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_stops_the_server_as_gracefully_as_sigterm() {
+    starts_serves_and_stops_on("INT").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_are_one_object_per_line_and_the_listening_line_has_address_and_database() {
+    let (_root, data_dir) = fresh_data_dir();
+    let (mut server, address, _) = start(&data_dir, &["--log-format", "json"]);
+    let (status, _) = get_health(address).await;
+    assert_eq!(status, 200);
+    server.signal("TERM");
+    let out = server.wait_for_exit();
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr);
+
+    let events: Vec<serde_json::Value> = out
+        .stderr
+        .lines()
+        .map(|line| {
+            let event: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("stderr line is not JSON ({e}): {line}"));
+            assert!(event.is_object(), "not an object: {line}");
+            event
+        })
+        .collect();
+    let listening: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e.get("address").is_some())
+        .collect();
+    assert_eq!(listening.len(), 1, "{}", out.stderr);
+    let listening = listening[0];
+    assert_eq!(listening["address"], address.to_string());
+    assert_eq!(
+        listening["database"],
+        format!("sqlite:{}", data_dir.join("edupro.db").display())
+    );
+    assert_eq!(listening["level"], "INFO");
+    assert!(
+        events
+            .last()
+            .and_then(|e| e["message"].as_str())
+            .is_some_and(|m| m.contains("stopped")),
+        "{}",
+        out.stderr
+    );
+}
