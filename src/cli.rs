@@ -25,7 +25,7 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Run the EduPro+ server in this process (the same flags as `edupro-server`).
     #[cfg(feature = "embedded-server")]
-    Server(server::ServerCommand),
+    Server(Box<server::ServerCommand>),
 }
 
 /// Runs a parsed command and turns its outcome into the process exit code.
@@ -34,7 +34,7 @@ pub fn run(cli: Cli) -> ExitCode {
         #[cfg(feature = "embedded-server")]
         Command::Demo(args) => demo::run(args),
         #[cfg(feature = "embedded-server")]
-        Command::Server(args) => server::run(args),
+        Command::Server(args) => return server::run(*args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

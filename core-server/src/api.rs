@@ -3,13 +3,17 @@
 //! This module depends on serde alone (plus utoipa schemas when the `server` feature is
 //! on), so the client can use it without pulling in actix-web or the database layer.
 
+mod auth;
 mod envelope;
 mod health;
 mod pagination;
+mod users;
 
+pub use auth::*;
 pub use envelope::{ApiResponse, ErrorBody, ErrorCode, FieldError};
 pub use health::{Health, HealthServices, HealthStatus, Readiness};
 pub use pagination::{PageQuery, Pagination};
+pub use users::*;
 
 /// Prefix of every versioned REST route.
 pub const API_PREFIX: &str = "/api/v1";

@@ -125,6 +125,30 @@ pub struct ServerArgs {
     #[arg(long, env = "EDUPRO_WORKERS", value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=512))]
     pub workers: Option<u16>,
+
+    /// SMTP server for outgoing mail, e.g. `smtps://user:pass@smtp.school.example`
+    /// [default: none; mail is kept in the development outbox, GET /api/v1/admin/outbox].
+    #[arg(
+        long,
+        env = "EDUPRO_SMTP_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+
+    /// Sender of outgoing mail [default: EduPro+ <no-reply@edupro.local>].
+    #[arg(long, env = "EDUPRO_MAIL_FROM", value_name = "MAILBOX")]
+    pub mail_from: Option<String>,
+
+    /// Login, refresh, OTP and 2FA attempts allowed per minute from one IP address [default: 30].
+    #[arg(long, env = "EDUPRO_RATE_LIMIT_PER_IP", value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_per_ip: Option<u32>,
+
+    /// Login, OTP and 2FA attempts allowed per 15 minutes on one account [default: 10].
+    #[arg(long, env = "EDUPRO_RATE_LIMIT_PER_ACCOUNT", value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_per_account: Option<u32>,
 }
 
 impl fmt::Debug for ServerArgs {
@@ -163,6 +187,10 @@ struct FileSettings {
     body_limit: Option<usize>,
     shutdown_timeout: Option<u64>,
     workers: Option<u16>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    rate_limit_per_ip: Option<u32>,
+    rate_limit_per_account: Option<u32>,
 }
 
 /// Which database to open.
@@ -238,6 +266,10 @@ pub struct Settings {
     pub body_limit: usize,
     pub shutdown_timeout: Duration,
     pub workers: Option<usize>,
+    pub smtp_url: Option<SecretString>,
+    pub mail_from: String,
+    pub rate_limit_per_ip: u32,
+    pub rate_limit_per_account: u32,
 }
 
 impl ServerArgs {
@@ -321,6 +353,26 @@ impl ServerArgs {
                     .unwrap_or(30),
             ),
             workers: self.workers.or(file.workers).map(usize::from),
+            smtp_url: self
+                .smtp_url
+                .clone()
+                .or(file.smtp_url)
+                .map(SecretString::from),
+            mail_from: self
+                .mail_from
+                .clone()
+                .or(file.mail_from)
+                .unwrap_or_else(|| "EduPro+ <no-reply@edupro.local>".to_owned()),
+            rate_limit_per_ip: self
+                .rate_limit_per_ip
+                .or(file.rate_limit_per_ip)
+                .unwrap_or(30)
+                .max(1),
+            rate_limit_per_account: self
+                .rate_limit_per_account
+                .or(file.rate_limit_per_account)
+                .unwrap_or(10)
+                .max(1),
             data_dir,
         })
     }

@@ -8,13 +8,28 @@
 pub mod api;
 
 #[cfg(feature = "server")]
+pub mod accounts;
+#[cfg(feature = "server")]
+pub mod audit;
+#[cfg(feature = "server")]
+pub mod auth;
+
+#[cfg(feature = "server")]
+pub mod cli;
+#[cfg(feature = "server")]
 pub mod config;
 #[cfg(feature = "server")]
 pub mod db;
 #[cfg(feature = "server")]
+pub mod domain;
+#[cfg(feature = "server")]
+pub mod entity;
+#[cfg(feature = "server")]
 pub mod error;
 #[cfg(feature = "server")]
 pub mod extract;
+#[cfg(feature = "server")]
+pub mod mail;
 #[cfg(feature = "server")]
 pub mod metrics;
 #[cfg(feature = "server")]
@@ -34,15 +49,3 @@ pub mod telemetry;
 
 #[cfg(feature = "server")]
 pub use startup::Application;
-
-/// Resolves settings, installs logging, then serves until SIGTERM/SIGINT. Shared by
-/// `edupro-server` and the client's embedded `edupro server`.
-#[cfg(feature = "server")]
-pub async fn run(args: &config::ServerArgs) -> anyhow::Result<()> {
-    let settings = args.resolve()?;
-    telemetry::init(settings.log_format, &settings.log_level)?;
-    Application::build(settings)
-        .await?
-        .run_until_stopped()
-        .await
-}

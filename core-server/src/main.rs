@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use edupro_server::config::ServerArgs;
+use edupro_server::cli::ServerCli;
 
 /// EduPro+ server: REST API under /api/v1, WebSocket hub, SQLite or PostgreSQL.
 ///
@@ -14,16 +14,18 @@ use edupro_server::config::ServerArgs;
 #[command(name = "edupro-server", version, about, long_about)]
 struct Cli {
     #[command(flatten)]
-    server: ServerArgs,
+    inner: ServerCli,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match edupro_server::run(&cli.server).await {
-        Ok(()) => ExitCode::SUCCESS,
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => cli.inner.run(&runtime),
         Err(err) => {
-            eprintln!("edupro-server: error: {err:#}");
+            eprintln!("edupro-server: error: cannot start the async runtime: {err}");
             ExitCode::FAILURE
         }
     }

@@ -1,14 +1,49 @@
 //! Schema migrations, run at every start. Append-only: a released migration is never
 //! edited; a change of schema is a new file.
 
+mod m20261125_000001_accounts;
+
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{timestamp_with_time_zone, uuid};
 
 /// Every migration, oldest first.
 pub struct Migrator;
 
-#[sea_orm_migration::async_trait::async_trait]
+#[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        Vec::new()
+        vec![Box::new(m20261125_000001_accounts::Migration)]
     }
+}
+
+/// A table with the columns every table has: a UUIDv7 `id` and UTC `created_at`,
+/// `updated_at` (set by the application, so both databases store the same values).
+fn table<T: IntoIden + 'static>(name: T) -> TableCreateStatement {
+    Table::create()
+        .table(name)
+        .if_not_exists()
+        .col(uuid(Common::Id).primary_key())
+        .col(timestamp_with_time_zone(Common::CreatedAt))
+        .col(timestamp_with_time_zone(Common::UpdatedAt))
+        .take()
+}
+
+/// A foreign key from `from_table.column` to `to_table.id` that deletes with its parent.
+fn cascade(
+    from_table: impl IntoIden,
+    column: impl IntoIden,
+    to_table: impl IntoIden,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(from_table, column)
+        .to(to_table, Common::Id)
+        .on_delete(ForeignKeyAction::Cascade)
+        .take()
+}
+
+#[derive(DeriveIden)]
+enum Common {
+    Id,
+    CreatedAt,
+    UpdatedAt,
 }

@@ -1,8 +1,6 @@
 //! Building and running the server: connect, migrate, bind, serve until a signal.
 
 use std::net::{SocketAddr, TcpListener};
-use std::sync::Arc;
-use std::time::Instant;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
@@ -16,7 +14,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::config::Settings;
+use crate::config::{Environment, Settings};
 use crate::extract::{BodyLimit, path_config, query_config};
 use crate::middleware::{json_error_envelope, not_found, request_context};
 use crate::migration::Migrator;
@@ -42,11 +40,11 @@ impl Application {
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("bind: cannot listen on {}", settings.bind))?;
         let local_addr = listener.local_addr()?;
-        let state = AppState {
-            db: db.clone(),
-            settings: Arc::new(settings),
-            started: Instant::now(),
-        };
+        let state = AppState::new(db.clone(), settings)?;
+        if state.mailer.is_outbox() && state.settings.environment == Environment::Production {
+            tracing::warn!("EDUPRO_SMTP_URL is not set: mail is kept in the outbox, not delivered");
+        }
+        crate::auth::password::warm_up();
         let server = serve(listener, state.clone())?;
         tracing::info!(
             address = %local_addr,
@@ -117,21 +115,27 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let data = web::Data::new(state);
     let shutdown_timeout = settings.shutdown_timeout.as_secs();
     let workers = settings.workers;
+    // The document is collected once; workers serve the viewer before the API scope,
+    // which would otherwise claim every path under /api/v1.
+    let (_, openapi) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(api_routes)
+        .split_for_parts();
     let server = HttpServer::new(move || {
-        let (app, api) = App::new()
+        App::new()
+            .service(
+                SwaggerUi::new("/api/v1/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()),
+            )
+            .service(web::redirect("/api/v1/docs", "/api/v1/docs/"))
             .into_utoipa_app()
-            .openapi(ApiDoc::openapi())
             .app_data(data.clone())
             .app_data(BodyLimit(settings.body_limit))
             .app_data(web::PayloadConfig::new(settings.body_limit))
             .app_data(query_config())
             .app_data(path_config())
-            .service(routes::health::health)
-            .service(routes::health::ready)
-            .service(routes::metrics::metrics)
-            .split_for_parts();
-        app.service(SwaggerUi::new("/api/v1/docs/{_:.*}").url("/api/v1/openapi.json", api))
-            .service(web::redirect("/api/v1/docs", "/api/v1/docs/"))
+            .configure(api_routes)
+            .into_app()
             .default_service(web::to(not_found))
             .wrap(ErrorHandlers::new().default_handler(json_error_envelope))
             .wrap(
@@ -151,6 +155,19 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         None => server,
     };
     Ok(server.listen(listener)?.run())
+}
+
+/// Every documented route: operations at the root, the API under /api/v1.
+fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(routes::health::health)
+        .service(routes::health::ready)
+        .service(routes::metrics::metrics)
+        .service(
+            utoipa_actix_web::scope("/api/v1")
+                .configure(routes::auth::routes)
+                .configure(routes::users::routes)
+                .configure(routes::admin::routes),
+        );
 }
 
 /// CORS for the configured origins only; with none configured, cross-origin browsers

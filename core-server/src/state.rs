@@ -5,7 +5,10 @@ use std::time::Instant;
 
 use sea_orm::DatabaseConnection;
 
+use crate::auth::jwt::Keys;
+use crate::auth::rate_limit::RateLimiter;
 use crate::config::Settings;
+use crate::mail::Mailer;
 
 /// Shared application state, cloned cheaply into each worker.
 #[derive(Clone)]
@@ -13,4 +16,30 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub started: Instant,
+    pub keys: Arc<Keys>,
+    pub limiter: Arc<RateLimiter>,
+    pub mailer: Mailer,
+}
+
+impl AppState {
+    /// State for a connected database and resolved settings.
+    pub fn new(db: DatabaseConnection, settings: Settings) -> anyhow::Result<Self> {
+        use secrecy::ExposeSecret;
+        let mailer = Mailer::new(
+            settings.smtp_url.as_ref().map(|u| u.expose_secret()),
+            &settings.mail_from,
+            db.clone(),
+        )?;
+        Ok(Self {
+            keys: Arc::new(Keys::new(&settings.jwt_secret)),
+            limiter: Arc::new(RateLimiter::new(
+                settings.rate_limit_per_ip,
+                settings.rate_limit_per_account,
+            )),
+            mailer,
+            db,
+            settings: Arc::new(settings),
+            started: Instant::now(),
+        })
+    }
 }

@@ -1,18 +1,26 @@
 //! `edupro server`: the real server, embedded in the client binary.
 
-use clap::Args;
-use edupro_server::config::ServerArgs;
+use std::process::ExitCode;
 
-/// Flags of `edupro server`: exactly those of `edupro-server`.
+use clap::Args;
+use edupro_server::cli::ServerCli;
+
+/// Flags and commands of `edupro server`: exactly those of `edupro-server`.
 #[derive(Debug, Args)]
 pub struct ServerCommand {
     #[command(flatten)]
-    pub server: ServerArgs,
+    pub inner: ServerCli,
 }
 
-/// Serves until SIGTERM or Ctrl-C.
-pub fn run(args: ServerCommand) -> anyhow::Result<()> {
-    runtime()?.block_on(edupro_server::run(&args.server))
+/// Serves until SIGTERM or Ctrl-C (or runs `create-admin`).
+pub fn run(args: ServerCommand) -> ExitCode {
+    match runtime() {
+        Ok(runtime) => args.inner.run(&runtime),
+        Err(err) => {
+            eprintln!("edupro: error: cannot start the async runtime: {err}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// A multi-threaded Tokio runtime for the embedded server.

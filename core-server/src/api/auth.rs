@@ -1,0 +1,284 @@
+//! Sign-up, sign-in, tokens, sessions, 2FA and personal access tokens.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Role, User};
+
+/// `POST /auth/register`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Register {
+    pub email: String,
+    pub password: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub phone: Option<String>,
+    /// STUDENT (default), TEACHER or PARENT; ADMIN only when an admin registers someone.
+    pub role: Option<Role>,
+}
+
+/// `POST /auth/login`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Login {
+    pub email: String,
+    pub password: String,
+}
+
+/// A signed-in session: who, and the token pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AuthSession {
+    pub user: User,
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+/// The password was right, and a second factor is needed: `POST /auth/2fa/verify`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct MfaChallenge {
+    pub mfa_required: bool,
+    pub challenge_token: String,
+    pub expires_in: u64,
+}
+
+/// What `POST /auth/login` answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum LoginOutcome {
+    MfaRequired(MfaChallenge),
+    Session(Box<AuthSession>),
+}
+
+/// `POST /auth/2fa/verify`: the challenge and a TOTP or recovery code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyMfa {
+    pub challenge_token: String,
+    pub code: String,
+}
+
+/// `POST /auth/refresh-token`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// A fresh token pair; the refresh token presented is spent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: u64,
+}
+
+/// `POST /auth/change-password`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ChangePassword {
+    pub old_password: String,
+    pub new_password: String,
+}
+
+/// `POST /auth/forgot-password` and `POST /auth/resend-otp` (by email when signed out).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ForgotPassword {
+    pub email: String,
+}
+
+/// `POST /auth/reset-password`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ResetPassword {
+    pub email: String,
+    pub otp: String,
+    pub new_password: String,
+}
+
+/// `POST /auth/verify-email`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyEmail {
+    pub otp: String,
+}
+
+/// One signed-in device (`GET /auth/sessions`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInfo {
+    pub id: Uuid,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// Whether this is the session making the request.
+    pub current: bool,
+}
+
+/// `GET /auth/sessions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SessionList {
+    pub sessions: Vec<SessionInfo>,
+}
+
+/// `POST /auth/2fa/enroll` answer: scan the URI, then confirm with a code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TotpEnrollment {
+    /// Base32 secret, for typing into an authenticator app.
+    pub secret: String,
+    /// `otpauth://totp/...`, for a QR code.
+    pub otpauth_uri: String,
+    /// Single-use codes for when the authenticator is lost; shown once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovery_codes: Vec<String>,
+}
+
+/// `POST /auth/2fa/confirm` and `POST /auth/2fa/disable`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TotpCode {
+    pub code: String,
+}
+
+/// `POST /auth/2fa/confirm` answer: 2FA is on; keep these codes somewhere safe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<String>,
+}
+
+/// What a personal access token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum TokenScope {
+    /// GET requests.
+    Read,
+    /// Any request the user may make, but admin ones.
+    Write,
+    /// Admin requests too (admins only).
+    Admin,
+}
+
+impl TokenScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// `POST /auth/tokens`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct NewAccessToken {
+    pub name: String,
+    pub scopes: Vec<TokenScope>,
+    /// Days until it expires (1–366); omit for 90.
+    pub expires_in_days: Option<u32>,
+}
+
+/// A personal access token as listed (never with its secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AccessTokenInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub scopes: Vec<TokenScope>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /auth/tokens` answer: the token itself, shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedAccessToken {
+    pub token: String,
+    pub info: AccessTokenInfo,
+}
+
+/// `GET /auth/tokens`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AccessTokenList {
+    pub tokens: Vec<AccessTokenInfo>,
+}
+
+/// One entry of the audit log (`GET /admin/audit`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    pub id: Uuid,
+    pub action: String,
+    pub actor_id: Option<Uuid>,
+    pub subject_id: Option<Uuid>,
+    pub ip: Option<String>,
+    pub detail: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `GET /admin/audit`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AuditList {
+    pub events: Vec<AuditEntry>,
+    pub pagination: super::Pagination,
+}
+
+/// A mail held by the development outbox (`GET /admin/outbox`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxEntry {
+    pub id: Uuid,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `GET /admin/outbox`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxList {
+    pub messages: Vec<OutboxEntry>,
+    pub pagination: super::Pagination,
+}

@@ -1,0 +1,210 @@
+//! `AuthUser`: the signed-in caller, from `Authorization: Bearer` — a JWT access token
+//! (checked against the user's token version and its session) or a personal access
+//! token (`edupro_pat_…`, looked up by hash and limited by its scopes).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use chrono::{Duration, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::accounts::role_of;
+use crate::api::{Role, TokenScope};
+use crate::auth::{jwt, secrets};
+use crate::entity::{access_token, session, user};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The authenticated caller of a request.
+#[derive(Clone)]
+pub struct AuthUser {
+    pub user: user::Model,
+    /// The session of a JWT; `None` for a personal access token.
+    pub session_id: Option<Uuid>,
+    /// The scopes of a personal access token; `None` for a full session.
+    pub scopes: Option<Vec<TokenScope>>,
+}
+
+impl AuthUser {
+    pub fn id(&self) -> Uuid {
+        self.user.id
+    }
+
+    pub fn role(&self) -> Role {
+        role_of(&self.user)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role() == Role::Admin
+            && self
+                .scopes
+                .as_ref()
+                .is_none_or(|s| s.contains(&TokenScope::Admin))
+    }
+
+    /// 403 unless the caller is an admin (with the `admin` scope, for a token).
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.is_admin() {
+            Ok(())
+        } else if self.role() == Role::Admin {
+            Err(ApiError::Forbidden(
+                "This access token lacks the admin scope".into(),
+            ))
+        } else {
+            Err(forbidden())
+        }
+    }
+
+    /// 403 unless the caller has one of `roles`.
+    pub fn require_role(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role()) {
+            Ok(())
+        } else {
+            Err(forbidden())
+        }
+    }
+}
+
+/// The contract's 403 message.
+pub fn forbidden() -> ApiError {
+    ApiError::Forbidden("You don't have permission to access this resource".into())
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::Unauthorized("Invalid or expired token. Please login again.".into())
+}
+
+/// The bearer token of a request, if any.
+pub fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+/// The client's IP address as seen on the socket.
+pub fn client_ip(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let safe_method = req.method().is_safe();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| anyhow::anyhow!("AppState missing"))?;
+            let token = token.ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "Authentication required: send `Authorization: Bearer <token>` (log in with POST /api/v1/auth/login)".into(),
+                )
+            })?;
+            if token.starts_with(secrets::PAT_PREFIX) {
+                authenticate_pat(&state, &token, safe_method).await
+            } else {
+                authenticate_jwt(&state, &token).await
+            }
+        })
+    }
+}
+
+async fn authenticate_jwt(state: &AppState, token: &str) -> Result<AuthUser, ApiError> {
+    let claims = state
+        .keys
+        .verify(token, jwt::ACCESS_AUDIENCE)
+        .ok_or_else(invalid_token)?;
+    let user = user::Entity::find_by_id(claims.sub)
+        .one(&state.db)
+        .await?
+        .ok_or_else(invalid_token)?;
+    if !user.is_active || user.token_version != claims.ver {
+        return Err(invalid_token());
+    }
+    if let Some(sid) = claims.sid {
+        let live = session::Entity::find_by_id(sid)
+            .filter(session::Column::RevokedAt.is_null())
+            .filter(session::Column::ExpiresAt.gt(Utc::now()))
+            .one(&state.db)
+            .await?;
+        if live.is_none() {
+            return Err(invalid_token());
+        }
+    }
+    Ok(AuthUser {
+        user,
+        session_id: claims.sid,
+        scopes: None,
+    })
+}
+
+async fn authenticate_pat(
+    state: &AppState,
+    token: &str,
+    safe_method: bool,
+) -> Result<AuthUser, ApiError> {
+    let now = Utc::now();
+    let stored = access_token::Entity::find()
+        .filter(access_token::Column::TokenHash.eq(secrets::token_hash(token)))
+        .filter(access_token::Column::RevokedAt.is_null())
+        .one(&state.db)
+        .await?
+        .filter(|t| t.expires_at.is_none_or(|at| at > now))
+        .ok_or_else(invalid_token)?;
+    let user = user::Entity::find_by_id(stored.user_id)
+        .one(&state.db)
+        .await?
+        .filter(|u| u.is_active)
+        .ok_or_else(invalid_token)?;
+    let scopes = parse_scopes(&stored.scopes);
+    if !safe_method
+        && !scopes
+            .iter()
+            .any(|s| matches!(s, TokenScope::Write | TokenScope::Admin))
+    {
+        return Err(ApiError::Forbidden(
+            "This access token has the read scope only; create one with the write scope to make changes".into(),
+        ));
+    }
+    // Recording every use would make each request a write; once a minute is enough.
+    if stored
+        .last_used_at
+        .is_none_or(|at| now - at > Duration::minutes(1))
+    {
+        access_token::Entity::update_many()
+            .col_expr(
+                access_token::Column::LastUsedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(access_token::Column::Id.eq(stored.id))
+            .exec(&state.db)
+            .await?;
+    }
+    Ok(AuthUser {
+        user,
+        session_id: None,
+        scopes: Some(scopes),
+    })
+}
+
+/// `read,write` → scopes; unknown words are ignored.
+pub fn parse_scopes(stored: &str) -> Vec<TokenScope> {
+    stored
+        .split(',')
+        .filter_map(|s| match s.trim() {
+            "read" => Some(TokenScope::Read),
+            "write" => Some(TokenScope::Write),
+            "admin" => Some(TokenScope::Admin),
+            _ => None,
+        })
+        .collect()
+}

@@ -1,0 +1,112 @@
+//! Fixed-window rate limits, per client IP and per account, for the endpoints that
+//! guess secrets (login, refresh, OTP, 2FA). Keys are namespaced by bucket, so one
+//! account's failures never count against another's.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::error::ApiError;
+
+/// Which endpoint family a hit belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Bucket {
+    Login,
+    Refresh,
+    Otp,
+    Mfa,
+}
+
+/// Per-IP and per-account limits shared by all workers.
+pub struct RateLimiter {
+    per_ip: u32,
+    ip_window: Duration,
+    per_account: u32,
+    account_window: Duration,
+    windows: Mutex<HashMap<(Bucket, String), (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    /// `per_ip` hits per minute from one IP; `per_account` hits per 15 minutes on one account.
+    pub fn new(per_ip: u32, per_account: u32) -> Self {
+        Self {
+            per_ip,
+            ip_window: Duration::from_secs(60),
+            per_account,
+            account_window: Duration::from_secs(15 * 60),
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts a hit from `ip`; 429 with the seconds to wait when over the limit.
+    pub fn check_ip(&self, bucket: Bucket, ip: &str) -> Result<(), ApiError> {
+        self.hit(bucket, format!("ip:{ip}"), self.per_ip, self.ip_window)
+    }
+
+    /// Counts a hit on `account` (an email or user id); 429 when over the limit.
+    pub fn check_account(&self, bucket: Bucket, account: &str) -> Result<(), ApiError> {
+        self.hit(
+            bucket,
+            format!("account:{account}"),
+            self.per_account,
+            self.account_window,
+        )
+    }
+
+    fn hit(
+        &self,
+        bucket: Bucket,
+        key: String,
+        limit: u32,
+        window: Duration,
+    ) -> Result<(), ApiError> {
+        let now = Instant::now();
+        let mut windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if windows.len() > 100_000 {
+            windows
+                .retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(15 * 60));
+        }
+        let entry = windows.entry((bucket, key)).or_insert((now, 0));
+        if now.duration_since(entry.0) >= window {
+            *entry = (now, 0);
+        }
+        if entry.1 >= limit {
+            let retry_after = window
+                .saturating_sub(now.duration_since(entry.0))
+                .as_secs()
+                .max(1);
+            return Err(ApiError::RateLimited { retry_after });
+        }
+        entry.1 += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hits_over_the_limit_are_refused_with_a_retry_delay() {
+        let limiter = RateLimiter::new(2, 100);
+        limiter.check_ip(Bucket::Login, "1.2.3.4").unwrap();
+        limiter.check_ip(Bucket::Login, "1.2.3.4").unwrap();
+        match limiter.check_ip(Bucket::Login, "1.2.3.4") {
+            Err(ApiError::RateLimited { retry_after }) => assert!((1..=60).contains(&retry_after)),
+            other => panic!("expected 429, got {other:?}"),
+        }
+        limiter.check_ip(Bucket::Login, "5.6.7.8").unwrap();
+        limiter.check_ip(Bucket::Refresh, "1.2.3.4").unwrap();
+    }
+
+    #[test]
+    fn one_accounts_attempts_never_limit_another() {
+        let limiter = RateLimiter::new(100, 1);
+        limiter.check_account(Bucket::Login, "a@x.io").unwrap();
+        assert!(limiter.check_account(Bucket::Login, "a@x.io").is_err());
+        limiter.check_account(Bucket::Login, "b@x.io").unwrap();
+    }
+}

@@ -1,0 +1,11 @@
+//! SeaORM entities, one file per table. Queries live with the code that needs them.
+
+pub mod access_token;
+pub mod audit_event;
+pub mod one_time_code;
+pub mod outbox_message;
+pub mod parent_link;
+pub mod recovery_code;
+pub mod refresh_token;
+pub mod session;
+pub mod user;
