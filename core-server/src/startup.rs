@@ -27,6 +27,7 @@ pub struct Application {
     local_addr: SocketAddr,
     server: Server,
     db: DatabaseConnection,
+    state: AppState,
 }
 
 impl Application {
@@ -56,12 +57,18 @@ impl Application {
             local_addr,
             server,
             db,
+            state,
         })
     }
 
     /// The port actually bound (useful with port 0).
     pub fn port(&self) -> u16 {
         self.local_addr.port()
+    }
+
+    /// The state the handlers share (database, keys, mailer); for tests and tools.
+    pub fn state(&self) -> AppState {
+        self.state.clone()
     }
 
     /// The address actually bound.

@@ -3,6 +3,7 @@
 use std::sync::Once;
 
 use edupro_server::Application;
+use edupro_server::state::AppState;
 use edupro_server::config::ServerArgs;
 use serde_json::Value;
 
@@ -15,6 +16,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub backend: &'static str,
+    /// The server's own state (database, keys), for setting up what no endpoint makes.
+    pub state: AppState,
     _data_dir: tempfile::TempDir,
     _database: Option<PgTestDatabase>,
 }
@@ -78,6 +81,9 @@ pub async fn spawn_app_on(
         database_url,
         workers: Some(2),
         db_max_connections: Some(5),
+        // Tests sign in often from one address; rate-limit tests lower these again.
+        rate_limit_per_ip: Some(10_000),
+        rate_limit_per_account: Some(10_000),
         ..ServerArgs::default()
     };
     customize(&mut args);
@@ -85,6 +91,7 @@ pub async fn spawn_app_on(
     let backend = settings.database.backend();
     let app = Application::build(settings).await.expect("server builds");
     let addr = app.local_addr();
+    let state = app.state();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://{addr}"),
@@ -93,6 +100,7 @@ pub async fn spawn_app_on(
             .build()
             .expect("http client"),
         backend,
+        state,
         _data_dir: data_dir,
         _database: database,
     }
@@ -129,6 +137,165 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> Answer {
         self.send(self.client.get(self.url(path))).await
     }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Answer {
+        self.send(self.client.post(self.url(path)).json(body)).await
+    }
+
+    /// `method path` with `Authorization: Bearer token` and an optional JSON body.
+    pub async fn call_as(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Answer {
+        let mut request = self.client.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        self.send(request).await
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> Answer {
+        self.call_as(token, reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> Answer {
+        self.call_as(token, reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch_as(&self, token: &str, path: &str, body: &Value) -> Answer {
+        self.call_as(token, reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete_as(&self, token: &str, path: &str) -> Answer {
+        self.call_as(token, reqwest::Method::DELETE, path, None).await
+    }
+
+    /// Registers and signs in a new user of `role` (STUDENT, TEACHER or PARENT) with a
+    /// unique email and the password [`PASSWORD`].
+    pub async fn register(&self, role: &str) -> TestUser {
+        let email = format!(
+            "{}-{}@school.test",
+            role.to_lowercase(),
+            uuid::Uuid::now_v7().simple()
+        );
+        let answer = self
+            .post_json(
+                "/api/v1/auth/register",
+                &serde_json::json!({
+                    "email": email, "password": PASSWORD,
+                    "firstName": "Test", "lastName": role, "role": role,
+                }),
+            )
+            .await;
+        assert_eq!(answer.status, 201, "register {role}: {}", answer.body);
+        TestUser::from_session(&answer.body["data"], PASSWORD, None)
+    }
+
+    /// Signs in with a password; the raw answer.
+    pub async fn login(&self, email: &str, password: &str) -> Answer {
+        self.post_json(
+            "/api/v1/auth/login",
+            &serde_json::json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
+    /// An admin made the way `edupro-server create-admin` makes one, signed in with 2FA.
+    pub async fn admin(&self) -> TestUser {
+        use edupro_server::accounts::{self, NewAccount};
+        use edupro_server::domain::{Email, Password, PersonName};
+        let email = format!("admin-{}@school.test", uuid::Uuid::now_v7().simple());
+        let (user, secret) = accounts::create(
+            &self.state.db,
+            NewAccount {
+                email: Email::parse(&email).unwrap(),
+                password: Some(Password::parse(PASSWORD).unwrap()),
+                first_name: PersonName::parse("Root").unwrap(),
+                last_name: PersonName::parse("Admin").unwrap(),
+                phone: None,
+                role: edupro_server::api::Role::Admin,
+                external_id: None,
+            },
+        )
+        .await
+        .expect("admin created");
+        let secret = secret.expect("admins get a TOTP secret");
+        let _ = user;
+        let challenge = self.login(&email, PASSWORD).await;
+        assert_eq!(challenge.body["data"]["mfaRequired"], true, "{}", challenge.body);
+        let answer = self
+            .post_json(
+                "/api/v1/auth/2fa/verify",
+                &serde_json::json!({
+                    "challengeToken": challenge.body["data"]["challengeToken"],
+                    "code": totp_now(&secret),
+                }),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "2FA verify: {}", answer.body);
+        TestUser::from_session(&answer.body["data"], PASSWORD, Some(secret))
+    }
+
+    /// The newest 6-digit code mailed to `email`, read from the dev outbox as `admin`.
+    /// Waits (briefly, polling) for mail sent after the answer, as forgot-password does.
+    pub async fn mailed_code(&self, admin_token: &str, email: &str) -> String {
+        for _ in 0..100 {
+            let answer = self
+                .get_as(admin_token, &format!("/api/v1/admin/outbox?recipient={email}"))
+                .await;
+            assert_eq!(answer.status, 200, "outbox: {}", answer.body);
+            if let Some(body) = answer.body["data"]["messages"][0]["body"].as_str() {
+                let code = body
+                    .split(|c: char| !c.is_ascii_digit())
+                    .find(|word| word.len() == 6)
+                    .expect("a 6-digit code in the mail");
+                return code.to_owned();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("no mail to {email} in the outbox");
+    }
+}
+
+/// The password every test user gets.
+pub const PASSWORD: &str = "Corr3ct-Horse!";
+
+/// A signed-in test user.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub totp_secret: Option<String>,
+}
+
+impl TestUser {
+    /// From an `AuthSession` (`{user, accessToken, refreshToken}`).
+    pub fn from_session(data: &Value, password: &str, totp_secret: Option<String>) -> Self {
+        Self {
+            id: data["user"]["id"].as_str().expect("user id").to_owned(),
+            email: data["user"]["email"].as_str().expect("email").to_owned(),
+            password: password.to_owned(),
+            access_token: data["accessToken"].as_str().expect("access token").to_owned(),
+            refresh_token: data["refreshToken"].as_str().expect("refresh token").to_owned(),
+            totp_secret,
+        }
+    }
+}
+
+/// The TOTP code of `secret` right now.
+pub fn totp_now(secret: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
+    edupro_server::auth::totp::code_at(secret, edupro_server::auth::totp::step_of(now))
+        .expect("valid secret")
 }
 
 /// A PostgreSQL database made for one test and dropped when the test ends.
