@@ -7,7 +7,8 @@ use std::time::Duration;
 use anyhow::Context;
 use sea_orm::{DatabaseBackend, DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
 use secrecy::ExposeSecret;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::config::{DatabaseSettings, create_dir_private};
@@ -45,17 +46,28 @@ pub async fn connect(
         DatabaseSettings::Postgres { url } => {
             let options = PgConnectOptions::from_str(url.expose_secret())
                 .context("database_url is not a valid PostgreSQL URL")?;
+            let unreachable = || {
+                format!(
+                    "cannot connect to PostgreSQL at {}; check that it is running and that EDUPRO_DATABASE_URL is right",
+                    database.describe()
+                )
+            };
+            // One direct connection first: the pool would retry a refused connection
+            // until its timeout and then report only "pool timed out".
+            tokio::time::timeout(ACQUIRE_TIMEOUT, PgConnection::connect_with(&options))
+                .await
+                .map_err(|_| anyhow::anyhow!("no answer within {} s", ACQUIRE_TIMEOUT.as_secs()))
+                .and_then(|connected| Ok(connected?))
+                .with_context(unreachable)?
+                .close()
+                .await
+                .ok();
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_with(options)
                 .await
-                .with_context(|| {
-                    format!(
-                        "cannot connect to PostgreSQL at {}; check that it is running and that EDUPRO_DATABASE_URL is right",
-                        database.describe()
-                    )
-                })?;
+                .with_context(unreachable)?;
             Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
         }
     }

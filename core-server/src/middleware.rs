@@ -52,8 +52,12 @@ pub async fn request_context(
     crate::metrics::record_request(&method, &route, status.as_u16(), elapsed);
     span.in_scope(|| {
         let latency_ms = elapsed.as_secs_f64() * 1000.0;
-        if status.is_server_error() {
+        // 503 means a dependency is down; it is logged (as a warning) where it is
+        // detected, and a long outage must not flood the log with errors.
+        if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
             tracing::error!(status = status.as_u16(), latency_ms, "request finished");
+        } else if status.is_server_error() {
+            tracing::warn!(status = status.as_u16(), latency_ms, "request finished");
         } else {
             tracing::info!(status = status.as_u16(), latency_ms, "request finished");
         }

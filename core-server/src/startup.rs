@@ -50,8 +50,7 @@ impl Application {
         tracing::info!(
             address = %local_addr,
             database = %state.settings.database.describe(),
-            "EduPro+ server listening on http://{local_addr} (database: {})",
-            state.settings.database.describe()
+            "EduPro+ server listening on http://{local_addr}"
         );
         Ok(Self {
             local_addr,

@@ -490,3 +490,63 @@ async fn json_logs_are_one_object_per_line_and_the_listening_line_has_address_an
         out.stderr
     );
 }
+
+/// A request whose body is still arriving when SIGTERM comes in must be answered in
+/// full before the process exits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_in_flight_at_sigterm_is_answered_before_the_server_exits() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (_root, data_dir) = fresh_data_dir();
+    let (mut server, address, _) = start(&data_dir, &[]);
+    let body = serde_json::json!({
+        "email": "inflight@school.test", "password": "Corr3ct-Horse!",
+        "firstName": "In", "lastName": "Flight",
+    })
+    .to_string();
+    let (head, tail) = body.split_at(body.len() / 2);
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    // A first request on the same connection proves a worker owns it (a connection still
+    // in the listen backlog at SIGTERM is never accepted, which is not "in flight").
+    stream
+        .write_all(format!("GET /health HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes())
+        .await
+        .expect("send health");
+    let mut first = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&first).contains("\"services\"") {
+        let n = stream.read(&mut buf).await.expect("read health");
+        assert!(n > 0, "connection closed early");
+        first.extend_from_slice(&buf[..n]);
+    }
+    let request = format!(
+        "POST /api/v1/auth/register HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+        body.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("send head");
+    stream.flush().await.expect("flush");
+
+    // The handler is now waiting for the rest of the body.
+    server.signal("TERM");
+    server.wait_for_line("the SIGTERM log line", |l| l.contains("SIGTERM received"));
+    stream
+        .write_all(tail.as_bytes())
+        .await
+        .expect("send the rest");
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .await
+        .expect("read answer");
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert!(answer.contains("inflight@school.test"), "{answer}");
+
+    let out = server.wait_for_exit();
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr);
+    out.assert_no_panic();
+}
