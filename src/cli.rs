@@ -1,25 +1,90 @@
-//! Command-line interface: the top-level parser and dispatch to one module per command.
+//! Command-line interface: global options, one module per noun, and dispatch.
 
+pub mod auth;
+pub mod completions;
 #[cfg(feature = "embedded-server")]
 pub mod demo;
 #[cfg(feature = "embedded-server")]
 pub mod server;
+pub mod users;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+
+use crate::api::ApiClient;
+use crate::config::{Target, resolve_target};
+use crate::error::{ClientError, Result};
+use crate::output::Output;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  ok
+  1  error (server unreachable, unexpected answer)
+  2  usage (bad flags or arguments)
+  3  not logged in, or not allowed
+  4  not found
+  5  conflict or validation failure
+  6  an import finished with failed rows
+
+Environment:
+  EDUPRO_SERVER   server URL (default http://127.0.0.1:5001)
+  EDUPRO_TOKEN    a personal access token to use instead of stored credentials (CI)
+  EDUPRO_KEYRING  `file` keeps credentials in a 0600 file instead of the OS keyring
+  NO_COLOR        disable colour";
 
 /// EduPro+ from the terminal: manage courses, live classes, tests and users.
 #[derive(Debug, Parser)]
-#[command(name = "edupro", version, about, propagate_version = true)]
+#[command(name = "edupro", version, about, propagate_version = true, after_help = EXIT_CODES)]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Server URL [default: the profile's server, else http://127.0.0.1:5001].
+    #[arg(long, env = "EDUPRO_SERVER", global = true, value_name = "URL")]
+    pub server: Option<String>,
+    /// Named profile from ~/.config/edupro/config.toml.
+    #[arg(long, env = "EDUPRO_PROFILE", global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Print JSON (lists as arrays).
+    #[arg(long, global = true, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV with a header row.
+    #[arg(long, global = true)]
+    pub csv: bool,
+    /// Print only data; no notes on stderr.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// No colour (also NO_COLOR).
+    #[arg(long, global = true)]
+    pub no_color: bool,
 }
 
 /// Every `edupro` command.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Sign in; tokens go to the OS keyring.
+    Login(auth::LoginArgs),
+    /// Sign out of this server and forget the tokens.
+    Logout,
+    /// Show who you are signed in as.
+    Whoami,
+    /// Sessions and personal access tokens.
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
+    /// Users and roles (admins).
+    #[command(subcommand)]
+    Users(users::UsersCommand),
+    /// Print a shell completion script.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    Man,
     /// Run EduPro+ in one command: an embedded server on SQLite, ready to explore.
     #[cfg(feature = "embedded-server")]
     Demo(demo::DemoArgs),
@@ -28,21 +93,90 @@ pub enum Command {
     Server(Box<server::ServerCommand>),
 }
 
+/// What a command needs: where, how to print, and a client.
+pub struct Context {
+    pub target: Target,
+    pub out: Output,
+}
+
+impl Context {
+    /// A client with the stored credentials (or `EDUPRO_TOKEN`).
+    pub fn client(&self) -> Result<ApiClient> {
+        ApiClient::authenticated(&self.target)
+    }
+}
+
 /// Runs a parsed command and turns its outcome into the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let out = Output::new(
+        cli.global.json,
+        cli.global.csv,
+        cli.global.quiet,
+        cli.global.no_color,
+    );
     let outcome = match cli.command {
         #[cfg(feature = "embedded-server")]
-        Command::Demo(args) => demo::run(args),
-        #[cfg(feature = "embedded-server")]
         Command::Server(args) => return server::run(*args),
+        #[cfg(feature = "embedded-server")]
+        Command::Demo(args) => demo::run(args).map_err(ClientError::Other),
+        Command::Completions(args) => completions::run(args),
+        Command::Man => completions::man(),
+        command => with_runtime(cli.global, out, command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("edupro: error: {err:#}");
-            ExitCode::FAILURE
+        Err(err) => report(&err),
+    }
+}
+
+fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()> {
+    let target = resolve_target(global.server.as_deref(), global.profile.as_deref())
+        .map_err(|e| ClientError::Usage(format!("{e:#}")))?;
+    let ctx = Context { target, out };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ClientError::Other(e.into()))?;
+    runtime.block_on(async move {
+        match command {
+            Command::Login(args) => auth::login(&ctx, args).await,
+            Command::Logout => auth::logout(&ctx).await,
+            Command::Whoami => auth::whoami(&ctx).await,
+            Command::Auth(cmd) => auth::run(&ctx, cmd).await,
+            Command::Users(cmd) => users::run(&ctx, cmd).await,
+            _ => Err(ClientError::Usage(
+                "this command runs without a server".into(),
+            )),
+        }
+    })
+}
+
+/// Prints `error: …`, the per-field problems and a hint; returns the exit code.
+pub fn report(err: &ClientError) -> ExitCode {
+    eprintln!("error: {err}");
+    if let ClientError::Api { errors, .. } = err {
+        for field in errors {
+            eprintln!("  {}: {}", field.field, field.message);
         }
     }
+    if let Some(hint) = err.hint() {
+        eprintln!("hint: {hint}");
+    }
+    ExitCode::from(err.exit_code())
+}
+
+/// Reads one line from stdin (for `--password-stdin` and friends).
+pub fn read_stdin_line(what: &str) -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| ClientError::Other(anyhow::anyhow!("reading {what} from stdin: {e}")))?;
+    let line = line.trim_end_matches(['\r', '\n']).to_owned();
+    if line.is_empty() {
+        return Err(ClientError::Usage(format!("no {what} on standard input")));
+    }
+    Ok(line)
 }
 
 #[cfg(test)]
@@ -53,5 +187,14 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_documents_the_exit_codes() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(
+            help.contains("Exit codes:") && help.contains("3  not logged in"),
+            "{help}"
+        );
     }
 }

@@ -1,6 +1,15 @@
 //! The `edupro` terminal client: a scriptable CLI (and, later, a TUI) for the EduPro+
 //! learning platform.
 //!
-//! - [`cli`]: argument parsing, one module per command, and dispatch.
+//! - [`cli`]: argument parsing, one module per noun, and dispatch.
+//! - [`api`]: the typed HTTP client (envelope, errors, silent token refresh).
+//! - [`credentials`]: tokens in the OS keyring or a 0600 file; `EDUPRO_TOKEN` for CI.
+//! - [`output`]: table, plain, JSON and CSV rendering.
+//! - [`config`]: server and named profiles.
 
+pub mod api;
 pub mod cli;
+pub mod config;
+pub mod credentials;
+pub mod error;
+pub mod output;

@@ -3,8 +3,8 @@
 use std::sync::Once;
 
 use edupro_server::Application;
-use edupro_server::state::AppState;
 use edupro_server::config::ServerArgs;
+use edupro_server::state::AppState;
 use serde_json::Value;
 
 /// Set to a PostgreSQL URL (e.g. `postgres://postgres@127.0.0.1:5432/postgres`) to run
@@ -150,7 +150,10 @@ impl TestApp {
         path: &str,
         body: Option<&Value>,
     ) -> Answer {
-        let mut request = self.client.request(method, self.url(path)).bearer_auth(token);
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
         if let Some(body) = body {
             request = request.json(body);
         }
@@ -162,15 +165,18 @@ impl TestApp {
     }
 
     pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> Answer {
-        self.call_as(token, reqwest::Method::POST, path, Some(body)).await
+        self.call_as(token, reqwest::Method::POST, path, Some(body))
+            .await
     }
 
     pub async fn patch_as(&self, token: &str, path: &str, body: &Value) -> Answer {
-        self.call_as(token, reqwest::Method::PATCH, path, Some(body)).await
+        self.call_as(token, reqwest::Method::PATCH, path, Some(body))
+            .await
     }
 
     pub async fn delete_as(&self, token: &str, path: &str) -> Answer {
-        self.call_as(token, reqwest::Method::DELETE, path, None).await
+        self.call_as(token, reqwest::Method::DELETE, path, None)
+            .await
     }
 
     /// Registers and signs in a new user of `role` (STUDENT, TEACHER or PARENT) with a
@@ -211,10 +217,10 @@ impl TestApp {
         let (user, secret) = accounts::create(
             &self.state.db,
             NewAccount {
-                email: Email::parse(&email).unwrap(),
-                password: Some(Password::parse(PASSWORD).unwrap()),
-                first_name: PersonName::parse("Root").unwrap(),
-                last_name: PersonName::parse("Admin").unwrap(),
+                email: Email::parse(&email).expect("valid email"),
+                password: Some(Password::parse(PASSWORD).expect("valid password")),
+                first_name: PersonName::parse("Root").expect("valid name"),
+                last_name: PersonName::parse("Admin").expect("valid name"),
                 phone: None,
                 role: edupro_server::api::Role::Admin,
                 external_id: None,
@@ -225,7 +231,11 @@ impl TestApp {
         let secret = secret.expect("admins get a TOTP secret");
         let _ = user;
         let challenge = self.login(&email, PASSWORD).await;
-        assert_eq!(challenge.body["data"]["mfaRequired"], true, "{}", challenge.body);
+        assert_eq!(
+            challenge.body["data"]["mfaRequired"], true,
+            "{}",
+            challenge.body
+        );
         let answer = self
             .post_json(
                 "/api/v1/auth/2fa/verify",
@@ -244,7 +254,10 @@ impl TestApp {
     pub async fn mailed_code(&self, admin_token: &str, email: &str) -> String {
         for _ in 0..100 {
             let answer = self
-                .get_as(admin_token, &format!("/api/v1/admin/outbox?recipient={email}"))
+                .get_as(
+                    admin_token,
+                    &format!("/api/v1/admin/outbox?recipient={email}"),
+                )
                 .await;
             assert_eq!(answer.status, 200, "outbox: {}", answer.body);
             if let Some(body) = answer.body["data"]["messages"][0]["body"].as_str() {
@@ -281,8 +294,14 @@ impl TestUser {
             id: data["user"]["id"].as_str().expect("user id").to_owned(),
             email: data["user"]["email"].as_str().expect("email").to_owned(),
             password: password.to_owned(),
-            access_token: data["accessToken"].as_str().expect("access token").to_owned(),
-            refresh_token: data["refreshToken"].as_str().expect("refresh token").to_owned(),
+            access_token: data["accessToken"]
+                .as_str()
+                .expect("access token")
+                .to_owned(),
+            refresh_token: data["refreshToken"]
+                .as_str()
+                .expect("refresh token")
+                .to_owned(),
             totp_secret,
         }
     }

@@ -1,0 +1,355 @@
+//! `edupro login|logout|whoami` and `edupro auth sessions|tokens …`.
+
+use std::io::IsTerminal;
+
+use clap::{Args, Subcommand};
+use edupro_server::api::{
+    AccessTokenInfo, AccessTokenList, ApiResponse, AuthSession, CreatedAccessToken, LoginOutcome,
+    SessionInfo, SessionList, TokenScope, User,
+};
+use reqwest::Method;
+use serde_json::json;
+
+use super::{Context, read_stdin_line};
+use crate::api::ApiClient;
+use crate::credentials::{CredentialStore, StoredCredentials};
+use crate::error::{ClientError, Result};
+
+/// Options of `login`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Your email [default: asked for].
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long, conflicts_with = "token_stdin")]
+    pub password_stdin: bool,
+    /// Sign in with a personal access token read from standard input instead.
+    #[arg(long)]
+    pub token_stdin: bool,
+    /// The current code of your authenticator app, when your account has 2FA
+    /// [default: asked for when needed].
+    #[arg(long, value_name = "CODE")]
+    pub code: Option<String>,
+}
+
+fn prompt_line(question: &str) -> Result<String> {
+    if !std::io::stdin().is_terminal() {
+        return Err(ClientError::Usage(format!(
+            "{question} needed, and standard input is not a terminal; pass it as a flag"
+        )));
+    }
+    eprint!("{question}: ");
+    read_stdin_line(question)
+}
+
+/// Signs in and stores the tokens for this profile.
+pub async fn login(ctx: &Context, args: LoginArgs) -> Result<()> {
+    let client = ApiClient::anonymous(&ctx.target.server)?;
+    let store = CredentialStore::new(&ctx.target.profile);
+    if args.token_stdin {
+        let token = read_stdin_line("token")?;
+        let me = whoami_with(&ctx.target.server, &token).await?;
+        store.save(&StoredCredentials {
+            server: ctx.target.server.clone(),
+            access_token: token,
+            refresh_token: None,
+            email: Some(me.email.clone()),
+        })?;
+        ctx.out.note(&format!(
+            "Logged in to {} as {} ({}) with an access token",
+            ctx.target.server, me.email, me.role
+        ));
+        return Ok(());
+    }
+    let email = match args.email {
+        Some(email) => email,
+        None => prompt_line("Email")?,
+    };
+    let password = if args.password_stdin {
+        read_stdin_line("password")?
+    } else if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password: ").map_err(|e| ClientError::Other(e.into()))?
+    } else {
+        return Err(ClientError::Usage(
+            "standard input is not a terminal: pass --password-stdin and pipe the password".into(),
+        ));
+    };
+    let answer: ApiResponse<LoginOutcome> = client
+        .post(
+            "/auth/login",
+            &json!({ "email": email, "password": password }),
+        )
+        .await
+        .map_err(login_failed)?;
+    let session = match answer.data {
+        LoginOutcome::Session(session) => *session,
+        LoginOutcome::MfaRequired(challenge) => {
+            let code = match args.code {
+                Some(code) => code,
+                None if std::io::stdin().is_terminal() => prompt_line("Two-factor code")?,
+                None => read_stdin_line("two-factor code").map_err(|_| {
+                    ClientError::Usage(
+                        "this account uses two-factor authentication: pass --code".into(),
+                    )
+                })?,
+            };
+            let verified: ApiResponse<AuthSession> = client
+                .post(
+                    "/auth/2fa/verify",
+                    &json!({ "challengeToken": challenge.challenge_token, "code": code }),
+                )
+                .await
+                .map_err(login_failed)?;
+            verified.data
+        }
+    };
+    store.save(&StoredCredentials {
+        server: ctx.target.server.clone(),
+        access_token: session.access_token,
+        refresh_token: Some(session.refresh_token),
+        email: Some(session.user.email.clone()),
+    })?;
+    ctx.out.note(&format!(
+        "Logged in to {} as {} ({})",
+        ctx.target.server, session.user.email, session.user.role
+    ));
+    Ok(())
+}
+
+/// A refused sign-in is not "not logged in": say so, with the hint that fits.
+fn login_failed(err: ClientError) -> ClientError {
+    match err {
+        ClientError::Api {
+            status: 401,
+            message,
+            ..
+        } => ClientError::LoginRefused(message),
+        other => other,
+    }
+}
+
+async fn whoami_with(server: &str, token: &str) -> Result<User> {
+    let http = reqwest::Client::new();
+    let response = http
+        .get(format!("{server}/api/v1/auth/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|e| ClientError::Unreachable {
+            server: server.to_owned(),
+            reason: e.to_string(),
+        })?;
+    let status = response.status().as_u16();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| ClientError::Other(e.into()))?;
+    if status != 200 {
+        return Err(ClientError::from_answer(status, &bytes));
+    }
+    let answer: ApiResponse<User> =
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Other(e.into()))?;
+    Ok(answer.data)
+}
+
+/// Signs out on the server (best effort) and forgets the stored tokens.
+pub async fn logout(ctx: &Context) -> Result<()> {
+    let store = CredentialStore::new(&ctx.target.profile);
+    if let Ok(client) = ctx.client()
+        && let Err(err) = client
+            .request::<serde_json::Value>(Method::POST, "/auth/logout", &(), Some(&json!({})))
+            .await
+    {
+        ctx.out.note(&format!(
+            "note: the server did not confirm the sign-out ({err})"
+        ));
+    }
+    store.delete()?;
+    ctx.out
+        .note(&format!("Logged out of {}", ctx.target.server));
+    Ok(())
+}
+
+/// Prints the signed-in user.
+pub async fn whoami(ctx: &Context) -> Result<()> {
+    let me: User = ctx.client()?.get("/auth/me", &()).await?;
+    print!(
+        "{}",
+        ctx.out.record(
+            &me,
+            &[
+                ("email", me.email.clone()),
+                ("name", me.full_name()),
+                ("role", me.role.to_string()),
+                ("id", me.id.to_string()),
+                ("server", ctx.target.server.clone()),
+                ("2fa", yes_no(me.two_factor_enabled)),
+            ]
+        )?
+    );
+    Ok(())
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_owned()
+}
+
+/// `edupro auth …`.
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Your signed-in devices.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+    /// Personal access tokens for scripts and CI.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+}
+
+/// `edupro auth sessions …`.
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// List active sessions.
+    List,
+    /// Sign a session out.
+    Revoke { id: uuid::Uuid },
+}
+
+/// `edupro auth tokens …`.
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Create a token; it is printed once.
+    Create(CreateTokenArgs),
+    /// List your tokens (never their secrets).
+    List,
+    /// Revoke a token.
+    Revoke { id: uuid::Uuid },
+}
+
+/// Options of `auth tokens create`.
+#[derive(Debug, Args)]
+pub struct CreateTokenArgs {
+    /// A name to recognise it by, e.g. "ci-seed".
+    #[arg(long)]
+    pub name: String,
+    /// Scopes: read, write, admin (repeat or comma-separate).
+    #[arg(long = "scope", value_delimiter = ',', default_value = "read")]
+    pub scopes: Vec<String>,
+    /// Days until it expires.
+    #[arg(long, default_value_t = 90)]
+    pub expires_in_days: u32,
+}
+
+/// Runs `edupro auth …`.
+pub async fn run(ctx: &Context, command: AuthCommand) -> Result<()> {
+    let client = ctx.client()?;
+    match command {
+        AuthCommand::Sessions(SessionsCommand::List) => {
+            let list: SessionList = client.get("/auth/sessions", &()).await?;
+            print!(
+                "{}",
+                ctx.out.list(
+                    &list.sessions,
+                    &[
+                        "ID",
+                        "CURRENT",
+                        "USER AGENT",
+                        "IP",
+                        "SIGNED IN",
+                        "LAST USED"
+                    ],
+                    |s: &SessionInfo| vec![
+                        s.id.to_string(),
+                        if s.current { "*".into() } else { String::new() },
+                        s.user_agent.clone().unwrap_or_default(),
+                        s.ip.clone().unwrap_or_default(),
+                        s.created_at.format("%Y-%m-%d %H:%M").to_string(),
+                        s.last_used_at.format("%Y-%m-%d %H:%M").to_string(),
+                    ]
+                )?
+            );
+        }
+        AuthCommand::Sessions(SessionsCommand::Revoke { id }) => {
+            client
+                .request::<serde_json::Value>(
+                    Method::DELETE,
+                    &format!("/auth/sessions/{id}"),
+                    &(),
+                    None,
+                )
+                .await?;
+            ctx.out.note(&format!("Session {id} signed out"));
+        }
+        AuthCommand::Tokens(TokensCommand::Create(args)) => {
+            let scopes = args
+                .scopes
+                .iter()
+                .map(|s| match s.trim() {
+                    "read" => Ok(TokenScope::Read),
+                    "write" => Ok(TokenScope::Write),
+                    "admin" => Ok(TokenScope::Admin),
+                    other => Err(ClientError::Usage(format!(
+                        "--scope: `{other}` is not one of read, write, admin"
+                    ))),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let created: ApiResponse<CreatedAccessToken> = client
+                .post(
+                    "/auth/tokens",
+                    &json!({ "name": args.name, "scopes": scopes, "expiresInDays": args.expires_in_days }),
+                )
+                .await?;
+            let token = created.data;
+            if ctx.out.format == crate::output::Format::Json {
+                print!(
+                    "{}",
+                    serde_json::to_string_pretty(&token)
+                        .map_err(|e| ClientError::Other(e.into()))?
+                        + "\n"
+                );
+            } else {
+                println!("{}", token.token);
+                ctx.out
+                    .note("Copy this token now; it is not shown again. Use it as EDUPRO_TOKEN.");
+            }
+        }
+        AuthCommand::Tokens(TokensCommand::List) => {
+            let list: AccessTokenList = client.get("/auth/tokens", &()).await?;
+            print!(
+                "{}",
+                ctx.out.list(
+                    &list.tokens,
+                    &["ID", "NAME", "SCOPES", "CREATED", "EXPIRES", "LAST USED"],
+                    |t: &AccessTokenInfo| vec![
+                        t.id.to_string(),
+                        t.name.clone(),
+                        t.scopes
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        t.created_at.format("%Y-%m-%d").to_string(),
+                        t.expires_at
+                            .map(|d| d.format("%Y-%m-%d").to_string())
+                            .unwrap_or_default(),
+                        t.last_used_at
+                            .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+                            .unwrap_or_else(|| "never".into()),
+                    ]
+                )?
+            );
+        }
+        AuthCommand::Tokens(TokensCommand::Revoke { id }) => {
+            client
+                .request::<serde_json::Value>(
+                    Method::DELETE,
+                    &format!("/auth/tokens/{id}"),
+                    &(),
+                    None,
+                )
+                .await?;
+            ctx.out.note(&format!("Token {id} revoked"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,218 @@
+//! `edupro users list|show|create|deactivate|reactivate|role`.
+
+use clap::{Args, Subcommand};
+use edupro_server::api::{ApiResponse, CreatedUser, Pagination, Role, User, UserList};
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::json;
+
+use super::{Context, read_stdin_line};
+use crate::api::ApiClient;
+use crate::error::Result;
+
+/// `edupro users …`.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// List users (all pages unless --limit).
+    List(ListArgs),
+    /// Show one user.
+    Show { id: uuid::Uuid },
+    /// Create a user. Without --password-stdin they are mailed a code to set one.
+    Create(CreateArgs),
+    /// Deactivate a user: they are signed out and can't sign in.
+    Deactivate { id: uuid::Uuid },
+    /// Reactivate a user.
+    Reactivate { id: uuid::Uuid },
+    /// Change a user's role (their sessions end).
+    Role {
+        id: uuid::Uuid,
+        /// ADMIN, TEACHER, STUDENT or PARENT.
+        role: Role,
+    },
+}
+
+/// Filters of `users list`.
+#[derive(Debug, Args, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListArgs {
+    /// Only this role.
+    #[arg(long)]
+    pub role: Option<Role>,
+    /// Match email or name.
+    #[arg(long)]
+    pub search: Option<String>,
+    /// Only active (true) or deactivated (false) users.
+    #[arg(long)]
+    pub active: Option<bool>,
+    /// At most this many users.
+    #[arg(long)]
+    #[serde(skip)]
+    pub limit: Option<u64>,
+}
+
+/// Options of `users create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub first_name: String,
+    #[arg(long)]
+    pub last_name: String,
+    /// ADMIN, TEACHER, STUDENT or PARENT.
+    #[arg(long, default_value = "STUDENT")]
+    pub role: Role,
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// Read their password from standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+const HEADERS: [&str; 7] = ["ID", "EMAIL", "NAME", "ROLE", "ACTIVE", "2FA", "CREATED"];
+
+fn row(u: &User) -> Vec<String> {
+    vec![
+        u.id.to_string(),
+        u.email.clone(),
+        u.full_name(),
+        u.role.to_string(),
+        if u.is_active { "yes" } else { "no" }.into(),
+        if u.two_factor_enabled { "on" } else { "" }.into(),
+        u.created_at.format("%Y-%m-%d").to_string(),
+    ]
+}
+
+fn fields(u: &User) -> Vec<(&'static str, String)> {
+    vec![
+        ("id", u.id.to_string()),
+        ("email", u.email.clone()),
+        ("name", u.full_name()),
+        ("role", u.role.to_string()),
+        ("active", u.is_active.to_string()),
+        ("email verified", u.is_email_verified.to_string()),
+        ("2fa", u.two_factor_enabled.to_string()),
+        ("phone", u.phone.clone().unwrap_or_default()),
+        (
+            "last login",
+            u.last_login.map(|d| d.to_rfc3339()).unwrap_or_default(),
+        ),
+        ("created", u.created_at.to_rfc3339()),
+    ]
+}
+
+/// Every page of `GET /users` (or up to `limit` users).
+pub async fn list_all(client: &ApiClient, filter: &ListArgs) -> Result<Vec<User>> {
+    let mut users = Vec::new();
+    let mut page = 1;
+    loop {
+        #[derive(Serialize)]
+        struct Query<'a> {
+            #[serde(flatten)]
+            filter: &'a ListArgs,
+            page: u64,
+            limit: u64,
+            #[serde(rename = "isActive", skip_serializing_if = "Option::is_none")]
+            is_active: Option<bool>,
+        }
+        let list: UserList = client
+            .get(
+                "/users",
+                &Query {
+                    filter,
+                    page,
+                    limit: 100,
+                    is_active: filter.active,
+                },
+            )
+            .await?;
+        let Pagination { has_next, .. } = list.pagination;
+        users.extend(list.users);
+        if let Some(limit) = filter.limit
+            && users.len() as u64 >= limit
+        {
+            users.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            break;
+        }
+        if !has_next {
+            break;
+        }
+        page += 1;
+    }
+    Ok(users)
+}
+
+/// Runs `edupro users …`.
+pub async fn run(ctx: &Context, command: UsersCommand) -> Result<()> {
+    let client = ctx.client()?;
+    match command {
+        UsersCommand::List(args) => {
+            let users = list_all(&client, &args).await?;
+            print!("{}", ctx.out.list(&users, &HEADERS, row)?);
+        }
+        UsersCommand::Show { id } => {
+            let user: User = client.get(&format!("/users/{id}"), &()).await?;
+            print!("{}", ctx.out.record(&user, &fields(&user))?);
+        }
+        UsersCommand::Create(args) => {
+            let password = if args.password_stdin {
+                Some(read_stdin_line("password")?)
+            } else {
+                None
+            };
+            let created: ApiResponse<CreatedUser> = client
+                .post(
+                    "/users",
+                    &json!({
+                        "email": args.email, "firstName": args.first_name, "lastName": args.last_name,
+                        "role": args.role, "phone": args.phone, "password": password,
+                    }),
+                )
+                .await?;
+            let CreatedUser { user, two_factor } = created.data;
+            print!("{}", ctx.out.record(&user, &fields(&user))?);
+            if password.is_none() {
+                ctx.out.note(&format!(
+                    "{} was mailed a code to set their password",
+                    user.email
+                ));
+            }
+            if let Some(tf) = two_factor {
+                ctx.out.note(&format!(
+                    "New admin: give them this 2FA secret (shown once): {}\n  {}\nRecovery codes: {}",
+                    tf.secret,
+                    tf.otpauth_uri,
+                    tf.recovery_codes.join(" ")
+                ));
+            }
+        }
+        UsersCommand::Deactivate { id } | UsersCommand::Reactivate { id } => {
+            let action = if matches!(command, UsersCommand::Deactivate { .. }) {
+                "deactivate"
+            } else {
+                "reactivate"
+            };
+            let answer: ApiResponse<User> = client
+                .request(
+                    Method::POST,
+                    &format!("/users/{id}/{action}"),
+                    &(),
+                    Some(&json!({})),
+                )
+                .await?;
+            print!("{}", ctx.out.record(&answer.data, &fields(&answer.data))?);
+        }
+        UsersCommand::Role { id, role } => {
+            let answer: ApiResponse<User> = client
+                .request(
+                    Method::PATCH,
+                    &format!("/users/{id}/role"),
+                    &(),
+                    Some(&json!({ "role": role })),
+                )
+                .await?;
+            print!("{}", ctx.out.record(&answer.data, &fields(&answer.data))?);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! What can go wrong in a command, and the stable exit code each maps to.
+
+use edupro_server::api::{ErrorBody, FieldError};
+
+/// Exit codes: a contract for scripts (documented in `edupro --help`).
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const ERROR: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const AUTH: u8 = 3;
+    pub const NOT_FOUND: u8 = 4;
+    pub const CONFLICT: u8 = 5;
+    pub const IMPORT_FAILED_ROWS: u8 = 6;
+}
+
+/// A failed command: what went wrong, and what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with an error envelope.
+    #[error("{message}")]
+    Api {
+        status: u16,
+        message: String,
+        errors: Vec<FieldError>,
+    },
+    /// The server refused the email, password or 2FA code.
+    #[error("{0}")]
+    LoginRefused(String),
+    /// No stored credentials for this server.
+    #[error("not logged in to {server}")]
+    NotLoggedIn { server: String },
+    /// The server could not be reached.
+    #[error("cannot reach the EduPro+ server at {server}: {reason}")]
+    Unreachable { server: String, reason: String },
+    /// Bad arguments that clap could not catch.
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl ClientError {
+    /// From a non-2xx answer's status and body.
+    pub fn from_answer(status: u16, body: &[u8]) -> Self {
+        match serde_json::from_slice::<ErrorBody>(body) {
+            Ok(error) => Self::Api {
+                status,
+                message: error.message,
+                errors: error.errors.unwrap_or_default(),
+            },
+            Err(_) => Self::Api {
+                status,
+                message: format!(
+                    "the server answered {status} without an EduPro+ error body: {}",
+                    String::from_utf8_lossy(body)
+                        .chars()
+                        .take(200)
+                        .collect::<String>()
+                ),
+                errors: Vec::new(),
+            },
+        }
+    }
+
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Api { status, .. } => match status {
+                401 | 403 => exit::AUTH,
+                404 => exit::NOT_FOUND,
+                400 | 409 | 422 => exit::CONFLICT,
+                _ => exit::ERROR,
+            },
+            Self::NotLoggedIn { .. } | Self::LoginRefused(_) => exit::AUTH,
+            Self::Usage(_) => exit::USAGE,
+            Self::Unreachable { .. } | Self::Other(_) => exit::ERROR,
+        }
+    }
+
+    /// A line saying what to do next, when there is a useful one.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Api { status: 401, .. } | Self::NotLoggedIn { .. } => {
+                Some("run `edupro login` (or set EDUPRO_TOKEN) and try again".into())
+            }
+            Self::LoginRefused(_) => Some(
+                "check the email, the password (case-sensitive) and, with 2FA, the current code"
+                    .into(),
+            ),
+            Self::Api { status: 403, .. } => {
+                Some("your account's role does not allow this; ask an admin".into())
+            }
+            Self::Api { status: 429, .. } => Some("wait a little and try again".into()),
+            Self::Unreachable { .. } => {
+                Some("check --server / EDUPRO_SERVER, or start one with `edupro server`".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Shorthand for command results.
+pub type Result<T, E = ClientError> = std::result::Result<T, E>;

@@ -1,0 +1,174 @@
+//! Rendering: a table on a terminal, tab-separated lines when piped, `--json` and
+//! `--csv` always. Decided once, from the flags and whether stdout is a terminal.
+
+use std::io::IsTerminal;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{ContentArrangement, Table};
+use serde::Serialize;
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A table with headers (stdout is a terminal).
+    Table,
+    /// Tab-separated rows without headers (stdout is piped), like `gh`.
+    Plain,
+    Json,
+    Csv,
+}
+
+/// Printing decisions for one run.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    pub format: Format,
+    pub quiet: bool,
+    pub color: bool,
+}
+
+impl Output {
+    /// Resolves the format from flags and the terminal, and colour from `--no-color`/`NO_COLOR`.
+    pub fn new(json: bool, csv: bool, quiet: bool, no_color: bool) -> Self {
+        let tty = std::io::stdout().is_terminal();
+        let format = if json {
+            Format::Json
+        } else if csv {
+            Format::Csv
+        } else if tty {
+            Format::Table
+        } else {
+            Format::Plain
+        };
+        let color = tty && !no_color && std::env::var_os("NO_COLOR").is_none();
+        Self {
+            format,
+            quiet,
+            color,
+        }
+    }
+
+    /// Renders a list: `items` as JSON, or `row(item)` under `headers` otherwise.
+    pub fn list<T: Serialize>(
+        &self,
+        items: &[T],
+        headers: &[&str],
+        row: impl Fn(&T) -> Vec<String>,
+    ) -> anyhow::Result<String> {
+        let rows: Vec<Vec<String>> = items.iter().map(row).collect();
+        match self.format {
+            Format::Json => Ok(format!("{}\n", serde_json::to_string_pretty(items)?)),
+            Format::Csv => csv_text(headers, &rows),
+            Format::Plain => Ok(rows.iter().map(|r| format!("{}\n", r.join("\t"))).collect()),
+            Format::Table => {
+                if rows.is_empty() {
+                    return Ok("(none)\n".to_owned());
+                }
+                Ok(format!("{}\n", table(headers, &rows, self.color)))
+            }
+        }
+    }
+
+    /// Renders one record: JSON, or `field: value` lines.
+    pub fn record<T: Serialize>(
+        &self,
+        item: &T,
+        fields: &[(&str, String)],
+    ) -> anyhow::Result<String> {
+        match self.format {
+            Format::Json => Ok(format!("{}\n", serde_json::to_string_pretty(item)?)),
+            Format::Csv => {
+                let headers: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+                csv_text(&headers, &[fields.iter().map(|(_, v)| v.clone()).collect()])
+            }
+            Format::Plain | Format::Table => {
+                let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+                Ok(fields
+                    .iter()
+                    .map(|(k, v)| format!("{k:<width$}  {v}\n"))
+                    .collect())
+            }
+        }
+    }
+
+    /// A human message (not data) on stderr, unless `--quiet` or printing JSON/CSV.
+    pub fn note(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+}
+
+fn table(headers: &[&str], rows: &[Vec<String>], color: bool) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(headers.to_vec());
+    if !color {
+        table.force_no_tty();
+    }
+    for row in rows {
+        table.add_row(row.clone());
+    }
+    table
+}
+
+/// CSV with a header row. Cells starting with `= + - @` (or tab/CR) get a leading `'`
+/// so a spreadsheet never runs them as formulas.
+pub fn csv_text(headers: &[&str], rows: &[Vec<String>]) -> anyhow::Result<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(headers)?;
+    for row in rows {
+        writer.write_record(row.iter().map(|cell| escape_formula(cell)))?;
+    }
+    Ok(String::from_utf8(writer.into_inner()?)?)
+}
+
+fn escape_formula(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_that_look_like_formulas_are_escaped() {
+        let text = csv_text(
+            &["name"],
+            &[
+                vec!["=HYPERLINK(\"x\")".into()],
+                vec!["Ada".into()],
+                vec!["-3".into()],
+            ],
+        )
+        .unwrap();
+        assert_eq!(text, "name\n\"'=HYPERLINK(\"\"x\"\")\"\nAda\n'-3\n");
+    }
+
+    #[test]
+    fn plain_output_is_tab_separated_without_headers() {
+        let out = Output {
+            format: Format::Plain,
+            quiet: false,
+            color: false,
+        };
+        let text = out
+            .list(&[1, 2], &["n"], |n| vec![n.to_string(), "x".into()])
+            .unwrap();
+        assert_eq!(text, "1\tx\n2\tx\n");
+    }
+
+    #[test]
+    fn an_empty_table_says_so() {
+        let out = Output {
+            format: Format::Table,
+            quiet: false,
+            color: false,
+        };
+        assert_eq!(out.list::<u8>(&[], &["n"], |_| vec![]).unwrap(), "(none)\n");
+    }
+}
