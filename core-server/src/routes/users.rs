@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionTrait,
@@ -15,13 +15,13 @@ use super::{created, ok, ok_with};
 use crate::accounts::{self, CodePurpose, NewAccount, role_of, to_wire};
 use crate::api::{
     ApiResponse, ChangeRole, CreatedUser, LinkChild, NewUser, PageQuery, Pagination, Role,
-    UpdateMe, User, UserFilter, UserList,
+    StudentProfile, UpdateMe, User, UserFilter, UserList,
 };
 use crate::audit::{self, Action};
 use crate::auth::AuthUser;
 use crate::auth::extract::{client_ip, forbidden};
 use crate::domain::{Email, Fields, Password, PersonName, Phone};
-use crate::entity::{parent_link, user};
+use crate::entity::{access_token, parent_link, user};
 use crate::error::ApiError;
 use crate::extract::Json;
 use crate::state::AppState;
@@ -74,13 +74,20 @@ pub async fn list_users(
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        let pattern = format!("%{}%", search.to_lowercase().replace(['%', '_'], ""));
+        // `_` and `%` are searched for as text (emails often hold a `_`), not as wildcards.
+        let escaped = search
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        let like = || LikeExpr::new(&pattern).escape('\\');
         let lower = |c: user::Column| Expr::expr(Func::lower(Expr::col(c)));
         query = query.filter(
             Condition::any()
-                .add(lower(user::Column::Email).like(&pattern))
-                .add(lower(user::Column::FirstName).like(&pattern))
-                .add(lower(user::Column::LastName).like(&pattern)),
+                .add(lower(user::Column::Email).like(like()))
+                .add(lower(user::Column::FirstName).like(like()))
+                .add(lower(user::Column::LastName).like(like())),
         );
     }
     let total = query.clone().count(&state.db).await?;
@@ -218,7 +225,22 @@ pub async fn update_me(
         &body.parent_profile,
     ) {
         (_, None, None, None) => None,
-        (Role::Student, Some(p), None, None) => serde_json::to_value(p).ok(),
+        (Role::Student, Some(p), None, None) => {
+            // XP, level and streak are earned, not sent: keep the stored ones.
+            let stored: StudentProfile = auth
+                .user
+                .profile
+                .clone()
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default();
+            serde_json::to_value(StudentProfile {
+                total_xp: stored.total_xp,
+                level: stored.level,
+                current_streak: stored.current_streak,
+                ..p.clone()
+            })
+            .ok()
+        }
         (Role::Teacher, None, Some(p), None) => serde_json::to_value(p).ok(),
         (Role::Parent, None, None, Some(p)) => serde_json::to_value(p).ok(),
         _ => {
@@ -296,7 +318,8 @@ pub async fn get_user(
     Ok(ok(to_wire(&accounts::find_user(&state.db, id).await?)))
 }
 
-/// Changes a user's role (admins only). Their sessions end. Becoming ADMIN needs 2FA on.
+/// Changes a user's role (admins only). Their sessions and parent ↔ child links end.
+/// Becoming ADMIN needs 2FA on.
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
@@ -344,6 +367,15 @@ pub async fn change_role(
     .await?;
     accounts::bump_token_version(&txn, id).await?;
     accounts::revoke_sessions(&txn, id, None, "ROLE_CHANGED").await?;
+    // Links join a PARENT to a STUDENT; with the old role, the user's links no longer fit.
+    parent_link::Entity::delete_many()
+        .filter(
+            Condition::any()
+                .add(parent_link::Column::ParentId.eq(id))
+                .add(parent_link::Column::ChildId.eq(id)),
+        )
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
     audit::record(
         &state.db,
@@ -388,6 +420,15 @@ async fn set_active(
     if !active {
         accounts::bump_token_version(&txn, id).await?;
         accounts::revoke_sessions(&txn, id, None, "DEACTIVATED").await?;
+        // Personal access tokens end too, so that reactivation doesn't revive them.
+        let now = Utc::now();
+        access_token::Entity::update_many()
+            .col_expr(access_token::Column::RevokedAt, Expr::value(now))
+            .col_expr(access_token::Column::UpdatedAt, Expr::value(now))
+            .filter(access_token::Column::UserId.eq(id))
+            .filter(access_token::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
     }
     txn.commit().await?;
     let action = if active {

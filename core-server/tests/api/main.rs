@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod authorization;
 mod errors;
 mod operations;
 mod outage;
+mod users;
