@@ -166,13 +166,11 @@ async fn authenticate_pat(
         .filter(|u| u.is_active)
         .ok_or_else(invalid_token)?;
     let scopes = parse_scopes(&stored.scopes);
-    if !safe_method
-        && !scopes
-            .iter()
-            .any(|s| matches!(s, TokenScope::Write | TokenScope::Admin))
-    {
+    // Scopes compose: changes need `write`; admin endpoints need `admin` (checked by
+    // `require_admin`); an admin change needs both.
+    if !safe_method && !scopes.contains(&TokenScope::Write) {
         return Err(ApiError::Forbidden(
-            "This access token has the read scope only; create one with the write scope to make changes".into(),
+            "This access token lacks the write scope; create one with --scope write to make changes".into(),
         ));
     }
     // Recording every use would make each request a write; once a minute is enough.

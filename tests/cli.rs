@@ -1,0 +1,679 @@
+//! End to end: the real `edupro` binary against the real server (in-process, port 0,
+//! SQLite or `EDUPRO_TEST_DATABASE_URL`), with credentials in a temp config dir.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use edupro_server::Application;
+use edupro_server::config::ServerArgs;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "Corr3ct-Horse!";
+
+struct Server {
+    url: String,
+    state: edupro_server::state::AppState,
+    _data: tempfile::TempDir,
+}
+
+async fn spawn_server() -> Server {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let data = tempfile::tempdir().unwrap();
+    let database_url = match std::env::var("EDUPRO_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(fresh_pg_database(&url).await),
+        _ => None,
+    };
+    let settings = ServerArgs {
+        data_dir: Some(data.path().to_path_buf()),
+        bind: Some("127.0.0.1:0".parse().unwrap()),
+        database_url,
+        workers: Some(2),
+        rate_limit_per_ip: Some(10_000),
+        rate_limit_per_account: Some(10_000),
+        ..ServerArgs::default()
+    }
+    .resolve()
+    .unwrap();
+    let app = Application::build(settings).await.unwrap();
+    let url = format!("http://{}", app.local_addr());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    Server {
+        url,
+        state,
+        _data: data,
+    }
+}
+
+/// A database of its own on the test PostgreSQL (left for the throwaway server to drop).
+async fn fresh_pg_database(admin_url: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("edupro_cli_{}", uuid::Uuid::now_v7().simple());
+    let mut conn = sqlx::PgConnection::connect(admin_url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(admin_url).unwrap();
+    url.set_path(&name);
+    url.to_string()
+}
+
+/// One user's terminal: a config dir of their own.
+struct Terminal {
+    server: String,
+    config: tempfile::TempDir,
+}
+
+impl Terminal {
+    fn new(server: &Server) -> Self {
+        Self {
+            server: server.url.clone(),
+            config: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_edupro"));
+        command
+            .args(args)
+            .env("EDUPRO_SERVER", &self.server)
+            .env("XDG_CONFIG_HOME", self.config.path())
+            .env("HOME", self.config.path())
+            .env("EDUPRO_KEYRING", "file")
+            .env("NO_COLOR", "1")
+            .env_remove("EDUPRO_TOKEN")
+            .env_remove("EDUPRO_PROFILE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+
+    /// Runs `edupro ARGS` with `stdin`, off the async runtime.
+    async fn run_with(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
+        let mut command = self.command(args);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let stdin = stdin.to_owned();
+        let output = tokio::task::spawn_blocking(move || {
+            let mut child = command.spawn().unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(stdin.as_bytes())
+                .unwrap();
+            child.wait_with_output().unwrap()
+        })
+        .await
+        .unwrap();
+        Run::from(output)
+    }
+
+    async fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, "", &[]).await
+    }
+
+    fn credentials_file(&self) -> std::path::PathBuf {
+        self.config
+            .path()
+            .join("edupro")
+            .join("credentials-default.json")
+    }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Self {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
+    }
+}
+
+async fn register(server: &Server, email: &str, role: &str) {
+    let answer = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/register", server.url))
+        .json(&json!({"email": email, "password": PASSWORD, "firstName": "Ada", "lastName": "Lovelace", "role": role}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 201);
+}
+
+/// An admin as `create-admin` makes one; returns the TOTP secret.
+async fn create_admin(server: &Server, email: &str) -> String {
+    use edupro_server::accounts::{self, NewAccount};
+    use edupro_server::domain::{Email, Password, PersonName};
+    let (_, secret) = accounts::create(
+        &server.state.db,
+        NewAccount {
+            email: Email::parse(email).unwrap(),
+            password: Some(Password::parse(PASSWORD).unwrap()),
+            first_name: PersonName::parse("Root").unwrap(),
+            last_name: PersonName::parse("Admin").unwrap(),
+            phone: None,
+            role: edupro_server::api::Role::Admin,
+            external_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    secret.unwrap()
+}
+
+fn totp_now(secret: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    edupro_server::auth::totp::code_at(secret, edupro_server::auth::totp::step_of(now)).unwrap()
+}
+
+async fn logged_in_admin(server: &Server) -> Terminal {
+    create_admin_terminal(server, "root@school.test").await
+}
+
+async fn create_admin_terminal(server: &Server, email: &str) -> Terminal {
+    let secret = create_admin(server, email).await;
+    let term = Terminal::new(server);
+    let code = totp_now(&secret);
+    let login = term
+        .run_with(
+            &[
+                "login",
+                "--email",
+                email,
+                "--password-stdin",
+                "--code",
+                &code,
+            ],
+            &format!("{PASSWORD}\n"),
+            &[],
+        )
+        .await;
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    term
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_teacher_logs_in_with_a_piped_password_and_whoami_shows_them() {
+    let server = spawn_server().await;
+    register(&server, "ada@school.test", "TEACHER").await;
+    let term = Terminal::new(&server);
+    let login = term
+        .run_with(
+            &["login", "--email", "ada@school.test", "--password-stdin"],
+            &format!("{PASSWORD}\n"),
+            &[],
+        )
+        .await;
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    assert!(
+        login.stderr.contains("Logged in to") && login.stderr.contains("(TEACHER)"),
+        "{}",
+        login.stderr
+    );
+
+    let me = term.run(&["whoami", "--json"]).await;
+    assert_eq!(me.code, 0, "{}", me.stderr);
+    let me = me.json();
+    assert_eq!(me["email"], "ada@school.test");
+    assert_eq!(me["role"], "TEACHER");
+    let mut keys: Vec<&str> = me.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "avatar",
+            "bio",
+            "createdAt",
+            "email",
+            "firstName",
+            "id",
+            "isActive",
+            "isEmailVerified",
+            "isPhoneVerified",
+            "lastLogin",
+            "lastName",
+            "phone",
+            "referralCode",
+            "role",
+            "teacherProfile",
+            "twoFactorEnabled"
+        ],
+        "the JSON shape of `whoami --json` is a contract"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(term.credentials_file())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the credentials file is private");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_logs_in_with_a_totp_code() {
+    let server = spawn_server().await;
+    let term = logged_in_admin(&server).await;
+    let me = term.run(&["whoami", "--json"]).await.json();
+    assert_eq!(me["role"], "ADMIN");
+    assert_eq!(me["twoFactorEnabled"], true);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_password_exits_3_and_says_what_to_check() {
+    let server = spawn_server().await;
+    register(&server, "ada@school.test", "STUDENT").await;
+    let term = Terminal::new(&server);
+    let run = term
+        .run_with(
+            &["login", "--email", "ada@school.test", "--password-stdin"],
+            "Wrong-pass1!\n",
+            &[],
+        )
+        .await;
+    assert_eq!(run.code, 3);
+    assert!(
+        run.stderr.contains("error: Invalid credentials"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("hint: check the email"),
+        "{}",
+        run.stderr
+    );
+    assert!(!term.credentials_file().exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn commands_without_a_login_exit_3_with_a_hint() {
+    let server = spawn_server().await;
+    let run = Terminal::new(&server).run(&["users", "list"]).await;
+    assert_eq!(run.code, 3);
+    assert!(
+        run.stderr.contains("not logged in") && run.stderr.contains("edupro login"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_server_exits_1_and_names_it() {
+    let term = Terminal {
+        server: "http://127.0.0.1:1".into(),
+        config: tempfile::tempdir().unwrap(),
+    };
+    let run = term
+        .run_with(
+            &["login", "--email", "a@b.io", "--password-stdin"],
+            "x\n",
+            &[],
+        )
+        .await;
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("cannot reach the EduPro+ server at http://127.0.0.1:1"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_creates_lists_and_shows_users_with_stable_exit_codes() {
+    let server = spawn_server().await;
+    let term = logged_in_admin(&server).await;
+    let created = term
+        .run_with(
+            &[
+                "users",
+                "create",
+                "--email",
+                "kid@school.test",
+                "--first-name",
+                "Kid",
+                "--last-name",
+                "One",
+                "--password-stdin",
+                "--json",
+            ],
+            &format!("{PASSWORD}\n"),
+            &[],
+        )
+        .await;
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+
+    let again = term
+        .run(&[
+            "users",
+            "create",
+            "--email",
+            "kid@school.test",
+            "--first-name",
+            "Kid",
+            "--last-name",
+            "One",
+        ])
+        .await;
+    assert_eq!(again.code, 5, "a duplicate is a conflict: {}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains("email: User with this email already exists"),
+        "{}",
+        again.stderr
+    );
+
+    let invalid = term
+        .run(&[
+            "users",
+            "create",
+            "--email",
+            "nope",
+            "--first-name",
+            "",
+            "--last-name",
+            "X",
+        ])
+        .await;
+    assert_eq!(invalid.code, 5);
+    assert!(
+        invalid.stderr.contains("email: must be an email address"),
+        "{}",
+        invalid.stderr
+    );
+    assert!(
+        invalid.stderr.contains("firstName: is required"),
+        "{}",
+        invalid.stderr
+    );
+
+    let list = term.run(&["users", "list", "--json"]).await;
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    let emails: Vec<String> = list
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(emails, ["root@school.test", "kid@school.test"]);
+
+    let plain = term.run(&["users", "list", "--role", "STUDENT"]).await;
+    assert_eq!(plain.stdout.lines().count(), 1);
+    assert!(
+        plain
+            .stdout
+            .starts_with(&format!("{id}\tkid@school.test\tKid One\tSTUDENT\t")),
+        "{}",
+        plain.stdout
+    );
+
+    let csv = term.run(&["users", "list", "--csv"]).await;
+    assert!(
+        csv.stdout
+            .starts_with("ID,EMAIL,NAME,ROLE,ACTIVE,2FA,CREATED\n"),
+        "{}",
+        csv.stdout
+    );
+
+    let shown = term.run(&["users", "show", &id, "--json"]).await;
+    assert_eq!(shown.json()["email"], "kid@school.test");
+    let missing = term
+        .run(&["users", "show", "01a213dc-0000-7000-8000-000000000000"])
+        .await;
+    assert_eq!(missing.code, 4, "{}", missing.stderr);
+
+    let role = term.run(&["users", "role", &id, "TEACHER", "--json"]).await;
+    assert_eq!(role.json()["role"], "TEACHER");
+    let off = term.run(&["users", "deactivate", &id, "--json"]).await;
+    assert_eq!(off.json()["isActive"], false);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_student_is_refused_admin_commands_with_exit_3() {
+    let server = spawn_server().await;
+    register(&server, "kid@school.test", "STUDENT").await;
+    let term = Terminal::new(&server);
+    term.run_with(
+        &["login", "--email", "kid@school.test", "--password-stdin"],
+        &format!("{PASSWORD}\n"),
+        &[],
+    )
+    .await;
+    let run = term.run(&["users", "list"]).await;
+    assert_eq!(run.code, 3);
+    assert!(run.stderr.contains("permission"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_access_token_is_refreshed_silently_and_stored() {
+    let server = spawn_server().await;
+    register(&server, "ada@school.test", "TEACHER").await;
+    let term = Terminal::new(&server);
+    term.run_with(
+        &["login", "--email", "ada@school.test", "--password-stdin"],
+        &format!("{PASSWORD}\n"),
+        &[],
+    )
+    .await;
+    let path = term.credentials_file();
+    let mut stored: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let old_refresh = stored["refresh_token"].clone();
+    stored["access_token"] = json!("expired.or.garbage");
+    std::fs::write(&path, stored.to_string()).unwrap();
+
+    let me = term.run(&["whoami", "--json"]).await;
+    assert_eq!(me.code, 0, "{}", me.stderr);
+    assert_eq!(me.json()["email"], "ada@school.test");
+    let after: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_ne!(after["access_token"], "expired.or.garbage");
+    assert_ne!(
+        after["refresh_token"], old_refresh,
+        "the rotated refresh token is stored"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logout_ends_the_session_on_the_server_and_forgets_the_tokens() {
+    let server = spawn_server().await;
+    register(&server, "ada@school.test", "TEACHER").await;
+    let term = Terminal::new(&server);
+    term.run_with(
+        &["login", "--email", "ada@school.test", "--password-stdin"],
+        &format!("{PASSWORD}\n"),
+        &[],
+    )
+    .await;
+    let stored: Value =
+        serde_json::from_str(&std::fs::read_to_string(term.credentials_file()).unwrap()).unwrap();
+    let out = term.run(&["logout"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!term.credentials_file().exists());
+    let status = reqwest::Client::new()
+        .get(format!("{}/api/v1/auth/me", server.url))
+        .bearer_auth(stored["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 401, "the old access token no longer works");
+    assert_eq!(term.run(&["whoami"]).await.code, 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_personal_access_token_works_from_stdin_and_from_edupro_token() {
+    let server = spawn_server().await;
+    let admin = logged_in_admin(&server).await;
+    let created = admin
+        .run(&[
+            "auth",
+            "tokens",
+            "create",
+            "--name",
+            "ci",
+            "--scope",
+            "read,admin",
+        ])
+        .await;
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let token = created.stdout.trim().to_owned();
+    assert!(token.starts_with("edupro_pat_"), "{token}");
+    assert!(created.stderr.contains("not shown again"));
+
+    let ci = Terminal::new(&server);
+    let listed = ci
+        .run_with(
+            &["users", "list", "--json"],
+            "",
+            &[("EDUPRO_TOKEN", &token)],
+        )
+        .await;
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert_eq!(listed.json().as_array().unwrap().len(), 1);
+    let write = ci
+        .run_with(
+            &[
+                "users",
+                "create",
+                "--email",
+                "x@school.test",
+                "--first-name",
+                "X",
+                "--last-name",
+                "Y",
+            ],
+            "",
+            &[("EDUPRO_TOKEN", &token)],
+        )
+        .await;
+    assert_eq!(
+        write.code, 3,
+        "a read-only token can't write: {}",
+        write.stderr
+    );
+
+    let other = Terminal::new(&server);
+    let login = other
+        .run_with(&["login", "--token-stdin"], &format!("{token}\n"), &[])
+        .await;
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    assert_eq!(
+        other.run(&["whoami", "--json"]).await.json()["email"],
+        "root@school.test"
+    );
+
+    let tokens = admin
+        .run(&["auth", "tokens", "list", "--json"])
+        .await
+        .json();
+    assert_eq!(tokens[0]["name"], "ci");
+    assert!(
+        !tokens.to_string().contains(&token),
+        "listing never shows the secret"
+    );
+    let id = tokens[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(admin.run(&["auth", "tokens", "revoke", &id]).await.code, 0);
+    assert_eq!(
+        other.run(&["whoami"]).await.code,
+        3,
+        "a revoked token stops working"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sessions_are_listed_and_one_can_be_signed_out() {
+    let server = spawn_server().await;
+    register(&server, "ada@school.test", "TEACHER").await;
+    let laptop = Terminal::new(&server);
+    let phone = Terminal::new(&server);
+    for term in [&laptop, &phone] {
+        term.run_with(
+            &["login", "--email", "ada@school.test", "--password-stdin"],
+            &format!("{PASSWORD}\n"),
+            &[],
+        )
+        .await;
+    }
+    let sessions = laptop
+        .run(&["auth", "sessions", "list", "--json"])
+        .await
+        .json();
+    let sessions = sessions.as_array().unwrap();
+    assert_eq!(
+        sessions.len(),
+        3,
+        "registering signed in once, then two logins"
+    );
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
+    for other in sessions.iter().filter(|s| s["current"] == false) {
+        let id = other["id"].as_str().unwrap();
+        assert_eq!(
+            laptop.run(&["auth", "sessions", "revoke", id]).await.code,
+            0
+        );
+    }
+    assert_eq!(
+        phone.run(&["whoami"]).await.code,
+        3,
+        "the phone was signed out"
+    );
+    assert_eq!(laptop.run(&["whoami"]).await.code, 0);
+}
+
+#[test]
+fn help_lists_the_exit_codes_and_a_bad_flag_exits_2() {
+    let help = Command::new(env!("CARGO_BIN_EXE_edupro"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("Exit codes:") && text.contains("6  an import finished with failed rows"),
+        "{text}"
+    );
+    let bad = Command::new(env!("CARGO_BIN_EXE_edupro"))
+        .args(["users", "list", "--role", "WIZARD"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("WIZARD"));
+}
+
+#[test]
+fn completions_and_the_man_page_are_generated() {
+    let bash = Command::new(env!("CARGO_BIN_EXE_edupro"))
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&bash.stdout).contains("_edupro()"));
+    let man = Command::new(env!("CARGO_BIN_EXE_edupro"))
+        .arg("man")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&man.stdout).contains(".TH edupro"));
+}
