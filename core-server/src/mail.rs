@@ -88,3 +88,102 @@ impl Mailer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    /// A minimal SMTP server that accepts one message and hands back its DATA.
+    /// (lettre pools connections, so no QUIT comes after the message.)
+    async fn smtp_sink() -> (u16, tokio::sync::oneshot::Receiver<String>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.unwrap();
+            let (read, mut write) = socket.into_split();
+            let mut lines = BufReader::new(read).lines();
+            write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+            let mut data = String::new();
+            let mut in_data = false;
+            let mut tx = Some(tx);
+            while let Ok(Some(line)) = lines.next_line().await {
+                if in_data {
+                    if line == "." {
+                        in_data = false;
+                        write.write_all(b"250 queued\r\n").await.unwrap();
+                        if let Some(tx) = tx.take() {
+                            let _ = tx.send(std::mem::take(&mut data));
+                        }
+                    } else {
+                        data.push_str(&line);
+                        data.push('\n');
+                    }
+                    continue;
+                }
+                let verb = line
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_uppercase();
+                let reply: &[u8] = match verb.as_str() {
+                    "EHLO" | "HELO" => b"250 sink\r\n",
+                    "DATA" => {
+                        in_data = true;
+                        b"354 go ahead\r\n"
+                    }
+                    "QUIT" => {
+                        write.write_all(b"221 bye\r\n").await.unwrap();
+                        break;
+                    }
+                    _ => b"250 ok\r\n",
+                };
+                write.write_all(reply).await.unwrap();
+            }
+        });
+        (port, rx)
+    }
+
+    #[tokio::test]
+    async fn with_an_smtp_url_mail_is_delivered_over_smtp() {
+        let (port, received) = smtp_sink().await;
+        // The outbox database is never touched on this path; a lazy, unused connection
+        // stands in for it.
+        let db = sea_orm::DatabaseConnection::default();
+        let mailer = Mailer::new(
+            Some(&format!("smtp://127.0.0.1:{port}")),
+            "EduPro+ <no-reply@school.test>",
+            db,
+        )
+        .unwrap();
+        assert!(!mailer.is_outbox());
+        mailer
+            .send(
+                "ada@school.test",
+                "Your code",
+                "Your code is 123456.".into(),
+            )
+            .await
+            .unwrap();
+        let data = tokio::time::timeout(std::time::Duration::from_secs(10), received)
+            .await
+            .expect("delivered within 10 s")
+            .unwrap();
+        assert!(data.contains("Subject: Your code"), "{data}");
+        assert!(data.contains("To: ada@school.test"), "{data}");
+        assert!(data.contains("Your code is 123456."), "{data}");
+    }
+
+    #[test]
+    fn a_bad_smtp_url_is_refused_at_start() {
+        let err = Mailer::new(
+            Some("carrier-pigeon://x"),
+            "a@b.io",
+            sea_orm::DatabaseConnection::default(),
+        )
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("smtp_url"), "{err}");
+    }
+}

@@ -30,6 +30,7 @@ use crate::state::AppState;
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_users)
         .service(create_user)
+        .service(get_me)
         .service(update_me)
         .service(get_user)
         .service(change_role)
@@ -178,6 +179,20 @@ pub async fn create_user(
         user: to_wire(&user),
         two_factor,
     }))
+}
+
+/// The caller, with their role's profile (the same as `GET /auth/me`).
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = ApiResponse<User>),
+        (status = 401, description = "Not signed in", body = crate::api::ErrorBody),
+    )
+)]
+#[get("/users/me")]
+pub async fn get_me(auth: AuthUser) -> HttpResponse {
+    ok(to_wire(&auth.user))
 }
 
 /// Updates the caller's name, phone, bio, avatar and their role's profile.

@@ -1292,3 +1292,14 @@ async fn the_mail_outbox_is_a_404_in_production() {
     let audit = app.get_as(&admin.access_token, "/api/v1/admin/audit").await;
     assert_eq!(audit.status, 200, "the audit log stays: {}", audit.body);
 }
+
+#[tokio::test]
+async fn get_users_me_answers_the_caller_like_auth_me() {
+    let app = spawn_app().await;
+    let student = app.register("STUDENT").await;
+    let answer = app.get_as(&student.access_token, "/api/v1/users/me").await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["data"]["email"], student.email.as_str());
+    assert!(answer.body["data"]["studentProfile"].is_object());
+    assert_eq!(app.get("/api/v1/users/me").await.status, 401);
+}
