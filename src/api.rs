@@ -50,6 +50,15 @@ impl ApiClient {
         })
     }
 
+    /// A client using `token` as is (never refreshed or stored).
+    pub fn with_token(server: &str, token: &str) -> Result<Self> {
+        Ok(Self {
+            server: server.to_owned(),
+            http: http_client()?,
+            auth: Auth::Env(token.to_owned()),
+        })
+    }
+
     /// A client signed in with `EDUPRO_TOKEN`, or the profile's stored credentials.
     pub fn authenticated(target: &Target) -> Result<Self> {
         let auth = match std::env::var("EDUPRO_TOKEN") {

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod completions;
 #[cfg(feature = "embedded-server")]
 pub mod demo;
+pub mod seed;
 #[cfg(feature = "embedded-server")]
 pub mod server;
 pub mod users;
@@ -81,6 +82,9 @@ pub enum Command {
     /// Users and roles (admins).
     #[command(subcommand)]
     Users(users::UsersCommand),
+    /// Create deterministic demo data (safe to re-run).
+    #[command(subcommand)]
+    Seed(seed::SeedCommand),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff) to stdout.
@@ -145,6 +149,7 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
             Command::Whoami => auth::whoami(&ctx).await,
             Command::Auth(cmd) => auth::run(&ctx, cmd).await,
             Command::Users(cmd) => users::run(&ctx, cmd).await,
+            Command::Seed(cmd) => seed::run(&ctx, cmd).await,
             _ => Err(ClientError::Usage(
                 "this command runs without a server".into(),
             )),

@@ -6,6 +6,7 @@
 //! - [`credentials`]: tokens in the OS keyring or a 0600 file; `EDUPRO_TOKEN` for CI.
 //! - [`output`]: table, plain, JSON and CSV rendering.
 //! - [`config`]: server and named profiles.
+//! - [`seed`]: deterministic demo data, through the API.
 
 pub mod api;
 pub mod cli;
@@ -13,3 +14,4 @@ pub mod config;
 pub mod credentials;
 pub mod error;
 pub mod output;
+pub mod seed;

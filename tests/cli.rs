@@ -677,3 +677,40 @@ fn completions_and_the_man_page_are_generated() {
         .unwrap();
     assert!(String::from_utf8_lossy(&man.stdout).contains(".TH edupro"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seeding_the_demo_twice_changes_nothing_the_second_time() {
+    let server = spawn_server().await;
+    let admin = logged_in_admin(&server).await;
+    let first = admin.run(&["seed", "demo", "--seed", "3", "--json"]).await;
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(
+        first.json(),
+        json!({"created": 23, "unchanged": 0}),
+        "19 users and 4 parent links"
+    );
+    let second = admin.run(&["seed", "demo", "--seed", "3", "--json"]).await;
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_eq!(second.json(), json!({"created": 0, "unchanged": 23}));
+    let users = admin.run(&["users", "list", "--json"]).await.json();
+    assert_eq!(
+        users.as_array().unwrap().len(),
+        20,
+        "the admin and 19 demo accounts"
+    );
+
+    let teacher = Terminal::new(&server);
+    let login = teacher
+        .run_with(
+            &[
+                "login",
+                "--email",
+                "teacher1@demo.edupro.example",
+                "--password-stdin",
+            ],
+            "Demo-pass1!\n",
+            &[],
+        )
+        .await;
+    assert_eq!(login.code, 0, "demo accounts sign in: {}", login.stderr);
+}

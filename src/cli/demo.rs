@@ -1,15 +1,22 @@
-//! `edupro demo`: the whole product in one command, on an embedded SQLite server.
+//! `edupro demo`: the whole product in one command — an embedded server on SQLite,
+//! seeded with demo data, and the credentials to explore it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
+use edupro_server::api::{ApiResponse, AuthSession, LoginOutcome, Role};
 use edupro_server::config::{LogFormat, ServerArgs};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::api::ApiClient;
+use crate::seed::{self, DEMO_DOMAIN, DEMO_PASSWORD};
 
 /// Options of `edupro demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Keep the demo's database here (reused on the next run) [default: a fresh temp dir,
-    /// removed on exit].
+    /// Keep the demo's database here (reused, and not seeded twice, on the next run)
+    /// [default: a fresh temp dir, removed on exit].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
@@ -17,12 +24,23 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 5001)]
     pub port: u16,
 
+    /// Which deterministic variant of the demo data to make.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
     /// Only serve; don't open the terminal UI.
     #[arg(long)]
     pub headless: bool,
 }
 
-/// Starts the embedded server, prints where to reach it, and serves until Ctrl-C.
+/// The demo admin's sign-in, kept (0600) in the data dir so a reused dir can reseed.
+#[derive(Serialize, Deserialize)]
+struct DemoAdmin {
+    email: String,
+    totp_secret: String,
+}
+
+/// Starts the embedded server, seeds it, prints how to get in, serves until Ctrl-C.
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let temp;
     let data_dir = match args.data_dir {
@@ -44,14 +62,109 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         edupro_server::telemetry::init(settings.log_format, &settings.log_level)?;
         let app = edupro_server::Application::build(settings).await?;
         let url = format!("http://{}", app.local_addr());
-        println!("EduPro+ demo server running on {url}");
-        println!("  data:     {}", data_dir.display());
-        println!("  health:   {url}/health");
+        let state = app.state();
+        let serving = tokio::spawn(app.run_until_stopped());
+
+        let admin = ensure_admin(&state, &data_dir).await?;
+        let token = admin_token(&url, &admin).await?;
+        let report = seed::seed_demo(&ApiClient::with_token(&url, &token)?, args.seed)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding the demo: {e}"))?;
+
+        println!("EduPro+ demo running on {url}  (data: {})", data_dir.display());
+        println!("  seeded:   {} records created, {} already there", report.created, report.unchanged);
+        println!("  teacher:  teacher1@{DEMO_DOMAIN} / {DEMO_PASSWORD}");
+        println!("  student:  student1@{DEMO_DOMAIN} / {DEMO_PASSWORD}");
+        println!("  admin:    {} / {DEMO_PASSWORD}  (2FA secret {})", admin.email, admin.totp_secret);
         println!("  API docs: {url}/api/v1/docs/");
+        println!();
+        println!("Try it from another terminal:");
+        println!("  export EDUPRO_SERVER={url}");
+        println!("  echo '{DEMO_PASSWORD}' | edupro login --email teacher1@{DEMO_DOMAIN} --password-stdin");
+        println!("  edupro whoami");
         if !args.headless {
-            println!("The terminal UI is not built yet; serving only.");
+            println!("(The terminal UI is not built yet; serving only.)");
         }
         println!("Press Ctrl-C to stop.");
-        app.run_until_stopped().await
+        serving.await?
     })
+}
+
+/// The demo admin: created on the first run (2FA is mandatory for admins, so its TOTP
+/// secret is kept beside the database), read back on later runs.
+async fn ensure_admin(
+    state: &edupro_server::state::AppState,
+    data_dir: &Path,
+) -> anyhow::Result<DemoAdmin> {
+    use edupro_server::accounts::{self, NewAccount};
+    use edupro_server::domain::{Email, Password, PersonName};
+    let path = data_dir.join("demo-admin.json");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return Ok(serde_json::from_str(&text)?);
+    }
+    let email = format!("admin@{DEMO_DOMAIN}");
+    let (_, secret) = accounts::create(
+        &state.db,
+        NewAccount {
+            email: Email::parse(&email).map_err(anyhow::Error::msg)?,
+            password: Some(Password::parse(DEMO_PASSWORD).map_err(anyhow::Error::msg)?),
+            first_name: PersonName::parse("Demo").map_err(anyhow::Error::msg)?,
+            last_name: PersonName::parse("Admin").map_err(anyhow::Error::msg)?,
+            phone: None,
+            role: Role::Admin,
+            external_id: None,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("creating the demo admin: {e}"))?;
+    let admin = DemoAdmin {
+        email,
+        totp_secret: secret.ok_or_else(|| anyhow::anyhow!("admins always get a 2FA secret"))?,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    std::io::Write::write_all(
+        &mut options.open(&path)?,
+        serde_json::to_string(&admin)?.as_bytes(),
+    )?;
+    Ok(admin)
+}
+
+/// Signs the demo admin in over HTTP, answering the 2FA step with the current code.
+async fn admin_token(url: &str, admin: &DemoAdmin) -> anyhow::Result<String> {
+    let client = ApiClient::anonymous(url)?;
+    let outcome: ApiResponse<LoginOutcome> = client
+        .post(
+            "/auth/login",
+            &json!({ "email": admin.email, "password": DEMO_PASSWORD }),
+        )
+        .await?;
+    let LoginOutcome::MfaRequired(challenge) = outcome.data else {
+        anyhow::bail!("the demo admin signed in without 2FA, which admins must have");
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    // A code works once per 30 s step; a rerun within the same step uses the next one.
+    for step in [now / 30, now / 30 + 1] {
+        let code = edupro_server::auth::totp::code_at(&admin.totp_secret, step)
+            .ok_or_else(|| anyhow::anyhow!("the stored 2FA secret is invalid"))?;
+        let verified: Result<ApiResponse<AuthSession>, _> = client
+            .post(
+                "/auth/2fa/verify",
+                &json!({ "challengeToken": challenge.challenge_token, "code": code }),
+            )
+            .await;
+        if let Ok(session) = verified {
+            return Ok(session.data.access_token);
+        }
+    }
+    anyhow::bail!(
+        "the demo admin's 2FA code was refused; remove demo-admin.json's data dir and start again"
+    )
 }

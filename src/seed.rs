@@ -1,0 +1,167 @@
+//! Deterministic demo data, created through the API so it works against any server
+//! (the embedded demo, or a school's staging server in CI). Running it again changes
+//! nothing: every record is looked up by its natural key first.
+
+use edupro_server::api::{ApiResponse, Role, User, UserList};
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::api::ApiClient;
+use crate::error::{ClientError, Result};
+
+/// The password every demo account gets (shown by `edupro demo`).
+pub const DEMO_PASSWORD: &str = "Demo-pass1!";
+/// The demo's email domain.
+pub const DEMO_DOMAIN: &str = "demo.edupro.example";
+
+const FIRST: [&str; 16] = [
+    "Aarav", "Ada", "Bilal", "Chen", "Diya", "Emeka", "Farah", "Grace", "Hiro", "Ines", "Jonas",
+    "Kavya", "Leila", "Mateo", "Nadia", "Omar",
+];
+const LAST: [&str; 12] = [
+    "Sharma", "Lovelace", "Khan", "Wei", "Patel", "Okafor", "Haddad", "Hopper", "Tanaka", "Silva",
+    "Berg", "Iyer",
+];
+
+/// One account of the demo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DemoUser {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role: Role,
+}
+
+/// What the demo holds: accounts, and which parent is linked to which child.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DemoPlan {
+    pub users: Vec<DemoUser>,
+    /// (parent email, child email).
+    pub links: Vec<(String, String)>,
+}
+
+/// The demo for `seed`: 3 teachers, 12 students, 4 parents each linked to a student.
+/// The same seed always gives the same plan.
+pub fn plan(seed: u64) -> DemoPlan {
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as usize) % n
+    };
+    let mut users = Vec::new();
+    let person =
+        |role: Role, label: &str, i: usize, next: &mut dyn FnMut(usize) -> usize| DemoUser {
+            email: format!("{label}{}@{DEMO_DOMAIN}", i + 1),
+            first_name: FIRST[next(FIRST.len())].to_owned(),
+            last_name: LAST[next(LAST.len())].to_owned(),
+            role,
+        };
+    for i in 0..3 {
+        users.push(person(Role::Teacher, "teacher", i, &mut next));
+    }
+    for i in 0..12 {
+        users.push(person(Role::Student, "student", i, &mut next));
+    }
+    for i in 0..4 {
+        users.push(person(Role::Parent, "parent", i, &mut next));
+    }
+    let links = (0..4)
+        .map(|i| {
+            let child = next(12);
+            (
+                format!("parent{}@{DEMO_DOMAIN}", i + 1),
+                format!("student{}@{DEMO_DOMAIN}", child + 1),
+            )
+        })
+        .collect();
+    DemoPlan { users, links }
+}
+
+/// How a seeding run went.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct SeedReport {
+    pub created: usize,
+    pub unchanged: usize,
+}
+
+async fn find_user(client: &ApiClient, email: &str) -> Result<Option<User>> {
+    let list: UserList = client
+        .get("/users", &[("search", email), ("limit", "100")])
+        .await?;
+    Ok(list.users.into_iter().find(|u| u.email == email))
+}
+
+/// Creates what `plan(seed)` holds and is missing. Needs an admin.
+pub async fn seed_demo(client: &ApiClient, seed: u64) -> Result<SeedReport> {
+    let plan = plan(seed);
+    let mut report = SeedReport::default();
+    let mut ids = std::collections::HashMap::new();
+    for user in &plan.users {
+        let existing = find_user(client, &user.email).await?;
+        let id = match existing {
+            Some(found) => {
+                report.unchanged += 1;
+                found.id
+            }
+            None => {
+                let created: ApiResponse<edupro_server::api::CreatedUser> = client
+                    .post(
+                        "/users",
+                        &json!({
+                            "email": user.email, "password": DEMO_PASSWORD,
+                            "firstName": user.first_name, "lastName": user.last_name, "role": user.role,
+                        }),
+                    )
+                    .await?;
+                report.created += 1;
+                created.data.user.id
+            }
+        };
+        ids.insert(user.email.clone(), id);
+    }
+    for (parent, child) in &plan.links {
+        let (Some(parent_id), Some(child_id)) = (ids.get(parent), ids.get(child)) else {
+            continue;
+        };
+        match client
+            .request::<serde_json::Value>(
+                Method::POST,
+                &format!("/users/{parent_id}/children"),
+                &(),
+                Some(&json!({ "childId": child_id })),
+            )
+            .await
+        {
+            Ok(_) => report.created += 1,
+            Err(ClientError::Api { status: 409, .. }) => report.unchanged += 1,
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_gives_the_same_plan_and_another_seed_another() {
+        assert_eq!(plan(7), plan(7));
+        assert_ne!(plan(7).users, plan(8).users);
+        let p = plan(1);
+        assert_eq!(
+            p.users.iter().filter(|u| u.role == Role::Teacher).count(),
+            3
+        );
+        assert_eq!(
+            p.users.iter().filter(|u| u.role == Role::Student).count(),
+            12
+        );
+        assert_eq!(p.links.len(), 4);
+    }
+}
