@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod auth;
 mod authorization;
 mod errors;
 mod operations;
