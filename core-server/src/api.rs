@@ -4,12 +4,14 @@
 //! on), so the client can use it without pulling in actix-web or the database layer.
 
 mod auth;
+mod courses;
 mod envelope;
 mod health;
 mod pagination;
 mod users;
 
 pub use auth::*;
+pub use courses::*;
 pub use envelope::{ApiResponse, ErrorBody, ErrorCode, FieldError};
 pub use health::{Health, HealthServices, HealthStatus, Readiness};
 pub use pagination::{PageQuery, Pagination};

@@ -1,15 +1,29 @@
 //! Parse, don't validate: request fields become these types on a handler's first line,
 //! and nothing unparsed reaches the database. Each `parse` names what is wrong.
 
+mod course_title;
 mod email;
+mod money;
 mod password;
 mod person_name;
 mod phone;
+pub mod rating;
+mod slug;
+mod tags;
+mod title;
+mod web_url;
 
+pub use course_title::CourseTitle;
 pub use email::Email;
+pub use money::{Currency, Money};
 pub use password::Password;
 pub use person_name::PersonName;
 pub use phone::Phone;
+pub use rating::Rating;
+pub use slug::Slug;
+pub use tags::Tags;
+pub use title::Title;
+pub use web_url::WebUrl;
 
 use crate::api::FieldError;
 

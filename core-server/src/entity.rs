@@ -2,10 +2,16 @@
 
 pub mod access_token;
 pub mod audit_event;
+pub mod category;
+pub mod course;
+pub mod course_staff;
+pub mod lesson;
 pub mod one_time_code;
 pub mod outbox_message;
 pub mod parent_link;
 pub mod recovery_code;
 pub mod refresh_token;
+pub mod review;
+pub mod section;
 pub mod session;
 pub mod user;
