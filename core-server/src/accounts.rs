@@ -270,6 +270,13 @@ pub async fn rotate_refresh(
     if session.revoked_at.is_some() || session.expires_at <= now {
         return Err(invalid_refresh());
     }
+    state
+        .limiter
+        .check_account(
+            crate::auth::rate_limit::Bucket::Refresh,
+            &session.user_id.to_string(),
+        )
+        .map_err(|(_, err)| err)?;
     // Spend it atomically: of many concurrent presentations, exactly one wins.
     let spent = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::UsedAt, Expr::value(now))

@@ -12,17 +12,23 @@ use actix_web::{HttpMessage, HttpResponse, ResponseError};
 use tracing::Instrument;
 
 use crate::api::{ErrorBody, ErrorCode};
+use crate::auth::rate_limit::Quota;
 use crate::error::ApiError;
 
 /// The header carrying the request id, both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+const RATE_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+const RATE_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+const RATE_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
 
 /// The id of the current request, in the request's extensions.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
 /// Gives every request an id (the client's `x-request-id` when it is sane), runs it in a
-/// span carrying that id, logs its outcome, records metrics and echoes the id back.
+/// span carrying that id, logs its outcome, records metrics and echoes the id back; on
+/// rate-limited endpoints it adds the `X-RateLimit-*` headers of the tightest limit met.
 pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -67,6 +73,13 @@ pub async fn request_context(
     let mut response = result?.map_into_boxed_body();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
+    }
+    let quota = response.request().extensions().get::<Quota>().copied();
+    if let Some(quota) = quota {
+        let headers = response.headers_mut();
+        headers.insert(RATE_LIMIT, HeaderValue::from(quota.limit));
+        headers.insert(RATE_REMAINING, HeaderValue::from(quota.remaining));
+        headers.insert(RATE_RESET, HeaderValue::from(quota.reset));
     }
     Ok(response)
 }

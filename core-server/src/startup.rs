@@ -190,6 +190,12 @@ fn cors(origins: &[String]) -> Cors {
             header::HeaderName::from_static("idempotency-key"),
             crate::middleware::REQUEST_ID,
         ])
-        .expose_headers([crate::middleware::REQUEST_ID, header::RETRY_AFTER])
+        .expose_headers([
+            crate::middleware::REQUEST_ID,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-ratelimit-limit"),
+            header::HeaderName::from_static("x-ratelimit-remaining"),
+            header::HeaderName::from_static("x-ratelimit-reset"),
+        ])
         .max_age(3600)
 }

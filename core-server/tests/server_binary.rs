@@ -504,40 +504,35 @@ async fn a_request_in_flight_at_sigterm_is_answered_before_the_server_exits() {
         "firstName": "In", "lastName": "Flight",
     })
     .to_string();
-    let (head, tail) = body.split_at(body.len() / 2);
     let mut stream = tokio::net::TcpStream::connect(address)
         .await
         .expect("connect");
-    // A first request on the same connection proves a worker owns it (a connection still
-    // in the listen backlog at SIGTERM is never accepted, which is not "in flight").
-    stream
-        .write_all(format!("GET /health HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes())
-        .await
-        .expect("send health");
-    let mut first = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !String::from_utf8_lossy(&first).contains("\"services\"") {
-        let n = stream.read(&mut buf).await.expect("read health");
-        assert!(n > 0, "connection closed early");
-        first.extend_from_slice(&buf[..n]);
-    }
+    // `Expect: 100-continue` makes the server say when the handler starts reading the
+    // body: from then on the request is in flight, whatever the machine's load.
     let request = format!(
-        "POST /api/v1/auth/register HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+        "POST /api/v1/auth/register HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream
         .write_all(request.as_bytes())
         .await
         .expect("send head");
-    stream.flush().await.expect("flush");
+    let mut interim = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&interim).contains("\r\n\r\n") {
+        let n = stream.read(&mut buf).await.expect("read 100 Continue");
+        assert!(n > 0, "connection closed before 100 Continue");
+        interim.extend_from_slice(&buf[..n]);
+    }
+    let interim = String::from_utf8_lossy(&interim).into_owned();
+    assert!(interim.starts_with("HTTP/1.1 100 Continue"), "{interim}");
 
-    // The handler is now waiting for the rest of the body.
     server.signal("TERM");
     server.wait_for_line("the SIGTERM log line", |l| l.contains("SIGTERM received"));
     stream
-        .write_all(tail.as_bytes())
+        .write_all(body.as_bytes())
         .await
-        .expect("send the rest");
+        .expect("send the body");
     let mut answer = String::new();
     stream
         .read_to_string(&mut answer)

@@ -6,7 +6,51 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use actix_web::{HttpMessage, HttpRequest, web};
+
 use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The tightest limit a request met, for the `X-RateLimit-*` headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    pub limit: u32,
+    pub remaining: u32,
+    /// Seconds until the window resets.
+    pub reset: u64,
+}
+
+/// Counts a hit on `bucket` from the request's IP, records the quota for the response
+/// headers, and answers 429 when over the limit.
+pub fn limit_ip(req: &HttpRequest, bucket: Bucket) -> Result<(), ApiError> {
+    let ip = crate::auth::extract::client_ip(req);
+    with_limiter(req, |limiter| limiter.check_ip(bucket, &ip))
+}
+
+/// Counts a hit on `bucket` for `account` (an email or user id), like [`limit_ip`].
+pub fn limit_account(req: &HttpRequest, bucket: Bucket, account: &str) -> Result<(), ApiError> {
+    with_limiter(req, |limiter| limiter.check_account(bucket, account))
+}
+
+fn with_limiter(
+    req: &HttpRequest,
+    check: impl FnOnce(&RateLimiter) -> Result<Quota, (Quota, ApiError)>,
+) -> Result<(), ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| anyhow::anyhow!("AppState missing"))?;
+    let (quota, outcome) = match check(&state.limiter) {
+        Ok(quota) => (quota, Ok(())),
+        Err((quota, err)) => (quota, Err(err)),
+    };
+    let mut extensions = req.extensions_mut();
+    let tightest = match extensions.get::<Quota>() {
+        Some(seen) if seen.remaining <= quota.remaining => *seen,
+        _ => quota,
+    };
+    extensions.insert(tightest);
+    outcome
+}
 
 /// Which endpoint family a hit belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,12 +83,12 @@ impl RateLimiter {
     }
 
     /// Counts a hit from `ip`; 429 with the seconds to wait when over the limit.
-    pub fn check_ip(&self, bucket: Bucket, ip: &str) -> Result<(), ApiError> {
+    pub fn check_ip(&self, bucket: Bucket, ip: &str) -> Result<Quota, (Quota, ApiError)> {
         self.hit(bucket, format!("ip:{ip}"), self.per_ip, self.ip_window)
     }
 
     /// Counts a hit on `account` (an email or user id); 429 when over the limit.
-    pub fn check_account(&self, bucket: Bucket, account: &str) -> Result<(), ApiError> {
+    pub fn check_account(&self, bucket: Bucket, account: &str) -> Result<Quota, (Quota, ApiError)> {
         self.hit(
             bucket,
             format!("account:{account}"),
@@ -59,7 +103,7 @@ impl RateLimiter {
         key: String,
         limit: u32,
         window: Duration,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Quota, (Quota, ApiError)> {
         let now = Instant::now();
         let mut windows = self
             .windows
@@ -73,15 +117,24 @@ impl RateLimiter {
         if now.duration_since(entry.0) >= window {
             *entry = (now, 0);
         }
+        let reset = window
+            .saturating_sub(now.duration_since(entry.0))
+            .as_secs()
+            .max(1);
         if entry.1 >= limit {
-            let retry_after = window
-                .saturating_sub(now.duration_since(entry.0))
-                .as_secs()
-                .max(1);
-            return Err(ApiError::RateLimited { retry_after });
+            let quota = Quota {
+                limit,
+                remaining: 0,
+                reset,
+            };
+            return Err((quota, ApiError::RateLimited { retry_after: reset }));
         }
         entry.1 += 1;
-        Ok(())
+        Ok(Quota {
+            limit,
+            remaining: limit - entry.1,
+            reset,
+        })
     }
 }
 
@@ -95,7 +148,10 @@ mod tests {
         limiter.check_ip(Bucket::Login, "1.2.3.4").unwrap();
         limiter.check_ip(Bucket::Login, "1.2.3.4").unwrap();
         match limiter.check_ip(Bucket::Login, "1.2.3.4") {
-            Err(ApiError::RateLimited { retry_after }) => assert!((1..=60).contains(&retry_after)),
+            Err((quota, ApiError::RateLimited { retry_after })) => {
+                assert!((1..=60).contains(&retry_after));
+                assert_eq!((quota.limit, quota.remaining), (2, 0));
+            }
             other => panic!("expected 429, got {other:?}"),
         }
         limiter.check_ip(Bucket::Login, "5.6.7.8").unwrap();

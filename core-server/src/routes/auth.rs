@@ -21,7 +21,7 @@ use crate::api::{
 };
 use crate::audit::{self, Action};
 use crate::auth::extract::{client_ip, parse_scopes};
-use crate::auth::rate_limit::Bucket;
+use crate::auth::rate_limit::{self, Bucket};
 use crate::auth::{AuthUser, jwt, password, secrets, totp};
 use crate::domain::{Email, Fields, Password, PersonName, Phone};
 use crate::entity::{access_token, recovery_code, session, user};
@@ -155,9 +155,9 @@ pub async fn login(
     Json(body): Json<Login>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = client_ip(&req);
-    state.limiter.check_ip(Bucket::Login, &ip)?;
+    rate_limit::limit_ip(&req, Bucket::Login)?;
     let email = Email::parse(&body.email).map_err(|m| ApiError::field("email", m))?;
-    state.limiter.check_account(Bucket::Login, email.as_ref())?;
+    rate_limit::limit_account(&req, Bucket::Login, email.as_ref())?;
     let user = accounts::find_by_email(&state.db, &email).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let matches = password::verify(SecretString::from(body.password), stored).await?;
@@ -220,7 +220,7 @@ pub async fn verify_mfa(
     Json(body): Json<VerifyMfa>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = client_ip(&req);
-    state.limiter.check_ip(Bucket::Mfa, &ip)?;
+    rate_limit::limit_ip(&req, Bucket::Mfa)?;
     let expired = || {
         ApiError::Unauthorized(
             "The sign-in challenge is invalid or has expired; log in again".into(),
@@ -230,9 +230,7 @@ pub async fn verify_mfa(
         .keys
         .verify(&body.challenge_token, jwt::MFA_AUDIENCE)
         .ok_or_else(expired)?;
-    state
-        .limiter
-        .check_account(Bucket::Mfa, &claims.sub.to_string())?;
+    rate_limit::limit_account(&req, Bucket::Mfa, &claims.sub.to_string())?;
     let user = accounts::find_user(&state.db, claims.sub).await?;
     if !user.is_active || user.token_version != claims.ver || !user.totp_enabled {
         return Err(expired());
@@ -337,7 +335,7 @@ pub async fn refresh_token(
     Json(body): Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = client_ip(&req);
-    state.limiter.check_ip(Bucket::Refresh, &ip)?;
+    rate_limit::limit_ip(&req, Bucket::Refresh)?;
     Ok(ok(accounts::rotate_refresh(
         &state,
         &body.refresh_token,
@@ -443,10 +441,9 @@ pub async fn forgot_password(
     req: HttpRequest,
     Json(body): Json<ForgotPassword>,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = client_ip(&req);
-    state.limiter.check_ip(Bucket::Otp, &ip)?;
+    rate_limit::limit_ip(&req, Bucket::Otp)?;
     let email = Email::parse(&body.email).map_err(|m| ApiError::field("email", m))?;
-    state.limiter.check_account(Bucket::Otp, email.as_ref())?;
+    rate_limit::limit_account(&req, Bucket::Otp, email.as_ref())?;
     let state = state.into_inner();
     tokio::spawn(async move {
         let outcome = async {
@@ -484,7 +481,7 @@ pub async fn reset_password(
     Json(body): Json<ResetPassword>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = client_ip(&req);
-    state.limiter.check_ip(Bucket::Otp, &ip)?;
+    rate_limit::limit_ip(&req, Bucket::Otp)?;
     let mut fields = Fields::default();
     let email = fields.take("email", Email::parse(&body.email));
     let new_password = fields.take("newPassword", Password::parse(&body.new_password));
@@ -492,7 +489,7 @@ pub async fn reset_password(
     let (Some(email), Some(new_password)) = (email, new_password) else {
         return Err(anyhow::anyhow!("fields parsed without values").into());
     };
-    state.limiter.check_account(Bucket::Otp, email.as_ref())?;
+    rate_limit::limit_account(&req, Bucket::Otp, email.as_ref())?;
     let Some(user) = accounts::find_by_email(&state.db, &email).await? else {
         return Err(ApiError::BadRequest("Invalid or expired OTP".into()));
     };
@@ -544,10 +541,8 @@ pub async fn verify_email(
     auth: AuthUser,
     Json(body): Json<VerifyEmail>,
 ) -> Result<HttpResponse, ApiError> {
-    state.limiter.check_ip(Bucket::Otp, &client_ip(&req))?;
-    state
-        .limiter
-        .check_account(Bucket::Otp, &auth.id().to_string())?;
+    rate_limit::limit_ip(&req, Bucket::Otp)?;
+    rate_limit::limit_account(&req, Bucket::Otp, &auth.id().to_string())?;
     accounts::redeem_code(&state, auth.id(), CodePurpose::VerifyEmail, &body.otp).await?;
     let user = user::ActiveModel {
         id: Set(auth.id()),
@@ -572,10 +567,8 @@ pub async fn resend_otp(
     req: HttpRequest,
     auth: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
-    state.limiter.check_ip(Bucket::Otp, &client_ip(&req))?;
-    state
-        .limiter
-        .check_account(Bucket::Otp, &auth.id().to_string())?;
+    rate_limit::limit_ip(&req, Bucket::Otp)?;
+    rate_limit::limit_account(&req, Bucket::Otp, &auth.id().to_string())?;
     if auth.user.is_email_verified {
         return Ok(ok_with("Email is already verified", json!({})));
     }
@@ -697,9 +690,7 @@ pub async fn confirm_totp(
     Json(body): Json<TotpCode>,
 ) -> Result<HttpResponse, ApiError> {
     require_session(&auth)?;
-    state
-        .limiter
-        .check_account(Bucket::Mfa, &auth.id().to_string())?;
+    rate_limit::limit_account(&req, Bucket::Mfa, &auth.id().to_string())?;
     if auth.user.totp_enabled {
         return Err(ApiError::Conflict {
             field: None,
@@ -767,9 +758,7 @@ pub async fn disable_totp(
     Json(body): Json<TotpCode>,
 ) -> Result<HttpResponse, ApiError> {
     require_session(&auth)?;
-    state
-        .limiter
-        .check_account(Bucket::Mfa, &auth.id().to_string())?;
+    rate_limit::limit_account(&req, Bucket::Mfa, &auth.id().to_string())?;
     if auth.role() == Role::Admin {
         return Err(ApiError::Unprocessable(
             "Two-factor authentication is mandatory for admins".into(),

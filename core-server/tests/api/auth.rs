@@ -1579,6 +1579,35 @@ async fn a_personal_access_token_cannot_create_personal_access_tokens() {
 // ---------------------------------------------------------------------------------
 
 #[tokio::test]
+async fn rate_limited_endpoints_announce_the_tightest_quota_in_headers() {
+    let app = spawn_app_with(|args| {
+        args.rate_limit_per_ip = Some(3);
+        args.rate_limit_per_account = Some(100);
+    })
+    .await;
+    let user = app.register("STUDENT").await;
+    let mut remaining = Vec::new();
+    for _ in 0..4 {
+        let answer = app.login(&user.email, PASSWORD).await;
+        assert_eq!(
+            answer.header("x-ratelimit-limit"),
+            Some("3"),
+            "{:?}",
+            answer.headers
+        );
+        let reset: u64 = answer.header("x-ratelimit-reset").unwrap().parse().unwrap();
+        assert!((1..=60).contains(&reset));
+        remaining.push(answer.header("x-ratelimit-remaining").unwrap().to_owned());
+    }
+    assert_eq!(remaining, ["2", "1", "0", "0"]);
+    let health = app.get("/health").await;
+    assert!(
+        health.header("x-ratelimit-limit").is_none(),
+        "only limited endpoints carry them"
+    );
+}
+
+#[tokio::test]
 async fn the_fourth_login_from_one_address_is_a_429_with_retry_after() {
     let app = spawn_app_with(|args| args.rate_limit_per_ip = Some(3)).await;
     let user = app.register("STUDENT").await;
