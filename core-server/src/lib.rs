@@ -15,6 +15,8 @@ pub mod audit;
 pub mod auth;
 
 #[cfg(feature = "server")]
+pub mod catalogue;
+#[cfg(feature = "server")]
 pub mod cli;
 #[cfg(feature = "server")]
 pub mod config;

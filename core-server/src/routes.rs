@@ -2,8 +2,13 @@
 
 pub mod admin;
 pub mod auth;
+pub mod categories;
+pub mod courses;
 pub mod health;
+pub mod lessons;
 pub mod metrics;
+pub mod reviews;
+pub mod sections;
 pub mod users;
 
 use actix_web::HttpResponse;

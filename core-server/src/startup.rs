@@ -172,6 +172,11 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             utoipa_actix_web::scope("/api/v1")
                 .configure(routes::auth::routes)
                 .configure(routes::users::routes)
+                .configure(routes::courses::routes)
+                .configure(routes::categories::routes)
+                .configure(routes::sections::routes)
+                .configure(routes::lessons::routes)
+                .configure(routes::reviews::routes)
                 .configure(routes::admin::routes),
         );
 }
