@@ -114,8 +114,14 @@ mod tests {
             Slug::from_text("  Intro to Rust: Part 2!! ", "course").as_ref(),
             "intro-to-rust-part-2"
         );
-        assert_eq!(Slug::from_text("C++ & C#", "course").as_ref(), "cplusplus-and-csharp");
-        assert_eq!(Slug::from_text("Física Básica", "course").as_ref(), "fisica-basica");
+        assert_eq!(
+            Slug::from_text("C++ & C#", "course").as_ref(),
+            "cplusplus-and-csharp"
+        );
+        assert_eq!(
+            Slug::from_text("Física Básica", "course").as_ref(),
+            "fisica-basica"
+        );
     }
 
     #[test]
@@ -134,13 +140,25 @@ mod tests {
 
     #[test]
     fn suffixes_are_numbered() {
-        assert_eq!(Slug::from_text("Rust", "c").with_suffix(2).as_ref(), "rust-2");
+        assert_eq!(
+            Slug::from_text("Rust", "c").with_suffix(2).as_ref(),
+            "rust-2"
+        );
     }
 
     #[test]
     fn typed_slugs_must_be_canonical() {
         assert!(Slug::parse("intro-to-rust").is_ok());
-        for bad in ["", "Intro", "a--b", "-a", "a-", "a b", "ä", &"a".repeat(121)] {
+        for bad in [
+            "",
+            "Intro",
+            "a--b",
+            "-a",
+            "a-",
+            "a b",
+            "ä",
+            &"a".repeat(121),
+        ] {
             assert!(Slug::parse(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -38,7 +38,12 @@ mod tests {
 
     #[test]
     fn other_schemes_and_non_urls_are_refused() {
-        for bad in ["javascript:alert(1)", "ftp://x.test/a", "not a url", "/relative"] {
+        for bad in [
+            "javascript:alert(1)",
+            "ftp://x.test/a",
+            "not a url",
+            "/relative",
+        ] {
             assert!(WebUrl::parse(bad).is_err(), "{bad:?} accepted");
         }
     }

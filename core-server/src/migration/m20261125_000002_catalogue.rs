@@ -74,7 +74,10 @@ impl MigrationTrait for Migration {
             ("idx_courses_category", Courses::CategoryId.into_iden()),
             ("idx_courses_created_by", Courses::CreatedBy.into_iden()),
             ("idx_courses_created_at", Common::CreatedAt.into_iden()),
-            ("idx_courses_effective_price", Courses::EffectivePrice.into_iden()),
+            (
+                "idx_courses_effective_price",
+                Courses::EffectivePrice.into_iden(),
+            ),
         ] {
             index(manager, Courses::Table, name, [column]).await?;
         }
