@@ -5,6 +5,10 @@ mod helpers;
 
 mod auth;
 mod authorization;
+mod catalogue_helpers;
+mod course_matrix;
+mod course_outline;
+mod courses;
 mod errors;
 mod operations;
 mod outage;
