@@ -50,7 +50,7 @@ fn subtree(
                 .collect()
         })
         .unwrap_or_default();
-    nodes.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    nodes.sort_by_key(|c| c.name.to_lowercase());
     nodes
 }
 
