@@ -625,7 +625,12 @@ pub async fn update_course(
     let txn = state.db.begin().await?;
     catalogue::lock_course(&txn, course.id).await?;
     if let Some(to) = body.status {
-        set_status(&txn, &course, to, &mut update).await?;
+        // Re-read under the lock: another request may have moved it meanwhile.
+        let current = course::Entity::find_by_id(course.id)
+            .one(&txn)
+            .await?
+            .ok_or_else(course_not_found)?;
+        set_status(&txn, &current, to, &mut update).await?;
     }
     update.updated_at = Set(Utc::now());
     let updated = update.update(&txn).await.map_err(|err| {
