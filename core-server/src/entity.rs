@@ -5,6 +5,7 @@ pub mod audit_event;
 pub mod category;
 pub mod course;
 pub mod course_staff;
+pub mod idempotency_key;
 pub mod lesson;
 pub mod one_time_code;
 pub mod outbox_message;

@@ -31,6 +31,8 @@ pub mod error;
 #[cfg(feature = "server")]
 pub mod extract;
 #[cfg(feature = "server")]
+pub mod idempotency;
+#[cfg(feature = "server")]
 pub mod mail;
 #[cfg(feature = "server")]
 pub mod metrics;

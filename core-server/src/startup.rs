@@ -144,6 +144,7 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .into_app()
             .default_service(web::to(not_found))
             .wrap(ErrorHandlers::new().default_handler(json_error_envelope))
+            .wrap(middleware::from_fn(crate::idempotency::idempotency))
             .wrap(
                 DefaultHeaders::new()
                     .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

@@ -10,6 +10,7 @@ mod course_matrix;
 mod course_outline;
 mod courses;
 mod errors;
+mod idempotency;
 mod operations;
 mod outage;
 mod users;
