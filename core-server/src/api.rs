@@ -5,6 +5,7 @@
 
 mod auth;
 mod courses;
+mod enrollments;
 mod envelope;
 mod health;
 mod pagination;
@@ -12,6 +13,7 @@ mod users;
 
 pub use auth::*;
 pub use courses::*;
+pub use enrollments::*;
 pub use envelope::{ApiResponse, ErrorBody, ErrorCode, FieldError};
 pub use health::{Health, HealthServices, HealthStatus, Readiness};
 pub use pagination::{PageQuery, Pagination};

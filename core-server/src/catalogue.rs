@@ -9,18 +9,18 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, SqlErr,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, SqlErr,
 };
 use uuid::Uuid;
 
-use crate::api::{self, CourseLevel, CourseStatus, LessonType, StaffRole};
+use crate::api::{self, CourseLevel, CourseStatus, EnrollmentStatus, LessonType, StaffRole};
 use crate::auth::AuthUser;
 use crate::auth::extract::bearer;
 use crate::domain::rating;
-use crate::entity::{category, course, course_staff, lesson, review, section, user};
+use crate::entity::{category, course, course_staff, enrollment, lesson, review, section, user};
 use crate::error::ApiError;
 
 /// The caller of a route that anonymous users may call too. A request that sends a
@@ -110,15 +110,52 @@ pub async fn staff_role(
         .and_then(|row| row.role.parse().ok()))
 }
 
-/// Whether `user_id` is enrolled in `course_id`. Enrollments are the next part of the
-/// catalogue work; until they exist nobody is enrolled, so reviews are refused and
-/// archived courses stay with their staff. The enrollments work fills this in.
+/// Whether `user_id` is enrolled in `course_id`: an ACTIVE or COMPLETED enrollment that
+/// has not expired. Enrolled students review the course, open its published lessons and
+/// still see it once archived.
 pub async fn is_enrolled(
-    _db: &impl ConnectionTrait,
-    _course_id: Uuid,
-    _user_id: Uuid,
+    db: &impl ConnectionTrait,
+    course_id: Uuid,
+    user_id: Uuid,
 ) -> Result<bool, ApiError> {
-    Ok(false)
+    Ok(enrollment::Entity::find()
+        .filter(enrollment::Column::CourseId.eq(course_id))
+        .filter(enrollment::Column::StudentId.eq(user_id))
+        .filter(enrollment::Column::Status.is_in([
+            EnrollmentStatus::Active.as_str(),
+            EnrollmentStatus::Completed.as_str(),
+        ]))
+        .filter(
+            Condition::any()
+                .add(enrollment::Column::ExpiresAt.is_null())
+                .add(enrollment::Column::ExpiresAt.gt(Utc::now())),
+        )
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// Whether `teacher_id` is on the staff of a course `student_id` is (or was) enrolled
+/// in: teachers see the students of their courses.
+pub async fn teaches_student(
+    db: &impl ConnectionTrait,
+    teacher_id: Uuid,
+    student_id: Uuid,
+) -> Result<bool, ApiError> {
+    Ok(enrollment::Entity::find()
+        .filter(enrollment::Column::StudentId.eq(student_id))
+        .filter(
+            enrollment::Column::CourseId.in_subquery(
+                Query::select()
+                    .column(course_staff::Column::CourseId)
+                    .from(course_staff::Entity)
+                    .and_where(course_staff::Column::UserId.eq(teacher_id))
+                    .to_owned(),
+            ),
+        )
+        .count(db)
+        .await?
+        > 0)
 }
 
 /// Whether the caller may see the course at all: a published course is public, a draft

@@ -2,11 +2,15 @@
 
 pub mod access_token;
 pub mod audit_event;
+pub mod batch;
 pub mod category;
 pub mod course;
 pub mod course_staff;
+pub mod domain_event;
+pub mod enrollment;
 pub mod idempotency_key;
 pub mod lesson;
+pub mod lesson_progress;
 pub mod one_time_code;
 pub mod outbox_message;
 pub mod parent_link;

@@ -29,6 +29,8 @@ pub mod entity;
 #[cfg(feature = "server")]
 pub mod error;
 #[cfg(feature = "server")]
+pub mod events;
+#[cfg(feature = "server")]
 pub mod extract;
 #[cfg(feature = "server")]
 pub mod idempotency;

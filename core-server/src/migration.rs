@@ -3,6 +3,7 @@
 
 mod m20261125_000001_accounts;
 mod m20261125_000002_catalogue;
+mod m20261125_000003_enrollments;
 mod m20261125_000004_idempotency;
 
 use sea_orm_migration::prelude::*;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_accounts::Migration),
             Box::new(m20261125_000002_catalogue::Migration),
+            Box::new(m20261125_000003_enrollments::Migration),
             Box::new(m20261125_000004_idempotency::Migration),
         ]
     }

@@ -2,8 +2,10 @@
 
 pub mod admin;
 pub mod auth;
+pub mod batches;
 pub mod categories;
 pub mod courses;
+pub mod enrollments;
 pub mod health;
 pub mod lessons;
 pub mod metrics;

@@ -178,6 +178,8 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(routes::sections::routes)
                 .configure(routes::lessons::routes)
                 .configure(routes::reviews::routes)
+                .configure(routes::enrollments::routes)
+                .configure(routes::batches::routes)
                 .configure(routes::admin::routes),
         );
 }

@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::jwt::Keys;
 use crate::auth::rate_limit::RateLimiter;
 use crate::config::Settings;
+use crate::events::EventBus;
 use crate::mail::Mailer;
 
 /// Shared application state, cloned cheaply into each worker.
@@ -19,6 +20,8 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub limiter: Arc<RateLimiter>,
     pub mailer: Mailer,
+    /// Committed domain events, announced in process (see [`crate::events`]).
+    pub events: EventBus,
 }
 
 impl AppState {
@@ -37,6 +40,7 @@ impl AppState {
                 settings.rate_limit_per_account,
             )),
             mailer,
+            events: EventBus::new(),
             db,
             settings: Arc::new(settings),
             started: Instant::now(),

@@ -23,8 +23,9 @@ use crate::api::{
 use crate::auth::AuthUser;
 use crate::catalogue::{self, Access, Viewer, course_not_found, find_course, status_of};
 use crate::domain::{CourseTitle, Currency, Fields, Money, Slug, Tags, WebUrl};
-use crate::entity::{category, course, course_staff, user};
+use crate::entity::{category, course, course_staff, enrollment, user};
 use crate::error::ApiError;
+use crate::events::{self, Event, EventKind, StoredEvent};
 use crate::extract::Json;
 use crate::state::AppState;
 
@@ -494,17 +495,19 @@ fn check_transition(from: CourseStatus, to: CourseStatus) -> Result<(), ApiError
 }
 
 /// Moves `course` to `to` inside `txn` (which holds the course lock): checks the
-/// transition and, for publishing, that students will see at least one lesson.
+/// transition and, for publishing, that students will see at least one lesson. A real
+/// change writes its domain event, returned for announcing after the commit.
 async fn set_status(
     txn: &impl ConnectionTrait,
     course: &course::Model,
     to: CourseStatus,
     update: &mut course::ActiveModel,
-) -> Result<(), ApiError> {
+    actor: Uuid,
+) -> Result<Option<StoredEvent>, ApiError> {
     let from = status_of(course);
     check_transition(from, to)?;
     if from == to {
-        return Ok(());
+        return Ok(None);
     }
     if to == CourseStatus::Published {
         if !catalogue::has_published_lesson(txn, course.id).await? {
@@ -517,7 +520,12 @@ async fn set_status(
         }
     }
     update.status = Set(to.as_str().to_owned());
-    Ok(())
+    let kind = match to {
+        CourseStatus::Archived => EventKind::CourseArchived,
+        _ => EventKind::CoursePublished,
+    };
+    let event = events::publish(txn, Event::course(kind, course.id, &course.title, actor)).await?;
+    Ok(Some(event))
 }
 
 /// Changes any field of a course (its staff and admins), `status` included.
@@ -624,13 +632,14 @@ pub async fn update_course(
     }
     let txn = state.db.begin().await?;
     catalogue::lock_course(&txn, course.id).await?;
+    let mut event = None;
     if let Some(to) = body.status {
         // Re-read under the lock: another request may have moved it meanwhile.
         let current = course::Entity::find_by_id(course.id)
             .one(&txn)
             .await?
             .ok_or_else(course_not_found)?;
-        set_status(&txn, &current, to, &mut update).await?;
+        event = set_status(&txn, &current, to, &mut update, auth.id()).await?;
     }
     update.updated_at = Set(Utc::now());
     let updated = update.update(&txn).await.map_err(|err| {
@@ -641,6 +650,7 @@ pub async fn update_course(
         }
     })?;
     txn.commit().await?;
+    state.events.announce(event);
     Ok(ok(course_detail(&state.db, &updated, access).await?))
 }
 
@@ -664,10 +674,11 @@ async fn change_status(
         id: Set(course.id),
         ..Default::default()
     };
-    set_status(&txn, &course, to, &mut update).await?;
+    let event = set_status(&txn, &course, to, &mut update, auth.id()).await?;
     update.updated_at = Set(Utc::now());
     let updated = update.update(&txn).await?;
     txn.commit().await?;
+    state.events.announce(event);
     course_detail(&state.db, &updated, access).await
 }
 
@@ -715,6 +726,7 @@ pub async fn archive_course(
 }
 
 /// Deletes a course with its sections, lessons, staff and reviews (its owner and admins).
+/// A course with enrollments (of any status) is a 409: archive it instead.
 #[utoipa::path(
     tag = "courses",
     security(("bearer" = [])),
@@ -723,6 +735,7 @@ pub async fn archive_course(
         (status = 200, description = "Deleted"),
         (status = 403, description = "Not the owner", body = crate::api::ErrorBody),
         (status = 404, description = "No such course", body = crate::api::ErrorBody),
+        (status = 409, description = "The course has enrollments", body = crate::api::ErrorBody),
     )
 )]
 #[delete("/courses/{id}")]
@@ -735,10 +748,24 @@ pub async fn delete_course(
     catalogue::access(&state.db, Some(&auth), course.id)
         .await?
         .require_manage()?;
-    // Sections, lessons, staff and reviews go with it (foreign keys cascade).
-    course::Entity::delete_by_id(course.id)
-        .exec(&state.db)
+    // Under the course lock, so no enrollment slips in between the count and the delete.
+    let txn = state.db.begin().await?;
+    catalogue::lock_course(&txn, course.id).await?;
+    let enrolled = enrollment::Entity::find()
+        .filter(enrollment::Column::CourseId.eq(course.id))
+        .count(&txn)
         .await?;
+    if enrolled > 0 {
+        return Err(ApiError::Conflict {
+            field: Some("enrollments".into()),
+            message: format!(
+                "This course has {enrolled} enrollment(s) and can't be deleted; archive it instead"
+            ),
+        });
+    }
+    // Sections, lessons, staff and reviews go with it (foreign keys cascade).
+    course::Entity::delete_by_id(course.id).exec(&txn).await?;
+    txn.commit().await?;
     Ok(ok_with("Course deleted", json!({ "id": course.id })))
 }
 

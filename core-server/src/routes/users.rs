@@ -305,8 +305,8 @@ async fn is_linked(state: &AppState, parent: Uuid, child: Uuid) -> Result<bool, 
         .is_some())
 }
 
-/// One user: to an admin, to themselves, or to a parent linked to them. (Teachers will
-/// see the students of their courses once courses exist.)
+/// One user: to an admin, to themselves, to a parent linked to them, or to a teacher on
+/// the staff of a course the user is enrolled in.
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
@@ -326,7 +326,9 @@ pub async fn get_user(
     let id = id.into_inner();
     let allowed = auth.is_admin()
         || id == auth.id()
-        || (auth.role() == Role::Parent && is_linked(&state, auth.id(), id).await?);
+        || (auth.role() == Role::Parent && is_linked(&state, auth.id(), id).await?)
+        || (auth.role() == Role::Teacher
+            && crate::catalogue::teaches_student(&state.db, auth.id(), id).await?);
     if !allowed {
         return Err(forbidden());
     }
