@@ -228,7 +228,7 @@ fn matrix() -> Vec<Row> {
             None,
             [404, 404, 404, 200, 200, 200],
         ),
-        // Nobody is enrolled until enrollments exist.
+        // None of these callers is enrolled; enrollment_matrix.rs has the enrolled student.
         (
             "write a review",
             "PUBLISHED",

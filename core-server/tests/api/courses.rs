@@ -698,7 +698,8 @@ async fn sorting_orders_by_price_either_way_and_by_rating() {
 }
 
 /// Reviews written straight to the database by new students, then the course's rating
-/// recomputed as the review route does: no enrollment exists yet to review through HTTP.
+/// recomputed as the review route does, for many reviewers at once without enrolling
+/// each (enrollments.rs reviews through HTTP).
 async fn insert_reviews(app: &crate::helpers::TestApp, course: &str, ratings: &[i32]) {
     use edupro_server::entity::review;
     use sea_orm::{ActiveModelTrait, Set, TransactionTrait};

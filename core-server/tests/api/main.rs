@@ -5,10 +5,13 @@ mod helpers;
 
 mod auth;
 mod authorization;
+mod batches;
 mod catalogue_helpers;
 mod course_matrix;
 mod course_outline;
 mod courses;
+mod enrollment_matrix;
+mod enrollments;
 mod errors;
 mod idempotency;
 mod operations;
