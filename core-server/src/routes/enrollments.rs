@@ -686,9 +686,9 @@ pub async fn enroll_student(
     }
     let (mut row, event) = enroll(&txn, course.id, student.id, auth.id(), "studentId").await?;
     if let Some(batch_id) = body.batch_id {
-        let batch = batches::find_batch(&txn, batch_id)
-            .await
-            .ok()
+        let batch = crate::entity::batch::Entity::find_by_id(batch_id)
+            .one(&txn)
+            .await?
             .filter(|b| b.course_id == course.id)
             .ok_or_else(|| ApiError::field("batchId", "no such batch in this course"))?;
         // A full batch fails the whole enrollment: nothing of it is kept.
