@@ -8,6 +8,7 @@ mod courses;
 mod enrollments;
 mod envelope;
 mod health;
+mod imports;
 mod pagination;
 mod users;
 
@@ -16,6 +17,7 @@ pub use courses::*;
 pub use enrollments::*;
 pub use envelope::{ApiResponse, ErrorBody, ErrorCode, FieldError};
 pub use health::{Health, HealthServices, HealthStatus, Readiness};
+pub use imports::*;
 pub use pagination::{PageQuery, Pagination};
 pub use users::*;
 

@@ -14,6 +14,8 @@ use serde::Deserialize;
 /// Where the server listens unless told otherwise: the original EduPro+ port.
 pub const DEFAULT_BIND: &str = "127.0.0.1:5001";
 pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// Bulk-import bodies (CSV, JSON lines) are streamed, so they may be far larger.
+pub const DEFAULT_IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
 const JWT_SECRET_FILE: &str = "jwt-secret";
 const MIN_JWT_SECRET_LEN: usize = 32;
 
@@ -117,6 +119,10 @@ pub struct ServerArgs {
     #[arg(long, env = "EDUPRO_BODY_LIMIT", value_name = "SIZE", value_parser = parse_size)]
     pub body_limit: Option<usize>,
 
+    /// Largest bulk-import body (CSV or JSON lines, streamed) [default: 64MiB].
+    #[arg(long, env = "EDUPRO_IMPORT_BODY_LIMIT", value_name = "SIZE", value_parser = parse_size)]
+    pub import_body_limit: Option<usize>,
+
     /// Seconds in-flight requests get to finish after SIGTERM or SIGINT [default: 30].
     #[arg(long, env = "EDUPRO_SHUTDOWN_TIMEOUT", value_name = "SECS")]
     pub shutdown_timeout: Option<u64>,
@@ -185,6 +191,8 @@ struct FileSettings {
     cors_origins: Option<Vec<String>>,
     #[serde(default, deserialize_with = "deserialize_size")]
     body_limit: Option<usize>,
+    #[serde(default, deserialize_with = "deserialize_size")]
+    import_body_limit: Option<usize>,
     shutdown_timeout: Option<u64>,
     workers: Option<u16>,
     smtp_url: Option<String>,
@@ -264,6 +272,7 @@ pub struct Settings {
     pub log_level: String,
     pub cors_origins: Vec<String>,
     pub body_limit: usize,
+    pub import_body_limit: usize,
     pub shutdown_timeout: Duration,
     pub workers: Option<usize>,
     pub smtp_url: Option<SecretString>,
@@ -347,6 +356,10 @@ impl ServerArgs {
                 .body_limit
                 .or(file.body_limit)
                 .unwrap_or(DEFAULT_BODY_LIMIT),
+            import_body_limit: self
+                .import_body_limit
+                .or(file.import_body_limit)
+                .unwrap_or(DEFAULT_IMPORT_BODY_LIMIT),
             shutdown_timeout: Duration::from_secs(
                 self.shutdown_timeout
                     .or(file.shutdown_timeout)

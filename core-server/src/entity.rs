@@ -9,6 +9,8 @@ pub mod course_staff;
 pub mod domain_event;
 pub mod enrollment;
 pub mod idempotency_key;
+pub mod import_change;
+pub mod import_run;
 pub mod lesson;
 pub mod lesson_progress;
 pub mod one_time_code;

@@ -5,6 +5,7 @@ mod m20261125_000001_accounts;
 mod m20261125_000002_catalogue;
 mod m20261125_000003_enrollments;
 mod m20261125_000004_idempotency;
+mod m20261125_000005_imports;
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{timestamp_with_time_zone, uuid};
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_catalogue::Migration),
             Box::new(m20261125_000003_enrollments::Migration),
             Box::new(m20261125_000004_idempotency::Migration),
+            Box::new(m20261125_000005_imports::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ pub mod categories;
 pub mod courses;
 pub mod enrollments;
 pub mod health;
+pub mod imports;
 pub mod lessons;
 pub mod metrics;
 pub mod reviews;

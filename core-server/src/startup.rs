@@ -180,6 +180,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(routes::reviews::routes)
                 .configure(routes::enrollments::routes)
                 .configure(routes::batches::routes)
+                .configure(routes::imports::routes)
                 .configure(routes::admin::routes),
         );
 }

@@ -14,6 +14,7 @@ mod enrollment_matrix;
 mod enrollments;
 mod errors;
 mod idempotency;
+mod imports;
 mod operations;
 mod outage;
 mod users;

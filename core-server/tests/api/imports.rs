@@ -1,0 +1,451 @@
+//! Bulk import over real HTTP: plan and apply, re-runs, revert, maxErrors, bad input.
+
+use serde_json::Value;
+
+use crate::helpers::{TestApp, spawn_app};
+
+/// The answer of an import: status, and its NDJSON lines (or the error body).
+struct Imported {
+    status: u16,
+    rows: Vec<Value>,
+    summary: Value,
+}
+
+impl Imported {
+    fn outcomes(&self) -> Vec<&str> {
+        self.rows
+            .iter()
+            .map(|r| r["outcome"].as_str().expect("outcome"))
+            .collect()
+    }
+
+    fn row(&self, line: u64) -> &Value {
+        self.rows
+            .iter()
+            .find(|r| r["line"] == line)
+            .unwrap_or_else(|| panic!("no row for line {line} in {:?}", self.rows))
+    }
+}
+
+async fn import(
+    app: &TestApp,
+    token: &str,
+    kind: &str,
+    query: &str,
+    content_type: &str,
+    body: impl Into<reqwest::Body>,
+) -> Imported {
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/imports/{kind}?{query}")))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("import sent");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("import answer");
+    if status != 200 {
+        return Imported {
+            status,
+            rows: Vec::new(),
+            summary: serde_json::from_str(&text).expect("error body"),
+        };
+    }
+    let mut rows = Vec::new();
+    let mut summary = Value::Null;
+    for line in text.lines() {
+        let value: Value = serde_json::from_str(line).expect("an NDJSON line");
+        match value["type"].as_str() {
+            Some("row") => rows.push(value),
+            Some("summary") => summary = value,
+            other => panic!("unexpected line type {other:?}: {line}"),
+        }
+    }
+    assert!(summary.is_object(), "no summary in {text}");
+    Imported {
+        status,
+        rows,
+        summary,
+    }
+}
+
+async fn csv(app: &TestApp, token: &str, kind: &str, query: &str, body: &str) -> Imported {
+    import(app, token, kind, query, "text/csv", body.to_owned()).await
+}
+
+/// Users whose email ends with `domain`, as (email, first name, active, role).
+async fn users_of(app: &TestApp, token: &str, domain: &str) -> Vec<(String, String, bool, String)> {
+    let answer = app
+        .get_as(token, &format!("/api/v1/users?search={domain}&limit=100"))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let mut users: Vec<_> = answer.body["data"]["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .map(|u| {
+            (
+                u["email"].as_str().expect("email").to_owned(),
+                u["firstName"].as_str().expect("name").to_owned(),
+                u["isActive"].as_bool().expect("active"),
+                u["role"].as_str().expect("role").to_owned(),
+            )
+        })
+        .collect();
+    users.sort();
+    users
+}
+
+const USERS: &str = "user_id,login_id,first_name,last_name,role,status,password\n\
+s1,ada@sis.test,Ada,Lovelace,student,active,\n\
+t1,alan@sis.test,Alan,Turing,TEACHER,active,Sup3r-Secret!pw\n\
+p1,grace@sis.test,Grace,Hopper,Parent,active,\n";
+
+#[tokio::test]
+async fn a_plan_writes_nothing_and_applying_its_file_gives_exactly_the_plan() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let token = &admin.access_token;
+
+    let plan = csv(&app, token, "users", "mode=plan&fileName=users.csv", USERS).await;
+    assert_eq!(plan.status, 200);
+    assert_eq!(plan.outcomes(), ["create", "create", "create"]);
+    assert_eq!(plan.summary["counts"]["create"], 3);
+    assert!(users_of(&app, token, "sis.test").await.is_empty());
+
+    let apply = csv(&app, token, "users", "mode=apply&fileName=users.csv", USERS).await;
+    assert_eq!(apply.rows, plan.rows);
+    assert_eq!(apply.summary["counts"], plan.summary["counts"]);
+    assert_eq!(
+        users_of(&app, token, "sis.test").await,
+        vec![
+            ("ada@sis.test".into(), "Ada".into(), true, "STUDENT".into()),
+            (
+                "alan@sis.test".into(),
+                "Alan".into(),
+                true,
+                "TEACHER".into()
+            ),
+            (
+                "grace@sis.test".into(),
+                "Grace".into(),
+                true,
+                "PARENT".into()
+            ),
+        ]
+    );
+    // The teacher's password works; the others were mailed a code to set theirs.
+    let login = app.login("alan@sis.test", "Sup3r-Secret!pw").await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    let code = app.mailed_code(token, "ada@sis.test").await;
+    assert_eq!(code.len(), 6);
+
+    let runs = app.get_as(token, "/api/v1/imports").await;
+    assert_eq!(runs.status, 200);
+    let latest = &runs.body["data"]["imports"][0];
+    assert_eq!(latest["mode"], "apply");
+    assert_eq!(latest["status"], "APPLIED");
+    assert_eq!(latest["fileName"], "users.csv");
+    assert_eq!(latest["counts"]["create"], 3);
+    assert_eq!(runs.body["data"]["imports"][1]["status"], "PLANNED");
+}
+
+#[tokio::test]
+async fn re_running_the_same_file_changes_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let token = &admin.access_token;
+    csv(&app, token, "users", "mode=apply", USERS).await;
+    let before = users_of(&app, token, "sis.test").await;
+
+    let again = csv(&app, token, "users", "mode=apply", USERS).await;
+    assert_eq!(again.outcomes(), ["unchanged", "unchanged", "unchanged"]);
+    assert_eq!(again.summary["counts"]["unchanged"], 3);
+    assert_eq!(users_of(&app, token, "sis.test").await, before);
+}
+
+#[tokio::test]
+async fn json_lines_import_like_csv() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let body = "{\"user_id\":\"j1\",\"email\":\"jo@sis.test\",\"first_name\":\"Jo\",\"last_name\":\"March\",\"role\":\"student\"}\n\
+{\"user_id\":\"j2\",\"email\":\"meg@sis.test\",\"first_name\":\"Meg\"}\n";
+    let answer = import(
+        &app,
+        &admin.access_token,
+        "users",
+        "mode=apply",
+        "application/x-ndjson",
+        body,
+    )
+    .await;
+    assert_eq!(answer.outcomes(), ["create", "error"]);
+    assert_eq!(answer.row(2)["errors"][0]["field"], "last_name");
+}
+
+#[tokio::test]
+async fn revert_restores_the_users_as_they_were() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let token = &admin.access_token;
+    let first = csv(&app, token, "users", "mode=apply", USERS).await;
+    let original = users_of(&app, token, "sis.test").await;
+
+    let changed = "user_id,email,first_name,last_name,status\n\
+s1,ada.l@sis.test,Augusta,Lovelace,deleted\n\
+n1,new@sis.test,New,Person,active\n";
+    let second = csv(&app, token, "users", "mode=apply", changed).await;
+    assert_eq!(second.outcomes(), ["update", "create"]);
+    assert_eq!(
+        second.row(2)["changes"],
+        serde_json::json!(["email", "first_name", "status"])
+    );
+    let id = second.summary["importId"].as_str().expect("id");
+
+    let revert = app
+        .post_as(token, &format!("/api/v1/imports/{id}/revert"), &Value::Null)
+        .await;
+    assert_eq!(revert.status, 200, "{}", revert.body);
+    assert_eq!(revert.body["data"]["restored"], 1);
+    assert_eq!(revert.body["data"]["deleted"], 1);
+    assert_eq!(users_of(&app, token, "sis.test").await, original);
+
+    let twice = app
+        .post_as(token, &format!("/api/v1/imports/{id}/revert"), &Value::Null)
+        .await;
+    assert_eq!(twice.status, 409, "{}", twice.body);
+
+    let first_id = first.summary["importId"].as_str().expect("id");
+    let undo_all = app
+        .post_as(
+            token,
+            &format!("/api/v1/imports/{first_id}/revert"),
+            &Value::Null,
+        )
+        .await;
+    assert_eq!(undo_all.status, 200, "{}", undo_all.body);
+    assert!(users_of(&app, token, "sis.test").await.is_empty());
+    let run = app
+        .get_as(token, &format!("/api/v1/imports/{first_id}"))
+        .await;
+    assert_eq!(run.body["data"]["status"], "REVERTED");
+}
+
+#[tokio::test]
+async fn courses_import_as_drafts_owned_by_the_admin_and_revert() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let token = &admin.access_token;
+    let file = "course_id,short_name,long_name,status\n\
+C1,BIO 101,Biology One,active\n\
+C2,CHEM101,Chemistry,completed\n";
+    let plan = csv(&app, token, "courses", "mode=plan", file).await;
+    let first = csv(&app, token, "courses", "mode=apply", file).await;
+    assert_eq!(first.rows, plan.rows);
+    assert_eq!(first.outcomes(), ["create", "create"]);
+    let bio = app.get_as(token, "/api/v1/courses/bio-101").await;
+    assert_eq!(bio.status, 200, "{}", bio.body);
+    assert_eq!(bio.body["data"]["status"], "DRAFT");
+    assert_eq!(bio.body["data"]["title"], "Biology One");
+    let chem = app.get_as(token, "/api/v1/courses/chem101").await;
+    assert_eq!(chem.body["data"]["status"], "ARCHIVED");
+
+    let rerun = csv(&app, token, "courses", "mode=apply", file).await;
+    assert_eq!(rerun.outcomes(), ["unchanged", "unchanged"]);
+
+    let change = "course_id,short_name,long_name,status\nC1,BIO 101,Biology I,deleted\n";
+    let second = csv(&app, token, "courses", "mode=apply", change).await;
+    assert_eq!(
+        second.row(2)["changes"],
+        serde_json::json!(["long_name", "status"])
+    );
+    let bio = app.get_as(token, "/api/v1/courses/bio-101").await;
+    assert_eq!(bio.body["data"]["status"], "ARCHIVED");
+
+    let id = second.summary["importId"].as_str().expect("id");
+    let revert = app
+        .post_as(token, &format!("/api/v1/imports/{id}/revert"), &Value::Null)
+        .await;
+    assert_eq!(revert.status, 200, "{}", revert.body);
+    let bio = app.get_as(token, "/api/v1/courses/bio-101").await;
+    assert_eq!(bio.body["data"]["status"], "DRAFT");
+    assert_eq!(bio.body["data"]["title"], "Biology One");
+
+    let first_id = first.summary["importId"].as_str().expect("id");
+    let undo = app
+        .post_as(
+            token,
+            &format!("/api/v1/imports/{first_id}/revert"),
+            &Value::Null,
+        )
+        .await;
+    assert_eq!(undo.status, 200, "{}", undo.body);
+    assert_eq!(
+        app.get_as(token, "/api/v1/courses/bio-101").await.status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn max_errors_stops_the_apply_and_leaves_the_failing_batch_unwritten() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let token = &admin.access_token;
+    let file = "user_id,email,first_name,last_name\n\
+m1,m1@max.test,One,Row\n\
+m2,not-an-email,Two,Row\n\
+m3,m3@max.test,Three,Row\n\
+m4,m4@max.test,,Row\n\
+m5,m5@max.test,Five,Row\n";
+    let query = "mode=apply&maxErrors=2&batch=2";
+    let plan = csv(&app, token, "users", "mode=plan&maxErrors=2&batch=2", file).await;
+    let answer = csv(&app, token, "users", query, file).await;
+    assert_eq!(answer.rows, plan.rows);
+    assert_eq!(
+        answer.outcomes(),
+        ["create", "error", "skipped", "error", "skipped"]
+    );
+    assert_eq!(answer.summary["stopped"], true);
+    assert_eq!(answer.summary["counts"]["skipped"], 2);
+    let users = users_of(&app, token, "max.test").await;
+    assert_eq!(users.len(), 1, "{users:?}");
+    assert_eq!(users[0].0, "m1@max.test");
+}
+
+#[tokio::test]
+async fn a_bad_header_is_a_400_and_writes_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let token = &admin.access_token;
+    let missing = csv(
+        &app,
+        token,
+        "users",
+        "mode=apply",
+        "user_id,first_name,last_name\nx,A,B\n",
+    )
+    .await;
+    assert_eq!(missing.status, 400);
+    assert!(
+        missing.summary["errors"][0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("missing column `email` or `login_id`"),
+        "{}",
+        missing.summary
+    );
+    let unknown = csv(
+        &app,
+        token,
+        "users",
+        "mode=apply",
+        "user_id,email,first_name,last_name,shoe_size\nx,x@h.test,A,B,9\n",
+    )
+    .await;
+    assert_eq!(unknown.status, 400);
+    assert!(
+        unknown
+            .summary
+            .to_string()
+            .contains("unknown column `shoe_size`")
+    );
+    let empty = csv(&app, token, "courses", "mode=apply", "").await;
+    assert_eq!(empty.status, 400);
+    let binary = import(
+        &app,
+        token,
+        "users",
+        "mode=apply",
+        "text/csv",
+        b"user_id,\xffmail\n".to_vec(),
+    )
+    .await;
+    assert_eq!(binary.status, 400);
+    assert!(binary.summary.to_string().contains("UTF-8"));
+    let wrong_type = import(&app, token, "users", "mode=apply", "application/json", "{}").await;
+    assert_eq!(wrong_type.status, 415);
+    assert!(users_of(&app, token, "h.test").await.is_empty());
+}
+
+#[tokio::test]
+async fn each_bad_row_gets_its_own_error_with_its_line() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let token = &admin.access_token;
+    csv(
+        &app,
+        token,
+        "users",
+        "mode=apply",
+        "user_id,email,first_name,last_name\nold,taken@bad.test,Old,User\n",
+    )
+    .await;
+    let long = "x".repeat(70 * 1024);
+    let mut file = Vec::new();
+    file.extend_from_slice(b"user_id,email,first_name,last_name,role,status\n");
+    file.extend_from_slice(b"b1,b1@bad.test,Ok,Row,student,active\n"); // 2
+    file.extend_from_slice(b"b2,b2@bad.test,\xff\xfe,Row,student,active\n"); // 3
+    file.extend_from_slice(b"b3,b3@bad.test,Too,Few\n"); // 4
+    file.extend_from_slice(format!("b4,b4@bad.test,{long},Row,student,active\n").as_bytes()); // 5
+    file.extend_from_slice(b"b1,b5@bad.test,Dup,Key,student,active\n"); // 6
+    file.extend_from_slice(b"b6,B1@bad.test,Dup,Email,student,active\n"); // 7
+    file.extend_from_slice(b"b7,b7@bad.test,Bad,Role,wizard,active\n"); // 8
+    file.extend_from_slice(b"b8,b8@bad.test,Bad,Status,student,asleep\n"); // 9
+    file.extend_from_slice(b"b9,not-an-email,Bad,Email,student,active\n"); // 10
+    file.extend_from_slice(b"b10,taken@bad.test,Taken,Email,student,active\n"); // 11
+    file.extend_from_slice(b"b11,b11@bad.test,\"Quoted\nName\",Row,student,active\n"); // 12-13
+    file.extend_from_slice(b"b12,b12@bad.test,Last,Row,admin,active"); // 14
+    let answer = import(&app, token, "users", "mode=apply", "text/csv", file).await;
+    assert_eq!(answer.status, 200);
+    let field_of = |line: u64| {
+        let row = answer.row(line);
+        assert_eq!(row["outcome"], "error", "line {line}: {row}");
+        (
+            row["errors"][0]["field"]
+                .as_str()
+                .expect("field")
+                .to_owned(),
+            row["errors"][0]["message"]
+                .as_str()
+                .expect("message")
+                .to_owned(),
+        )
+    };
+    assert_eq!(answer.row(2)["outcome"], "create");
+    assert!(field_of(3).1.contains("UTF-8"));
+    assert!(field_of(4).1.contains("has 4 columns; the header has 6"));
+    assert!(field_of(5).1.contains("longer than 64 KiB"));
+    assert_eq!(field_of(6).0, "user_id");
+    assert!(field_of(6).1.contains("first on line 2"));
+    assert_eq!(field_of(7).0, "email");
+    assert!(field_of(7).1.contains("appears twice"));
+    assert_eq!(field_of(8).0, "role");
+    assert_eq!(field_of(9).0, "status");
+    assert_eq!(field_of(10).0, "email");
+    let (field, message) = field_of(11);
+    assert_eq!(field, "email");
+    assert!(message.contains("external id `old`"), "{message}");
+    // A quoted field may span lines; the next row still has its own line number.
+    assert_eq!(field_of(12).0, "first_name");
+    assert_eq!(field_of(14).0, "role");
+    assert_eq!(answer.summary["counts"]["error"], 11);
+    // Only the good rows were written.
+    let emails: Vec<String> = users_of(&app, token, "bad.test")
+        .await
+        .into_iter()
+        .map(|u| u.0)
+        .collect();
+    assert_eq!(emails, ["b1@bad.test", "taken@bad.test"]);
+}
+
+#[tokio::test]
+async fn only_admins_import() {
+    let app = spawn_app().await;
+    let teacher = app.register("TEACHER").await;
+    let answer = csv(&app, &teacher.access_token, "users", "mode=plan", USERS).await;
+    assert_eq!(answer.status, 403);
+    let list = app.get_as(&teacher.access_token, "/api/v1/imports").await;
+    assert_eq!(list.status, 403);
+}
