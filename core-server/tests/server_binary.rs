@@ -545,3 +545,88 @@ async fn a_request_in_flight_at_sigterm_is_answered_before_the_server_exits() {
     assert_eq!(out.status.code(), Some(0), "{}", out.stderr);
     out.assert_no_panic();
 }
+
+/// Runs `edupro-server --data-dir DIR create-admin ARGS` with `stdin`.
+fn create_admin(data_dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut command = server_command(data_dir);
+    command
+        .arg("create-admin")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("create-admin runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(stdin.as_bytes())
+        .expect("password written");
+    child.wait_with_output().expect("create-admin finishes")
+}
+
+#[test]
+fn create_admin_makes_the_first_admin_and_prints_the_2fa_secret_once() {
+    let (_root, data_dir) = fresh_data_dir();
+    let made = create_admin(
+        &data_dir,
+        &["--email", "Head@School.test", "--password-stdin"],
+        "Corr3ct-Horse!\n",
+    );
+    let stdout = String::from_utf8_lossy(&made.stdout);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    assert!(
+        stdout.contains("Created admin head@school.test"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("secret: ") && stdout.contains("otpauth://totp/"),
+        "{stdout}"
+    );
+    let recovery = stdout
+        .lines()
+        .filter(|l| l.trim().len() == 14 && l.trim().matches('-').count() == 2)
+        .count();
+    assert_eq!(recovery, 10, "ten recovery codes: {stdout}");
+
+    let again = create_admin(
+        &data_dir,
+        &["--email", "head@school.test", "--password-stdin"],
+        "Corr3ct-Horse!\n",
+    );
+    assert_eq!(again.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("already exists"), "{stderr}");
+    assert!(
+        !String::from_utf8_lossy(&again.stdout).contains("secret:"),
+        "no second secret"
+    );
+}
+
+#[test]
+fn create_admin_refuses_a_weak_password_and_names_the_rule() {
+    let (_root, data_dir) = fresh_data_dir();
+    let weak = create_admin(
+        &data_dir,
+        &["--email", "head@school.test", "--password-stdin"],
+        "password\n",
+    );
+    assert_eq!(weak.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&weak.stderr);
+    assert!(stderr.contains("password: must contain"), "{stderr}");
+    assert!(
+        stderr.contains("uppercase") && stderr.contains("digit"),
+        "{stderr}"
+    );
+    let bad_email = create_admin(
+        &data_dir,
+        &["--email", "head", "--password-stdin"],
+        "Corr3ct-Horse!\n",
+    );
+    assert!(String::from_utf8_lossy(&bad_email.stderr).contains("--email"));
+}
