@@ -146,7 +146,39 @@ impl ApiClient {
         Ok((status, bytes.to_vec()))
     }
 
-    fn unreachable(&self, err: reqwest::Error) -> ClientError {
+    /// `POST path?query` with a streamed body; the raw answer on success (bulk import
+    /// answers NDJSON as it goes). Not retried: call something cheap first so an
+    /// expired token is refreshed before the body starts.
+    pub async fn post_stream(
+        &self,
+        path: &str,
+        query: &impl Serialize,
+        content_type: &str,
+        body: reqwest::Body,
+    ) -> Result<reqwest::Response> {
+        let url = format!("{}/api/v1{path}", self.server);
+        let mut request = self
+            .http
+            .post(&url)
+            .query(query)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            // A large import takes longer than the usual request timeout.
+            .timeout(std::time::Duration::from_secs(24 * 3600))
+            .body(body);
+        if let Some(token) = self.access_token() {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.map_err(|e| self.unreachable(e))?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            let bytes = response.bytes().await.map_err(|e| self.unreachable(e))?;
+            return Err(ClientError::from_answer(status, &bytes));
+        }
+        Ok(response)
+    }
+
+    /// The error for a broken connection to the server.
+    pub fn unreachable(&self, err: reqwest::Error) -> ClientError {
         let mut reason = err.to_string();
         let mut source = std::error::Error::source(&err);
         while let Some(cause) = source {

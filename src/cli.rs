@@ -4,6 +4,7 @@ pub mod auth;
 pub mod completions;
 #[cfg(feature = "embedded-server")]
 pub mod demo;
+pub mod import;
 pub mod seed;
 #[cfg(feature = "embedded-server")]
 pub mod server;
@@ -82,6 +83,9 @@ pub enum Command {
     /// Users and roles (admins).
     #[command(subcommand)]
     Users(users::UsersCommand),
+    /// Bulk import of users and courses from CSV or JSON lines (admins).
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Create deterministic demo data (safe to re-run).
     #[command(subcommand)]
     Seed(seed::SeedCommand),
@@ -150,6 +154,7 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
             Command::Auth(cmd) => auth::run(&ctx, cmd).await,
             Command::Users(cmd) => users::run(&ctx, cmd).await,
             Command::Seed(cmd) => seed::run(&ctx, cmd).await,
+            Command::Import(cmd) => import::run(&ctx, cmd).await,
             _ => Err(ClientError::Usage(
                 "this command runs without a server".into(),
             )),

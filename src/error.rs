@@ -32,6 +32,9 @@ pub enum ClientError {
     /// The server could not be reached.
     #[error("cannot reach the EduPro+ server at {server}: {reason}")]
     Unreachable { server: String, reason: String },
+    /// An import finished, but some of its rows failed (exit code 6).
+    #[error("{0}")]
+    ImportFailedRows(String),
     /// Bad arguments that clap could not catch.
     #[error("{0}")]
     Usage(String),
@@ -73,6 +76,7 @@ impl ClientError {
             },
             Self::NotLoggedIn { .. } | Self::LoginRefused(_) => exit::AUTH,
             Self::Usage(_) => exit::USAGE,
+            Self::ImportFailedRows(_) => exit::IMPORT_FAILED_ROWS,
             Self::Unreachable { .. } | Self::Other(_) => exit::ERROR,
         }
     }
