@@ -67,9 +67,15 @@ async fn bench(
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let session = accounts::start_session(&state, &admin, None, "127.0.0.1")
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let session = accounts::start_session(
+        &state,
+        &admin,
+        None,
+        "127.0.0.1",
+        accounts::SignIn::Password,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let client = reqwest::Client::new();
     for (label, mode) in [
         ("plan", "plan"),

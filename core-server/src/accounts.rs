@@ -181,11 +181,25 @@ pub async fn create(
 }
 
 /// Signs `user` in: a new session with its first refresh token, and an access token.
+/// How a session began, for the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignIn {
+    /// Registration signs the new account in; not a login to audit.
+    Registered,
+    /// Email and password.
+    Password,
+    /// Email, password and a second factor.
+    TwoFactor,
+}
+
+/// Signs `user` in: a new session with its first refresh token, an access token, and
+/// (for logins) the audit entry — all in one transaction, one commit.
 pub async fn start_session(
     state: &AppState,
     user: &user::Model,
     user_agent: Option<String>,
     ip: &str,
+    how: SignIn,
 ) -> Result<AuthSession, ApiError> {
     let now = Utc::now();
     let session_id = Uuid::now_v7();
@@ -214,6 +228,19 @@ pub async fn start_session(
     }
     .update(&txn)
     .await?;
+    if how != SignIn::Registered {
+        audit::record(
+            &txn,
+            Action::LoginSucceeded,
+            audit::Event {
+                subject: Some(user.id),
+                ip: Some(ip),
+                detail: (how == SignIn::TwoFactor).then(|| "with 2FA".to_owned()),
+                ..Default::default()
+            },
+        )
+        .await;
+    }
     txn.commit().await?;
     Ok(AuthSession {
         access_token: state

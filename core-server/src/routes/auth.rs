@@ -12,7 +12,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{created, ok, ok_with, user_agent};
-use crate::accounts::{self, CodePurpose, NewAccount};
+use crate::accounts::{self, CodePurpose, NewAccount, SignIn};
 use crate::api::{
     AccessTokenInfo, AccessTokenList, ApiResponse, AuthSession, ChangePassword, CreatedAccessToken,
     CreatedUser, ForgotPassword, Login, LoginOutcome, MfaChallenge, NewAccessToken, RecoveryCodes,
@@ -131,8 +131,14 @@ pub async fn register(
             two_factor: Some(two_factor),
         }));
     }
-    let session =
-        accounts::start_session(&state, &user, user_agent(&req), &client_ip(&req)).await?;
+    let session = accounts::start_session(
+        &state,
+        &user,
+        user_agent(&req),
+        &client_ip(&req),
+        SignIn::Registered,
+    )
+    .await?;
     Ok(created(session))
 }
 
@@ -186,17 +192,8 @@ pub async fn login(
             expires_in: jwt::MFA_TTL_SECS,
         })));
     }
-    let session = accounts::start_session(&state, &user, user_agent(&req), &ip).await?;
-    audit::record(
-        &state.db,
-        Action::LoginSucceeded,
-        audit::Event {
-            subject: Some(user.id),
-            ip: Some(&ip),
-            ..Default::default()
-        },
-    )
-    .await;
+    let session =
+        accounts::start_session(&state, &user, user_agent(&req), &ip, SignIn::Password).await?;
     Ok(ok_with(
         "Login successful",
         LoginOutcome::Session(Box::new(session)),
@@ -248,18 +245,8 @@ pub async fn verify_mfa(
         .await;
         return Err(ApiError::Unauthorized("Invalid two-factor code".into()));
     }
-    let session = accounts::start_session(&state, &user, user_agent(&req), &ip).await?;
-    audit::record(
-        &state.db,
-        Action::LoginSucceeded,
-        audit::Event {
-            subject: Some(user.id),
-            ip: Some(&ip),
-            detail: Some("with 2FA".into()),
-            ..Default::default()
-        },
-    )
-    .await;
+    let session =
+        accounts::start_session(&state, &user, user_agent(&req), &ip, SignIn::TwoFactor).await?;
     Ok(ok_with("Login successful", session))
 }
 
