@@ -3,14 +3,14 @@
 # RSS, on a fresh SQLite data dir (and on PostgreSQL when PG_URL is set, e.g. under
 # scripts/with-postgres.sh). Uses the release binary; build it first:
 #
-#   cargo build --release --bin edupro-server
+#   cargo build --release -p edupro-server
 #   scripts/measure-startup.sh            # SQLite
 #   scripts/with-postgres.sh scripts/measure-startup.sh   # SQLite, then PostgreSQL
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-target/release/edupro-server}
 RUNS=${RUNS:-5}
-[ -x "$BIN" ] || { echo "measure-startup: build $BIN first (cargo build --release --bin edupro-server)" >&2; exit 1; }
+[ -x "$BIN" ] || { echo "measure-startup: build $BIN first (cargo build --release -p edupro-server)" >&2; exit 1; }
 
 measure() { # label [database url]
   local label=$1 url=${2:-} times=() rss=""
