@@ -10,14 +10,28 @@ use serde::{Deserialize, Serialize};
 
 const SERVICE: &str = "edupro";
 
-/// What `edupro login` keeps for one profile.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What `edupro login` keeps for one profile. `Debug` never shows the tokens.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredCredentials {
     pub server: String,
     pub access_token: String,
     /// Absent for a personal access token.
     pub refresh_token: Option<String>,
     pub email: Option<String>,
+}
+
+impl std::fmt::Debug for StoredCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredCredentials")
+            .field("server", &self.server)
+            .field("email", &self.email)
+            .field("access_token", &"[REDACTED]")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[REDACTED]"),
+            )
+            .finish()
+    }
 }
 
 /// Which store holds credentials.
@@ -105,6 +119,12 @@ impl CredentialStore {
         let mut file = options
             .open(&path)
             .with_context(|| format!("cannot write {}", path.display()))?;
+        // `mode` applies to new files only; an older file may have wider permissions.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
         file.write_all(json.as_bytes())?;
         Ok(())
     }

@@ -304,15 +304,24 @@ pub async fn rotate_refresh(
             &session.user_id.to_string(),
         )
         .map_err(|(_, err)| err)?;
-    // Spend it atomically: of many concurrent presentations, exactly one wins.
+    let user = find_user(&state.db, session.user_id).await?;
+    if !user.is_active {
+        return Err(invalid_refresh());
+    }
+    // Spend it and issue the next one in one transaction: a crash in between can't
+    // leave the client holding a spent token. Of concurrent presentations exactly one
+    // spends it (the conditional update); the others see a spent token.
+    let next = secrets::new_token(secrets::REFRESH_PREFIX);
+    let txn = state.db.begin().await?;
     let spent = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
         .col_expr(refresh_token::Column::UpdatedAt, Expr::value(now))
         .filter(refresh_token::Column::Id.eq(stored.id))
         .filter(refresh_token::Column::UsedAt.is_null())
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
     if spent.rows_affected != 1 {
+        txn.rollback().await?;
         revoke_session(&state.db, session.id, "REFRESH_REUSE").await?;
         audit::record(
             &state.db,
@@ -327,12 +336,6 @@ pub async fn rotate_refresh(
         .await;
         return Err(invalid_refresh());
     }
-    let user = find_user(&state.db, session.user_id).await?;
-    if !user.is_active {
-        return Err(invalid_refresh());
-    }
-    let next = secrets::new_token(secrets::REFRESH_PREFIX);
-    let txn = state.db.begin().await?;
     insert_refresh_token(&txn, session.id, &next).await?;
     session::ActiveModel {
         id: Set(session.id),
@@ -389,6 +392,26 @@ pub async fn revoke_sessions(
         update = update.filter(session::Column::Id.ne(keep));
     }
     update.exec(db).await?;
+    Ok(())
+}
+
+/// Revokes every live personal access token of a user (password reset or change,
+/// deactivation): a token minted by whoever held the account must not outlive it.
+pub async fn revoke_access_tokens(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), DbErr> {
+    let now = Utc::now();
+    crate::entity::access_token::Entity::update_many()
+        .col_expr(
+            crate::entity::access_token::Column::RevokedAt,
+            Expr::value(now),
+        )
+        .col_expr(
+            crate::entity::access_token::Column::UpdatedAt,
+            Expr::value(now),
+        )
+        .filter(crate::entity::access_token::Column::UserId.eq(user_id))
+        .filter(crate::entity::access_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
     Ok(())
 }
 

@@ -5,8 +5,12 @@
 //!   `anonymous` otherwise), so two users can't collide or read each other's answers.
 //! - The same key with a different request (method, path, query or body) is refused
 //!   with 422; a retry while the first request still runs gets 409.
-//! - Only answers below 500 are kept: after a server error the key is freed so the
-//!   retry runs for real. Keys are kept for 24 hours.
+//! - Answers that a retry should not see again are not kept, and free the key: server
+//!   errors, 401, 403, 409 and 429 (the retry may well succeed). A key whose request
+//!   died (client gone, crash) is freed at once, or treated as free after 5 minutes.
+//! - Not under `/api/v1/auth/` (answers hold tokens and 2FA secrets that must never be
+//!   stored in clear) nor `/api/v1/imports` (streamed bodies and answers; imports are
+//!   idempotent by their own row keys). Keys are kept for 24 hours.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -16,7 +20,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use chrono::{Duration, Utc};
 use futures_util::StreamExt;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, SqlErr};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -33,6 +37,10 @@ pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 /// How long a key is remembered.
 const TTL_HOURS: i64 = 24;
+/// After this long, a claim whose request never finished is considered abandoned.
+const ABANDONED_AFTER_MINUTES: i64 = 5;
+/// Paths whose writes are never stored (see the module doc).
+const EXCLUDED_PREFIXES: [&str; 2] = ["/api/v1/auth/", "/api/v1/imports"];
 
 /// The middleware: a no-op for reads and for writes without the header.
 pub async fn idempotency(
@@ -45,7 +53,8 @@ pub async fn idempotency(
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .map(str::to_owned);
-    let (Some(key), false) = (key, req.method().is_safe()) else {
+    let excluded = EXCLUDED_PREFIXES.iter().any(|p| req.path().starts_with(p));
+    let (Some(key), false, false) = (key, req.method().is_safe(), excluded) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     if key.is_empty() || key.len() > 255 {
@@ -86,8 +95,16 @@ pub async fn idempotency(
 
     match claim(&state, &scope, &key, &fingerprint).await {
         Ok(Claim::Mine(id)) => {
+            let mut claim = ClaimGuard {
+                state: state.clone(),
+                id: Some(id),
+            };
             let response = next.call(req).await?.map_into_boxed_body();
-            store(&state, id, response).await
+            let stored = store(&state, id, response).await;
+            if stored.is_ok() {
+                claim.id = None;
+            }
+            stored
         }
         Ok(Claim::Replay(stored)) => Ok(req.into_response(replay(&stored))),
         Err(err) => Ok(req.into_response(err.error_response())),
@@ -116,6 +133,26 @@ async fn scope_of(state: &AppState, req: &ServiceRequest) -> String {
     }
 }
 
+/// Frees a claimed key if its request never finishes (the client went away, or an
+/// error unwound past the middleware), so the retry is not told "still running".
+struct ClaimGuard {
+    state: web::Data<AppState>,
+    id: Option<Uuid>,
+}
+
+impl Drop for ClaimGuard {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            let db = self.state.db.clone();
+            actix_web::rt::spawn(async move {
+                if let Err(err) = idempotency_key::Entity::delete_by_id(id).exec(&db).await {
+                    tracing::warn!(error = %err, "could not free an abandoned Idempotency-Key");
+                }
+            });
+        }
+    }
+}
+
 enum Claim {
     /// The key is new: this request runs, and its answer is stored under this row.
     Mine(Uuid),
@@ -130,11 +167,19 @@ async fn claim(
     fingerprint: &str,
 ) -> Result<Claim, ApiError> {
     let now = Utc::now();
-    // Forget this key's expired answer, if any, so the key can be used afresh.
+    // Forget this key's expired answer, or a claim abandoned mid-request, so the key
+    // can be used afresh.
     idempotency_key::Entity::delete_many()
         .filter(idempotency_key::Column::Scope.eq(scope))
         .filter(idempotency_key::Column::Key.eq(key))
-        .filter(idempotency_key::Column::CreatedAt.lt(now - Duration::hours(TTL_HOURS)))
+        .filter(
+            idempotency_key::Column::CreatedAt
+                .lt(now - Duration::hours(TTL_HOURS))
+                .or(idempotency_key::Column::Status.is_null().and(
+                    idempotency_key::Column::CreatedAt
+                        .lt(now - Duration::minutes(ABANDONED_AFTER_MINUTES)),
+                )),
+        )
         .exec(&state.db)
         .await?;
     let id = Uuid::now_v7();
@@ -200,8 +245,16 @@ async fn store(
         .await
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("reading the answer to store it: {e}")))?;
     let text = std::str::from_utf8(&bytes).ok();
-    let outcome = match (status.is_server_error(), text) {
-        (false, Some(text)) => idempotency_key::Entity::update_many()
+    let keep = !(status.is_server_error()
+        || matches!(
+            status,
+            StatusCode::UNAUTHORIZED
+                | StatusCode::FORBIDDEN
+                | StatusCode::CONFLICT
+                | StatusCode::TOO_MANY_REQUESTS
+        ));
+    let outcome = match (keep, text) {
+        (true, Some(text)) => idempotency_key::Entity::update_many()
             .col_expr(
                 idempotency_key::Column::Status,
                 Expr::value(i32::from(status.as_u16())),

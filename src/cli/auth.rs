@@ -45,6 +45,18 @@ fn prompt_line(question: &str) -> Result<String> {
 
 /// Signs in and stores the tokens for this profile.
 pub async fn login(ctx: &Context, args: LoginArgs) -> Result<()> {
+    if let Ok(url) = url::Url::parse(&ctx.target.server)
+        && url.scheme() == "http"
+        && !matches!(
+            url.host_str(),
+            Some("localhost" | "127.0.0.1" | "[::1]" | "::1")
+        )
+    {
+        eprintln!(
+            "warning: {} is plain http: your password and tokens cross the network unencrypted; use https://",
+            ctx.target.server
+        );
+    }
     let client = ApiClient::anonymous(&ctx.target.server)?;
     let store = CredentialStore::new(&ctx.target.profile);
     if args.token_stdin {

@@ -393,6 +393,7 @@ pub async fn change_password(
     .await?;
     accounts::bump_token_version(&txn, auth.id()).await?;
     accounts::revoke_sessions(&txn, auth.id(), Some(sid), "PASSWORD_CHANGED").await?;
+    accounts::revoke_access_tokens(&txn, auth.id()).await?;
     txn.commit().await?;
     audit::record(
         &state.db,
@@ -494,6 +495,7 @@ pub async fn reset_password(
     .await?;
     accounts::bump_token_version(&txn, user.id).await?;
     accounts::revoke_sessions(&txn, user.id, None, "PASSWORD_RESET").await?;
+    accounts::revoke_access_tokens(&txn, user.id).await?;
     txn.commit().await?;
     audit::record(
         &state.db,
@@ -696,16 +698,27 @@ pub async fn confirm_totp(
             "is not the current code of your authenticator app",
         ));
     };
-    let codes = replace_recovery_codes(&state, auth.id()).await?;
-    user::ActiveModel {
-        id: Set(auth.id()),
-        totp_enabled: Set(true),
-        totp_last_step: Set(Some(i64::try_from(step).unwrap_or(i64::MAX))),
-        updated_at: Set(Utc::now()),
-        ..Default::default()
+    // Only the secret the code was checked against is switched on: a concurrent
+    // re-enrolment must not leave 2FA on with a secret the user never saw.
+    let enabled = user::Entity::update_many()
+        .col_expr(user::Column::TotpEnabled, Expr::value(true))
+        .col_expr(
+            user::Column::TotpLastStep,
+            Expr::value(i64::try_from(step).unwrap_or(i64::MAX)),
+        )
+        .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(user::Column::Id.eq(auth.id()))
+        .filter(user::Column::TotpSecret.eq(secret))
+        .filter(user::Column::TotpEnabled.eq(false))
+        .exec(&state.db)
+        .await?;
+    if enabled.rows_affected != 1 {
+        return Err(ApiError::Conflict {
+            field: None,
+            message: "Two-factor enrolment changed meanwhile; start again with POST /api/v1/auth/2fa/enroll".into(),
+        });
     }
-    .update(&state.db)
-    .await?;
+    let codes = replace_recovery_codes(&state, auth.id()).await?;
     audit::record(
         &state.db,
         Action::TwoFactorEnabled,

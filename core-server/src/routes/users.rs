@@ -21,7 +21,7 @@ use crate::audit::{self, Action};
 use crate::auth::AuthUser;
 use crate::auth::extract::{client_ip, forbidden};
 use crate::domain::{Email, Fields, Password, PersonName, Phone};
-use crate::entity::{access_token, parent_link, user};
+use crate::entity::{parent_link, user};
 use crate::error::ApiError;
 use crate::extract::Json;
 use crate::state::AppState;
@@ -438,14 +438,7 @@ async fn set_active(
         accounts::bump_token_version(&txn, id).await?;
         accounts::revoke_sessions(&txn, id, None, "DEACTIVATED").await?;
         // Personal access tokens end too, so that reactivation doesn't revive them.
-        let now = Utc::now();
-        access_token::Entity::update_many()
-            .col_expr(access_token::Column::RevokedAt, Expr::value(now))
-            .col_expr(access_token::Column::UpdatedAt, Expr::value(now))
-            .filter(access_token::Column::UserId.eq(id))
-            .filter(access_token::Column::RevokedAt.is_null())
-            .exec(&txn)
-            .await?;
+        accounts::revoke_access_tokens(&txn, id).await?;
     }
     txn.commit().await?;
     let action = if active {

@@ -1703,3 +1703,33 @@ async fn hammering_one_account_never_locks_out_another() {
         "UNAUTHORIZED",
     );
 }
+
+#[tokio::test]
+async fn a_password_change_revokes_personal_access_tokens_too() {
+    let app = spawn_app().await;
+    let user = app.register("TEACHER").await;
+    let created = app
+        .post_as(
+            &user.access_token,
+            "/api/v1/auth/tokens",
+            &json!({ "name": "laptop-script", "scopes": ["read"] }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let pat = created.body["data"]["token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get_as(&pat, "/api/v1/auth/me").await.status, 200);
+
+    let changed = app
+        .post_as(
+            &user.access_token,
+            "/api/v1/auth/change-password",
+            &json!({ "oldPassword": PASSWORD, "newPassword": "N3w-Horse-Battery!" }),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(
+        app.get_as(&pat, "/api/v1/auth/me").await.status,
+        401,
+        "a token minted before the change no longer works"
+    );
+}

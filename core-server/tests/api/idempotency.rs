@@ -6,46 +6,61 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
-use crate::helpers::{Answer, PASSWORD, TestApp, spawn_app};
+use crate::helpers::{Answer, TestApp, TestUser, spawn_app};
 
-fn registration(email: &str) -> Value {
-    json!({ "email": email, "password": PASSWORD, "firstName": "Ada", "lastName": "Lovelace" })
+fn course(title: &str) -> Value {
+    json!({ "title": title, "description": "Cells, genes and evolution." })
 }
 
-async fn register_with_key(app: &TestApp, key: &str, body: &Value) -> Answer {
+async fn create_course(app: &TestApp, teacher: &TestUser, key: &str, body: &Value) -> Answer {
     app.send(
         app.client
-            .post(app.url("/api/v1/auth/register"))
+            .post(app.url("/api/v1/courses"))
+            .bearer_auth(&teacher.access_token)
             .header("idempotency-key", key)
             .json(body),
     )
     .await
 }
 
+async fn course_count(app: &TestApp, teacher: &TestUser) -> u64 {
+    let list = app.get_as(&teacher.access_token, "/api/v1/courses").await;
+    list.body["data"]["pagination"]["total"]
+        .as_u64()
+        .expect("total")
+}
+
 #[tokio::test]
 async fn a_retried_write_with_the_same_key_replays_the_first_answer_and_creates_nothing() {
     let app = spawn_app().await;
-    let body = registration("ada@school.test");
-    let first = register_with_key(&app, "k-1", &body).await;
+    let teacher = app.register("TEACHER").await;
+    let body = course("Biology 101");
+    let first = create_course(&app, &teacher, "k-1", &body).await;
     assert_eq!(first.status, 201, "{}", first.body);
     assert!(first.header("idempotent-replayed").is_none());
-    let retry = register_with_key(&app, "k-1", &body).await;
+    let retry = create_course(&app, &teacher, "k-1", &body).await;
     assert_eq!(retry.status, 201, "{}", retry.body);
     assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retry.body, first.body, "the very same answer");
     assert_eq!(
-        retry.body, first.body,
-        "the very same answer, tokens included"
+        course_count(&app, &teacher).await,
+        1,
+        "only one course exists"
     );
 
-    let again_without_key = app.post_json("/api/v1/auth/register", &body).await;
-    assert_eq!(again_without_key.status, 409, "only one account exists");
+    let without_key = app
+        .post_as(&teacher.access_token, "/api/v1/courses", &body)
+        .await;
+    assert_eq!(without_key.status, 201, "without a key a write runs again");
+    assert_eq!(course_count(&app, &teacher).await, 2);
 }
 
 #[tokio::test]
 async fn the_same_key_for_a_different_request_is_refused() {
     let app = spawn_app().await;
-    register_with_key(&app, "k-2", &registration("ada@school.test")).await;
-    let other = register_with_key(&app, "k-2", &registration("grace@school.test")).await;
+    let teacher = app.register("TEACHER").await;
+    create_course(&app, &teacher, "k-2", &course("Biology 101")).await;
+    let other = create_course(&app, &teacher, "k-2", &course("Chemistry 101")).await;
     assert_eq!(other.status, 422, "{}", other.body);
     assert!(
         other.body["message"]
@@ -53,61 +68,65 @@ async fn the_same_key_for_a_different_request_is_refused() {
             .unwrap()
             .contains("different request")
     );
-    let login = app.login("grace@school.test", PASSWORD).await;
-    assert_eq!(login.status, 401, "the second request was not run");
+    assert_eq!(
+        course_count(&app, &teacher).await,
+        1,
+        "the second request was not run"
+    );
 }
 
 #[tokio::test]
-async fn a_client_error_is_replayed_too() {
+async fn a_validation_error_is_replayed_but_a_refusal_is_not_kept() {
     let app = spawn_app().await;
-    let bad = json!({ "email": "nope", "password": PASSWORD, "firstName": "A", "lastName": "B" });
-    let first = register_with_key(&app, "k-3", &bad).await;
+    let teacher = app.register("TEACHER").await;
+    let bad = json!({ "title": "" });
+    let first = create_course(&app, &teacher, "k-3", &bad).await;
     assert_eq!(first.status, 400);
-    let retry = register_with_key(&app, "k-3", &bad).await;
-    assert_eq!(retry.status, 400);
+    let retry = create_course(&app, &teacher, "k-3", &bad).await;
     assert_eq!(retry.header("idempotent-replayed"), Some("true"));
     assert_eq!(retry.body, first.body);
+
+    // A 403 may stop being one (a role change): the retry runs for real.
+    let student = app.register("STUDENT").await;
+    let body = course("Biology 101");
+    let refused = create_course(&app, &student, "k-4", &body).await;
+    assert_eq!(refused.status, 403);
+    let again = create_course(&app, &student, "k-4", &body).await;
+    assert_eq!(again.status, 403);
+    assert!(again.header("idempotent-replayed").is_none());
 }
 
 #[tokio::test]
 async fn keys_belong_to_their_user() {
     let app = spawn_app().await;
     let (ada, grace) = (app.register("TEACHER").await, app.register("TEACHER").await);
-    let create = |token: String| {
-        app.send(
-            app.client
-                .post(app.url("/api/v1/auth/tokens"))
-                .bearer_auth(token)
-                .header("idempotency-key", "same-key")
-                .json(&json!({ "name": "ci", "scopes": ["read"] })),
-        )
-    };
-    let a = create(ada.access_token.clone()).await;
-    let g = create(grace.access_token.clone()).await;
+    let a = create_course(&app, &ada, "same-key", &course("Biology 101")).await;
+    let g = create_course(&app, &grace, "same-key", &course("Biology 101")).await;
     assert_eq!((a.status, g.status), (201, 201));
     assert!(
         g.header("idempotent-replayed").is_none(),
         "grace's request ran"
     );
-    assert_ne!(a.body["data"]["token"], g.body["data"]["token"]);
+    assert_ne!(a.body["data"]["id"], g.body["data"]["id"]);
 }
 
 #[tokio::test]
-async fn concurrent_retries_with_one_key_create_one_account() {
+async fn concurrent_retries_with_one_key_create_one_course() {
     let app = spawn_app().await;
-    let body = registration("race@school.test");
-    let answers =
-        futures_util::future::join_all((0..10).map(|_| register_with_key(&app, "k-race", &body)))
-            .await;
+    let teacher = app.register("TEACHER").await;
+    let body = course("Race 101");
+    let answers = futures_util::future::join_all(
+        (0..10).map(|_| create_course(&app, &teacher, "k-race", &body)),
+    )
+    .await;
     let created = answers.iter().filter(|a| a.status == 201).count();
-    let in_progress = answers.iter().filter(|a| a.status == 409).count();
+    let running = answers.iter().filter(|a| a.status == 409).count();
     assert_eq!(
-        created + in_progress,
+        created + running,
         10,
         "{:?}",
         answers.iter().map(|a| a.status).collect::<Vec<_>>()
     );
-    assert!(created >= 1);
     for a in answers.iter().filter(|a| a.status == 409) {
         assert!(
             a.body["message"]
@@ -118,19 +137,15 @@ async fn concurrent_retries_with_one_key_create_one_account() {
             a.body
         );
     }
-    let ids: std::collections::HashSet<_> = answers
-        .iter()
-        .filter(|a| a.status == 201)
-        .map(|a| a.body["data"]["user"]["id"].to_string())
-        .collect();
-    assert_eq!(ids.len(), 1, "every 201 is the same account");
+    assert_eq!(course_count(&app, &teacher).await, 1, "exactly one course");
 }
 
 #[tokio::test]
-async fn a_key_is_forgotten_after_a_day() {
+async fn a_key_is_forgotten_after_a_day_and_an_abandoned_claim_after_minutes() {
     let app = spawn_app().await;
-    let body = registration("ada@school.test");
-    register_with_key(&app, "k-old", &body).await;
+    let teacher = app.register("TEACHER").await;
+    let body = course("Biology 101");
+    create_course(&app, &teacher, "k-old", &body).await;
     idempotency_key::Entity::update_many()
         .col_expr(
             idempotency_key::Column::CreatedAt,
@@ -139,12 +154,29 @@ async fn a_key_is_forgotten_after_a_day() {
         .exec(&app.state.db)
         .await
         .unwrap();
-    let retry = register_with_key(&app, "k-old", &body).await;
-    assert_eq!(
-        retry.status, 409,
-        "the write ran again (and met the existing account)"
+    let retry = create_course(&app, &teacher, "k-old", &body).await;
+    assert_eq!(retry.status, 201);
+    assert!(
+        retry.header("idempotent-replayed").is_none(),
+        "the write ran again"
     );
-    assert!(retry.header("idempotent-replayed").is_none());
+    assert_eq!(course_count(&app, &teacher).await, 2);
+
+    // A claim whose request never finished (status still empty) frees itself.
+    idempotency_key::Entity::update_many()
+        .col_expr(
+            idempotency_key::Column::Status,
+            Expr::value(Option::<i32>::None),
+        )
+        .col_expr(
+            idempotency_key::Column::CreatedAt,
+            Expr::value(Utc::now() - Duration::minutes(6)),
+        )
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let after_crash = create_course(&app, &teacher, "k-old", &body).await;
+    assert_eq!(after_crash.status, 201, "{}", after_crash.body);
     assert_eq!(
         idempotency_key::Entity::find()
             .count(&app.state.db)
@@ -155,8 +187,37 @@ async fn a_key_is_forgotten_after_a_day() {
 }
 
 #[tokio::test]
+async fn auth_answers_are_never_stored_since_they_hold_tokens() {
+    let app = spawn_app().await;
+    let body = json!({ "email": "ada@school.test", "password": "Corr3ct-Horse!",
+        "firstName": "Ada", "lastName": "Lovelace" });
+    let register = |key: &'static str| {
+        app.send(
+            app.client
+                .post(app.url("/api/v1/auth/register"))
+                .header("idempotency-key", key)
+                .json(&body),
+        )
+    };
+    assert_eq!(register("k-auth").await.status, 201);
+    let again = register("k-auth").await;
+    assert_eq!(
+        again.status, 409,
+        "the retry ran (and met the account) instead of replaying tokens"
+    );
+    assert_eq!(
+        idempotency_key::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
 async fn reads_ignore_the_key_and_an_over_long_key_is_refused() {
     let app = spawn_app().await;
+    let teacher = app.register("TEACHER").await;
     let health = app
         .send(
             app.client
@@ -165,7 +226,7 @@ async fn reads_ignore_the_key_and_an_over_long_key_is_refused() {
         )
         .await;
     assert_eq!(health.status, 200);
-    let long = register_with_key(&app, &"k".repeat(300), &registration("a@school.test")).await;
+    let long = create_course(&app, &teacher, &"k".repeat(300), &course("Biology 101")).await;
     assert_eq!(long.status, 400);
     assert_eq!(long.body["errors"][0]["field"], "Idempotency-Key");
 }
