@@ -53,6 +53,48 @@ pub struct NewAccount {
     pub external_id: Option<String>,
 }
 
+impl NewAccount {
+    /// Parses the fields of a sign-up or an admin's new user, reporting every bad field
+    /// at once (wire names: email, password, firstName, lastName, phone). An absent or
+    /// blank phone is none; an absent password is allowed (the user is mailed a code).
+    pub fn parse(
+        email: &str,
+        password: Option<&str>,
+        first_name: &str,
+        last_name: &str,
+        phone: Option<&str>,
+        role: Role,
+    ) -> Result<Self, ApiError> {
+        let mut fields = crate::domain::Fields::default();
+        let email = fields.take("email", Email::parse(email));
+        let password = match password {
+            Some(p) => fields.take("password", Password::parse(p)).map(Some),
+            None => Some(None),
+        };
+        let first_name = fields.take("firstName", PersonName::parse(first_name));
+        let last_name = fields.take("lastName", PersonName::parse(last_name));
+        let phone = match phone.filter(|p| !p.trim().is_empty()) {
+            Some(p) => fields.take("phone", Phone::parse(p)).map(Some),
+            None => Some(None),
+        };
+        fields.finish()?;
+        match (email, password, first_name, last_name, phone) {
+            (Some(email), Some(password), Some(first_name), Some(last_name), Some(phone)) => {
+                Ok(Self {
+                    email,
+                    password,
+                    first_name,
+                    last_name,
+                    phone,
+                    role,
+                    external_id: None,
+                })
+            }
+            _ => Err(anyhow::anyhow!("fields parsed without values").into()),
+        }
+    }
+}
+
 /// The user as the API shows it.
 pub fn to_wire(m: &user::Model) -> api::User {
     let role = m.role.parse().unwrap_or(Role::Student);

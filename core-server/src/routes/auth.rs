@@ -23,7 +23,7 @@ use crate::audit::{self, Action};
 use crate::auth::extract::{client_ip, parse_scopes};
 use crate::auth::rate_limit::{self, Bucket};
 use crate::auth::{AuthUser, jwt, password, secrets, totp};
-use crate::domain::{Email, Fields, Password, PersonName, Phone};
+use crate::domain::{Email, Fields, Password};
 use crate::entity::{access_token, recovery_code, session, user};
 use crate::error::ApiError;
 use crate::extract::Json;
@@ -74,41 +74,22 @@ pub async fn register(
     caller: Option<AuthUser>,
     Json(body): Json<Register>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut fields = Fields::default();
-    let email = fields.take("email", Email::parse(&body.email));
-    let password = fields.take("password", Password::parse(&body.password));
-    let first_name = fields.take("firstName", PersonName::parse(&body.first_name));
-    let last_name = fields.take("lastName", PersonName::parse(&body.last_name));
-    let phone = match body.phone.as_deref().filter(|p| !p.trim().is_empty()) {
-        Some(p) => fields.take("phone", Phone::parse(p)).map(Some),
-        None => Some(None),
-    };
-    fields.finish()?;
-    let (Some(email), Some(password), Some(first_name), Some(last_name), Some(phone)) =
-        (email, password, first_name, last_name, phone)
-    else {
-        return Err(anyhow::anyhow!("fields parsed without values").into());
-    };
     let role = body.role.unwrap_or(Role::Student);
+    let account = NewAccount::parse(
+        &body.email,
+        Some(&body.password),
+        &body.first_name,
+        &body.last_name,
+        body.phone.as_deref(),
+        role,
+    )?;
     let by_admin = caller.as_ref().is_some_and(AuthUser::is_admin);
     if role == Role::Admin && !by_admin {
         return Err(ApiError::Forbidden(
             "Only an admin can register an ADMIN account".into(),
         ));
     }
-    let (user, totp_secret) = accounts::create(
-        &state.db,
-        NewAccount {
-            email,
-            password: Some(password),
-            first_name,
-            last_name,
-            phone,
-            role,
-            external_id: None,
-        },
-    )
-    .await?;
+    let (user, totp_secret) = accounts::create(&state.db, account).await?;
     accounts::send_code(&state, &user, CodePurpose::VerifyEmail).await?;
     if let Some(secret) = totp_secret {
         // A new admin signs in with 2FA from the start; the admin who made them passes

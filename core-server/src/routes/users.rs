@@ -20,7 +20,7 @@ use crate::api::{
 use crate::audit::{self, Action};
 use crate::auth::AuthUser;
 use crate::auth::extract::{client_ip, forbidden};
-use crate::domain::{Email, Fields, Password, PersonName, Phone};
+use crate::domain::{Fields, PersonName, Phone};
 use crate::entity::{parent_link, user};
 use crate::error::ApiError;
 use crate::extract::Json;
@@ -125,38 +125,16 @@ pub async fn create_user(
     Json(body): Json<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_admin()?;
-    let mut fields = Fields::default();
-    let email = fields.take("email", Email::parse(&body.email));
-    let password = match body.password.as_deref() {
-        Some(p) => fields.take("password", Password::parse(p)).map(Some),
-        None => Some(None),
-    };
-    let first_name = fields.take("firstName", PersonName::parse(&body.first_name));
-    let last_name = fields.take("lastName", PersonName::parse(&body.last_name));
-    let phone = match body.phone.as_deref().filter(|p| !p.trim().is_empty()) {
-        Some(p) => fields.take("phone", Phone::parse(p)).map(Some),
-        None => Some(None),
-    };
-    fields.finish()?;
-    let (Some(email), Some(password), Some(first_name), Some(last_name), Some(phone)) =
-        (email, password, first_name, last_name, phone)
-    else {
-        return Err(anyhow::anyhow!("fields parsed without values").into());
-    };
-    let needs_password = password.is_none();
-    let (user, totp_secret) = accounts::create(
-        &state.db,
-        NewAccount {
-            email,
-            password,
-            first_name,
-            last_name,
-            phone,
-            role: body.role,
-            external_id: None,
-        },
-    )
-    .await?;
+    let account = NewAccount::parse(
+        &body.email,
+        body.password.as_deref(),
+        &body.first_name,
+        &body.last_name,
+        body.phone.as_deref(),
+        body.role,
+    )?;
+    let needs_password = account.password.is_none();
+    let (user, totp_secret) = accounts::create(&state.db, account).await?;
     if needs_password {
         accounts::send_code(&state, &user, CodePurpose::ResetPassword).await?;
     }
