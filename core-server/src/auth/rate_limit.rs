@@ -23,8 +23,20 @@ pub struct Quota {
 /// Counts a hit on `bucket` from the request's IP, records the quota for the response
 /// headers, and answers 429 when over the limit.
 pub fn limit_ip(req: &HttpRequest, bucket: Bucket) -> Result<(), ApiError> {
-    let ip = crate::auth::extract::client_ip(req);
+    let ip = network_of(&crate::auth::extract::client_ip(req));
     with_limiter(req, |limiter| limiter.check_ip(bucket, &ip))
+}
+
+/// The unit an address is limited by: the address for IPv4, its /64 for IPv6 (one
+/// subscriber usually holds a whole /64, and could rotate through it).
+fn network_of(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => ip.to_owned(),
+    }
 }
 
 /// Counts a hit on `bucket` for `account` (an email or user id), like [`limit_ip`].
@@ -156,6 +168,16 @@ mod tests {
         }
         limiter.check_ip(Bucket::Login, "5.6.7.8").unwrap();
         limiter.check_ip(Bucket::Refresh, "1.2.3.4").unwrap();
+    }
+
+    #[test]
+    fn ipv6_addresses_are_limited_per_64_and_ipv4_per_address() {
+        assert_eq!(
+            network_of("2001:db8:1:2:aaaa::1"),
+            network_of("2001:db8:1:2:bbbb::9")
+        );
+        assert_ne!(network_of("2001:db8:1:2::1"), network_of("2001:db8:1:3::1"));
+        assert_eq!(network_of("10.0.0.7"), "10.0.0.7");
     }
 
     #[test]
