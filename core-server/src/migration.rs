@@ -51,6 +51,20 @@ fn cascade(
         .take()
 }
 
+/// A (non-unique) index `name` on `table(columns…)`.
+async fn index<T: IntoIden + 'static, C: IntoIden + 'static>(
+    manager: &SchemaManager<'_>,
+    table: T,
+    name: &str,
+    columns: impl IntoIterator<Item = C>,
+) -> Result<(), DbErr> {
+    let mut index = Index::create().name(name).table(table).to_owned();
+    for column in columns {
+        index.col(column);
+    }
+    manager.create_index(index).await
+}
+
 #[derive(DeriveIden)]
 enum Common {
     Id,

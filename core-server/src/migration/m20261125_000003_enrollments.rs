@@ -7,7 +7,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use super::{cascade, table};
+use super::{cascade, index, table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -167,19 +167,6 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
-}
-
-async fn index<T: IntoIden + 'static, C: IntoIden + 'static>(
-    manager: &SchemaManager<'_>,
-    table: T,
-    name: &str,
-    columns: impl IntoIterator<Item = C>,
-) -> Result<(), DbErr> {
-    let mut index = Index::create().name(name).table(table).to_owned();
-    for column in columns {
-        index.col(column);
-    }
-    manager.create_index(index).await
 }
 
 async fn unique<T: IntoIden + 'static, C: IntoIden + 'static>(
