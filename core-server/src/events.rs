@@ -36,6 +36,14 @@ pub enum EventKind {
     EnrollmentCompleted,
     CoursePublished,
     CourseArchived,
+    /// An import run finished (plan or apply): `{importId, kind, mode, actorId, counts}`.
+    ImportFinished,
+    /// A test was published to a course (or one batch): `{testId, courseId, batchId?,
+    /// title, actorId}`.
+    TestPublished,
+    /// Every answer of a submitted attempt has its marks: `{attemptId, testId, courseId,
+    /// studentId, title, actorId}`.
+    AttemptGraded,
 }
 
 impl EventKind {
@@ -47,6 +55,9 @@ impl EventKind {
             Self::EnrollmentCompleted => "enrollment.completed",
             Self::CoursePublished => "course.published",
             Self::CourseArchived => "course.archived",
+            Self::ImportFinished => "import.finished",
+            Self::TestPublished => "test.published",
+            Self::AttemptGraded => "attempt.graded",
         }
     }
 }
