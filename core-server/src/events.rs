@@ -36,7 +36,8 @@ pub enum EventKind {
     EnrollmentCompleted,
     CoursePublished,
     CourseArchived,
-    /// An import run finished (plan or apply): `{importId, kind, mode, actorId, counts}`.
+    /// An import run finished (plan or apply): `{importId, kind, mode, status, actorId,
+    /// counts, stopped, fileError}`.
     ImportFinished,
     /// A test was published to a course (or one batch): `{testId, courseId, batchId?,
     /// title, actorId}`.

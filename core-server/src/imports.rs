@@ -8,9 +8,10 @@
 //! every row it changes, so [`revert`] can undo the run. `plan` runs the very same code
 //! without the writes, which is why applying a plan's file gives exactly the plan.
 //!
-//! Per kind: [`users`] and [`courses`].
+//! Per kind: [`users`], [`courses`] and [`enrollments`].
 
 pub mod courses;
+pub mod enrollments;
 pub mod users;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -406,6 +407,8 @@ pub struct FileState {
     pub uniques: HashMap<String, u64>,
     /// Unique values given up by rows that changed them, free for later rows.
     pub released: HashSet<String>,
+    /// Seats of batches taken (or, when negative, freed) by rows not yet stored.
+    pub seats: HashMap<Uuid, i64>,
 }
 
 impl FileState {
@@ -513,7 +516,8 @@ pub async fn start_run(
     })
 }
 
-/// Closes a run's record with its counts.
+/// Closes a run's record with its counts and publishes `import.finished` in the same
+/// transaction, so the admin hears of every run that ended, and only of those.
 pub async fn finish_run(
     state: &AppState,
     run: &Run,
@@ -526,6 +530,7 @@ pub async fn finish_run(
     };
     let c = run.counts;
     let as_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    let txn = state.db.begin().await?;
     import_run::ActiveModel {
         id: Set(run.id),
         status: Set(status.as_str().to_owned()),
@@ -540,8 +545,27 @@ pub async fn finish_run(
         updated_at: Set(Utc::now()),
         ..Default::default()
     }
-    .update(&state.db)
+    .update(&txn)
     .await?;
+    let event = crate::events::publish(
+        &txn,
+        crate::events::Event {
+            kind: crate::events::EventKind::ImportFinished,
+            payload: serde_json::json!({
+                "importId": run.id,
+                "kind": run.kind,
+                "mode": run.mode,
+                "status": status,
+                "actorId": run.actor,
+                "counts": c,
+                "stopped": run.stopped,
+                "fileError": file_error,
+            }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    state.events.announce([event]);
     Ok(())
 }
 
@@ -563,6 +587,9 @@ pub async fn process_batch(
     let reports = match run.kind {
         ImportKind::Users => users::process(state, run, header, format, records).await?,
         ImportKind::Courses => courses::process(state, run, header, format, records).await?,
+        ImportKind::Enrollments => {
+            enrollments::process(state, run, header, format, records).await?
+        }
     };
     for r in &reports {
         run.counts.add(r.outcome);
@@ -741,6 +768,9 @@ pub async fn revert(state: &AppState, id: Uuid, actor: Uuid) -> Result<RevertedI
         match kind {
             ImportKind::Users => users::revert_change(&txn, change, &mut outcome).await?,
             ImportKind::Courses => courses::revert_change(&txn, change, &mut outcome).await?,
+            ImportKind::Enrollments => {
+                enrollments::revert_change(&txn, change, &mut outcome).await?
+            }
         }
     }
     txn.commit().await?;

@@ -1,4 +1,4 @@
-//! `edupro import users|courses FILE`, `import list`, `import revert ID`.
+//! `edupro import users|courses|enrollments FILE`, `import list`, `import revert ID`.
 //!
 //! The file is streamed to the server in one request, 64 KiB at a time, and the
 //! server's NDJSON answer is read line by line as it arrives: memory stays constant
@@ -29,6 +29,8 @@ pub enum ImportCommand {
     Users(FileArgs),
     /// Import courses.csv (course_id, short_name, long_name, status).
     Courses(FileArgs),
+    /// Import enrollments.csv (course_id, user_id, role, status, batch).
+    Enrollments(FileArgs),
     /// Recorded import runs, newest first.
     List {
         /// At most this many runs.
@@ -39,7 +41,7 @@ pub enum ImportCommand {
     Revert { id: uuid::Uuid },
 }
 
-/// Options of `import users|courses`.
+/// Options of `import users|courses|enrollments`.
 #[derive(Debug, Args)]
 pub struct FileArgs {
     /// CSV with a header line, or JSON lines (.ndjson / .jsonl).
@@ -75,6 +77,7 @@ pub async fn run(ctx: &Context, cmd: ImportCommand) -> Result<()> {
     match cmd {
         ImportCommand::Users(args) => import_file(ctx, ImportKind::Users, args).await,
         ImportCommand::Courses(args) => import_file(ctx, ImportKind::Courses, args).await,
+        ImportCommand::Enrollments(args) => import_file(ctx, ImportKind::Enrollments, args).await,
         ImportCommand::List { limit } => list(ctx, limit).await,
         ImportCommand::Revert { id } => revert(ctx, id).await,
     }

@@ -17,6 +17,7 @@ use super::{FieldError, Pagination};
 pub enum ImportKind {
     Users,
     Courses,
+    Enrollments,
 }
 
 impl ImportKind {
@@ -24,6 +25,7 @@ impl ImportKind {
         match self {
             Self::Users => "users",
             Self::Courses => "courses",
+            Self::Enrollments => "enrollments",
         }
     }
 }
@@ -41,7 +43,10 @@ impl FromStr for ImportKind {
         match s.trim().to_ascii_lowercase().as_str() {
             "users" => Ok(Self::Users),
             "courses" => Ok(Self::Courses),
-            _ => Err(format!("`{s}` is not an import kind; use users or courses")),
+            "enrollments" => Ok(Self::Enrollments),
+            _ => Err(format!(
+                "`{s}` is not an import kind; use users, courses or enrollments"
+            )),
         }
     }
 }

@@ -1,7 +1,7 @@
-//! `/api/v1/imports`: bulk import of users and courses (admins only), the recorded
+//! `/api/v1/imports`: bulk import of users, courses and enrollments (admins only), the recorded
 //! runs, and revert.
 //!
-//! `POST /imports/{users|courses}?mode=plan|apply&maxErrors=N&fileName=…&batch=N` takes
+//! `POST /imports/{users|courses|enrollments}?mode=plan|apply&maxErrors=N&fileName=…&batch=N` takes
 //! `text/csv` or `application/x-ndjson`, read as a stream, and answers
 //! `application/x-ndjson`: one `{"type":"row",…}` line per input row, in file order, as
 //! each batch is done (so a client can show progress), then one `{"type":"summary",…}`.
@@ -71,11 +71,11 @@ fn format_of(req: &HttpRequest) -> Result<Format, ApiError> {
     }
 }
 
-/// Imports a file of users or courses (admins only); see the module docs for the answer.
+/// Imports a file of users, courses or enrollments (admins only); see the module docs for the answer.
 #[utoipa::path(
     tag = "imports",
     security(("bearer" = [])),
-    params(("kind" = String, Path, description = "users or courses"), ImportQuery),
+    params(("kind" = String, Path, description = "users, courses or enrollments"), ImportQuery),
     request_body(content = String, content_type = "text/csv"),
     responses(
         (status = 200, description = "NDJSON: a line per row, then a summary", body = ImportLine, content_type = "application/x-ndjson"),
@@ -95,9 +95,11 @@ pub async fn import_file(
     mut payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_admin()?;
-    let kind: ImportKind = kind
-        .parse()
-        .map_err(|_| ApiError::NotFound(format!("No import of `{kind}`; use users or courses")))?;
+    let kind: ImportKind = kind.parse().map_err(|_| {
+        ApiError::NotFound(format!(
+            "No import of `{kind}`; use users, courses or enrollments"
+        ))
+    })?;
     let format = format_of(&req)?;
     let query = query.into_inner();
     let mut fields = crate::domain::Fields::default();
@@ -149,6 +151,7 @@ pub async fn import_file(
     let columns = match kind {
         ImportKind::Users => &imports::users::COLUMNS,
         ImportKind::Courses => &imports::courses::COLUMNS,
+        ImportKind::Enrollments => &imports::enrollments::COLUMNS,
     };
     let header = match format {
         Format::Csv => {

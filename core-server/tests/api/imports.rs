@@ -449,3 +449,314 @@ async fn only_admins_import() {
     let list = app.get_as(&teacher.access_token, "/api/v1/imports").await;
     assert_eq!(list.status, 403);
 }
+
+/// The course's roster as (email, status, batch id) and its `totalStudents`.
+async fn roster(app: &TestApp, token: &str, course: &str) -> (Vec<(String, String, Value)>, i64) {
+    let answer = app
+        .get_as(token, &format!("/api/v1/courses/{course}/enrollments"))
+        .await;
+    assert_eq!(answer.status, 200, "roster: {}", answer.body);
+    let mut rows: Vec<(String, String, Value)> = answer.body["data"]["enrollments"]
+        .as_array()
+        .expect("enrollments")
+        .iter()
+        .map(|e| {
+            (
+                e["student"]["email"].as_str().expect("email").to_owned(),
+                e["status"].as_str().expect("status").to_owned(),
+                e["batchId"].clone(),
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let course = app
+        .get_as(token, &format!("/api/v1/courses/{course}"))
+        .await;
+    let total = course.body["data"]["totalStudents"]
+        .as_i64()
+        .expect("totalStudents");
+    (rows, total)
+}
+
+/// The course's staff as (email, role), owner first.
+async fn staff(app: &TestApp, token: &str, course: &str) -> Vec<(String, String)> {
+    let answer = app
+        .get_as(token, &format!("/api/v1/courses/{course}/staff"))
+        .await;
+    assert_eq!(answer.status, 200, "staff: {}", answer.body);
+    answer.body["data"]
+        .as_array()
+        .expect("staff")
+        .iter()
+        .map(|m| {
+            (
+                m["email"].as_str().expect("email").to_owned(),
+                m["role"].as_str().expect("role").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Students s1–s3, teacher t1, and courses ENR 1 (with batch "Morning", one seat) and
+/// ENR 2, all imported.
+async fn enrollment_fixture(app: &TestApp, token: &str) -> String {
+    let users = "user_id,email,first_name,last_name,role\n\
+s1,s1@enr.test,Sam,One,student\n\
+s2,s2@enr.test,Sue,Two,student\n\
+s3,s3@enr.test,Sid,Three,student\n\
+t1,t1@enr.test,Tia,Teach,teacher\n";
+    let answer = csv(app, token, "users", "mode=apply", users).await;
+    assert_eq!(answer.outcomes(), ["create"; 4], "{:?}", answer.rows);
+    let courses = "course_id,short_name,long_name,status\n\
+E1,ENR 1,Enrollment One,active\n\
+E2,ENR 2,Enrollment Two,active\n\
+E3,ENR 3,Enrollment Three,completed\n";
+    let answer = csv(app, token, "courses", "mode=apply", courses).await;
+    assert_eq!(answer.outcomes(), ["create"; 3], "{:?}", answer.rows);
+    let batch = app
+        .post_as(
+            token,
+            "/api/v1/courses/enr-1/batches",
+            &serde_json::json!({ "name": "Morning", "capacity": 1 }),
+        )
+        .await;
+    assert_eq!(batch.status, 201, "{}", batch.body);
+    batch.body["data"]["id"]
+        .as_str()
+        .expect("batch id")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn enrollments_import_plans_applies_reruns_and_reverts() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let token = &admin.access_token;
+    let morning = enrollment_fixture(&app, token).await;
+    let file = "course_id,user_id,role,status,batch\n\
+E1,s1,student,active,Morning\n\
+E1,s2,student,active,Morning\n\
+E1,s2b,student,active,\n\
+E1,t1,teacher,active,\n\
+E2,s1,student,completed,\n\
+E2,s3,student,active,\n\
+X9,s1,student,active,\n\
+E1,s1,student,deleted,\n\
+E3,s3,student,active,\n\
+E1,t1x,ta,active,\n\
+E1,s3,teacher,active,\n\
+E2,s2,student,deleted,\n";
+    let plan = csv(&app, token, "enrollments", "mode=plan&batch=3", file).await;
+    assert_eq!(
+        plan.outcomes(),
+        [
+            "create",
+            "error",
+            "error",
+            "create",
+            "create",
+            "create",
+            "error",
+            "error",
+            "error",
+            "error",
+            "error",
+            "unchanged"
+        ],
+        "{:?}",
+        plan.rows
+    );
+    // The plan wrote nothing.
+    assert_eq!(roster(&app, token, "enr-1").await.0, []);
+    let first = csv(&app, token, "enrollments", "mode=apply&batch=3", file).await;
+    assert_eq!(
+        first.rows, plan.rows,
+        "applying the plan's file gives the plan"
+    );
+    assert_eq!(first.summary["counts"]["create"], 4);
+    assert_eq!(first.summary["counts"]["error"], 7);
+
+    let messages: Vec<(u64, String, String)> = first
+        .rows
+        .iter()
+        .filter(|r| r["outcome"] == "error")
+        .map(|r| {
+            (
+                r["line"].as_u64().expect("line"),
+                r["errors"][0]["field"].as_str().expect("field").to_owned(),
+                r["errors"][0]["message"]
+                    .as_str()
+                    .expect("message")
+                    .to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(messages[0].0, 3);
+    assert_eq!(messages[0].1, "batch");
+    assert!(messages[0].2.contains("full (capacity 1)"), "{messages:?}");
+    assert_eq!(messages[1].1, "user_id");
+    assert!(messages[1].2.contains("`s2b`"), "{messages:?}");
+    assert_eq!(messages[2].1, "course_id");
+    assert!(messages[2].2.contains("`X9`"), "{messages:?}");
+    assert_eq!(messages[3].0, 9);
+    assert!(messages[3].2.contains("twice"), "{messages:?}");
+    assert!(messages[3].2.contains("line 2"), "{messages:?}");
+    assert!(messages[4].2.contains("archived"), "{messages:?}");
+    assert!(messages[5].2.contains("`t1x`"), "{messages:?}");
+    assert_eq!(messages[6].1, "role");
+    assert!(messages[6].2.contains("STUDENT"), "{messages:?}");
+
+    let (e1, total) = roster(&app, token, "enr-1").await;
+    assert_eq!(
+        e1,
+        [(
+            "s1@enr.test".into(),
+            "ACTIVE".into(),
+            Value::from(morning.clone())
+        )]
+    );
+    assert_eq!(total, 1);
+    let (e2, total) = roster(&app, token, "enr-2").await;
+    assert_eq!(
+        e2,
+        [
+            ("s1@enr.test".into(), "COMPLETED".into(), Value::Null),
+            ("s3@enr.test".into(), "ACTIVE".into(), Value::Null),
+        ]
+    );
+    assert_eq!(total, 2);
+    let e1_staff = staff(&app, token, "enr-1").await;
+    assert!(
+        e1_staff.contains(&("t1@enr.test".into(), "CO_TEACHER".into())),
+        "{e1_staff:?}"
+    );
+
+    let rerun = csv(&app, token, "enrollments", "mode=apply&batch=3", file).await;
+    assert_eq!(rerun.summary["counts"]["create"], 0);
+    assert_eq!(rerun.summary["counts"]["update"], 0);
+    assert_eq!(rerun.summary["counts"]["unchanged"], 5);
+
+    // s1 leaves E1 and frees the seat s2 takes in the same file; t1 becomes a TA.
+    let change = "course_id,user_id,role,status,batch\n\
+E1,s1,student,deleted,\n\
+E1,s2,student,active,Morning\n\
+E1,t1,ta,active,\n";
+    let second = csv(&app, token, "enrollments", "mode=apply", change).await;
+    assert_eq!(
+        second.outcomes(),
+        ["update", "create", "update"],
+        "{:?}",
+        second.rows
+    );
+    assert_eq!(
+        second.row(2)["changes"],
+        serde_json::json!(["status", "batch"])
+    );
+    assert_eq!(second.row(4)["changes"], serde_json::json!(["role"]));
+    let (e1, total) = roster(&app, token, "enr-1").await;
+    assert_eq!(
+        e1,
+        [
+            ("s1@enr.test".into(), "CANCELLED".into(), Value::Null),
+            (
+                "s2@enr.test".into(),
+                "ACTIVE".into(),
+                Value::from(morning.clone())
+            ),
+        ]
+    );
+    assert_eq!(total, 1);
+
+    let id = second.summary["importId"].as_str().expect("id");
+    let revert = app
+        .post_as(token, &format!("/api/v1/imports/{id}/revert"), &Value::Null)
+        .await;
+    assert_eq!(revert.status, 200, "{}", revert.body);
+    assert_eq!(revert.body["data"]["restored"], 2);
+    assert_eq!(revert.body["data"]["deleted"], 1);
+    let (e1, total) = roster(&app, token, "enr-1").await;
+    assert_eq!(
+        e1,
+        [("s1@enr.test".into(), "ACTIVE".into(), Value::from(morning))]
+    );
+    assert_eq!(total, 1);
+    assert!(
+        staff(&app, token, "enr-1")
+            .await
+            .contains(&("t1@enr.test".into(), "CO_TEACHER".into()))
+    );
+
+    let first_id = first.summary["importId"].as_str().expect("id");
+    let undo = app
+        .post_as(
+            token,
+            &format!("/api/v1/imports/{first_id}/revert"),
+            &Value::Null,
+        )
+        .await;
+    assert_eq!(undo.status, 200, "{}", undo.body);
+    assert_eq!(roster(&app, token, "enr-1").await, (vec![], 0));
+    assert_eq!(roster(&app, token, "enr-2").await, (vec![], 0));
+    assert!(
+        !staff(&app, token, "enr-1")
+            .await
+            .iter()
+            .any(|(email, _)| email == "t1@enr.test")
+    );
+}
+
+#[tokio::test]
+async fn enrollments_need_their_key_columns_and_take_json_lines() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let token = &admin.access_token;
+    enrollment_fixture(&app, token).await;
+    let missing = csv(
+        &app,
+        token,
+        "enrollments",
+        "mode=apply",
+        "course_id,user_id\nE1,s1\n",
+    )
+    .await;
+    assert_eq!(missing.status, 400, "{}", missing.summary);
+    assert!(
+        missing
+            .summary
+            .to_string()
+            .contains("missing column `role`"),
+        "{}",
+        missing.summary
+    );
+    let lines = "{\"course_id\":\"E2\",\"user_id\":\"s2\",\"role\":\"student\"}\n\
+{\"course_id\":\"E2\",\"user_id\":\"t1\",\"role\":\"ta\",\"status\":\"active\"}\n\
+{\"course_id\":\"E2\",\"user_id\":\"s3\",\"role\":\"student\",\"status\":\"graduated\"}\n";
+    let answer = import(
+        &app,
+        token,
+        "enrollments",
+        "mode=apply",
+        "application/x-ndjson",
+        lines.to_owned(),
+    )
+    .await;
+    assert_eq!(
+        answer.outcomes(),
+        ["create", "create", "error"],
+        "{:?}",
+        answer.rows
+    );
+    assert_eq!(answer.row(3)["errors"][0]["field"], "status");
+    assert_eq!(
+        roster(&app, token, "enr-2").await,
+        (
+            vec![("s2@enr.test".into(), "ACTIVE".into(), Value::Null)],
+            1
+        )
+    );
+    assert!(
+        staff(&app, token, "enr-2")
+            .await
+            .contains(&("t1@enr.test".into(), "TA".into()))
+    );
+}
