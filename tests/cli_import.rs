@@ -147,3 +147,46 @@ async fn failed_rows_exit_6_with_their_lines_on_stderr_and_in_the_errors_file() 
     );
     assert_eq!(written.lines().count(), 3, "{written}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn enrollments_import_after_users_and_courses() {
+    let server = spawn_server().await;
+    let term = logged_in_admin(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let users = write_file(&dir, "users.csv", USERS.as_bytes());
+    let courses = write_file(
+        &dir,
+        "courses.csv",
+        b"course_id,short_name,long_name,status\nK1,CLI 1,Command Lines,active\n",
+    );
+    let enrollments = write_file(
+        &dir,
+        "enrollments.csv",
+        b"course_id,user_id,role,status,batch\nK1,u1,student,active,\nK1,u2,ta,active,\nK1,u9,student,active,\n",
+    );
+    for (kind, file) in [("users", &users), ("courses", &courses)] {
+        let done = term.run(&["import", kind, file]).await;
+        assert_eq!(done.code, 0, "{kind}: {}", done.stderr);
+    }
+    let plan = term
+        .run(&["import", "enrollments", &enrollments, "--dry-run"])
+        .await;
+    assert_eq!(plan.code, 6, "a failed row exits 6: {}", plan.stderr);
+    assert!(
+        plan.stdout.contains("line 2\tcreate\tK1/u1"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stderr.contains("line 4"), "{}", plan.stderr);
+    assert!(plan.stderr.contains("`u9`"), "{}", plan.stderr);
+
+    let apply = term.run(&["import", "enrollments", &enrollments]).await;
+    assert_eq!(apply.code, 6, "{}", apply.stderr);
+    assert!(apply.stdout.contains("2 created"), "{}", apply.stdout);
+    let rerun = term
+        .run(&["import", "enrollments", &enrollments, "--json"])
+        .await;
+    let summary: Value = serde_json::from_str(rerun.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["counts"]["unchanged"], 2, "{}", rerun.stdout);
+    assert_eq!(summary["counts"]["create"], 0, "{}", rerun.stdout);
+}
