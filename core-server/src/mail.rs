@@ -4,10 +4,18 @@
 use chrono::Utc;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 use uuid::Uuid;
 
 use crate::entity::outbox_message;
+
+/// One message.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
 
 /// Where mail goes.
 #[derive(Clone)]
@@ -42,6 +50,52 @@ impl Mailer {
     /// Whether mail is kept in the outbox rather than delivered.
     pub fn is_outbox(&self) -> bool {
         matches!(self, Self::Outbox { .. })
+    }
+
+    /// Sends many messages: one multi-row insert per 500 into the outbox, or each
+    /// handed to SMTP delivery in the background.
+    pub async fn send_all(&self, messages: Vec<Mail>) -> anyhow::Result<()> {
+        match self {
+            Self::Outbox { db } => {
+                let now = Utc::now();
+                let first = messages.first().map(|m| (m.to.clone(), m.subject.clone()));
+                let count = messages.len();
+                let rows: Vec<outbox_message::ActiveModel> = messages
+                    .into_iter()
+                    .map(|m| outbox_message::ActiveModel {
+                        id: Set(Uuid::now_v7()),
+                        recipient: Set(m.to),
+                        subject: Set(m.subject),
+                        body: Set(m.body),
+                        created_at: Set(now),
+                        updated_at: Set(now),
+                    })
+                    .collect();
+                for chunk in rows.chunks(500) {
+                    outbox_message::Entity::insert_many(chunk.to_vec())
+                        .exec_without_returning(db)
+                        .await?;
+                }
+                match (count, first) {
+                    (1, Some((recipient, subject))) => tracing::info!(
+                        %recipient,
+                        %subject,
+                        "mail kept in the development outbox (GET /api/v1/admin/outbox)"
+                    ),
+                    (count, _) => tracing::info!(
+                        count,
+                        "mail kept in the development outbox (GET /api/v1/admin/outbox)"
+                    ),
+                }
+                Ok(())
+            }
+            Self::Smtp { .. } => {
+                for m in messages {
+                    self.send(&m.to, &m.subject, m.body).await?;
+                }
+                Ok(())
+            }
+        }
     }
 
     /// Sends a plain-text message. Outbox writes are awaited (so the message is readable

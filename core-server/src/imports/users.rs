@@ -18,7 +18,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{Columns, Format, Header, Planned, RawRecord, RevertOutcome, Row, Run};
-use crate::accounts::{self, CodePurpose};
+use crate::accounts;
 use crate::api::{FieldError, ImportMode, ImportRow, Role, RowOutcome};
 use crate::auth::password;
 use crate::domain::{Email, Password, PersonName};
@@ -472,9 +472,7 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
             .filter(user::Column::Id.is_in(to_mail))
             .all(&state.db)
             .await?;
-        for u in &users {
-            accounts::send_code(state, u, CodePurpose::ResetPassword).await?;
-        }
+        accounts::send_invites(state, &users).await?;
     }
     Ok(())
 }

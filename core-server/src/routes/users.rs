@@ -12,7 +12,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{created, ok, ok_with};
-use crate::accounts::{self, CodePurpose, NewAccount, role_of, to_wire};
+use crate::accounts::{self, NewAccount, role_of, to_wire};
 use crate::api::{
     ApiResponse, ChangeRole, CreatedUser, LinkChild, NewUser, PageQuery, Pagination, Role,
     StudentProfile, UpdateMe, User, UserFilter, UserList,
@@ -136,7 +136,7 @@ pub async fn create_user(
     let needs_password = account.password.is_none();
     let (user, totp_secret) = accounts::create(&state.db, account).await?;
     if needs_password {
-        accounts::send_code(&state, &user, CodePurpose::ResetPassword).await?;
+        accounts::send_invites(&state, std::slice::from_ref(&user)).await?;
     }
     audit::record(
         &state.db,
