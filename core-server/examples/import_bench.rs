@@ -1,16 +1,14 @@
-//! Bulk-import throughput through the HTTP API: 100k users (`ROWS=` to change) planned,
-//! applied and re-applied on SQLite, and on PostgreSQL when `PG_URL` names a database
-//! this may create throwaway databases in. Prints rows/s; run with `--release`.
+//! Bulk-import throughput through the HTTP API: 100k users (`ROWS=` to change), then
+//! `ROWS/100` courses and `ENROLLMENTS=` (default `ROWS`) enrollments of those users in
+//! those courses, each planned, applied and re-applied, on SQLite, and on PostgreSQL
+//! when `PG_URL` names a database this may create throwaway databases in. Prints rows/s;
+//! run with `--release`.
 //!
 //! `cargo run --release -p edupro-server --example import_bench`
 
 use std::time::Instant;
 
-use edupro_server::Application;
-use edupro_server::accounts::{self, NewAccount};
-use edupro_server::api::Role;
-use edupro_server::config::ServerArgs;
-use edupro_server::domain::{Email, Password, PersonName};
+mod support;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -25,11 +23,36 @@ async fn main() -> anyhow::Result<()> {
             "sis-{i},student{i}@bench.test,Student,Number{i},student,active\n"
         ));
     }
-    println!("{rows} users, {} KiB of CSV", csv.len() / 1024);
-    bench("SQLite", None, &csv, rows).await?;
+    let courses = (rows / 100).max(1);
+    let mut courses_csv = String::from("course_id,short_name,long_name,status\n");
+    for c in 0..courses {
+        courses_csv.push_str(&format!("crs-{c},BENCH {c},Bench course {c},active\n"));
+    }
+    let enrollments: usize = std::env::var("ENROLLMENTS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(rows);
+    let mut enrollments_csv = String::from("course_id,user_id,role,status\n");
+    // Each user in consecutive courses, so no (course, user) pair repeats.
+    for e in 0..enrollments {
+        let user = e % rows;
+        let course = (user + e / rows) % courses;
+        enrollments_csv.push_str(&format!("crs-{course},sis-{user},student,active\n"));
+    }
+    println!(
+        "{rows} users ({} KiB), {courses} courses, {enrollments} enrollments ({} KiB)",
+        csv.len() / 1024,
+        enrollments_csv.len() / 1024
+    );
+    let files = [
+        ("users", csv.as_str(), rows),
+        ("courses", courses_csv.as_str(), courses),
+        ("enrollments", enrollments_csv.as_str(), enrollments),
+    ];
+    bench("SQLite", None, &files).await?;
     if let Ok(url) = std::env::var("PG_URL") {
-        let db = fresh_pg_database(&url).await?;
-        bench("PostgreSQL", Some(db), &csv, rows).await?;
+        let db = support::fresh_pg_database(&url).await?;
+        bench("PostgreSQL", Some(db), &files).await?;
     }
     Ok(())
 }
@@ -37,82 +60,37 @@ async fn main() -> anyhow::Result<()> {
 async fn bench(
     name: &str,
     database_url: Option<String>,
-    csv: &str,
-    rows: usize,
+    files: &[(&str, &str, usize)],
 ) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let settings = ServerArgs {
-        data_dir: Some(dir.path().to_path_buf()),
-        bind: Some("127.0.0.1:0".parse()?),
-        database_url,
-        log_level: Some("warn".into()),
-        ..ServerArgs::default()
-    }
-    .resolve()?;
-    let app = Application::build(settings).await?;
-    let base = format!("http://{}", app.local_addr());
-    let state = app.state();
-    tokio::spawn(app.run_until_stopped());
-    let (admin, _) = accounts::create(
-        &state.db,
-        NewAccount {
-            email: Email::parse("bench-admin@school.test").map_err(anyhow::Error::msg)?,
-            password: Some(Password::parse("Corr3ct-Horse!").map_err(anyhow::Error::msg)?),
-            first_name: PersonName::parse("Bench").map_err(anyhow::Error::msg)?,
-            last_name: PersonName::parse("Admin").map_err(anyhow::Error::msg)?,
-            phone: None,
-            role: Role::Admin,
-            external_id: None,
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let session = accounts::start_session(
-        &state,
-        &admin,
-        None,
-        "127.0.0.1",
-        accounts::SignIn::Password,
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (base, token, _dir) = support::start(database_url).await?;
     let client = reqwest::Client::new();
-    for (label, mode) in [
-        ("plan", "plan"),
-        ("apply", "apply"),
-        ("re-run (unchanged)", "apply"),
-    ] {
-        let started = Instant::now();
-        let text = client
-            .post(format!(
-                "{base}/api/v1/imports/users?mode={mode}&batch=1000"
-            ))
-            .bearer_auth(&session.access_token)
-            .header("content-type", "text/csv")
-            .body(csv.to_owned())
-            .send()
-            .await?
-            .text()
-            .await?;
-        let elapsed = started.elapsed().as_secs_f64();
-        let summary = text.lines().last().unwrap_or_default();
-        anyhow::ensure!(summary.contains("\"summary\""), "no summary: {summary}");
-        println!(
-            "{name:10} {label:20} {:>9.0} rows/s  ({elapsed:.2} s)",
-            rows as f64 / elapsed
-        );
+    for &(kind, csv, rows) in files {
+        for (label, mode) in [
+            ("plan", "plan"),
+            ("apply", "apply"),
+            ("re-run (unchanged)", "apply"),
+        ] {
+            let started = Instant::now();
+            let text = client
+                .post(format!(
+                    "{base}/api/v1/imports/{kind}?mode={mode}&batch=1000"
+                ))
+                .bearer_auth(&token)
+                .header("content-type", "text/csv")
+                .body(csv.to_owned())
+                .send()
+                .await?
+                .text()
+                .await?;
+            let elapsed = started.elapsed().as_secs_f64();
+            let summary = text.lines().last().unwrap_or_default();
+            anyhow::ensure!(summary.contains("\"summary\""), "no summary: {summary}");
+            anyhow::ensure!(summary.contains("\"error\":0"), "rows failed: {summary}");
+            println!(
+                "{name:10} {kind:11} {label:20} {:>9.0} rows/s  ({elapsed:.2} s)",
+                rows as f64 / elapsed
+            );
+        }
     }
     Ok(())
-}
-
-async fn fresh_pg_database(admin_url: &str) -> anyhow::Result<String> {
-    use sqlx::Connection;
-    let name = format!("edupro_bench_{}", uuid::Uuid::now_v7().simple());
-    let mut conn = sqlx::PgConnection::connect(admin_url).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
-        .execute(&mut conn)
-        .await?;
-    let mut url = url::Url::parse(admin_url)?;
-    url.set_path(&name);
-    Ok(url.to_string())
 }

@@ -1,0 +1,123 @@
+//! `GET /courses` under load: 10k published courses (`COURSES=` to change), then for
+//! each query 16 concurrent clients (`CLIENTS=`) for 5 s (`SECONDS=`) on loopback,
+//! on SQLite, and on PostgreSQL when `PG_URL` names a server this may create throwaway
+//! databases on. Prints requests/s and p50/p99 latency per query.
+//!
+//! `cargo run --release -p edupro-server --example catalogue_bench`
+
+use std::time::{Duration, Instant};
+
+use edupro_server::entity::course;
+use sea_orm::sea_query::Expr;
+use sea_orm::{EntityTrait, QueryFilter};
+
+mod support;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let courses = env("COURSES", 10_000);
+    let clients = env("CLIENTS", 16);
+    let window = Duration::from_secs(env("SECONDS", 5) as u64);
+    println!("{courses} published courses, {clients} clients, {window:?} per query");
+    bench("SQLite", None, courses, clients, window).await?;
+    if let Ok(url) = std::env::var("PG_URL") {
+        let db = support::fresh_pg_database(&url).await?;
+        bench("PostgreSQL", Some(db), courses, clients, window).await?;
+    }
+    Ok(())
+}
+
+async fn bench(
+    name: &str,
+    database_url: Option<String>,
+    courses: usize,
+    clients: usize,
+    window: Duration,
+) -> anyhow::Result<()> {
+    let server = support::server(database_url).await?;
+    let mut csv = String::from("course_id,short_name,long_name,status\n");
+    let topics = ["Algebra", "Biology", "Chemistry", "Drawing", "Economics"];
+    for c in 0..courses {
+        let topic = topics[c % topics.len()];
+        csv.push_str(&format!("c{c},{topic} {c},{topic} for group {c},active\n"));
+    }
+    let client = reqwest::Client::new();
+    let text = client
+        .post(format!(
+            "{}/api/v1/imports/courses?mode=apply&batch=2000",
+            server.base
+        ))
+        .bearer_auth(&server.token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await?
+        .text()
+        .await?;
+    anyhow::ensure!(
+        text.lines().last().unwrap_or_default().contains("\"error\":0"),
+        "import failed: {}",
+        text.lines().last().unwrap_or_default()
+    );
+    // Publishing through the API needs a lesson per course; the listing doesn't care.
+    course::Entity::update_many()
+        .col_expr(course::Column::Status, Expr::value("PUBLISHED"))
+        .col_expr(course::Column::PublishedAt, Expr::value(chrono::Utc::now()))
+        .filter(Expr::value(true))
+        .exec(&server.state.db)
+        .await?;
+
+    let queries: [(&str, &str, bool); 5] = [
+        ("first page", "/api/v1/courses?limit=20", false),
+        ("page 250", "/api/v1/courses?limit=20&page=250", false),
+        ("search", "/api/v1/courses?limit=20&search=biology", false),
+        ("sort=popular", "/api/v1/courses?limit=20&sort=popular", false),
+        ("as admin", "/api/v1/courses?limit=20", true),
+    ];
+    for (label, path, admin) in queries {
+        let url = format!("{}{path}", server.base);
+        let token = admin.then(|| server.token.clone());
+        let started = Instant::now();
+        let mut workers = Vec::new();
+        for _ in 0..clients {
+            let (client, url, token) = (client.clone(), url.clone(), token.clone());
+            workers.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while started.elapsed() < window {
+                    let t = Instant::now();
+                    let mut request = client.get(&url);
+                    if let Some(token) = &token {
+                        request = request.bearer_auth(token);
+                    }
+                    let response = request.send().await?;
+                    anyhow::ensure!(response.status() == 200, "{}", response.status());
+                    response.bytes().await?;
+                    latencies.push(t.elapsed());
+                }
+                Ok::<_, anyhow::Error>(latencies)
+            }));
+        }
+        let mut all = Vec::new();
+        for w in workers {
+            all.extend(w.await??);
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        all.sort();
+        let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+        println!(
+            "{name:10} {label:13} {:>7.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms",
+            all.len() as f64 / elapsed,
+            pct(0.50).as_secs_f64() * 1e3,
+            pct(0.99).as_secs_f64() * 1e3,
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! What the benchmarks share: an in-process server with a signed-in admin, and
+//! throwaway PostgreSQL databases.
+
+use edupro_server::Application;
+use edupro_server::accounts::{self, NewAccount};
+use edupro_server::api::Role;
+use edupro_server::config::ServerArgs;
+use edupro_server::domain::{Email, Password, PersonName};
+use edupro_server::state::AppState;
+
+/// A running server: its base URL, an admin's access token, its state, and the data
+/// dir that lives as long as it does.
+pub struct Server {
+    pub base: String,
+    pub token: String,
+    #[allow(dead_code)]
+    pub state: AppState,
+    pub _dir: tempfile::TempDir,
+}
+
+/// Starts a server on SQLite in a temporary dir (or on `database_url`) with an admin.
+pub async fn server(database_url: Option<String>) -> anyhow::Result<Server> {
+    let dir = tempfile::tempdir()?;
+    let settings = ServerArgs {
+        data_dir: Some(dir.path().to_path_buf()),
+        bind: Some("127.0.0.1:0".parse()?),
+        database_url,
+        log_level: Some("warn".into()),
+        ..ServerArgs::default()
+    }
+    .resolve()?;
+    let app = Application::build(settings).await?;
+    let base = format!("http://{}", app.local_addr());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    let (admin, _) = accounts::create(
+        &state.db,
+        NewAccount {
+            email: Email::parse("bench-admin@school.test").map_err(anyhow::Error::msg)?,
+            password: Some(Password::parse("Corr3ct-Horse!").map_err(anyhow::Error::msg)?),
+            first_name: PersonName::parse("Bench").map_err(anyhow::Error::msg)?,
+            last_name: PersonName::parse("Admin").map_err(anyhow::Error::msg)?,
+            phone: None,
+            role: Role::Admin,
+            external_id: None,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let session = accounts::start_session(
+        &state,
+        &admin,
+        None,
+        "127.0.0.1",
+        accounts::SignIn::Password,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(Server {
+        base,
+        token: session.access_token,
+        state,
+        _dir: dir,
+    })
+}
+
+/// `server`, as (base URL, admin token, data dir).
+#[allow(dead_code)]
+pub async fn start(
+    database_url: Option<String>,
+) -> anyhow::Result<(String, String, tempfile::TempDir)> {
+    let s = server(database_url).await?;
+    Ok((s.base, s.token, s._dir))
+}
+
+/// A new, empty database on the PostgreSQL server of `admin_url`.
+#[allow(dead_code)]
+pub async fn fresh_pg_database(admin_url: &str) -> anyhow::Result<String> {
+    use sqlx::Connection;
+    let name = format!("edupro_bench_{}", uuid::Uuid::now_v7().simple());
+    let mut conn = sqlx::PgConnection::connect(admin_url).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
+        .execute(&mut conn)
+        .await?;
+    let mut url = url::Url::parse(admin_url)?;
+    url.set_path(&name);
+    Ok(url.to_string())
+}
