@@ -530,6 +530,33 @@ mod tests {
     }
 
     #[test]
+    fn list_filters_parse_as_get_courses_spells_them() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from([
+            "edupro",
+            "courses",
+            "list",
+            "--sort",
+            "-price",
+            "--free",
+            "--level",
+            "advanced",
+            "--min-price",
+            "10",
+            "--limit",
+            "5",
+        ])
+        .unwrap();
+        let crate::cli::Command::Courses(CoursesCommand::List(args)) = cli.command else {
+            panic!("not courses list");
+        };
+        assert_eq!(args.sort, Some(CourseSort::PriceDesc));
+        assert_eq!(args.free, Some(true));
+        assert_eq!(args.level, Some(CourseLevel::Advanced));
+        assert_eq!((args.min_price, args.limit), (Some(1000), Some(5)));
+    }
+
+    #[test]
     fn slugs_typed_by_hand_stay_one_path_segment() {
         assert_eq!(segment("intro-to-rust"), "intro-to-rust");
         assert_eq!(segment("a/b c"), "a%2Fb%20c");

@@ -2,7 +2,7 @@
 //! `--limit` items: what every `… list` command prints.
 
 use edupro_server::api::{
-    CourseEnrollmentList, CourseList, MyCourses, PageQuery, Pagination, UserList,
+    CourseEnrollmentList, CourseList, ImportRunList, MyCourses, PageQuery, Pagination, UserList,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -35,6 +35,7 @@ page!(
     edupro_server::api::CourseEnrollment
 );
 page!(MyCourses, enrollments, edupro_server::api::MyEnrollment);
+page!(ImportRunList, imports, edupro_server::api::ImportRun);
 
 #[derive(Serialize)]
 struct PagedQuery<'a, F: Serialize> {
