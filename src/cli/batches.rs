@@ -39,17 +39,25 @@ pub enum BatchesCommand {
     /// Change a batch's name, capacity or dates.
     Edit(EditArgs),
     /// Delete a batch; its members stay enrolled, in no batch.
-    Delete { batch: Uuid },
+    Delete {
+        /// The batch's id.
+        batch: Uuid,
+    },
     /// A batch's members by name, with their progress.
-    Members { batch: Uuid },
+    Members {
+        /// The batch's id.
+        batch: Uuid,
+    },
     /// Seat an enrolled student in the batch.
     AddMember {
+        /// The batch's id.
         batch: Uuid,
         /// The student's user id.
         student: Uuid,
     },
     /// Take a student out of the batch; they stay enrolled.
     RemoveMember {
+        /// The batch's id.
         batch: Uuid,
         /// The student's user id.
         student: Uuid,
@@ -59,6 +67,7 @@ pub enum BatchesCommand {
 /// Options of `batches edit`: only what is given changes.
 #[derive(Debug, Args)]
 pub struct EditArgs {
+    /// The batch's id.
     pub batch: Uuid,
     #[arg(long)]
     pub name: Option<String>,

@@ -26,13 +26,17 @@ pub enum LessonsCommand {
         section: Option<Uuid>,
     },
     /// Show one lesson with its content.
-    Show { lesson: Uuid },
+    Show {
+        /// The lesson's id.
+        lesson: Uuid,
+    },
     /// Add a lesson to a section: at the end, or at --position. Unpublished unless --publish.
     Add(AddArgs),
     /// Change a lesson's fields.
     Edit(EditArgs),
     /// Move a lesson to POSITION (1-based) in its section, or into --section.
     Move {
+        /// The lesson's id.
         lesson: Uuid,
         /// 1-based position [default with --section: the end].
         #[arg(required_unless_present = "section")]
@@ -42,7 +46,10 @@ pub enum LessonsCommand {
         section: Option<Uuid>,
     },
     /// Delete a lesson; later lessons move up.
-    Delete { lesson: Uuid },
+    Delete {
+        /// The lesson's id.
+        lesson: Uuid,
+    },
 }
 
 /// Options of `lessons add`.
@@ -81,6 +88,7 @@ pub struct AddArgs {
 /// Options of `lessons edit`: only what is given changes.
 #[derive(Debug, Args)]
 pub struct EditArgs {
+    /// The lesson's id.
     pub lesson: Uuid,
     #[arg(long)]
     pub title: Option<String>,

@@ -31,14 +31,22 @@ pub enum SectionsCommand {
     },
     /// Rename a section.
     Edit {
+        /// The section's id.
         section: Uuid,
         #[arg(long)]
         title: String,
     },
     /// Move a section to another position (1-based) in its course.
-    Move { section: Uuid, position: i64 },
+    Move {
+        /// The section's id.
+        section: Uuid,
+        position: i64,
+    },
     /// Delete a section with its lessons; later sections move up.
-    Delete { section: Uuid },
+    Delete {
+        /// The section's id.
+        section: Uuid,
+    },
 }
 
 const HEADERS: [&str; 4] = ["ID", "ORDER", "TITLE", "LESSONS"];
