@@ -1,10 +1,16 @@
 //! Command-line interface: global options, one module per noun, and dispatch.
 
 pub mod auth;
+pub mod batches;
 pub mod completions;
+pub mod courses;
 #[cfg(feature = "embedded-server")]
 pub mod demo;
+pub mod enrollments;
 pub mod import;
+pub mod lessons;
+pub mod paging;
+pub mod sections;
 pub mod seed;
 #[cfg(feature = "embedded-server")]
 pub mod server;
@@ -26,7 +32,7 @@ Exit codes:
   2  usage (bad flags or arguments)
   3  not logged in, or not allowed
   4  not found
-  5  conflict or validation failure
+  5  conflict or validation failure (the field is named), or payment required
   6  an import finished with failed rows
 
 Environment:
@@ -99,6 +105,21 @@ pub enum Command {
     /// Run the EduPro+ server in this process (the same flags as `edupro-server`).
     #[cfg(feature = "embedded-server")]
     Server(Box<server::ServerCommand>),
+    /// Courses: the catalogue, and the ones you teach.
+    #[command(subcommand)]
+    Courses(courses::CoursesCommand),
+    /// A course's sections.
+    #[command(subcommand)]
+    Sections(sections::SectionsCommand),
+    /// The lessons of a course's sections.
+    #[command(subcommand)]
+    Lessons(lessons::LessonsCommand),
+    /// Who is enrolled in a course; your own courses.
+    #[command(subcommand)]
+    Enrollments(enrollments::EnrollmentsCommand),
+    /// A course's batches (cohorts) and their members.
+    #[command(subcommand)]
+    Batches(batches::BatchesCommand),
 }
 
 /// What a command needs: where, how to print, and a client.
@@ -155,6 +176,11 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
             Command::Users(cmd) => users::run(&ctx, cmd).await,
             Command::Seed(cmd) => seed::run(&ctx, cmd).await,
             Command::Import(cmd) => import::run(&ctx, cmd).await,
+            Command::Courses(cmd) => courses::run(&ctx, cmd).await,
+            Command::Sections(cmd) => sections::run(&ctx, cmd).await,
+            Command::Lessons(cmd) => lessons::run(&ctx, cmd).await,
+            Command::Enrollments(cmd) => enrollments::run(&ctx, cmd).await,
+            Command::Batches(cmd) => batches::run(&ctx, cmd).await,
             _ => Err(ClientError::Usage(
                 "this command runs without a server".into(),
             )),

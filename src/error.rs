@@ -71,7 +71,7 @@ impl ClientError {
             Self::Api { status, .. } => match status {
                 401 | 403 => exit::AUTH,
                 404 => exit::NOT_FOUND,
-                400 | 409 | 422 => exit::CONFLICT,
+                400 | 402 | 409 | 422 => exit::CONFLICT,
                 _ => exit::ERROR,
             },
             Self::NotLoggedIn { .. } | Self::LoginRefused(_) => exit::AUTH,

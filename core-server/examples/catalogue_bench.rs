@@ -63,7 +63,10 @@ async fn bench(
         .text()
         .await?;
     anyhow::ensure!(
-        text.lines().last().unwrap_or_default().contains("\"error\":0"),
+        text.lines()
+            .last()
+            .unwrap_or_default()
+            .contains("\"error\":0"),
         "import failed: {}",
         text.lines().last().unwrap_or_default()
     );
@@ -79,7 +82,11 @@ async fn bench(
         ("first page", "/api/v1/courses?limit=20", false),
         ("page 250", "/api/v1/courses?limit=20&page=250", false),
         ("search", "/api/v1/courses?limit=20&search=biology", false),
-        ("sort=popular", "/api/v1/courses?limit=20&sort=popular", false),
+        (
+            "sort=popular",
+            "/api/v1/courses?limit=20&sort=popular",
+            false,
+        ),
         ("as admin", "/api/v1/courses?limit=20", true),
     ];
     for (label, path, admin) in queries {

@@ -31,11 +31,11 @@ pub enum ImportCommand {
     Courses(FileArgs),
     /// Import enrollments.csv (course_id, user_id, role, status, batch).
     Enrollments(FileArgs),
-    /// Recorded import runs, newest first.
+    /// Recorded import runs, newest first (all pages unless --limit).
     List {
         /// At most this many runs.
-        #[arg(long, default_value_t = 20)]
-        limit: u64,
+        #[arg(long)]
+        limit: Option<u64>,
     },
     /// Undo an applied import: created rows removed, updated rows restored.
     Revert { id: uuid::Uuid },
@@ -290,10 +290,10 @@ fn row(r: &ImportRun) -> Vec<String> {
     ]
 }
 
-async fn list(ctx: &Context, limit: u64) -> Result<()> {
+async fn list(ctx: &Context, limit: Option<u64>) -> Result<()> {
     let client = ctx.client()?;
-    let page: ImportRunList = client.get("/imports", &[("limit", limit.min(100))]).await?;
-    print!("{}", ctx.out.list(&page.imports, &HEADERS, row)?);
+    let runs = super::paging::all_pages::<ImportRunList>(&client, "/imports", &(), limit).await?;
+    print!("{}", ctx.out.list(&runs, &HEADERS, row)?);
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! `edupro users list|show|create|deactivate|reactivate|role`.
 
 use clap::{Args, Subcommand};
-use edupro_server::api::{ApiResponse, CreatedUser, Pagination, Role, User, UserList};
+use edupro_server::api::{ApiResponse, CreatedUser, Role, User, UserList};
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::json;
@@ -103,43 +103,18 @@ fn fields(u: &User) -> Vec<(&'static str, String)> {
 
 /// Every page of `GET /users` (or up to `limit` users).
 pub async fn list_all(client: &ApiClient, filter: &ListArgs) -> Result<Vec<User>> {
-    let mut users = Vec::new();
-    let mut page = 1;
-    loop {
-        #[derive(Serialize)]
-        struct Query<'a> {
-            #[serde(flatten)]
-            filter: &'a ListArgs,
-            page: u64,
-            limit: u64,
-            #[serde(rename = "isActive", skip_serializing_if = "Option::is_none")]
-            is_active: Option<bool>,
-        }
-        let list: UserList = client
-            .get(
-                "/users",
-                &Query {
-                    filter,
-                    page,
-                    limit: 100,
-                    is_active: filter.active,
-                },
-            )
-            .await?;
-        let Pagination { has_next, .. } = list.pagination;
-        users.extend(list.users);
-        if let Some(limit) = filter.limit
-            && users.len() as u64 >= limit
-        {
-            users.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-            break;
-        }
-        if !has_next {
-            break;
-        }
-        page += 1;
+    #[derive(Serialize)]
+    struct Query<'a> {
+        #[serde(flatten)]
+        filter: &'a ListArgs,
+        #[serde(rename = "isActive", skip_serializing_if = "Option::is_none")]
+        is_active: Option<bool>,
     }
-    Ok(users)
+    let query = Query {
+        filter,
+        is_active: filter.active,
+    };
+    super::paging::all_pages::<UserList>(client, "/users", &query, filter.limit).await
 }
 
 /// Runs `edupro users …`.

@@ -1,0 +1,245 @@
+//! `edupro batches list|create|edit|delete|members|add-member|remove-member`: a course's
+//! cohorts (its staff and admins).
+
+use chrono::NaiveDate;
+use clap::{Args, Subcommand};
+use edupro_server::api::{ApiResponse, Batch, BatchList, BatchMember, BatchMembers, UpdateBatch};
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::Context;
+use super::courses::segment;
+use crate::error::{ClientError, Result};
+
+/// `edupro batches …`.
+#[derive(Debug, Subcommand)]
+pub enum BatchesCommand {
+    /// A course's batches by name, with their member counts.
+    List {
+        /// Course id or slug.
+        course: String,
+    },
+    /// Create a batch of a course (names are unique per course).
+    Create {
+        /// Course id or slug.
+        course: String,
+        #[arg(long)]
+        name: String,
+        /// Seats [default: unlimited].
+        #[arg(long)]
+        capacity: Option<i32>,
+        /// YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        starts_on: Option<NaiveDate>,
+        /// YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        ends_on: Option<NaiveDate>,
+    },
+    /// Change a batch's name, capacity or dates.
+    Edit(EditArgs),
+    /// Delete a batch; its members stay enrolled, in no batch.
+    Delete {
+        /// The batch's id.
+        batch: Uuid,
+    },
+    /// A batch's members by name, with their progress.
+    Members {
+        /// The batch's id.
+        batch: Uuid,
+    },
+    /// Seat an enrolled student in the batch.
+    AddMember {
+        /// The batch's id.
+        batch: Uuid,
+        /// The student's user id.
+        student: Uuid,
+    },
+    /// Take a student out of the batch; they stay enrolled.
+    RemoveMember {
+        /// The batch's id.
+        batch: Uuid,
+        /// The student's user id.
+        student: Uuid,
+    },
+}
+
+/// Options of `batches edit`: only what is given changes.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The batch's id.
+    pub batch: Uuid,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long, conflicts_with = "unlimited")]
+    pub capacity: Option<i32>,
+    /// Remove the capacity limit.
+    #[arg(long)]
+    pub unlimited: bool,
+    #[arg(long, value_name = "DATE")]
+    pub starts_on: Option<NaiveDate>,
+    #[arg(long, value_name = "DATE")]
+    pub ends_on: Option<NaiveDate>,
+}
+
+const HEADERS: [&str; 6] = ["ID", "NAME", "MEMBERS", "CAPACITY", "STARTS", "ENDS"];
+
+fn date(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
+fn row(b: &Batch) -> Vec<String> {
+    vec![
+        b.id.to_string(),
+        b.name.clone(),
+        b.members.to_string(),
+        b.capacity.map(|c| c.to_string()).unwrap_or_default(),
+        date(b.starts_on),
+        date(b.ends_on),
+    ]
+}
+
+fn fields(b: &Batch) -> Vec<(&'static str, String)> {
+    vec![
+        ("id", b.id.to_string()),
+        ("course", b.course_id.to_string()),
+        ("name", b.name.clone()),
+        ("members", b.members.to_string()),
+        (
+            "capacity",
+            b.capacity
+                .map_or_else(|| "unlimited".into(), |c| c.to_string()),
+        ),
+        ("starts on", date(b.starts_on)),
+        ("ends on", date(b.ends_on)),
+    ]
+}
+
+const MEMBERS: [&str; 5] = ["STUDENT", "NAME", "EMAIL", "STATUS", "PROGRESS"];
+
+fn member_row(m: &BatchMember) -> Vec<String> {
+    vec![
+        m.student.id.to_string(),
+        format!("{} {}", m.student.first_name, m.student.last_name),
+        m.student.email.clone(),
+        m.status.to_string(),
+        format!("{}%", m.progress),
+    ]
+}
+
+/// Runs `edupro batches …`.
+pub async fn run(ctx: &Context, command: BatchesCommand) -> Result<()> {
+    let client = ctx.client()?;
+    let batch: Batch = match command {
+        BatchesCommand::List { course } => {
+            let list: BatchList = client
+                .get(&format!("/courses/{}/batches", segment(&course)), &())
+                .await?;
+            print!("{}", ctx.out.list(&list.batches, &HEADERS, row)?);
+            return Ok(());
+        }
+        BatchesCommand::Create {
+            course,
+            name,
+            capacity,
+            starts_on,
+            ends_on,
+        } => {
+            client
+                .post::<Batch>(
+                    &format!("/courses/{}/batches", segment(&course)),
+                    &json!({
+                        "name": name, "capacity": capacity,
+                        "startsOn": starts_on, "endsOn": ends_on,
+                    }),
+                )
+                .await?
+                .data
+        }
+        BatchesCommand::Edit(args) => {
+            let body = UpdateBatch {
+                name: args.name,
+                capacity: match (args.capacity, args.unlimited) {
+                    (Some(c), _) => Some(Some(c)),
+                    (None, true) => Some(None),
+                    (None, false) => None,
+                },
+                starts_on: args.starts_on.map(Some),
+                ends_on: args.ends_on.map(Some),
+            };
+            if body == UpdateBatch::default() {
+                return Err(ClientError::Usage(
+                    "nothing to change: give at least one option (see `edupro batches edit --help`)"
+                        .into(),
+                ));
+            }
+            let body = serde_json::to_value(&body).map_err(anyhow::Error::from)?;
+            client
+                .request::<Batch>(
+                    Method::PATCH,
+                    &format!("/batches/{}", args.batch),
+                    &(),
+                    Some(&body),
+                )
+                .await?
+                .data
+        }
+        BatchesCommand::Delete { batch } => {
+            let answer: ApiResponse<Value> = client
+                .request(Method::DELETE, &format!("/batches/{batch}"), &(), None)
+                .await?;
+            print!(
+                "{}",
+                ctx.out
+                    .record(&answer.data, &[("deleted", batch.to_string())])?
+            );
+            return Ok(());
+        }
+        BatchesCommand::Members { batch } => {
+            let list: BatchMembers = client
+                .get(&format!("/batches/{batch}/members"), &())
+                .await?;
+            print!("{}", ctx.out.list(&list.members, &MEMBERS, member_row)?);
+            return Ok(());
+        }
+        BatchesCommand::AddMember { batch, student } => {
+            let answer: ApiResponse<BatchMember> = client
+                .post(
+                    &format!("/batches/{batch}/members"),
+                    &json!({ "studentId": student }),
+                )
+                .await?;
+            let m = &answer.data;
+            let fields: Vec<(&str, String)> = ["student", "name", "email", "status", "progress"]
+                .into_iter()
+                .zip(member_row(m))
+                .chain([("batch", batch.to_string())])
+                .collect();
+            print!("{}", ctx.out.record(m, &fields)?);
+            return Ok(());
+        }
+        BatchesCommand::RemoveMember { batch, student } => {
+            let answer: ApiResponse<Value> = client
+                .request(
+                    Method::DELETE,
+                    &format!("/batches/{batch}/members/{student}"),
+                    &(),
+                    None,
+                )
+                .await?;
+            print!(
+                "{}",
+                ctx.out.record(
+                    &answer.data,
+                    &[
+                        ("removed", student.to_string()),
+                        ("batch", batch.to_string())
+                    ]
+                )?
+            );
+            return Ok(());
+        }
+    };
+    print!("{}", ctx.out.record(&batch, &fields(&batch))?);
+    Ok(())
+}

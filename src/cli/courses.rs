@@ -1,0 +1,564 @@
+//! `edupro courses list|show|create|edit|publish|archive|delete`.
+//!
+//! A course is named by its id or its slug everywhere. Prices are typed as amounts of
+//! the currency (`499` or `499.50`) and sent in minor units; `--json` prints the wire's
+//! minor units unchanged.
+
+use clap::{Args, Subcommand};
+use edupro_server::api::{
+    ApiResponse, Category, CategoryTree, Course, CourseFilter, CourseLevel, CourseList, CourseSort,
+    CourseStatus, CreatedCourse, NewCourse, UpdateCourse,
+};
+use reqwest::Method;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::Context;
+use super::paging::all_pages;
+use crate::api::ApiClient;
+use crate::error::{ClientError, Result};
+use crate::output::Format;
+
+/// `edupro courses …`.
+#[derive(Debug, Subcommand)]
+pub enum CoursesCommand {
+    /// List the courses you may see (all pages unless --limit).
+    List(ListArgs),
+    /// Show a course with its outline: sections and their lessons.
+    Show {
+        /// Course id or slug.
+        course: String,
+    },
+    /// Create a DRAFT course; you become its owner (teachers and admins).
+    Create(CreateArgs),
+    /// Change a course's fields (its staff and admins).
+    Edit(EditArgs),
+    /// Publish a course: it needs at least one published lesson.
+    Publish {
+        /// Course id or slug.
+        course: String,
+    },
+    /// Archive a published course: it leaves the catalogue, enrollments stay.
+    Archive {
+        /// Course id or slug.
+        course: String,
+    },
+    /// Delete a course with its sections and lessons (owner or admin; not once enrolled).
+    Delete {
+        /// Course id or slug.
+        course: String,
+    },
+}
+
+/// Filters of `courses list` (those of `GET /courses`).
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// A category's id or slug; its subcategories are included.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// BEGINNER, INTERMEDIATE or ADVANCED.
+    #[arg(long)]
+    pub level: Option<CourseLevel>,
+    /// DRAFT, PUBLISHED or ARCHIVED.
+    #[arg(long)]
+    pub status: Option<CourseStatus>,
+    /// The owner's user id.
+    #[arg(long, value_name = "USER_ID")]
+    pub creator: Option<Uuid>,
+    /// Match title, description and tags (ignoring case).
+    #[arg(long)]
+    pub search: Option<String>,
+    /// newest (default), popular, rating, price or -price.
+    #[arg(long, allow_hyphen_values = true)]
+    pub sort: Option<CourseSort>,
+    /// Only free (true) or only paid (false) courses.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub free: Option<bool>,
+    /// What a buyer pays at least, e.g. 100 or 99.50.
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_amount)]
+    pub min_price: Option<i64>,
+    /// What a buyer pays at most.
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_amount)]
+    pub max_price: Option<i64>,
+    /// At most this many courses.
+    #[arg(long)]
+    pub limit: Option<u64>,
+}
+
+/// Options of `courses create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[arg(long)]
+    pub title: String,
+    /// [default: made from the title, numbered when taken]
+    #[arg(long)]
+    pub slug: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+    /// A category's id or slug.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// BEGINNER (default), INTERMEDIATE or ADVANCED.
+    #[arg(long)]
+    pub level: Option<CourseLevel>,
+    /// A language tag such as `en` or `hi-IN` [default: en].
+    #[arg(long)]
+    pub language: Option<String>,
+    /// The price as an amount of the currency, e.g. 499 or 499.50 [default: 0, free].
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_amount)]
+    pub price: Option<i64>,
+    /// A discounted price, below --price.
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_amount)]
+    pub discounted_price: Option<i64>,
+    /// Three letters (ISO 4217) [default: INR].
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// Tags, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub tags: Option<Vec<String>>,
+    /// A thumbnail image's URL.
+    #[arg(long, value_name = "URL")]
+    pub thumbnail: Option<String>,
+}
+
+/// Options of `courses edit`: only what is given changes.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// Course id or slug.
+    pub course: String,
+    #[arg(long)]
+    pub title: Option<String>,
+    #[arg(long)]
+    pub slug: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+    /// A category's id or slug.
+    #[arg(long, conflicts_with = "no_category")]
+    pub category: Option<String>,
+    /// Take the course out of its category.
+    #[arg(long)]
+    pub no_category: bool,
+    #[arg(long)]
+    pub level: Option<CourseLevel>,
+    #[arg(long)]
+    pub language: Option<String>,
+    /// The price as an amount of the currency; 0 makes the course free.
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_amount)]
+    pub price: Option<i64>,
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_amount, conflicts_with = "no_discount")]
+    pub discounted_price: Option<i64>,
+    /// Remove the discount.
+    #[arg(long)]
+    pub no_discount: bool,
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// Tags, comma-separated (replacing the old ones; "" clears them).
+    #[arg(long, value_delimiter = ',')]
+    pub tags: Option<Vec<String>>,
+    #[arg(long, value_name = "URL", conflicts_with = "no_thumbnail")]
+    pub thumbnail: Option<String>,
+    /// Remove the thumbnail.
+    #[arg(long)]
+    pub no_thumbnail: bool,
+    /// DRAFT, PUBLISHED or ARCHIVED (as `publish` and `archive` do).
+    #[arg(long)]
+    pub status: Option<CourseStatus>,
+}
+
+/// `499`, `499.5` or `499.50` → 49900, 49950, 49950 minor units.
+pub fn parse_amount(raw: &str) -> std::result::Result<i64, String> {
+    let bad = || format!("`{raw}` is not an amount such as 499 or 499.50");
+    let text = raw.trim();
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 2
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let cents: i64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
+    whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(cents))
+        .ok_or_else(bad)
+}
+
+/// Minor units as `INR 499.00`; `free` for a free course.
+pub fn money(minor: i64, currency: &str) -> String {
+    format!("{currency} {}.{:02}", minor / 100, minor % 100)
+}
+
+/// What a buyer pays, as text.
+pub fn price_text(c: &Course) -> String {
+    if c.is_free {
+        return "free".into();
+    }
+    match c.discounted_price {
+        Some(d) => format!(
+            "{} (was {})",
+            money(d, &c.currency),
+            money(c.price, &c.currency)
+        ),
+        None => money(c.price, &c.currency),
+    }
+}
+
+/// A value for one path segment (a slug typed by hand may hold anything).
+pub fn segment(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The course `key` (id or slug) with its outline.
+pub async fn fetch(client: &ApiClient, key: &str) -> Result<Course> {
+    client.get(&format!("/courses/{}", segment(key)), &()).await
+}
+
+/// A category's id from its id, slug or name (as `GET /categories` has them).
+async fn category_id(client: &ApiClient, key: &str) -> Result<Uuid> {
+    if let Ok(id) = Uuid::parse_str(key.trim()) {
+        return Ok(id);
+    }
+    let tree: CategoryTree = client.get("/categories", &()).await?;
+    fn find<'a>(all: &'a [Category], key: &str) -> Option<&'a Category> {
+        all.iter().find_map(|c| {
+            if c.slug == key || c.name.eq_ignore_ascii_case(key) {
+                Some(c)
+            } else {
+                find(&c.children, key)
+            }
+        })
+    }
+    find(&tree.categories, key.trim())
+        .map(|c| c.id)
+        .ok_or_else(|| ClientError::Api {
+            status: 400,
+            message: format!("no category `{key}`"),
+            errors: vec![edupro_server::api::FieldError::new(
+                "category",
+                "no category with this id, slug or name; see GET /categories",
+            )],
+        })
+}
+
+const HEADERS: [&str; 8] = [
+    "ID", "SLUG", "TITLE", "STATUS", "LEVEL", "PRICE", "STUDENTS", "RATING",
+];
+
+fn row(c: &Course) -> Vec<String> {
+    vec![
+        c.id.to_string(),
+        c.slug.clone(),
+        c.title.clone(),
+        c.status.to_string(),
+        c.level.to_string(),
+        price_text(c),
+        c.total_students.to_string(),
+        if c.total_reviews > 0 {
+            format!("{:.1} ({})", c.rating, c.total_reviews)
+        } else {
+            String::new()
+        },
+    ]
+}
+
+fn fields(c: &Course) -> Vec<(&'static str, String)> {
+    vec![
+        ("id", c.id.to_string()),
+        ("title", c.title.clone()),
+        ("slug", c.slug.clone()),
+        ("status", c.status.to_string()),
+        ("level", c.level.to_string()),
+        ("language", c.language.clone()),
+        (
+            "category",
+            c.category
+                .as_ref()
+                .map(|k| k.name.clone())
+                .unwrap_or_default(),
+        ),
+        ("price", price_text(c)),
+        (
+            "teacher",
+            format!("{} {}", c.teacher.first_name, c.teacher.last_name),
+        ),
+        ("students", c.total_students.to_string()),
+        (
+            "rating",
+            format!("{:.1} ({} reviews)", c.rating, c.total_reviews),
+        ),
+        ("tags", c.tags.join(", ")),
+        (
+            "published",
+            c.published_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
+        ),
+        ("created", c.created_at.to_rfc3339()),
+    ]
+}
+
+/// The outline under a course's fields: `1  Title` per section, `1.2  Title  TYPE …` per
+/// lesson, each with its id.
+pub fn outline_text(c: &Course) -> String {
+    let sections = c.sections.as_deref().unwrap_or_default();
+    if sections.is_empty() {
+        return "\n(no sections yet: `edupro sections add`)\n".into();
+    }
+    let mut text = String::from("\n");
+    for s in sections {
+        text.push_str(&format!("{}  {}  [{}]\n", s.order, s.title, s.id));
+        for l in &s.lessons {
+            let mut marks = vec![l.r#type.to_string(), format!("{} min", l.duration)];
+            if !l.is_published {
+                marks.push("unpublished".into());
+            }
+            if l.is_free_preview {
+                marks.push("free preview".into());
+            }
+            text.push_str(&format!(
+                "   {}.{}  {}  ({})  [{}]\n",
+                s.order,
+                l.order,
+                l.title,
+                marks.join(", "),
+                l.id
+            ));
+        }
+    }
+    text
+}
+
+/// Prints one course: JSON as the server has it, else its fields and outline.
+fn print_course(ctx: &Context, c: &Course) -> Result<()> {
+    print!("{}", ctx.out.record(c, &fields(c))?);
+    if matches!(ctx.out.format, Format::Table | Format::Plain) && c.sections.is_some() {
+        print!("{}", outline_text(c));
+    }
+    Ok(())
+}
+
+/// Runs `edupro courses …`.
+pub async fn run(ctx: &Context, command: CoursesCommand) -> Result<()> {
+    // The catalogue is public: browsing works signed out, too.
+    let browsing = matches!(
+        command,
+        CoursesCommand::List(_) | CoursesCommand::Show { .. }
+    );
+    let client = match ctx.client() {
+        Err(ClientError::NotLoggedIn { .. }) if browsing => {
+            ApiClient::anonymous(&ctx.target.server)?
+        }
+        client => client?,
+    };
+    match command {
+        CoursesCommand::List(args) => {
+            let filter = CourseFilter {
+                page: None,
+                limit: None,
+                category: args.category,
+                level: args.level,
+                status: args.status,
+                creator: args.creator,
+                min_price: args.min_price,
+                max_price: args.max_price,
+                free: args.free,
+                search: args.search,
+                sort: args.sort,
+            };
+            let courses = all_pages::<CourseList>(&client, "/courses", &filter, args.limit).await?;
+            print!("{}", ctx.out.list(&courses, &HEADERS, row)?);
+        }
+        CoursesCommand::Show { course } => {
+            let c = fetch(&client, &course).await?;
+            print_course(ctx, &c)?;
+        }
+        CoursesCommand::Create(args) => {
+            let category = match &args.category {
+                Some(key) => Some(category_id(&client, key).await?),
+                None => None,
+            };
+            let body = NewCourse {
+                title: args.title,
+                slug: args.slug,
+                description: args.description,
+                category,
+                level: args.level,
+                language: args.language,
+                price: args.price,
+                discounted_price: args.discounted_price,
+                currency: args.currency,
+                is_free: None,
+                tags: args.tags.map(clean_tags),
+                thumbnail: args.thumbnail,
+            };
+            let created: ApiResponse<CreatedCourse> = client
+                .post(
+                    "/courses",
+                    &serde_json::to_value(&body).map_err(anyhow::Error::from)?,
+                )
+                .await?;
+            let c = fetch(&client, &created.data.id.to_string()).await?;
+            print_course(ctx, &c)?;
+            ctx.out.note(&format!(
+                "Created draft course {} ({}); add sections with `edupro sections add {}`",
+                c.title, c.slug, c.slug
+            ));
+        }
+        CoursesCommand::Edit(args) => {
+            let category = match (&args.category, args.no_category) {
+                (Some(key), _) => Some(Some(category_id(&client, key).await?)),
+                (None, true) => Some(None),
+                (None, false) => None,
+            };
+            let body = UpdateCourse {
+                title: args.title,
+                slug: args.slug,
+                description: args.description,
+                category,
+                level: args.level,
+                language: args.language,
+                price: args.price,
+                discounted_price: match (args.discounted_price, args.no_discount) {
+                    (Some(p), _) => Some(Some(p)),
+                    (None, true) => Some(None),
+                    (None, false) => None,
+                },
+                currency: args.currency,
+                is_free: None,
+                tags: args.tags.map(clean_tags),
+                thumbnail: match (args.thumbnail, args.no_thumbnail) {
+                    (Some(t), _) => Some(Some(t)),
+                    (None, true) => Some(None),
+                    (None, false) => None,
+                },
+                status: args.status,
+            };
+            if body == UpdateCourse::default() {
+                return Err(ClientError::Usage(
+                    "nothing to change: give at least one option (see `edupro courses edit --help`)"
+                        .into(),
+                ));
+            }
+            let body = serde_json::to_value(&body).map_err(anyhow::Error::from)?;
+            let answer: ApiResponse<Course> = client
+                .request(
+                    Method::PATCH,
+                    &format!("/courses/{}", segment(&args.course)),
+                    &(),
+                    Some(&body),
+                )
+                .await?;
+            print_course(ctx, &answer.data)?;
+        }
+        CoursesCommand::Publish { course } => {
+            change_status(ctx, &client, &course, "publish").await?;
+        }
+        CoursesCommand::Archive { course } => {
+            change_status(ctx, &client, &course, "archive").await?;
+        }
+        CoursesCommand::Delete { course } => {
+            let answer: ApiResponse<Value> = client
+                .request(
+                    Method::DELETE,
+                    &format!("/courses/{}", segment(&course)),
+                    &(),
+                    None,
+                )
+                .await?;
+            let id = answer.data["id"].as_str().unwrap_or_default().to_owned();
+            print!("{}", ctx.out.record(&answer.data, &[("deleted", id)])?);
+        }
+    }
+    Ok(())
+}
+
+/// `POST /courses/{key}/publish` or `/archive`.
+async fn change_status(ctx: &Context, client: &ApiClient, key: &str, action: &str) -> Result<()> {
+    let answer: ApiResponse<Course> = client
+        .request(
+            Method::POST,
+            &format!("/courses/{}/{action}", segment(key)),
+            &(),
+            None,
+        )
+        .await?;
+    print_course(ctx, &answer.data)
+}
+
+/// Tags as typed: trimmed, empty ones dropped (so `--tags ""` clears them).
+fn clean_tags(tags: Vec<String>) -> Vec<String> {
+    tags.into_iter()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_typed_in_the_currency_and_sent_in_minor_units() {
+        assert_eq!(parse_amount("499"), Ok(49_900));
+        assert_eq!(parse_amount("499.5"), Ok(49_950));
+        assert_eq!(parse_amount(" 0.05 "), Ok(5));
+        for bad in [
+            "",
+            "-1",
+            "1.234",
+            "1,5",
+            "abc",
+            ".5",
+            "99999999999999999999",
+        ] {
+            assert!(parse_amount(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn money_has_two_decimals_and_its_currency() {
+        assert_eq!(money(49_950, "INR"), "INR 499.50");
+        assert_eq!(money(5, "USD"), "USD 0.05");
+    }
+
+    #[test]
+    fn list_filters_parse_as_get_courses_spells_them() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from([
+            "edupro",
+            "courses",
+            "list",
+            "--sort",
+            "-price",
+            "--free",
+            "--level",
+            "advanced",
+            "--min-price",
+            "10",
+            "--limit",
+            "5",
+        ])
+        .unwrap();
+        let crate::cli::Command::Courses(CoursesCommand::List(args)) = cli.command else {
+            panic!("not courses list");
+        };
+        assert_eq!(args.sort, Some(CourseSort::PriceDesc));
+        assert_eq!(args.free, Some(true));
+        assert_eq!(args.level, Some(CourseLevel::Advanced));
+        assert_eq!((args.min_price, args.limit), (Some(1000), Some(5)));
+    }
+
+    #[test]
+    fn slugs_typed_by_hand_stay_one_path_segment() {
+        assert_eq!(segment("intro-to-rust"), "intro-to-rust");
+        assert_eq!(segment("a/b c"), "a%2Fb%20c");
+    }
+}

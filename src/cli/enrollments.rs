@@ -1,0 +1,190 @@
+//! `edupro enrollments list|add|remove|my`: a course's roster (its staff and admins),
+//! and a student's own courses.
+
+use clap::Subcommand;
+use edupro_server::api::{
+    ApiResponse, CourseEnrollment, CourseEnrollmentList, CreatedEnrollment, EnrollmentStatus,
+    MyCourses, MyEnrollment,
+};
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::Context;
+use super::courses::{fetch, segment};
+use super::paging::all_pages;
+use crate::error::Result;
+
+/// `edupro enrollments …`.
+#[derive(Debug, Subcommand)]
+pub enum EnrollmentsCommand {
+    /// A course's roster, oldest enrollment first (all pages unless --limit).
+    List {
+        /// Course id or slug.
+        course: String,
+        /// ACTIVE, COMPLETED, EXPIRED or CANCELLED.
+        #[arg(long)]
+        status: Option<EnrollmentStatus>,
+        /// Only this batch's members.
+        #[arg(long, value_name = "BATCH_ID")]
+        batch: Option<Uuid>,
+        /// At most this many enrollments.
+        #[arg(long)]
+        limit: Option<u64>,
+    },
+    /// Enroll STUDENT (staff and admins), or yourself (students) without one.
+    Add {
+        /// Course id or slug.
+        course: String,
+        /// The student's user id.
+        student: Option<Uuid>,
+        /// Seat them in this batch of the course too.
+        #[arg(long, value_name = "BATCH_ID", requires = "student")]
+        batch: Option<Uuid>,
+    },
+    /// Remove a student from a course: the enrollment is CANCELLED, progress kept.
+    Remove {
+        /// Course id or slug.
+        course: String,
+        /// The student's user id.
+        student: Uuid,
+    },
+    /// Your own enrollments, most recent first (CANCELLED only with --status).
+    My {
+        /// ACTIVE, COMPLETED, EXPIRED or CANCELLED.
+        #[arg(long)]
+        status: Option<EnrollmentStatus>,
+        /// At most this many enrollments.
+        #[arg(long)]
+        limit: Option<u64>,
+    },
+}
+
+#[derive(Serialize)]
+struct RosterQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<EnrollmentStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    batch: Option<Uuid>,
+}
+
+const ROSTER: [&str; 7] = [
+    "STUDENT", "NAME", "EMAIL", "STATUS", "PROGRESS", "BATCH", "ENROLLED",
+];
+
+fn roster_row(e: &CourseEnrollment) -> Vec<String> {
+    vec![
+        e.student.id.to_string(),
+        format!("{} {}", e.student.first_name, e.student.last_name),
+        e.student.email.clone(),
+        e.status.to_string(),
+        format!("{}%", e.progress),
+        e.batch_id.map(|b| b.to_string()).unwrap_or_default(),
+        e.enrolled_at.format("%Y-%m-%d").to_string(),
+    ]
+}
+
+const MINE: [&str; 6] = ["ID", "COURSE", "TITLE", "STATUS", "PROGRESS", "ENROLLED"];
+
+fn my_row(e: &MyEnrollment) -> Vec<String> {
+    vec![
+        e.id.to_string(),
+        e.course.slug.clone(),
+        e.course.title.clone(),
+        e.status.to_string(),
+        format!("{}%", e.progress),
+        e.enrolled_at.format("%Y-%m-%d").to_string(),
+    ]
+}
+
+/// Runs `edupro enrollments …`.
+pub async fn run(ctx: &Context, command: EnrollmentsCommand) -> Result<()> {
+    let client = ctx.client()?;
+    match command {
+        EnrollmentsCommand::List {
+            course,
+            status,
+            batch,
+            limit,
+        } => {
+            let roster = all_pages::<CourseEnrollmentList>(
+                &client,
+                &format!("/courses/{}/enrollments", segment(&course)),
+                &RosterQuery { status, batch },
+                limit,
+            )
+            .await?;
+            print!("{}", ctx.out.list(&roster, &ROSTER, roster_row)?);
+        }
+        EnrollmentsCommand::Add {
+            course,
+            student,
+            batch,
+        } => {
+            let answer: ApiResponse<CreatedEnrollment> = match student {
+                Some(student) => {
+                    client
+                        .post(
+                            &format!("/courses/{}/enrollments", segment(&course)),
+                            &json!({ "studentId": student, "batchId": batch }),
+                        )
+                        .await?
+                }
+                None => {
+                    let id = fetch(&client, &course).await?.id;
+                    client
+                        .post("/enrollments", &json!({ "courseId": id }))
+                        .await?
+                }
+            };
+            let e = &answer.data;
+            let fields = [
+                ("enrollment", e.enrollment_id.to_string()),
+                ("course", e.course_id.to_string()),
+                ("student", e.student_id.to_string()),
+                ("status", e.status.to_string()),
+                ("progress", format!("{}%", e.progress)),
+                (
+                    "batch",
+                    e.batch_id.map(|b| b.to_string()).unwrap_or_default(),
+                ),
+                ("enrolled", e.enrolled_at.to_rfc3339()),
+            ];
+            print!("{}", ctx.out.record(e, &fields)?);
+        }
+        EnrollmentsCommand::Remove { course, student } => {
+            let answer: ApiResponse<CourseEnrollment> = client
+                .request(
+                    Method::DELETE,
+                    &format!("/courses/{}/enrollments/{student}", segment(&course)),
+                    &(),
+                    None,
+                )
+                .await?;
+            let e = &answer.data;
+            let r = roster_row(e);
+            let fields: Vec<(&str, String)> = [
+                "student", "name", "email", "status", "progress", "batch", "enrolled",
+            ]
+            .into_iter()
+            .zip(r)
+            .collect();
+            print!("{}", ctx.out.record(e, &fields)?);
+        }
+        EnrollmentsCommand::My { status, limit } => {
+            let mine = all_pages::<MyCourses>(
+                &client,
+                "/enrollments/my-courses",
+                &RosterQuery {
+                    status,
+                    batch: None,
+                },
+                limit,
+            )
+            .await?;
+            print!("{}", ctx.out.list(&mine, &MINE, my_row)?);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,127 @@
+//! `edupro sections list|add|edit|move|delete`: a course's sections, kept at positions
+//! 1..n by the server.
+
+use clap::Subcommand;
+use edupro_server::api::{ApiResponse, Section};
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::Context;
+use super::courses::{fetch, segment};
+use crate::error::Result;
+
+/// `edupro sections …`.
+#[derive(Debug, Subcommand)]
+pub enum SectionsCommand {
+    /// A course's sections in order, with their lesson counts.
+    List {
+        /// Course id or slug.
+        course: String,
+    },
+    /// Add a section to a course: at the end, or at --position.
+    Add {
+        /// Course id or slug.
+        course: String,
+        #[arg(long)]
+        title: String,
+        /// 1-based; later sections move down.
+        #[arg(long)]
+        position: Option<i64>,
+    },
+    /// Rename a section.
+    Edit {
+        /// The section's id.
+        section: Uuid,
+        #[arg(long)]
+        title: String,
+    },
+    /// Move a section to another position (1-based) in its course.
+    Move {
+        /// The section's id.
+        section: Uuid,
+        position: i64,
+    },
+    /// Delete a section with its lessons; later sections move up.
+    Delete {
+        /// The section's id.
+        section: Uuid,
+    },
+}
+
+const HEADERS: [&str; 4] = ["ID", "ORDER", "TITLE", "LESSONS"];
+
+fn row(s: &Section) -> Vec<String> {
+    vec![
+        s.id.to_string(),
+        s.order.to_string(),
+        s.title.clone(),
+        s.lessons.len().to_string(),
+    ]
+}
+
+fn fields(s: &Section) -> Vec<(&'static str, String)> {
+    vec![
+        ("id", s.id.to_string()),
+        ("order", s.order.to_string()),
+        ("title", s.title.clone()),
+        ("lessons", s.lessons.len().to_string()),
+    ]
+}
+
+/// Runs `edupro sections …`.
+pub async fn run(ctx: &Context, command: SectionsCommand) -> Result<()> {
+    let client = ctx.client()?;
+    let section = match command {
+        SectionsCommand::List { course } => {
+            let course = fetch(&client, &course).await?;
+            let sections = course.sections.unwrap_or_default();
+            print!("{}", ctx.out.list(&sections, &HEADERS, row)?);
+            return Ok(());
+        }
+        SectionsCommand::Add {
+            course,
+            title,
+            position,
+        } => {
+            client
+                .post::<Section>(
+                    &format!("/courses/{}/sections", segment(&course)),
+                    &json!({ "title": title, "position": position }),
+                )
+                .await?
+                .data
+        }
+        SectionsCommand::Edit { section, title } => {
+            patch(&client, section, json!({ "title": title })).await?
+        }
+        SectionsCommand::Move { section, position } => {
+            patch(&client, section, json!({ "position": position })).await?
+        }
+        SectionsCommand::Delete { section } => {
+            let answer: ApiResponse<Value> = client
+                .request(Method::DELETE, &format!("/sections/{section}"), &(), None)
+                .await?;
+            print!(
+                "{}",
+                ctx.out
+                    .record(&answer.data, &[("deleted", section.to_string())])?
+            );
+            return Ok(());
+        }
+    };
+    print!("{}", ctx.out.record(&section, &fields(&section))?);
+    Ok(())
+}
+
+async fn patch(client: &crate::api::ApiClient, section: Uuid, body: Value) -> Result<Section> {
+    let answer: ApiResponse<Section> = client
+        .request(
+            Method::PATCH,
+            &format!("/sections/{section}"),
+            &(),
+            Some(&body),
+        )
+        .await?;
+    Ok(answer.data)
+}
