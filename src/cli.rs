@@ -8,6 +8,7 @@ pub mod import;
 pub mod seed;
 #[cfg(feature = "embedded-server")]
 pub mod server;
+pub mod tui;
 pub mod users;
 
 use std::process::ExitCode;
@@ -99,6 +100,8 @@ pub enum Command {
     /// Run the EduPro+ server in this process (the same flags as `edupro-server`).
     #[cfg(feature = "embedded-server")]
     Server(Box<server::ServerCommand>),
+    /// The full-screen terminal UI (signs in first when needed).
+    Tui(tui::TuiArgs),
 }
 
 /// What a command needs: where, how to print, and a client.
@@ -155,6 +158,7 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
             Command::Users(cmd) => users::run(&ctx, cmd).await,
             Command::Seed(cmd) => seed::run(&ctx, cmd).await,
             Command::Import(cmd) => import::run(&ctx, cmd).await,
+            Command::Tui(args) => tui::run(&ctx, args).await,
             _ => Err(ClientError::Usage(
                 "this command runs without a server".into(),
             )),
