@@ -145,6 +145,95 @@ pub async fn seed_demo(client: &ApiClient, seed: u64) -> Result<SeedReport> {
     Ok(report)
 }
 
+/// The demo teacher's courses: a published one with two sections and students enrolled
+/// (some part-way through), and a draft. Created once: nothing happens when the teacher
+/// already has courses. `admin` looks the students up; `teacher` creates and enrolls.
+pub async fn seed_demo_courses(teacher: &ApiClient, admin: &ApiClient) -> Result<SeedReport> {
+    use edupro_server::api::{CourseList, CreatedCourse, Section};
+    let mut report = SeedReport::default();
+    let me: User = teacher.get("/auth/me", &()).await?;
+    let mine: CourseList = teacher
+        .get("/courses", &[("creator", me.id.to_string())])
+        .await?;
+    if !mine.courses.is_empty() {
+        report.unchanged += mine.courses.len();
+        return Ok(report);
+    }
+    /// A section's title and its lessons' titles.
+    type Outline = &'static [(&'static str, &'static [&'static str])];
+    let outlines: [(&str, &str, Outline, bool); 2] = [
+        (
+            "Rust for Beginners",
+            "Ownership, borrowing and the tools, one small program at a time.",
+            &[
+                (
+                    "Getting started",
+                    &["Installing Rust", "Hello, world", "Cargo"],
+                ),
+                ("Ownership", &["Moves and copies", "Borrowing", "Lifetimes"]),
+            ],
+            true,
+        ),
+        (
+            "Algebra I",
+            "Linear equations, inequalities and graphs.",
+            &[("Equations", &["One variable", "Two variables"])],
+            false,
+        ),
+    ];
+    let mut published = None;
+    for (title, description, sections, publish) in outlines {
+        let created: ApiResponse<CreatedCourse> = teacher
+            .post(
+                "/courses",
+                &json!({ "title": title, "description": description, "isFree": true }),
+            )
+            .await?;
+        let course = created.data.id;
+        report.created += 1;
+        for (section, lessons) in sections {
+            let made: ApiResponse<Section> = teacher
+                .post(
+                    &format!("/courses/{course}/sections"),
+                    &json!({ "title": section }),
+                )
+                .await?;
+            report.created += 1;
+            for lesson in *lessons {
+                teacher
+                    .post::<serde_json::Value>(
+                        &format!("/sections/{}/lessons", made.data.id),
+                        &json!({ "title": lesson, "type": "TEXT", "duration": 15, "isPublished": true }),
+                    )
+                    .await?;
+                report.created += 1;
+            }
+        }
+        if publish {
+            teacher
+                .post::<serde_json::Value>(&format!("/courses/{course}/publish"), &json!({}))
+                .await?;
+            published = Some(course);
+        }
+    }
+    if let Some(course) = published {
+        for i in 1..=6 {
+            let Some(student) = find_user(admin, &format!("student{i}@{DEMO_DOMAIN}")).await?
+            else {
+                continue;
+            };
+            teacher
+                .post::<serde_json::Value>(
+                    &format!("/courses/{course}/enrollments"),
+                    &json!({ "studentId": student.id }),
+                )
+                .await?;
+            report.created += 1;
+        }
+    }
+    Ok(report)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
