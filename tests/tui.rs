@@ -230,11 +230,21 @@ async fn a_teacher_signs_in_on_the_login_screen_builds_a_course_and_publishes_it
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_admin_answers_the_two_factor_step_and_changes_a_role_in_users() {
+async fn an_admin_answers_the_two_factor_step_changes_a_role_and_imports_users() {
     let server = spawn_server().await;
     let secret = create_admin(&server, "root@school.test").await;
     register(&server, "ada@school.test", "STUDENT").await;
     let term = Terminal::new(&server);
+    let csv = term.config.path().join("users.csv");
+    std::fs::write(
+        &csv,
+        "user_id,email,first_name,last_name,role,status\n\
+         u1,ann@tui.test,Ann,One,student,active\n\
+         u2,bob@tui.test,Bob,Two,teacher,active\n\
+         u3,not-an-email,Cy,Three,student,active\n",
+    )
+    .unwrap();
+    let csv = csv.display().to_string();
     let term = tokio::task::spawn_blocking(move || {
         let tui = Tmux::start(&term);
         tui.wait_for("Sign in");
@@ -259,6 +269,27 @@ async fn an_admin_answers_the_two_factor_step_and_changes_a_role_in_users() {
         tui.wait_for("ada@school.test is now TEACHER");
         tui.keys(&["Enter"]);
         tui.wait_for("last login");
+
+        // An import: the plan first (nothing written), its failed row, then apply.
+        tui.keys(&["Escape", "Escape"]);
+        tui.type_text("i");
+        tui.wait_for("Import (a plan first");
+        tui.type_text(&csv);
+        tui.keys(&["Enter"]);
+        let plan = tui.wait_for("Plan ready: nothing was written.");
+        assert!(
+            plan.contains("3 rows: 2 to create, 0 to update, 0 unchanged, 1 failing"),
+            "{plan}"
+        );
+        assert!(
+            plan.contains("line 4: -: email: must be an email address"),
+            "{plan}"
+        );
+        tui.keys(&["a"]);
+        let applied = tui.wait_for("Import applied: 2 created, 0 updated, 1 failed");
+        assert!(applied.contains("Applied."), "{applied}");
+        tui.keys(&["Escape"]);
+        tui.wait_for("ann@tui.test");
         tui.keys(&["q"]);
         drop(tui);
         term

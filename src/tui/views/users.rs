@@ -470,11 +470,8 @@ fn draw_import(frame: &mut Frame, area: Rect, theme: Theme, panel: &ImportPanel)
         form.draw(frame, area, theme);
         return;
     }
-    let popup = centered(
-        area,
-        area.width.saturating_sub(4),
-        area.height.saturating_sub(2),
-    );
+    // The panel covers the list: it is modal, and failed rows need the room.
+    let popup = area;
     frame.render_widget(Clear, popup);
     let c = panel.counts;
     let mut lines = vec![Line::from(format!("{} ({})", panel.path, panel.kind))];
