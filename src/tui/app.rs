@@ -171,6 +171,12 @@ impl App {
             if status.offline {
                 self.online = Some(false);
             }
+            if status.session_ended && matches!(self.screen, Screen::Main(_)) {
+                self.screen = Screen::Login(LoginView::new(
+                    &self.server,
+                    Some(format!("{} Sign in again.", status.text)),
+                ));
+            }
             self.status = Some(status);
         }
     }

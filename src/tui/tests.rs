@@ -1024,3 +1024,18 @@ fn nearing_the_end_of_a_loaded_page_asks_for_the_next() {
         }]
     );
 }
+
+#[test]
+fn a_session_that_ends_mid_way_brings_back_the_login_screen() {
+    let mut h = on_courses();
+    h.answer(Action::Courses {
+        generation: 1,
+        answer: Err(Failure {
+            status: Some(401),
+            ..failure("your session has ended (signed out elsewhere, or expired)")
+        }),
+    });
+    let screen = h.screen();
+    assert!(screen.contains("Sign in"), "{screen}");
+    assert!(screen.contains("your session has ended"), "{screen}");
+}

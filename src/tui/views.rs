@@ -41,6 +41,7 @@ impl Out {
             text: text.into(),
             error: false,
             offline: false,
+            session_ended: false,
         });
     }
 
@@ -49,6 +50,7 @@ impl Out {
             text: failure.message.clone(),
             error: true,
             offline: failure.offline,
+            session_ended: failure.status == Some(401),
         });
     }
 }
@@ -60,6 +62,8 @@ pub struct StatusLine {
     pub error: bool,
     /// The failure was "cannot reach the server".
     pub offline: bool,
+    /// The server no longer accepts the tokens (even after a refresh): sign in again.
+    pub session_ended: bool,
 }
 
 /// A screen of the main window (a tab).
