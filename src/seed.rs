@@ -145,8 +145,8 @@ pub async fn seed_demo(client: &ApiClient, seed: u64) -> Result<SeedReport> {
     Ok(report)
 }
 
-/// The demo teacher's courses: a published one with two sections and students enrolled
-/// (some part-way through), and a draft. Created once: nothing happens when the teacher
+/// The demo teacher's courses: a published one with two sections and six students
+/// enrolled, each further through it than the last, and a draft. Created once: nothing happens when the teacher
 /// already has courses. `admin` looks the students up; `teacher` creates and enrolls.
 pub async fn seed_demo_courses(teacher: &ApiClient, admin: &ApiClient) -> Result<SeedReport> {
     use edupro_server::api::{CourseList, CreatedCourse, Section};
@@ -182,6 +182,7 @@ pub async fn seed_demo_courses(teacher: &ApiClient, admin: &ApiClient) -> Result
         ),
     ];
     let mut published = None;
+    let mut lesson_ids = Vec::new();
     for (title, description, sections, publish) in outlines {
         let created: ApiResponse<CreatedCourse> = teacher
             .post(
@@ -200,13 +201,16 @@ pub async fn seed_demo_courses(teacher: &ApiClient, admin: &ApiClient) -> Result
                 .await?;
             report.created += 1;
             for lesson in *lessons {
-                teacher
-                    .post::<serde_json::Value>(
+                let made: ApiResponse<serde_json::Value> = teacher
+                    .post(
                         &format!("/sections/{}/lessons", made.data.id),
                         &json!({ "title": lesson, "type": "TEXT", "duration": 15, "isPublished": true }),
                     )
                     .await?;
                 report.created += 1;
+                if publish && let Some(id) = made.data["id"].as_str() {
+                    lesson_ids.push(id.to_owned());
+                }
             }
         }
         if publish {
@@ -222,13 +226,36 @@ pub async fn seed_demo_courses(teacher: &ApiClient, admin: &ApiClient) -> Result
             else {
                 continue;
             };
-            teacher
-                .post::<serde_json::Value>(
+            let enrolled: ApiResponse<edupro_server::api::CreatedEnrollment> = teacher
+                .post(
                     &format!("/courses/{course}/enrollments"),
                     &json!({ "studentId": student.id }),
                 )
                 .await?;
             report.created += 1;
+            // Student i is i-1 lessons in, so progress differs from row to row.
+            if i > 1 {
+                let session: ApiResponse<edupro_server::api::LoginOutcome> =
+                    ApiClient::anonymous(&teacher.server)?
+                        .post(
+                            "/auth/login",
+                            &json!({ "email": student.email, "password": DEMO_PASSWORD }),
+                        )
+                        .await?;
+                let edupro_server::api::LoginOutcome::Session(session) = session.data else {
+                    continue;
+                };
+                let as_student = ApiClient::with_token(&teacher.server, &session.access_token)?;
+                for lesson in lesson_ids.iter().take(i - 1) {
+                    as_student
+                        .post::<serde_json::Value>(
+                            &format!("/enrollments/{}/progress", enrolled.data.enrollment_id),
+                            &json!({ "lessonId": lesson, "completed": true, "timeSpent": 600 }),
+                        )
+                        .await?;
+                    report.created += 1;
+                }
+            }
         }
     }
     Ok(report)

@@ -316,7 +316,12 @@ fn edupro_demo_on_a_terminal_opens_the_tui_as_the_demo_teacher() {
     assert!(today.contains("Recent enrollments"), "{today}");
     tui.keys(&["2"]);
     tui.wait_for("Algebra I");
-    tui.keys(&["q"]);
+    // Newest first: Algebra I, then the published course with its students.
+    tui.keys(&["Down", "s"]);
+    tui.wait_for("Students of Rust for Beginners");
+    let roster = tui.wait_for("83%");
+    assert!(roster.contains("  0%"), "{roster}");
+    tui.keys(&["Escape", "q"]);
     let deadline = Instant::now() + Duration::from_secs(10);
     while !tui.pane_dead() {
         assert!(
