@@ -14,6 +14,7 @@ pub mod sections;
 pub mod seed;
 #[cfg(feature = "embedded-server")]
 pub mod server;
+pub mod tui;
 pub mod users;
 
 use std::process::ExitCode;
@@ -120,6 +121,8 @@ pub enum Command {
     /// A course's batches (cohorts) and their members.
     #[command(subcommand)]
     Batches(batches::BatchesCommand),
+    /// The full-screen terminal UI (signs in first when needed).
+    Tui(tui::TuiArgs),
 }
 
 /// What a command needs: where, how to print, and a client.
@@ -181,6 +184,7 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
             Command::Lessons(cmd) => lessons::run(&ctx, cmd).await,
             Command::Enrollments(cmd) => enrollments::run(&ctx, cmd).await,
             Command::Batches(cmd) => batches::run(&ctx, cmd).await,
+            Command::Tui(args) => tui::run(&ctx, args).await,
             _ => Err(ClientError::Usage(
                 "this command runs without a server".into(),
             )),

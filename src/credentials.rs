@@ -90,18 +90,30 @@ impl CredentialStore {
 
     /// Stores credentials: in the keyring when it works, else in the 0600 file (and says so).
     pub fn save(&self, credentials: &StoredCredentials) -> anyhow::Result<()> {
+        if let Some(warning) = self.save_quietly(credentials)? {
+            eprintln!("{warning}");
+        }
+        Ok(())
+    }
+
+    /// [`Self::save`], returning the fallback warning instead of printing it (the TUI
+    /// owns the terminal and shows it in its status line).
+    pub fn save_quietly(&self, credentials: &StoredCredentials) -> anyhow::Result<Option<String>> {
         let json = serde_json::to_string(credentials)?;
+        let mut warning = None;
         if let Some(entry) = self.entry() {
             match entry.set_password(&json) {
                 Ok(()) => {
                     // A file left from an earlier fallback would shadow nothing, but
                     // would keep a stale token on disk.
                     let _ = std::fs::remove_file(self.file_path()?);
-                    return Ok(());
+                    return Ok(None);
                 }
-                Err(err) => eprintln!(
-                    "warning: no usable OS keyring ({err}); storing the token in a file readable only by you"
-                ),
+                Err(err) => {
+                    warning = Some(format!(
+                        "warning: no usable OS keyring ({err}); storing the token in a file readable only by you"
+                    ))
+                }
             }
         }
         let path = self.file_path()?;
@@ -126,7 +138,7 @@ impl CredentialStore {
             file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
         }
         file.write_all(json.as_bytes())?;
-        Ok(())
+        Ok(warning)
     }
 
     /// Forgets the credentials, wherever they are.

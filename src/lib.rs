@@ -1,5 +1,5 @@
-//! The `edupro` terminal client: a scriptable CLI (and, later, a TUI) for the EduPro+
-//! learning platform.
+//! The `edupro` terminal client: a scriptable CLI and a TUI for the EduPro+ learning
+//! platform.
 //!
 //! - [`cli`]: argument parsing, one module per noun, and dispatch.
 //! - [`api`]: the typed HTTP client (envelope, errors, silent token refresh).
@@ -7,6 +7,7 @@
 //! - [`output`]: table, plain, JSON and CSV rendering.
 //! - [`config`]: server and named profiles.
 //! - [`seed`]: deterministic demo data, through the API.
+//! - [`tui`]: the terminal UI (`edupro tui`).
 
 pub mod api;
 pub mod cli;
@@ -15,3 +16,4 @@ pub mod credentials;
 pub mod error;
 pub mod output;
 pub mod seed;
+pub mod tui;

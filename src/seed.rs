@@ -145,6 +145,122 @@ pub async fn seed_demo(client: &ApiClient, seed: u64) -> Result<SeedReport> {
     Ok(report)
 }
 
+/// The demo teacher's courses: a published one with two sections and six students
+/// enrolled, each further through it than the last, and a draft. Created once: nothing happens when the teacher
+/// already has courses. `admin` looks the students up; `teacher` creates and enrolls.
+pub async fn seed_demo_courses(teacher: &ApiClient, admin: &ApiClient) -> Result<SeedReport> {
+    use edupro_server::api::{CourseList, CreatedCourse, Section};
+    let mut report = SeedReport::default();
+    let me: User = teacher.get("/auth/me", &()).await?;
+    let mine: CourseList = teacher
+        .get("/courses", &[("creator", me.id.to_string())])
+        .await?;
+    if !mine.courses.is_empty() {
+        report.unchanged += mine.courses.len();
+        return Ok(report);
+    }
+    /// A section's title and its lessons' titles.
+    type Outline = &'static [(&'static str, &'static [&'static str])];
+    let outlines: [(&str, &str, Outline, bool); 2] = [
+        (
+            "Rust for Beginners",
+            "Ownership, borrowing and the tools, one small program at a time.",
+            &[
+                (
+                    "Getting started",
+                    &["Installing Rust", "Hello, world", "Cargo"],
+                ),
+                ("Ownership", &["Moves and copies", "Borrowing", "Lifetimes"]),
+            ],
+            true,
+        ),
+        (
+            "Algebra I",
+            "Linear equations, inequalities and graphs.",
+            &[("Equations", &["One variable", "Two variables"])],
+            false,
+        ),
+    ];
+    let mut published = None;
+    let mut lesson_ids = Vec::new();
+    for (title, description, sections, publish) in outlines {
+        let created: ApiResponse<CreatedCourse> = teacher
+            .post(
+                "/courses",
+                &json!({ "title": title, "description": description, "isFree": true }),
+            )
+            .await?;
+        let course = created.data.id;
+        report.created += 1;
+        for (section, lessons) in sections {
+            let made: ApiResponse<Section> = teacher
+                .post(
+                    &format!("/courses/{course}/sections"),
+                    &json!({ "title": section }),
+                )
+                .await?;
+            report.created += 1;
+            for lesson in *lessons {
+                let made: ApiResponse<serde_json::Value> = teacher
+                    .post(
+                        &format!("/sections/{}/lessons", made.data.id),
+                        &json!({ "title": lesson, "type": "TEXT", "duration": 15, "isPublished": true }),
+                    )
+                    .await?;
+                report.created += 1;
+                if publish && let Some(id) = made.data["id"].as_str() {
+                    lesson_ids.push(id.to_owned());
+                }
+            }
+        }
+        if publish {
+            teacher
+                .post::<serde_json::Value>(&format!("/courses/{course}/publish"), &json!({}))
+                .await?;
+            published = Some(course);
+        }
+    }
+    if let Some(course) = published {
+        for i in 1..=6 {
+            let Some(student) = find_user(admin, &format!("student{i}@{DEMO_DOMAIN}")).await?
+            else {
+                continue;
+            };
+            let enrolled: ApiResponse<edupro_server::api::CreatedEnrollment> = teacher
+                .post(
+                    &format!("/courses/{course}/enrollments"),
+                    &json!({ "studentId": student.id }),
+                )
+                .await?;
+            report.created += 1;
+            // Student i is i-1 lessons in, so progress differs from row to row.
+            if i > 1 {
+                let session: ApiResponse<edupro_server::api::LoginOutcome> =
+                    ApiClient::anonymous(&teacher.server)?
+                        .post(
+                            "/auth/login",
+                            &json!({ "email": student.email, "password": DEMO_PASSWORD }),
+                        )
+                        .await?;
+                let edupro_server::api::LoginOutcome::Session(session) = session.data else {
+                    continue;
+                };
+                let as_student = ApiClient::with_token(&teacher.server, &session.access_token)?;
+                for lesson in lesson_ids.iter().take(i - 1) {
+                    as_student
+                        .post::<serde_json::Value>(
+                            &format!("/enrollments/{}/progress", enrolled.data.enrollment_id),
+                            &json!({ "lessonId": lesson, "completed": true, "timeSpent": 600 }),
+                        )
+                        .await?;
+                    report.created += 1;
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

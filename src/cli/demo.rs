@@ -1,5 +1,6 @@
 //! `edupro demo`: the whole product in one command — an embedded server on SQLite,
-//! seeded with demo data, and the credentials to explore it.
+//! seeded with demo data, and the TUI signed in as the demo teacher. Off a terminal
+//! (tests, CI) or with `--headless` it prints the URL and sign-ins and only serves.
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::api::ApiClient;
+use crate::config::Target;
+use crate::credentials::{CredentialStore, StoredCredentials};
 use crate::seed::{self, DEMO_DOMAIN, DEMO_PASSWORD};
 
 /// Options of `edupro demo`.
@@ -40,8 +43,12 @@ struct DemoAdmin {
     totp_secret: String,
 }
 
-/// Starts the embedded server, seeds it, prints how to get in, serves until Ctrl-C.
+/// Starts the embedded server and seeds it; then opens the TUI as the demo teacher (on
+/// a terminal), or prints how to get in and serves until Ctrl-C.
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let open_tui =
+        !args.headless && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     let temp;
     let data_dir = match args.data_dir {
         Some(dir) => dir,
@@ -54,7 +61,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         data_dir: Some(data_dir.clone()),
         bind: Some(std::net::SocketAddr::from(([127, 0, 0, 1], args.port))),
         log_format: Some(LogFormat::Text),
-        log_level: Some("warn".to_owned()),
+        // The TUI owns the terminal: server logs would tear its frames.
+        log_level: Some(if open_tui { "off" } else { "warn" }.to_owned()),
         ..ServerArgs::default()
     };
     super::server::runtime()?.block_on(async move {
@@ -67,9 +75,23 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
 
         let admin = ensure_admin(&state, &data_dir).await?;
         let token = admin_token(&url, &admin).await?;
-        let report = seed::seed_demo(&ApiClient::with_token(&url, &token)?, args.seed)
+        let admin_client = ApiClient::with_token(&url, &token)?;
+        let mut report = seed::seed_demo(&admin_client, args.seed)
             .await
             .map_err(|e| anyhow::anyhow!("seeding the demo: {e}"))?;
+        let teacher = teacher_session(&url).await?;
+        let teacher_client = ApiClient::with_token(&url, &teacher.access_token)?;
+        let courses = seed::seed_demo_courses(&teacher_client, &admin_client)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding the demo's courses: {e}"))?;
+        report.created += courses.created;
+        report.unchanged += courses.unchanged;
+
+        if open_tui {
+            // Quitting the TUI ends the demo (and its server).
+            let target = store_teacher(&url, teacher)?;
+            return crate::tui::run(target, crate::tui::Options::default()).await;
+        }
 
         println!("EduPro+ demo running on {url}  (data: {})", data_dir.display());
         println!("  seeded:   {} records created, {} already there", report.created, report.unchanged);
@@ -82,12 +104,41 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         println!("  export EDUPRO_SERVER={url}");
         println!("  echo '{DEMO_PASSWORD}' | edupro login --email teacher1@{DEMO_DOMAIN} --password-stdin");
         println!("  edupro whoami");
-        if !args.headless {
-            println!("(The terminal UI is not built yet; serving only.)");
-        }
         println!("Press Ctrl-C to stop.");
         serving.await?
     })
+}
+
+/// Signs the demo teacher in.
+async fn teacher_session(url: &str) -> anyhow::Result<AuthSession> {
+    let answer: ApiResponse<LoginOutcome> = ApiClient::anonymous(url)?
+        .post(
+            "/auth/login",
+            &json!({ "email": format!("teacher1@{DEMO_DOMAIN}"), "password": DEMO_PASSWORD }),
+        )
+        .await?;
+    match answer.data {
+        LoginOutcome::Session(session) => Ok(*session),
+        LoginOutcome::MfaRequired(_) => {
+            anyhow::bail!("the demo teacher was asked for a 2FA code, which teachers don't have")
+        }
+    }
+}
+
+/// Keeps the teacher's tokens under the `demo` profile for the TUI (which refreshes
+/// and re-stores them as `edupro login`'s are).
+fn store_teacher(url: &str, session: AuthSession) -> anyhow::Result<Target> {
+    let target = Target {
+        profile: "demo".to_owned(),
+        server: url.to_owned(),
+    };
+    CredentialStore::new(&target.profile).save_quietly(&StoredCredentials {
+        server: url.to_owned(),
+        access_token: session.access_token,
+        refresh_token: Some(session.refresh_token),
+        email: Some(session.user.email),
+    })?;
+    Ok(target)
 }
 
 /// The demo admin: created on the first run (2FA is mandatory for admins, so its TOTP

@@ -1,0 +1,228 @@
+//! What flows through the update loop: [`Effect`]s are requests the app makes (run by
+//! [`super::net`] in tasks), [`Action`]s are what comes back (answers, ticks, resizes).
+//! Keys become [`super::keymap::Command`]s before they reach a view.
+
+use edupro_server::api::{
+    Course, CourseEnrollmentList, CourseList, FieldError, ImportCounts, ImportKind, ImportMode,
+    ImportRow, ImportSummary, Role, User, UserList,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::error::ClientError;
+
+/// A failed request as the TUI shows it: a status-line message, and per-field problems
+/// for forms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub message: String,
+    pub status: Option<u16>,
+    pub fields: Vec<FieldError>,
+    /// The server could not be reached at all.
+    pub offline: bool,
+}
+
+impl Failure {
+    pub fn msg(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            status: None,
+            fields: Vec::new(),
+            offline: false,
+        }
+    }
+}
+
+impl From<ClientError> for Failure {
+    fn from(err: ClientError) -> Self {
+        match err {
+            ClientError::Api {
+                status,
+                message,
+                errors,
+            } => Self {
+                message,
+                status: Some(status),
+                fields: errors,
+                offline: false,
+            },
+            ClientError::Unreachable { .. } => Self {
+                message: err.to_string(),
+                status: None,
+                fields: Vec::new(),
+                offline: true,
+            },
+            other => Self::msg(other.to_string()),
+        }
+    }
+}
+
+/// The answer of a request.
+pub type Answer<T> = Result<T, Failure>;
+
+/// Where a form's body goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveTarget {
+    NewCourse,
+    EditCourse(Uuid),
+    NewSection { course: Uuid },
+    EditSection(Uuid),
+    NewLesson { section: Uuid },
+    EditLesson(Uuid),
+}
+
+/// A request for the network layer. `generation` lets a view drop stale answers (an
+/// older search's page arriving after a newer one).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Login {
+        email: String,
+        password: String,
+    },
+    VerifyMfa {
+        challenge: String,
+        code: String,
+    },
+    /// Who the stored credentials belong to.
+    Me,
+    Ping,
+    LoadToday {
+        role: Role,
+        me: Uuid,
+    },
+    LoadCourses {
+        generation: u64,
+        page: u64,
+        search: String,
+    },
+    LoadCourse {
+        id: Uuid,
+    },
+    LoadRoster {
+        generation: u64,
+        course: Uuid,
+        page: u64,
+    },
+    Save {
+        target: SaveTarget,
+        body: Value,
+    },
+    MoveSection {
+        course: Uuid,
+        section: Uuid,
+        position: i64,
+    },
+    MoveLesson {
+        course: Uuid,
+        lesson: Uuid,
+        position: i64,
+    },
+    SetCourseStatus {
+        course: Uuid,
+        publish: bool,
+    },
+    LoadUsers {
+        generation: u64,
+        page: u64,
+        search: String,
+    },
+    ChangeRole {
+        user: Uuid,
+        role: Role,
+    },
+    SetActive {
+        user: Uuid,
+        active: bool,
+    },
+    Import {
+        path: String,
+        kind: ImportKind,
+        mode: ImportMode,
+    },
+}
+
+/// What Today shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TodayData {
+    /// The caller's courses (owned for teachers; all for admins), newest first.
+    pub courses: Vec<Course>,
+    pub total_courses: u64,
+    /// The latest enrollments across those courses, newest first.
+    pub recent: Vec<RecentEnrollment>,
+}
+
+/// One line of "recent enrollments".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentEnrollment {
+    pub course: String,
+    pub student: String,
+    pub progress: i32,
+    pub enrolled_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Something that happened: an answer, a tick, a resize.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Drives the spinner and the connection check.
+    Tick,
+    Resize(u16, u16),
+    /// Signed in (by the login screen, or stored credentials that still work).
+    SignedIn(User),
+    /// The stored credentials are missing or no longer work.
+    SignInNeeded(Option<String>),
+    LoginRefused(Failure),
+    MfaRequired {
+        challenge: String,
+    },
+    Reachable(bool),
+    Today(Answer<TodayData>),
+    Courses {
+        generation: u64,
+        answer: Answer<CourseList>,
+    },
+    Course(Answer<Course>),
+    Roster {
+        generation: u64,
+        answer: Answer<CourseEnrollmentList>,
+    },
+    Saved {
+        target: SaveTarget,
+        answer: Answer<String>,
+    },
+    /// A course status change, a move: the course as it is now.
+    CourseChanged(Answer<(String, Course)>),
+    Users {
+        generation: u64,
+        answer: Answer<UserList>,
+    },
+    UserChanged(Answer<(String, User)>),
+    ImportProgress {
+        counts: ImportCounts,
+        /// Rows that failed since the last progress report.
+        errors: Vec<ImportRow>,
+    },
+    ImportDone(Answer<ImportSummary>),
+    /// A note from the network layer (a credential-store warning).
+    Note(String),
+}
+
+impl Action {
+    /// Whether this ends a request the app counted as pending.
+    pub fn ends_request(&self) -> bool {
+        !matches!(
+            self,
+            Self::Tick
+                | Self::Resize(..)
+                | Self::Reachable(_)
+                | Self::ImportProgress { .. }
+                | Self::Note(_)
+        )
+    }
+}
+
+impl Effect {
+    /// Whether the spinner should turn while this runs.
+    pub fn shows_spinner(&self) -> bool {
+        !matches!(self, Self::Ping)
+    }
+}

@@ -1,0 +1,417 @@
+//! The app's state and its update function: keys become commands, commands and
+//! answers update views, views ask for effects. The real loop ([`super::run`]) and the
+//! tests drive the same [`App::on_key`] / [`App::update`]; `draw(&self)` is pure.
+
+use crossterm::event::{KeyEvent, KeyEventKind};
+use edupro_server::api::{Role, User};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Tabs};
+
+use super::action::{Action, Effect};
+use super::keymap::{Command, Keymap};
+use super::theme::Theme;
+use super::views::courses::CoursesView;
+use super::views::login::{LoginOutcome, LoginView};
+use super::views::today::TodayView;
+use super::views::users::UsersView;
+use super::views::{Out, StatusLine, View};
+use super::widgets::form::centered;
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+/// Ticks (100 ms) between two connection checks.
+const PING_EVERY: u64 = 50;
+
+/// A tab of the main screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Today,
+    Courses,
+    Users,
+}
+
+impl Tab {
+    fn title(self) -> &'static str {
+        match self {
+            Self::Today => "Today",
+            Self::Courses => "Courses",
+            Self::Users => "Users",
+        }
+    }
+}
+
+/// What fills the screen.
+#[derive(Debug)]
+enum Screen {
+    /// Checking stored credentials.
+    Connecting,
+    Login(LoginView),
+    Main(Box<Main>),
+}
+
+/// The signed-in app.
+#[derive(Debug)]
+struct Main {
+    me: User,
+    tabs: Vec<Tab>,
+    active: usize,
+    today: TodayView,
+    courses: CoursesView,
+    users: UsersView,
+}
+
+impl Main {
+    fn new(me: User) -> Self {
+        let mut tabs = vec![Tab::Today, Tab::Courses];
+        if me.role == Role::Admin {
+            tabs.push(Tab::Users);
+        }
+        Self {
+            today: TodayView::new(&me),
+            courses: CoursesView::default(),
+            users: UsersView::default(),
+            me,
+            tabs,
+            active: 0,
+        }
+    }
+
+    fn view(&self) -> &dyn View {
+        match self.tabs[self.active] {
+            Tab::Today => &self.today,
+            Tab::Courses => &self.courses,
+            Tab::Users => &self.users,
+        }
+    }
+
+    fn view_mut(&mut self) -> &mut dyn View {
+        match self.tabs[self.active] {
+            Tab::Today => &mut self.today,
+            Tab::Courses => &mut self.courses,
+            Tab::Users => &mut self.users,
+        }
+    }
+}
+
+/// The whole TUI's state.
+#[derive(Debug)]
+pub struct App {
+    pub server: String,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub width: u16,
+    pub height: u16,
+    screen: Screen,
+    status: Option<StatusLine>,
+    help: bool,
+    /// Requests out (the spinner turns while > 0).
+    pending: usize,
+    ticks: u64,
+    online: Option<bool>,
+    effects: Vec<Effect>,
+    pub quit: bool,
+}
+
+impl App {
+    /// A new app; `signed_in` says whether stored credentials are there to try.
+    pub fn new(server: &str, keymap: Keymap, theme: Theme, signed_in: bool) -> Self {
+        let mut app = Self {
+            server: server.to_owned(),
+            keymap,
+            theme,
+            width: 80,
+            height: 24,
+            screen: if signed_in {
+                Screen::Connecting
+            } else {
+                Screen::Login(LoginView::new(server, None))
+            },
+            status: None,
+            help: false,
+            pending: 0,
+            ticks: 0,
+            online: None,
+            effects: Vec::new(),
+            quit: false,
+        };
+        app.push(Effect::Ping);
+        if signed_in {
+            app.push(Effect::Me);
+        }
+        app
+    }
+
+    fn push(&mut self, effect: Effect) {
+        if effect.shows_spinner() {
+            self.pending += 1;
+        }
+        self.effects.push(effect);
+    }
+
+    /// The effects asked for since the last call, for the network layer to run.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    /// Whether requests are out.
+    pub fn busy(&self) -> bool {
+        self.pending > 0
+    }
+
+    fn page(&self) -> usize {
+        usize::from(self.height.saturating_sub(8)).max(1)
+    }
+
+    fn apply(&mut self, out: Out) {
+        for effect in out.effects {
+            self.push(effect);
+        }
+        if let Some(status) = out.status {
+            if status.offline {
+                self.online = Some(false);
+            }
+            if status.session_ended && matches!(self.screen, Screen::Main(_)) {
+                self.screen = Screen::Login(LoginView::new(
+                    &self.server,
+                    Some(format!("{} Sign in again.", status.text)),
+                ));
+            }
+            self.status = Some(status);
+        }
+    }
+
+    /// A key press (releases and repeats of other kinds are ignored).
+    pub fn on_key(&mut self, key: KeyEvent) {
+        if key.kind != KeyEventKind::Press {
+            return;
+        }
+        if self.help {
+            self.help = false;
+            return;
+        }
+        let mut out = Out::new(self.page());
+        match &mut self.screen {
+            Screen::Connecting => {
+                if self.keymap.command(&key) == Some(Command::Quit) {
+                    self.quit = true;
+                }
+            }
+            Screen::Login(login) => {
+                if login.on_key(&key, &mut out) == LoginOutcome::Quit {
+                    self.quit = true;
+                }
+            }
+            Screen::Main(main) => {
+                if main.view().captures_text() {
+                    main.view_mut().on_text_key(&key, &mut out);
+                } else if let Some(command) = self.keymap.command(&key) {
+                    let tab = match command {
+                        Command::NextTab => Some((main.active + 1) % main.tabs.len()),
+                        Command::PrevTab => {
+                            Some((main.active + main.tabs.len() - 1) % main.tabs.len())
+                        }
+                        Command::Tab1 => Some(0),
+                        Command::Tab2 => Some(1),
+                        Command::Tab3 => Some(2),
+                        Command::Tab4 => Some(3),
+                        Command::Tab5 => Some(4),
+                        _ => None,
+                    };
+                    if let Some(tab) = tab {
+                        if tab < main.tabs.len() {
+                            main.active = tab;
+                            main.view_mut().activate(&mut out);
+                        }
+                    } else if !main.view_mut().on_command(command, &mut out) {
+                        match command {
+                            Command::Quit => self.quit = true,
+                            Command::Help => self.help = true,
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        self.apply(out);
+    }
+
+    /// An answer, a tick or a resize.
+    pub fn update(&mut self, action: Action) {
+        if action.ends_request() {
+            self.pending = self.pending.saturating_sub(1);
+        }
+        let mut out = Out::new(self.page());
+        match action {
+            Action::Tick => {
+                self.ticks += 1;
+                if self.ticks.is_multiple_of(PING_EVERY) {
+                    self.push(Effect::Ping);
+                }
+            }
+            Action::Resize(w, h) => {
+                self.width = w;
+                self.height = h;
+            }
+            Action::Reachable(up) => self.online = Some(up),
+            Action::Note(text) => out.info(text),
+            Action::SignedIn(me) => {
+                self.online = Some(true);
+                out.info(format!("Signed in as {} ({})", me.email, me.role));
+                let mut main = Main::new(me);
+                main.view_mut().activate(&mut out);
+                self.screen = Screen::Main(Box::new(main));
+            }
+            Action::SignInNeeded(notice) => {
+                self.screen = Screen::Login(LoginView::new(&self.server, notice));
+            }
+            action @ (Action::LoginRefused(_) | Action::MfaRequired { .. }) => {
+                if let Screen::Login(login) = &mut self.screen {
+                    if let Action::LoginRefused(f) = &action {
+                        out.error(f);
+                    } else {
+                        self.status = None;
+                    }
+                    login.on_action(action);
+                }
+            }
+            other => {
+                if let Screen::Main(main) = &mut self.screen {
+                    match &other {
+                        Action::Today(_) => main.today.on_action(other, &mut out),
+                        Action::Users { .. }
+                        | Action::UserChanged(_)
+                        | Action::ImportProgress { .. }
+                        | Action::ImportDone(_) => main.users.on_action(other, &mut out),
+                        _ => main.courses.on_action(other, &mut out),
+                    }
+                }
+            }
+        }
+        self.apply(out);
+    }
+
+    /// Draws the whole screen.
+    pub fn draw(&self, frame: &mut Frame) {
+        let area = frame.area();
+        let [header, body, status] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Fill(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        self.draw_header(frame, header);
+        match &self.screen {
+            Screen::Connecting => frame.render_widget(
+                Paragraph::new(format!("Signing in to {}…", self.server)).centered(),
+                centered(body, body.width, 3),
+            ),
+            Screen::Login(login) => login.draw(frame, body, self.theme),
+            Screen::Main(main) => {
+                let [tabs, view] =
+                    Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(body);
+                let titles = main
+                    .tabs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| format!("{} {}", i + 1, t.title()));
+                frame.render_widget(
+                    Tabs::new(titles)
+                        .select(main.active)
+                        .highlight_style(self.theme.selected()),
+                    tabs,
+                );
+                main.view().draw(frame, view, self.theme);
+            }
+        }
+        self.draw_status(frame, status);
+        if self.help {
+            self.draw_help(frame, body);
+        }
+    }
+
+    fn draw_header(&self, frame: &mut Frame, area: Rect) {
+        let t = self.theme;
+        let mut spans = vec![Span::styled("EduPro+ ", t.title())];
+        if let Screen::Main(main) = &self.screen {
+            spans.push(Span::raw(format!(
+                "{} · {} · ",
+                main.me.full_name(),
+                main.me.role
+            )));
+        }
+        spans.push(Span::raw(format!("{} ", self.server)));
+        spans.push(match self.online {
+            Some(true) => Span::styled("● online", t.ok()),
+            Some(false) => Span::styled("○ offline", t.error()),
+            None => Span::styled("◌ checking", t.dim()),
+        });
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    }
+
+    fn draw_status(&self, frame: &mut Frame, area: Rect) {
+        let t = self.theme;
+        let mut spans = Vec::new();
+        if self.busy() {
+            let frame_no = usize::try_from(self.ticks).unwrap_or(0) % SPINNER.len();
+            spans.push(Span::styled(format!("{} ", SPINNER[frame_no]), t.key()));
+        }
+        if let Some(status) = &self.status {
+            spans.push(Span::styled(
+                status.text.clone(),
+                if status.error { t.error() } else { t.ok() },
+            ));
+        }
+        let hint = format!(
+            "{} help · {} quit",
+            self.keymap.first_key(Command::Help),
+            self.keymap.first_key(Command::Quit)
+        );
+        let [left, right] = Layout::horizontal([
+            Constraint::Fill(1),
+            Constraint::Length(hint.chars().count() as u16 + 1),
+        ])
+        .areas(area);
+        frame.render_widget(Paragraph::new(Line::from(spans)), left);
+        frame.render_widget(
+            Paragraph::new(Span::styled(hint, t.dim())).right_aligned(),
+            right,
+        );
+    }
+
+    fn draw_help(&self, frame: &mut Frame, area: Rect) {
+        let t = self.theme;
+        let mut entries: Vec<(Command, &str)> = match &self.screen {
+            Screen::Main(main) => main.view().help(),
+            _ => Vec::new(),
+        };
+        entries.extend([
+            (Command::Up, "move up"),
+            (Command::Down, "move down"),
+            (Command::PageDown, "page down"),
+            (Command::NextTab, "next tab (or its number)"),
+            (Command::Help, "this help"),
+            (Command::Quit, "quit"),
+        ]);
+        let mut lines: Vec<Line> = entries
+            .iter()
+            .map(|(command, what)| {
+                Line::from(vec![
+                    Span::styled(format!("{:>24}  ", self.keymap.keys_of(*command)), t.key()),
+                    Span::raw(*what),
+                ])
+            })
+            .collect();
+        lines.push(Line::styled("any key closes this", t.dim()));
+        let popup = centered(area, 76, lines.len() as u16 + 2);
+        frame.render_widget(Clear, popup);
+        frame.render_widget(
+            Paragraph::new(lines).block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(Line::styled(" Keys ", t.title())),
+            ),
+            popup,
+        );
+    }
+}

@@ -1,0 +1,510 @@
+//! The network side of the TUI: each [`Effect`] runs in its own tokio task with the
+//! shared [`ApiClient`] and posts its answer as an [`Action`] on the app's channel.
+//! Nothing here ever blocks the draw loop.
+
+use std::io::Read;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use edupro_server::api::{
+    ApiResponse, AuthSession, Course, CourseEnrollmentList, CourseList, CreatedCourse, ImportLine,
+    LoginOutcome, Role, RowOutcome, User, UserList,
+};
+use futures_util::StreamExt;
+use reqwest::Method;
+use serde_json::{Value, json};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::action::{Action, Answer, Effect, Failure, RecentEnrollment, SaveTarget, TodayData};
+use crate::api::ApiClient;
+use crate::config::Target;
+use crate::credentials::{CredentialStore, StoredCredentials};
+
+/// Runs effects against one server.
+#[derive(Clone)]
+pub struct Net {
+    target: Target,
+    client: Arc<RwLock<Option<Arc<ApiClient>>>>,
+    tx: UnboundedSender<Action>,
+    health: reqwest::Client,
+}
+
+impl Net {
+    /// A network layer posting to `tx`; signed in when `client` is given.
+    pub fn new(target: Target, client: Option<ApiClient>, tx: UnboundedSender<Action>) -> Self {
+        let health = reqwest::Client::builder()
+            .timeout(Duration::from_secs(3))
+            .build()
+            .unwrap_or_default();
+        Self {
+            target,
+            client: Arc::new(RwLock::new(client.map(Arc::new))),
+            tx,
+            health,
+        }
+    }
+
+    /// Whether a client with credentials is set.
+    pub fn signed_in(&self) -> bool {
+        self.client.read().map(|c| c.is_some()).unwrap_or(false)
+    }
+
+    fn client(&self) -> Result<Arc<ApiClient>, Failure> {
+        self.client
+            .read()
+            .ok()
+            .and_then(|c| c.clone())
+            .ok_or_else(|| Failure::msg("not signed in"))
+    }
+
+    /// Starts `effect` in a task.
+    pub fn spawn(&self, effect: Effect) {
+        let net = self.clone();
+        tokio::spawn(async move {
+            let action = net.run(effect).await;
+            let _ = net.tx.send(action);
+        });
+    }
+
+    /// Runs `effect` to its answer (the tests and the figures call this directly).
+    pub async fn run(&self, effect: Effect) -> Action {
+        match effect {
+            Effect::Ping => {
+                let ok = self
+                    .health
+                    .get(format!("{}/health", self.target.server))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success());
+                Action::Reachable(ok)
+            }
+            Effect::Login { email, password } => self.login(email, password).await,
+            Effect::VerifyMfa { challenge, code } => match self.anonymous() {
+                Ok(client) => {
+                    let answer: Result<ApiResponse<AuthSession>, _> = client
+                        .post(
+                            "/auth/2fa/verify",
+                            &json!({ "challengeToken": challenge, "code": code }),
+                        )
+                        .await;
+                    match answer {
+                        Ok(session) => self.signed_in_with(session.data),
+                        Err(err) => Action::LoginRefused(err.into()),
+                    }
+                }
+                Err(f) => Action::LoginRefused(f),
+            },
+            Effect::Me => match self.client() {
+                Err(_) => Action::SignInNeeded(None),
+                Ok(client) => match client.get::<User>("/auth/me", &()).await {
+                    Ok(me) => Action::SignedIn(me),
+                    Err(err) => {
+                        let failure = Failure::from(err);
+                        if failure.status == Some(401) {
+                            self.forget_client();
+                            Action::SignInNeeded(Some(
+                                "Your session has ended; sign in again.".into(),
+                            ))
+                        } else {
+                            Action::SignInNeeded(Some(failure.message))
+                        }
+                    }
+                },
+            },
+            Effect::LoadToday { role, me } => Action::Today(self.today(role, me).await),
+            Effect::LoadCourses {
+                generation,
+                page,
+                search,
+            } => {
+                let answer = self
+                    .get::<CourseList>(
+                        "/courses",
+                        &[
+                            ("page", page.to_string()),
+                            ("limit", "100".into()),
+                            ("search", search),
+                        ],
+                    )
+                    .await;
+                Action::Courses { generation, answer }
+            }
+            Effect::LoadCourse { id } => {
+                Action::Course(self.get::<Course>(&format!("/courses/{id}"), &()).await)
+            }
+            Effect::LoadRoster {
+                generation,
+                course,
+                page,
+            } => {
+                let answer = self
+                    .get::<CourseEnrollmentList>(
+                        &format!("/courses/{course}/enrollments"),
+                        &[("page", page), ("limit", 100)],
+                    )
+                    .await;
+                Action::Roster { generation, answer }
+            }
+            Effect::Save { target, body } => {
+                let answer = self.save(&target, &body).await;
+                Action::Saved { target, answer }
+            }
+            Effect::MoveSection {
+                course,
+                section,
+                position,
+            } => Action::CourseChanged(
+                self.change_then_reload(
+                    Method::PATCH,
+                    &format!("/sections/{section}"),
+                    json!({ "position": position }),
+                    course,
+                    "Section moved",
+                )
+                .await,
+            ),
+            Effect::MoveLesson {
+                course,
+                lesson,
+                position,
+            } => Action::CourseChanged(
+                self.change_then_reload(
+                    Method::PATCH,
+                    &format!("/lessons/{lesson}"),
+                    json!({ "position": position }),
+                    course,
+                    "Lesson moved",
+                )
+                .await,
+            ),
+            Effect::SetCourseStatus { course, publish } => {
+                let verb = if publish { "publish" } else { "archive" };
+                Action::CourseChanged(
+                    self.change_then_reload(
+                        Method::POST,
+                        &format!("/courses/{course}/{verb}"),
+                        json!({}),
+                        course,
+                        if publish {
+                            "Course published"
+                        } else {
+                            "Course archived"
+                        },
+                    )
+                    .await,
+                )
+            }
+            Effect::LoadUsers {
+                generation,
+                page,
+                search,
+            } => {
+                let answer = self
+                    .get::<UserList>(
+                        "/users",
+                        &[
+                            ("page", page.to_string()),
+                            ("limit", "100".into()),
+                            ("search", search),
+                        ],
+                    )
+                    .await;
+                Action::Users { generation, answer }
+            }
+            Effect::ChangeRole { user, role } => Action::UserChanged(
+                self.send::<User>(
+                    Method::PATCH,
+                    &format!("/users/{user}/role"),
+                    json!({ "role": role }),
+                )
+                .await
+                .map(|u| (format!("{} is now {}", u.email, u.role), u)),
+            ),
+            Effect::SetActive { user, active } => {
+                let verb = if active { "reactivate" } else { "deactivate" };
+                Action::UserChanged(
+                    self.send::<User>(Method::POST, &format!("/users/{user}/{verb}"), json!({}))
+                        .await
+                        .map(|u| (format!("{} {verb}d", u.email), u)),
+                )
+            }
+            Effect::Import { path, kind, mode } => {
+                Action::ImportDone(self.import(&path, kind, mode).await)
+            }
+        }
+    }
+
+    fn anonymous(&self) -> Result<ApiClient, Failure> {
+        ApiClient::anonymous(&self.target.server).map_err(Failure::from)
+    }
+
+    fn forget_client(&self) {
+        if let Ok(mut slot) = self.client.write() {
+            *slot = None;
+        }
+    }
+
+    async fn login(&self, email: String, password: String) -> Action {
+        let client = match self.anonymous() {
+            Ok(c) => c,
+            Err(f) => return Action::LoginRefused(f),
+        };
+        let answer: Result<ApiResponse<LoginOutcome>, _> = client
+            .post(
+                "/auth/login",
+                &json!({ "email": email, "password": password }),
+            )
+            .await;
+        match answer {
+            Ok(outcome) => match outcome.data {
+                LoginOutcome::Session(session) => self.signed_in_with(*session),
+                LoginOutcome::MfaRequired(challenge) => Action::MfaRequired {
+                    challenge: challenge.challenge_token,
+                },
+            },
+            Err(err) => Action::LoginRefused(err.into()),
+        }
+    }
+
+    /// Stores the session's tokens as `edupro login` does, and signs the client in.
+    fn signed_in_with(&self, session: AuthSession) -> Action {
+        let store = CredentialStore::new(&self.target.profile);
+        let credentials = StoredCredentials {
+            server: self.target.server.clone(),
+            access_token: session.access_token,
+            refresh_token: Some(session.refresh_token),
+            email: Some(session.user.email.clone()),
+        };
+        let warning = match store.save_quietly(&credentials) {
+            Ok(warning) => warning,
+            Err(err) => return Action::LoginRefused(Failure::msg(format!("{err:#}"))),
+        };
+        match ApiClient::authenticated(&self.target) {
+            Ok(client) => {
+                if let Ok(mut slot) = self.client.write() {
+                    *slot = Some(Arc::new(client));
+                }
+                if let Some(warning) = warning {
+                    let _ = self.tx.send(Action::Note(warning));
+                }
+                Action::SignedIn(session.user)
+            }
+            Err(err) => Action::LoginRefused(err.into()),
+        }
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &impl serde::Serialize,
+    ) -> Answer<T> {
+        let client = self.client()?;
+        client.get(path, query).await.map_err(Failure::from)
+    }
+
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Value,
+    ) -> Answer<T> {
+        let client = self.client()?;
+        client
+            .request::<T>(method, path, &(), Some(&body))
+            .await
+            .map(|a| a.data)
+            .map_err(Failure::from)
+    }
+
+    async fn change_then_reload(
+        &self,
+        method: Method,
+        path: &str,
+        body: Value,
+        course: uuid::Uuid,
+        done: &str,
+    ) -> Answer<(String, Course)> {
+        self.send::<Value>(method, path, body).await?;
+        let course = self
+            .get::<Course>(&format!("/courses/{course}"), &())
+            .await?;
+        Ok((done.to_owned(), course))
+    }
+
+    async fn save(&self, target: &SaveTarget, body: &Value) -> Answer<String> {
+        match target {
+            SaveTarget::NewCourse => {
+                let created: CreatedCourse =
+                    self.send(Method::POST, "/courses", body.clone()).await?;
+                Ok(format!("Created course “{}” (a draft)", created.title))
+            }
+            SaveTarget::EditCourse(id) => {
+                self.send::<Value>(Method::PATCH, &format!("/courses/{id}"), body.clone())
+                    .await?;
+                Ok("Course saved".into())
+            }
+            SaveTarget::NewSection { course } => {
+                self.send::<Value>(
+                    Method::POST,
+                    &format!("/courses/{course}/sections"),
+                    body.clone(),
+                )
+                .await?;
+                Ok("Section added".into())
+            }
+            SaveTarget::EditSection(id) => {
+                self.send::<Value>(Method::PATCH, &format!("/sections/{id}"), body.clone())
+                    .await?;
+                Ok("Section saved".into())
+            }
+            SaveTarget::NewLesson { section } => {
+                self.send::<Value>(
+                    Method::POST,
+                    &format!("/sections/{section}/lessons"),
+                    body.clone(),
+                )
+                .await?;
+                Ok("Lesson added".into())
+            }
+            SaveTarget::EditLesson(id) => {
+                self.send::<Value>(Method::PATCH, &format!("/lessons/{id}"), body.clone())
+                    .await?;
+                Ok("Lesson saved".into())
+            }
+        }
+    }
+
+    /// The caller's courses and the latest enrollments in them.
+    async fn today(&self, role: Role, me: uuid::Uuid) -> Answer<TodayData> {
+        let mut query = vec![("limit", "20".to_owned())];
+        if role == Role::Teacher {
+            query.push(("creator", me.to_string()));
+        }
+        let list: CourseList = self.get("/courses", &query).await?;
+        let mut recent = Vec::new();
+        if matches!(role, Role::Teacher | Role::Admin) {
+            // The rosters in parallel: the first frame waits for the slowest, not the sum.
+            let rosters = futures_util::future::try_join_all(list.courses.iter().take(10).map(
+                |course| async move {
+                    let roster: CourseEnrollmentList = self
+                        .get(
+                            &format!("/courses/{}/enrollments", course.id),
+                            &[("limit", 100)],
+                        )
+                        .await?;
+                    Ok::<_, Failure>((course, roster))
+                },
+            ))
+            .await?;
+            for (course, roster) in rosters {
+                recent.extend(roster.enrollments.into_iter().map(|e| RecentEnrollment {
+                    course: course.title.clone(),
+                    student: format!("{} {}", e.student.first_name, e.student.last_name),
+                    progress: e.progress,
+                    enrolled_at: e.enrolled_at,
+                }));
+            }
+            recent.sort_by_key(|e| std::cmp::Reverse(e.enrolled_at));
+            recent.truncate(10);
+        }
+        Ok(TodayData {
+            total_courses: list.pagination.total,
+            courses: list.courses,
+            recent,
+        })
+    }
+
+    /// Streams the file to `POST /imports/{kind}` and reports progress as rows come back.
+    async fn import(
+        &self,
+        path: &str,
+        kind: edupro_server::api::ImportKind,
+        mode: edupro_server::api::ImportMode,
+    ) -> Answer<edupro_server::api::ImportSummary> {
+        let path = std::path::PathBuf::from(path.trim());
+        let file = std::fs::File::open(&path).map_err(|e| Failure {
+            fields: vec![edupro_server::api::FieldError {
+                field: "file".into(),
+                message: format!("cannot read it: {e}"),
+            }],
+            ..Failure::msg(format!("cannot read {}: {e}", path.display()))
+        })?;
+        let client = self.client()?;
+        // Refreshes an expired token now: a streamed body can't be sent twice.
+        client
+            .get::<Value>("/auth/me", &())
+            .await
+            .map_err(Failure::from)?;
+        let chunks = futures_util::stream::unfold(Some(file), |file| async move {
+            let mut file = file?;
+            let mut buf = vec![0u8; 64 * 1024];
+            match file.read(&mut buf) {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some((Ok::<_, std::io::Error>(buf), Some(file)))
+                }
+                Err(e) => Some((Err(e), None)),
+            }
+        });
+        let content_type = match path.extension().and_then(|e| e.to_str()) {
+            Some("ndjson" | "jsonl") => "application/x-ndjson",
+            _ => "text/csv",
+        };
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let response = client
+            .post_stream(
+                &format!("/imports/{kind}"),
+                &[("mode", mode.as_str()), ("fileName", &file_name)],
+                content_type,
+                reqwest::Body::wrap_stream(chunks),
+            )
+            .await
+            .map_err(Failure::from)?;
+        let mut counts = edupro_server::api::ImportCounts::default();
+        let mut errors = Vec::new();
+        let mut pending = Vec::new();
+        let mut last_report = std::time::Instant::now();
+        let mut body = response.bytes_stream();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| Failure::from(client.unreachable(e)))?;
+            pending.extend_from_slice(&chunk);
+            while let Some(end) = pending.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = pending.drain(..=end).collect();
+                let parsed: ImportLine = serde_json::from_slice(&line).map_err(|e| {
+                    Failure::msg(format!(
+                        "unexpected line in the server's import answer: {e}"
+                    ))
+                })?;
+                match parsed {
+                    ImportLine::Row(row) => {
+                        counts.add(row.outcome);
+                        if row.outcome == RowOutcome::Error {
+                            errors.push(row);
+                        }
+                    }
+                    ImportLine::Summary(summary) => {
+                        let _ = self.tx.send(Action::ImportProgress {
+                            counts: summary.counts,
+                            errors: std::mem::take(&mut errors),
+                        });
+                        return Ok(summary);
+                    }
+                }
+                if last_report.elapsed() > Duration::from_millis(100) {
+                    last_report = std::time::Instant::now();
+                    let _ = self.tx.send(Action::ImportProgress {
+                        counts,
+                        errors: std::mem::take(&mut errors),
+                    });
+                }
+            }
+        }
+        Err(Failure::msg(
+            "the server's answer ended before its summary; `edupro import list` shows how far it got",
+        ))
+    }
+}

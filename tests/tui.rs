@@ -1,0 +1,373 @@
+//! End to end: the real `edupro tui` binary in a real terminal (tmux) against the real
+//! server (in-process, port 0, SQLite or `EDUPRO_TEST_DATABASE_URL`). Keys go in with
+//! `send-keys`; what a person would see is read back with `capture-pane`.
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/cli_harness.rs"]
+mod harness;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use harness::{PASSWORD, Server, Terminal, create_admin, register, spawn_server, totp_now};
+use serde_json::Value;
+
+/// A tmux server of its own (`-L`), running one `edupro tui`.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// Starts `edupro tui` in `term`'s config dir (its stored credentials, if any).
+    fn start(term: &Terminal) -> Self {
+        Self::start_command(term, "tui")
+    }
+
+    /// Starts `edupro ARGS` in `term`'s config dir.
+    fn start_command(term: &Terminal, args: &str) -> Self {
+        assert!(
+            Command::new("tmux")
+                .arg("-V")
+                .output()
+                .is_ok_and(|o| o.status.success()),
+            "these tests need tmux: apt-get install -y tmux (.ci/run installs it)"
+        );
+        let socket = format!("edupro-tui-{}", uuid::Uuid::now_v7().simple());
+        let binary = env!("CARGO_BIN_EXE_edupro");
+        let config = term.config.path().display().to_string();
+        let command = format!(
+            "env XDG_CONFIG_HOME={config} HOME={config} EDUPRO_KEYRING=file NO_COLOR=1 \
+             EDUPRO_SERVER={} {binary} {args}",
+            term.server
+        );
+        let tmux = Self { socket };
+        // Esc reaches the app at once instead of after tmux's 500 ms wait for a sequence.
+        tmux.run(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            &command,
+        ]);
+        tmux.run(&["set-option", "-s", "escape-time", "0"]);
+        tmux.run(&["set-option", "-g", "remain-on-exit", "on"]);
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p"])
+    }
+
+    /// Types `text` literally.
+    fn type_text(&self, text: &str) {
+        self.run(&["send-keys", "-l", text]);
+    }
+
+    /// Presses named keys (`Enter`, `Escape`, `Down`…), one at a time.
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.run(&["send-keys", key]);
+            // A key on its own: Esc then a letter must not read as alt-letter.
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    /// Waits until the screen shows `text` (the app answers asynchronously).
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the screen never showed {text:?}; it shows:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn pane_dead(&self) -> bool {
+        self.run(&["display-message", "-p", "#{pane_dead}"]).trim() == "1"
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+async fn published_courses(server: &Server, search: &str) -> Vec<Value> {
+    let answer: Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/courses", server.url))
+        .query(&[("search", search)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["data"]["courses"].as_array().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_teacher_signs_in_on_the_login_screen_builds_a_course_and_publishes_it() {
+    let server = spawn_server().await;
+    register(&server, "ada@school.test", "TEACHER").await;
+    let term = Terminal::new(&server);
+    let term = tokio::task::spawn_blocking({
+        move || {
+            let tui = Tmux::start(&term);
+            tui.wait_for("Sign in");
+            tui.type_text("ada@school.test");
+            tui.keys(&["Enter"]);
+            tui.type_text("wrong-password");
+            tui.keys(&["Enter"]);
+            tui.wait_for("Invalid credentials");
+            tui.type_text(PASSWORD);
+            tui.keys(&["Enter"]);
+            tui.wait_for("Signed in as ada@school.test (TEACHER)");
+            let today = tui.wait_for("Your courses (0)");
+            assert!(today.contains("Ada Lovelace · TEACHER"), "{today}");
+            assert!(today.contains("● online"), "{today}");
+
+            tui.keys(&["2"]);
+            tui.wait_for("No courses yet. Press n to create one.");
+            // The server's field error shows under the field.
+            tui.keys(&["n"]);
+            tui.wait_for("New course");
+            tui.keys(&["Enter"]);
+            let refused = tui.wait_for("Validation failed");
+            assert!(refused.contains("Title"), "{refused}");
+            tui.type_text("Intro to Rust");
+            tui.keys(&["Enter"]);
+            tui.wait_for("Created course “Intro to Rust” (a draft)");
+            tui.wait_for("DRAFT");
+
+            tui.keys(&["Enter"]);
+            tui.wait_for("No sections yet. Press N to add one.");
+            tui.keys(&["N"]);
+            tui.wait_for("New section");
+            tui.type_text("Basics");
+            tui.keys(&["Enter"]);
+            tui.wait_for("1. Basics");
+            for title in ["Hello, world", "Ownership"] {
+                tui.keys(&["n"]);
+                tui.wait_for("New lesson");
+                tui.type_text(title);
+                tui.keys(&["Enter"]);
+                tui.wait_for(&format!(". {title}"));
+            }
+            // The last lesson moves up, above the first.
+            tui.keys(&["End", "K"]);
+            let moved = tui.wait_for("Lesson moved");
+            let first = moved.find("1. Ownership").expect(&moved);
+            let second = moved.find("2. Hello, world").expect(&moved);
+            assert!(first < second, "{moved}");
+
+            tui.keys(&["p"]);
+            tui.wait_for("Course published");
+            tui.keys(&["?"]);
+            tui.wait_for("new lesson in this section");
+            tui.keys(&["Escape"]);
+            tui.keys(&["q"]);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !tui.pane_dead() {
+                assert!(
+                    Instant::now() < deadline,
+                    "q did not quit:\n{}",
+                    tui.screen()
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            assert!(
+                term.credentials_file().exists(),
+                "the login screen stores the tokens as `edupro login` does"
+            );
+            drop(tui);
+            term
+        }
+    })
+    .await
+    .unwrap();
+
+    let courses = published_courses(&server, "Intro to Rust").await;
+    assert_eq!(courses.len(), 1, "{courses:?}");
+    assert_eq!(courses[0]["status"], "PUBLISHED");
+
+    // Stored credentials: the next start skips the login screen.
+    tokio::task::spawn_blocking(move || {
+        let again = Tmux::start(&term);
+        again.wait_for("Signed in as ada@school.test (TEACHER)");
+        again.wait_for("Intro to Rust");
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_answers_the_two_factor_step_changes_a_role_and_imports_users() {
+    let server = spawn_server().await;
+    let secret = create_admin(&server, "root@school.test").await;
+    register(&server, "ada@school.test", "STUDENT").await;
+    let term = Terminal::new(&server);
+    let csv = term.config.path().join("users.csv");
+    std::fs::write(
+        &csv,
+        "user_id,email,first_name,last_name,role,status\n\
+         u1,ann@tui.test,Ann,One,student,active\n\
+         u2,bob@tui.test,Bob,Two,teacher,active\n\
+         u3,not-an-email,Cy,Three,student,active\n",
+    )
+    .unwrap();
+    let csv = csv.display().to_string();
+    let term = tokio::task::spawn_blocking(move || {
+        let tui = Tmux::start(&term);
+        tui.wait_for("Sign in");
+        tui.type_text("root@school.test");
+        tui.keys(&["Tab"]);
+        tui.type_text(PASSWORD);
+        tui.keys(&["Enter"]);
+        tui.wait_for("Two-factor code");
+        tui.type_text(&totp_now(&secret));
+        tui.keys(&["Enter"]);
+        tui.wait_for("Signed in as root@school.test (ADMIN)");
+        tui.keys(&["3"]);
+        tui.wait_for("ada@school.test");
+        tui.keys(&["/"]);
+        tui.type_text("ada");
+        tui.keys(&["Enter"]);
+        tui.wait_for("search: “ada”");
+        // One row left: ada (the selection counter reads 1/1).
+        let found = tui.wait_for(" 1/1 ");
+        assert!(found.contains("› ada@school.test"), "{found}");
+        tui.keys(&["r", "Left", "Enter"]);
+        tui.wait_for("ada@school.test is now TEACHER");
+        tui.keys(&["Enter"]);
+        tui.wait_for("last login");
+
+        // An import: the plan first (nothing written), its failed row, then apply.
+        tui.keys(&["Escape", "Escape"]);
+        tui.type_text("i");
+        tui.wait_for("Import (a plan first");
+        tui.type_text(&csv);
+        tui.keys(&["Enter"]);
+        let plan = tui.wait_for("Plan ready: nothing was written.");
+        assert!(
+            plan.contains("3 rows: 2 to create, 0 to update, 0 unchanged, 1 failing"),
+            "{plan}"
+        );
+        assert!(
+            plan.contains("line 4: -: email: must be an email address"),
+            "{plan}"
+        );
+        tui.keys(&["a"]);
+        let applied = tui.wait_for("Import applied: 2 created, 0 updated, 1 failed");
+        assert!(applied.contains("Applied."), "{applied}");
+        tui.keys(&["Escape"]);
+        tui.wait_for("ann@tui.test");
+        tui.keys(&["q"]);
+        drop(tui);
+        term
+    })
+    .await
+    .unwrap();
+    // The tokens the login screen stored serve the CLI too.
+    let users = term
+        .run(&["users", "list", "--search", "ada", "--json"])
+        .await;
+    assert_eq!(users.code, 0, "{}", users.stderr);
+    assert_eq!(users.json()[0]["role"], "TEACHER");
+}
+
+#[test]
+fn edupro_demo_on_a_terminal_opens_the_tui_as_the_demo_teacher() {
+    let term = Terminal {
+        server: "http://127.0.0.1:1".into(),
+        config: tempfile::tempdir().unwrap(),
+    };
+    let tui = Tmux::start_command(&term, "demo --port 0");
+    tui.wait_for("Signed in as teacher1@demo.edupro.example (TEACHER)");
+    let today = tui.wait_for("Rust for Beginners");
+    assert!(today.contains("Recent enrollments"), "{today}");
+    tui.keys(&["2"]);
+    tui.wait_for("Algebra I");
+    // Newest first: Algebra I, then the published course with its students.
+    tui.keys(&["Down", "s"]);
+    tui.wait_for("Students of Rust for Beginners");
+    let roster = tui.wait_for("83%");
+    assert!(roster.contains("  0%"), "{roster}");
+    tui.keys(&["Escape", "q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !tui.pane_dead() {
+        assert!(
+            Instant::now() < deadline,
+            "q did not end the demo:\n{}",
+            tui.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn edupro_demo_off_a_terminal_prints_the_url_and_sign_ins_and_serves() {
+    use std::io::BufRead;
+    let term = Terminal {
+        server: "http://127.0.0.1:1".into(),
+        config: tempfile::tempdir().unwrap(),
+    };
+    let mut child = term
+        .command(&["demo", "--port", "0"])
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        let done = line == "Press Ctrl-C to stop.";
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = lines.join("\n");
+    assert!(
+        text.starts_with("EduPro+ demo running on http://127.0.0.1:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("teacher:  teacher1@demo.edupro.example / Demo-pass1!"),
+        "{text}"
+    );
+    assert!(
+        text.contains("edupro login --email teacher1@demo.edupro.example"),
+        "{text}"
+    );
+}
