@@ -371,3 +371,15 @@ fn edupro_demo_off_a_terminal_prints_the_url_and_sign_ins_and_serves() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn edupro_tui_off_a_terminal_exits_2_and_says_why() {
+    let server = spawn_server().await;
+    let run = Terminal::new(&server).run(&["tui"]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`edupro tui` needs a terminal"),
+        "{}",
+        run.stderr
+    );
+}

@@ -4,6 +4,7 @@
 use edupro_server::api::{
     CourseEnrollmentList, CourseList, ImportRunList, MyCourses, PageQuery, Pagination, UserList,
 };
+use futures_util::StreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -45,8 +46,13 @@ struct PagedQuery<'a, F: Serialize> {
     limit: u64,
 }
 
-/// `GET path?filter` page after page (the server's largest pages) until the last one,
-/// or until `limit` items are in hand.
+/// Pages fetched at once after the first: enough to hide round trips, few enough not
+/// to crowd a server that others use too.
+const IN_FLIGHT: usize = 4;
+
+/// `GET path?filter` for every page (the server's largest pages), or until `limit`
+/// items are in hand. The first page says how many there are; the rest are fetched
+/// [`IN_FLIGHT`] at a time and kept in order.
 pub async fn all_pages<P: Page>(
     client: &ApiClient,
     path: &str,
@@ -55,9 +61,7 @@ pub async fn all_pages<P: Page>(
 ) -> Result<Vec<P::Item>> {
     // One page size throughout: the server pages by offset = (page - 1) * limit.
     let size = limit.map_or(PageQuery::MAX_LIMIT, |l| l.clamp(1, PageQuery::MAX_LIMIT));
-    let mut items = Vec::new();
-    let mut page = 1;
-    loop {
+    let fetch = |page: u64| async move {
         let answer: P = client
             .get(
                 path,
@@ -68,19 +72,24 @@ pub async fn all_pages<P: Page>(
                 },
             )
             .await?;
-        let (batch, pagination) = answer.into_parts();
-        let empty = batch.is_empty();
+        Ok::<_, crate::error::ClientError>(answer.into_parts())
+    };
+    // Sequential first: an expired token is refreshed once, before the others start.
+    let (mut items, pagination) = fetch(1).await?;
+    let wanted_pages = limit.map_or(u64::MAX, |l| l.div_ceil(size));
+    let last = pagination.pages.min(wanted_pages);
+    let mut rest = futures_util::stream::iter(2..=last)
+        .map(fetch)
+        .buffered(IN_FLIGHT);
+    while let Some(page) = rest.next().await {
+        let (batch, _) = page?;
+        if batch.is_empty() {
+            break;
+        }
         items.extend(batch);
-        if let Some(limit) = limit
-            && items.len() as u64 >= limit
-        {
-            items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-            break;
-        }
-        if !pagination.has_next || empty {
-            break;
-        }
-        page += 1;
+    }
+    if let Some(limit) = limit {
+        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     }
     Ok(items)
 }
