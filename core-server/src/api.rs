@@ -9,7 +9,9 @@ mod enrollments;
 mod envelope;
 mod health;
 mod imports;
+mod notifications;
 mod pagination;
+mod realtime;
 mod users;
 
 pub use auth::*;
@@ -18,7 +20,9 @@ pub use enrollments::*;
 pub use envelope::{ApiResponse, ErrorBody, ErrorCode, FieldError};
 pub use health::{Health, HealthServices, HealthStatus, Readiness};
 pub use imports::*;
+pub use notifications::*;
 pub use pagination::{PageQuery, Pagination};
+pub use realtime::*;
 pub use users::*;
 
 /// Prefix of every versioned REST route.

@@ -44,6 +44,9 @@ pub enum EventKind {
     /// Every answer of a submitted attempt has its marks: `{attemptId, testId, courseId,
     /// studentId, title, actorId}`.
     AttemptGraded,
+    /// A course's staff posted an announcement: `{announcementId, courseId, batchId?,
+    /// title, message, actorId}`.
+    CourseAnnouncement,
 }
 
 impl EventKind {
@@ -58,6 +61,7 @@ impl EventKind {
             Self::ImportFinished => "import.finished",
             Self::TestPublished => "test.published",
             Self::AttemptGraded => "attempt.graded",
+            Self::CourseAnnouncement => "course.announcement",
         }
     }
 }

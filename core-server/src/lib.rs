@@ -45,7 +45,11 @@ pub mod middleware;
 #[cfg(feature = "server")]
 pub mod migration;
 #[cfg(feature = "server")]
+pub mod notifications;
+#[cfg(feature = "server")]
 pub mod openapi;
+#[cfg(feature = "server")]
+pub mod realtime;
 #[cfg(feature = "server")]
 pub mod routes;
 #[cfg(feature = "server")]
