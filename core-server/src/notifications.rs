@@ -175,11 +175,7 @@ impl Preferences {
         let muted = row
             .muted_types
             .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str()?.parse().ok())
-                    .collect()
-            })
+            .map(|a| a.iter().filter_map(|v| v.as_str()?.parse().ok()).collect())
             .unwrap_or_default();
         let quiet = match (&row.quiet_start, &row.quiet_end) {
             (Some(s), Some(e)) => parse_time_of_day(s).zip(parse_time_of_day(e)),
@@ -255,12 +251,18 @@ async fn preferences_of(
 enum Audience {
     User(Uuid),
     /// The course's enrolled students, or one batch's members.
-    Course { course_id: Uuid, batch_id: Option<Uuid> },
+    Course {
+        course_id: Uuid,
+        batch_id: Option<Uuid>,
+    },
 }
 
 /// The text of a notification; class times are written in each recipient's zone.
 enum Text {
-    Fixed { title: String, message: String },
+    Fixed {
+        title: String,
+        message: String,
+    },
     Class {
         what: ClassChange,
         title: String,
@@ -280,7 +282,9 @@ enum ClassChange {
 }
 
 fn when(at: DateTime<Utc>, tz: Tz) -> String {
-    at.with_timezone(&tz).format("%a %-d %b %Y, %H:%M %Z").to_string()
+    at.with_timezone(&tz)
+        .format("%a %-d %b %Y, %H:%M %Z")
+        .to_string()
 }
 
 impl Text {
@@ -356,7 +360,10 @@ fn time_at(payload: &Value, key: &str) -> Option<DateTime<Utc>> {
 }
 
 async fn course_title(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<String>, DbErr> {
-    Ok(course::Entity::find_by_id(id).one(db).await?.map(|c| c.title))
+    Ok(course::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|c| c.title))
 }
 
 /// A room message (class started, ended, cancelled) to push with the event.
@@ -386,12 +393,17 @@ fn room_push(event: &domain_event::Model) -> Option<RoomPush> {
 }
 
 /// What notification (if any) `event` makes. Unknown kinds make none.
-async fn plan(db: &impl ConnectionTrait, event: &domain_event::Model) -> Result<Option<Plan>, DbErr> {
+async fn plan(
+    db: &impl ConnectionTrait,
+    event: &domain_event::Model,
+) -> Result<Option<Plan>, DbErr> {
     let p = &event.payload;
     let actor = uuid_at(p, "actorId");
     let plan = match event.kind.as_str() {
         kind @ ("course.enrolled" | "enrollment.cancelled" | "enrollment.completed") => {
-            let (Some(course_id), Some(student)) = (uuid_at(p, "courseId"), uuid_at(p, "studentId")) else {
+            let (Some(course_id), Some(student)) =
+                (uuid_at(p, "courseId"), uuid_at(p, "studentId"))
+            else {
                 return Ok(None);
             };
             let Some(title) = course_title(db, course_id).await? else {
@@ -474,7 +486,10 @@ async fn plan(db: &impl ConnectionTrait, event: &domain_event::Model) -> Result<
             let batch_id = uuid_at(p, "batchId");
             Plan {
                 kind: NotificationType::Announcement,
-                audience: Audience::Course { course_id, batch_id },
+                audience: Audience::Course {
+                    course_id,
+                    batch_id,
+                },
                 scope: Some((course_id, batch_id)),
                 exclude: actor,
                 text: Text::Fixed {
@@ -504,19 +519,27 @@ async fn plan(db: &impl ConnectionTrait, event: &domain_event::Model) -> Result<
             };
             let batch_id = uuid_at(p, "batchId");
             let (kind, what) = match kind {
-                "live_class.scheduled" => (NotificationType::ClassScheduled, ClassChange::Scheduled),
+                "live_class.scheduled" => {
+                    (NotificationType::ClassScheduled, ClassChange::Scheduled)
+                }
                 "live_class.rescheduled" => {
                     (NotificationType::ClassRescheduled, ClassChange::Rescheduled)
                 }
-                "live_class.cancelled" => (NotificationType::ClassCancelled, ClassChange::Cancelled),
-                "live_class.starting_soon" => {
-                    (NotificationType::ClassStartingSoon, ClassChange::StartingSoon)
+                "live_class.cancelled" => {
+                    (NotificationType::ClassCancelled, ClassChange::Cancelled)
                 }
+                "live_class.starting_soon" => (
+                    NotificationType::ClassStartingSoon,
+                    ClassChange::StartingSoon,
+                ),
                 _ => (NotificationType::ClassStarted, ClassChange::Started),
             };
             Plan {
                 kind,
-                audience: Audience::Course { course_id, batch_id },
+                audience: Audience::Course {
+                    course_id,
+                    batch_id,
+                },
                 scope: Some((course_id, batch_id)),
                 exclude: actor,
                 text: Text::Class {
@@ -539,7 +562,10 @@ async fn plan(db: &impl ConnectionTrait, event: &domain_event::Model) -> Result<
             let title = str_at(p, "title").unwrap_or("A test").to_owned();
             Plan {
                 kind: NotificationType::TestPublished,
-                audience: Audience::Course { course_id, batch_id },
+                audience: Audience::Course {
+                    course_id,
+                    batch_id,
+                },
                 scope: Some((course_id, batch_id)),
                 exclude: actor,
                 text: Text::Fixed {
@@ -577,7 +603,11 @@ async fn plan(db: &impl ConnectionTrait, event: &domain_event::Model) -> Result<
             let mode = str_at(p, "mode").unwrap_or("apply");
             let counts = p.get("counts").cloned().unwrap_or(Value::Null);
             let n = |k: &str| counts.get(k).and_then(Value::as_i64).unwrap_or(0);
-            let verb = if mode == "plan" { "Import plan" } else { "Import" };
+            let verb = if mode == "plan" {
+                "Import plan"
+            } else {
+                "Import"
+            };
             Plan {
                 kind: NotificationType::ImportFinished,
                 audience: Audience::User(actor),
@@ -607,13 +637,18 @@ async fn plan(db: &impl ConnectionTrait, event: &domain_event::Model) -> Result<
 /// the course's (batch's) enrolled students; never the actor.
 async fn recipients(db: &impl ConnectionTrait, plan: &Plan) -> Result<Vec<Uuid>, DbErr> {
     let mut users: Vec<Uuid> = match plan.audience {
-        Audience::User(id) => user::Entity::find_by_id(id)
-            .select_only()
-            .column(user::Column::Id)
-            .into_tuple()
-            .all(db)
-            .await?,
-        Audience::Course { course_id, batch_id } => {
+        Audience::User(id) => {
+            user::Entity::find_by_id(id)
+                .select_only()
+                .column(user::Column::Id)
+                .into_tuple()
+                .all(db)
+                .await?
+        }
+        Audience::Course {
+            course_id,
+            batch_id,
+        } => {
             let mut query = enrolled_students(course_id);
             if let Some(batch_id) = batch_id {
                 query = query.filter(enrollment::Column::BatchId.eq(batch_id));
@@ -840,7 +875,10 @@ mod tests {
 
     #[test]
     fn times_of_day_are_two_digit_hours_and_minutes() {
-        assert_eq!(parse_time_of_day("07:30"), NaiveTime::from_hms_opt(7, 30, 0));
+        assert_eq!(
+            parse_time_of_day("07:30"),
+            NaiveTime::from_hms_opt(7, 30, 0)
+        );
         for bad in ["7:30", "24:00", "12:60", "noon", "12:3"] {
             assert_eq!(parse_time_of_day(bad), None, "{bad}");
         }

@@ -22,7 +22,10 @@ mod settings;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use serde_json::json;
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -146,7 +149,11 @@ impl Realtime {
                 message: hub::Outgoing::Recheck,
             })
             .await;
-        fanout::notify(db, &json!({"o": self.instance, "k": "recheck", "user": user_id})).await;
+        fanout::notify(
+            db,
+            &json!({"o": self.instance, "k": "recheck", "user": user_id}),
+        )
+        .await;
     }
 
     /// The user's preferences changed: their sockets reload them (quiet hours).
@@ -157,11 +164,20 @@ impl Realtime {
                 message: hub::Outgoing::ReloadPreferences,
             })
             .await;
-        fanout::notify(db, &json!({"o": self.instance, "k": "prefs", "user": user_id})).await;
+        fanout::notify(
+            db,
+            &json!({"o": self.instance, "k": "prefs", "user": user_id}),
+        )
+        .await;
     }
 
     /// Sends `message` to everyone in `room`, on every instance.
-    pub async fn room_broadcast(&self, db: &DatabaseConnection, room: &str, message: &ServerMessage) {
+    pub async fn room_broadcast(
+        &self,
+        db: &DatabaseConnection,
+        room: &str,
+        message: &ServerMessage,
+    ) {
         let text = hub::text_of(message);
         self.hub
             .send(hub::Command::RoomBroadcast {
@@ -191,7 +207,11 @@ async fn max_notification_id(db: &impl ConnectionTrait) -> Result<i64, sea_orm::
 const CATCH_UP_PAGE: u64 = 5_000;
 
 /// Delivers every notification id once, in order, to this instance's hub.
-async fn run_pipeline(state: AppState, mut rx: mpsc::UnboundedReceiver<Announce>, mut high_water: i64) {
+async fn run_pipeline(
+    state: AppState,
+    mut rx: mpsc::UnboundedReceiver<Announce>,
+    mut high_water: i64,
+) {
     while let Some(announce) = rx.recv().await {
         let result = match announce {
             Announce::Created { from, to, rows } if from == high_water + 1 => {
@@ -265,7 +285,11 @@ async fn deliver(state: &AppState, rows: &[notification::Model]) -> Result<(), s
         })
         .collect::<Vec<_>>();
     if !deliveries.is_empty() {
-        state.realtime.hub.send(hub::Command::Deliver(deliveries)).await;
+        state
+            .realtime
+            .hub
+            .send(hub::Command::Deliver(deliveries))
+            .await;
     }
     Ok(())
 }
@@ -281,7 +305,12 @@ async fn members_of(
     if let Some(batch_id) = batch_id {
         query = query.filter(enrollment::Column::BatchId.eq(batch_id));
     }
-    let mut members: HashSet<Uuid> = query.into_tuple::<Uuid>().all(db).await?.into_iter().collect();
+    let mut members: HashSet<Uuid> = query
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
     let staff: Vec<Uuid> = course_staff::Entity::find()
         .select_only()
         .column(course_staff::Column::UserId)

@@ -31,17 +31,30 @@ pub const CLOSE_RATE_LIMITED: u16 = 4029;
 
 /// What a client sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum ClientMessage {
     /// The first message, when the upgrade carried no `Authorization` header.
-    Auth { token: String },
+    Auth {
+        token: String,
+    },
     /// Answered with `pong` (for clients that can't send WebSocket pings).
     Ping,
     /// Enter a room (`live_class:<id>`): presence, chat and class events.
-    Join { room: String },
-    Leave { room: String },
+    Join {
+        room: String,
+    },
+    Leave {
+        room: String,
+    },
     /// A chat message to a joined room.
-    Chat { room: String, text: String },
+    Chat {
+        room: String,
+        text: String,
+    },
     /// Older chat messages of a joined room, before message `before` (newest first).
     History {
         room: String,
@@ -82,7 +95,11 @@ pub enum PresenceChange {
 
 /// What the server sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum ServerMessage {
     /// Authenticated; notifications follow.
     Welcome {
@@ -90,9 +107,13 @@ pub enum ServerMessage {
         /// The server pings this often; answer with pongs (WebSocket libraries do).
         heartbeat_seconds: u64,
     },
-    Notification { notification: Notification },
+    Notification {
+        notification: Notification,
+    },
     /// Every stored notification after `since` has been sent; live ones follow.
-    CaughtUp { last_id: Option<i64> },
+    CaughtUp {
+        last_id: Option<i64>,
+    },
     Pong,
     /// You are in the room: who is there and its latest chat messages (oldest first).
     Joined {
@@ -100,14 +121,19 @@ pub enum ServerMessage {
         members: Vec<RoomMember>,
         messages: Vec<ChatMessage>,
     },
-    Left { room: String },
+    Left {
+        room: String,
+    },
     /// Someone entered or left a room you are in.
     Presence {
         room: String,
         change: PresenceChange,
         member: RoomMember,
     },
-    Chat { room: String, message: ChatMessage },
+    Chat {
+        room: String,
+        message: ChatMessage,
+    },
     /// Answer to `history`: newest first.
     History {
         room: String,
@@ -120,5 +146,8 @@ pub enum ServerMessage {
         data: Value,
     },
     /// A request failed; the connection stays open unless a close follows.
-    Error { code: String, message: String },
+    Error {
+        code: String,
+        message: String,
+    },
 }

@@ -20,8 +20,8 @@ use super::hub::{Close, Command, ConnId, Outgoing, text_of};
 use super::rooms::{self, RoomAccess, RoomRefusal};
 use crate::accounts::role_of;
 use crate::api::{
-    CLOSE_CREDENTIALS_REVOKED, CLOSE_HEARTBEAT_TIMEOUT, CLOSE_RATE_LIMITED,
-    CLOSE_UNAUTHENTICATED, ClientMessage, RoomMember, ServerMessage, TokenScope,
+    CLOSE_CREDENTIALS_REVOKED, CLOSE_HEARTBEAT_TIMEOUT, CLOSE_RATE_LIMITED, CLOSE_UNAUTHENTICATED,
+    ClientMessage, RoomMember, ServerMessage, TokenScope,
 };
 use crate::auth::AuthUser;
 use crate::auth::rate_limit::{Bucket, network_of};
@@ -206,14 +206,11 @@ pub async fn run(
         checked: Instant::now(),
     };
     let outcome = connection.serve(stream, queue, since).await;
-    state
-        .realtime
-        .hub
-        .send(Command::Unregister { conn })
-        .await;
+    state.realtime.hub.send(Command::Unregister { conn }).await;
     if let Stop::Close(close) = outcome {
         let grace = state.realtime.settings.pong_timeout;
-        let _ = tokio::time::timeout(grace, connection.session.close(Some(reason_of(&close)))).await;
+        let _ =
+            tokio::time::timeout(grace, connection.session.close(Some(reason_of(&close)))).await;
     }
 }
 
@@ -405,7 +402,8 @@ impl Connection {
             }
         }
         let last_id = Some(self.last_sent).filter(|id| *id > 0);
-        self.send_message(&ServerMessage::CaughtUp { last_id }).await
+        self.send_message(&ServerMessage::CaughtUp { last_id })
+            .await
     }
 
     async fn on_outgoing(&mut self, out: Outgoing) -> Result<(), Stop> {
@@ -455,7 +453,10 @@ impl Connection {
 
     async fn on_heartbeat(&mut self) -> Result<(), Stop> {
         if self.last_seen.elapsed() > self.state.realtime.settings.pong_timeout {
-            return Err(stop(CLOSE_HEARTBEAT_TIMEOUT, "no pong: connection presumed dead"));
+            return Err(stop(
+                CLOSE_HEARTBEAT_TIMEOUT,
+                "no pong: connection presumed dead",
+            ));
         }
         self.session.ping(b"").await.map_err(|_| Stop::Gone)?;
         if self.checked.elapsed() >= RECHECK_EVERY {
@@ -484,11 +485,17 @@ impl Connection {
             Message::Ping(bytes) => self.session.pong(&bytes).await.map_err(|_| Stop::Gone),
             Message::Text(text) => match serde_json::from_str::<ClientMessage>(&text) {
                 Ok(message) => self.on_client_message(message).await,
-                Err(err) => self.error("BAD_MESSAGE", format!("unreadable message: {err}")).await,
+                Err(err) => {
+                    self.error("BAD_MESSAGE", format!("unreadable message: {err}"))
+                        .await
+                }
             },
             Message::Binary(_) => {
-                self.error("BAD_MESSAGE", "binary frames are not supported; send JSON text")
-                    .await
+                self.error(
+                    "BAD_MESSAGE",
+                    "binary frames are not supported; send JSON text",
+                )
+                .await
             }
             _ => Ok(()),
         }
@@ -529,12 +536,17 @@ impl Connection {
             Ok(access) => access,
             Err(RoomRefusal::NotFound) => {
                 return self
-                    .error("ROOM_NOT_FOUND", format!("no room {room} that you may join"))
+                    .error(
+                        "ROOM_NOT_FOUND",
+                        format!("no room {room} that you may join"),
+                    )
                     .await;
             }
             Err(RoomRefusal::Failed(err)) => {
                 tracing::warn!(error = %err, "room check failed");
-                return self.error("INTERNAL", "could not check the room; try again").await;
+                return self
+                    .error("INTERNAL", "could not check the room; try again")
+                    .await;
             }
         };
         let can_chat = access.can_chat

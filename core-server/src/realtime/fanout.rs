@@ -95,15 +95,33 @@ async fn handle(state: &AppState, payload: &str) {
     let kind = message.kind.clone();
     match (kind.as_str(), message) {
         ("notifications", Message { to: Some(to), .. }) => state.realtime.notifications_exist(to),
-        ("recheck" | "prefs", Message { user: Some(user_id), kind, .. }) if !own => {
+        (
+            "recheck" | "prefs",
+            Message {
+                user: Some(user_id),
+                kind,
+                ..
+            },
+        ) if !own => {
             let message = if kind == "recheck" {
                 Outgoing::Recheck
             } else {
                 Outgoing::ReloadPreferences
             };
-            state.realtime.hub.send(Command::ToUser { user_id, message }).await;
+            state
+                .realtime
+                .hub
+                .send(Command::ToUser { user_id, message })
+                .await;
         }
-        ("room", Message { room: Some(room), text: Some(text), .. }) if !own => {
+        (
+            "room",
+            Message {
+                room: Some(room),
+                text: Some(text),
+                ..
+            },
+        ) if !own => {
             state
                 .realtime
                 .hub

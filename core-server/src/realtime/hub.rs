@@ -180,7 +180,9 @@ impl Room {
             .filter(|m| seen.insert(m.id))
             .cloned()
             .collect();
-        members.sort_by(|a, b| (&a.last_name, &a.first_name, a.id).cmp(&(&b.last_name, &b.first_name, b.id)));
+        members.sort_by(|a, b| {
+            (&a.last_name, &a.first_name, a.id).cmp(&(&b.last_name, &b.first_name, b.id))
+        });
         members
     }
 }
@@ -214,7 +216,9 @@ fn presence(room: &str, change: PresenceChange, member: RoomMember) -> ByteStrin
 /// A server message as the text frame it is sent in.
 pub fn text_of(message: &ServerMessage) -> ByteString {
     serde_json::to_string(message)
-        .unwrap_or_else(|_| String::from(r#"{"type":"error","code":"INTERNAL","message":"unserialisable message"}"#))
+        .unwrap_or_else(|_| {
+            String::from(r#"{"type":"error","code":"INTERNAL","message":"unserialisable message"}"#)
+        })
         .into()
 }
 
@@ -409,10 +413,20 @@ mod tests {
         }
     }
 
-    fn register(state: &mut State, conn: ConnId, user_id: Uuid, size: usize) -> (mpsc::Receiver<Outgoing>, oneshot::Receiver<Close>) {
+    fn register(
+        state: &mut State,
+        conn: ConnId,
+        user_id: Uuid,
+        size: usize,
+    ) -> (mpsc::Receiver<Outgoing>, oneshot::Receiver<Close>) {
         let (queue, rx) = mpsc::channel(size);
         let (close, close_rx) = oneshot::channel();
-        state.handle(Command::Register { conn, user_id, queue, close });
+        state.handle(Command::Register {
+            conn,
+            user_id,
+            queue,
+            close,
+        });
         (rx, close_rx)
     }
 
@@ -424,11 +438,21 @@ mod tests {
         let (mut fast_rx, _fast_close) = register(&mut state, 2, fast_user, 100);
         for id in 1..=5 {
             state.handle(Command::Deliver(vec![
-                Delivery { user_id: slow_user, id, text: "s".into() },
-                Delivery { user_id: fast_user, id, text: "f".into() },
+                Delivery {
+                    user_id: slow_user,
+                    id,
+                    text: "s".into(),
+                },
+                Delivery {
+                    user_id: fast_user,
+                    id,
+                    text: "f".into(),
+                },
             ]));
         }
-        let close = slow_close.try_recv().expect("the slow connection is told to close");
+        let close = slow_close
+            .try_recv()
+            .expect("the slow connection is told to close");
         assert_eq!(close.code, CLOSE_TRY_AGAIN_LATER);
         let mut got = 0;
         while let Ok(Outgoing::Notification { .. }) = fast_rx.try_recv() {
@@ -448,18 +472,38 @@ mod tests {
         let (_bob_rx, _c3) = register(&mut state, 3, bob.id, 10);
         let join = |state: &mut State, conn, m: &RoomMember| {
             let (reply, mut rx) = oneshot::channel();
-            state.handle(Command::Join { conn, room: "r".into(), member: m.clone(), reply });
+            state.handle(Command::Join {
+                conn,
+                room: "r".into(),
+                member: m.clone(),
+                reply,
+            });
             rx.try_recv().unwrap()
         };
         assert_eq!(join(&mut state, 1, &ada).len(), 1);
-        assert_eq!(join(&mut state, 2, &ada).len(), 1, "a second tab is the same member");
+        assert_eq!(
+            join(&mut state, 2, &ada).len(),
+            1,
+            "a second tab is the same member"
+        );
         assert_eq!(join(&mut state, 3, &bob).len(), 2);
-        let Ok(Outgoing::Text(text)) = ada_rx.try_recv() else { panic!("ada hears bob join") };
+        let Ok(Outgoing::Text(text)) = ada_rx.try_recv() else {
+            panic!("ada hears bob join")
+        };
         assert!(text.contains("joined") && text.contains("Bob"), "{text}");
         state.handle(Command::Unregister { conn: 3 });
-        let Ok(Outgoing::Text(text)) = ada_rx.try_recv() else { panic!("ada hears bob leave") };
+        let Ok(Outgoing::Text(text)) = ada_rx.try_recv() else {
+            panic!("ada hears bob leave")
+        };
         assert!(text.contains("left"), "{text}");
-        state.handle(Command::Leave { conn: 1, room: "r".into() });
-        assert_eq!(state.rooms["r"].members().len(), 1, "ada's other tab is still there");
+        state.handle(Command::Leave {
+            conn: 1,
+            room: "r".into(),
+        });
+        assert_eq!(
+            state.rooms["r"].members().len(),
+            1,
+            "ada's other tab is still there"
+        );
     }
 }

@@ -26,7 +26,11 @@ pub struct RealtimeArgs {
 
     /// How often the notification consumer and the fan-out look for work another
     /// instance (or a missed wake-up) left, e.g. `5s` [default: 5s].
-    #[arg(long, env = "EDUPRO_NOTIFICATION_POLL_INTERVAL", value_name = "DURATION")]
+    #[arg(
+        long,
+        env = "EDUPRO_NOTIFICATION_POLL_INTERVAL",
+        value_name = "DURATION"
+    )]
     pub notification_poll_interval: Option<String>,
 }
 
@@ -60,11 +64,12 @@ impl RealtimeArgs {
         file_poll_interval: Option<&str>,
     ) -> anyhow::Result<RealtimeSettings> {
         let defaults = RealtimeSettings::default();
-        let duration = |name: &str, flag: &Option<String>, file: Option<&str>, default| {
-            match flag.as_deref().or(file) {
-                Some(text) => parse_duration(text).map_err(|e| anyhow::anyhow!("{name}: {e}")),
-                None => Ok(default),
-            }
+        let duration = |name: &str, flag: &Option<String>, file: Option<&str>, default| match flag
+            .as_deref()
+            .or(file)
+        {
+            Some(text) => parse_duration(text).map_err(|e| anyhow::anyhow!("{name}: {e}")),
+            None => Ok(default),
         };
         let queue_size = match self.ws_queue_size.map(|n| n as usize).or(file_queue_size) {
             Some(0) => bail!("ws_queue_size: must be at least 1"),
@@ -116,7 +121,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "" | "s" => Duration::from_secs(n),
         "m" | "min" => Duration::from_secs(n * 60),
         "h" => Duration::from_secs(n * 3600),
-        other => return Err(format!("unknown unit `{other}` in `{text}`; use ms, s, m or h")),
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}`; use ms, s, m or h"
+            ));
+        }
     };
     if duration.is_zero() {
         return Err(format!("`{text}` must be more than zero"));
@@ -146,7 +155,10 @@ mod tests {
             ws_pong_timeout: Some("10s".into()),
             ..RealtimeArgs::default()
         };
-        let err = args.resolve(None, None, None, None).unwrap_err().to_string();
+        let err = args
+            .resolve(None, None, None, None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("ws_pong_timeout"), "{err}");
     }
 }

@@ -55,7 +55,10 @@ pub async fn create_announcement(
     if message.is_empty() {
         fields.push("message", "is required");
     } else if message.chars().count() > MAX_MESSAGE {
-        fields.push("message", format!("must be at most {MAX_MESSAGE} characters"));
+        fields.push(
+            "message",
+            format!("must be at most {MAX_MESSAGE} characters"),
+        );
     }
     fields.finish()?;
     let Some(title) = title else {

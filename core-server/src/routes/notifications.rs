@@ -9,7 +9,9 @@ use actix_web::{HttpResponse, get, patch, put, web};
 use chrono::Utc;
 use chrono_tz::Tz;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use serde_json::json;
 
 use super::{ok, ok_with};
@@ -226,7 +228,10 @@ pub async fn update_preferences(
         Some(names) => {
             let mut muted = HashSet::new();
             for (i, name) in names.iter().enumerate() {
-                if let Some(t) = fields.take(&format!("mutedTypes[{i}]"), name.parse::<NotificationType>()) {
+                if let Some(t) = fields.take(
+                    &format!("mutedTypes[{i}]"),
+                    name.parse::<NotificationType>(),
+                ) {
                     muted.insert(t);
                 }
             }
@@ -239,7 +244,8 @@ pub async fn update_preferences(
             let time = |field: &str, text: &str, fields: &mut Fields| {
                 fields.take(
                     field,
-                    parse_time_of_day(text).ok_or_else(|| "must be a time of day as HH:MM (24-hour)".to_owned()),
+                    parse_time_of_day(text)
+                        .ok_or_else(|| "must be a time of day as HH:MM (24-hour)".to_owned()),
                 )
             };
             let s = time("quietHours.start", start, &mut fields);
@@ -258,8 +264,9 @@ pub async fn update_preferences(
         Some(name) => fields
             .take(
                 "timeZone",
-                name.parse::<Tz>()
-                    .map_err(|_| "must be an IANA time zone such as Asia/Kolkata or UTC".to_owned()),
+                name.parse::<Tz>().map_err(|_| {
+                    "must be an IANA time zone such as Asia/Kolkata or UTC".to_owned()
+                }),
             )
             .unwrap_or(current.time_zone),
         None => current.time_zone,

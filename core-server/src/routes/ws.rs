@@ -55,7 +55,10 @@ pub async fn connect(
     if let Some(since) = query.since
         && since < 0
     {
-        return Err(ApiError::field("since", "must be a notification id (0 or more)"));
+        return Err(ApiError::field(
+            "since",
+            "must be a notification id (0 or more)",
+        ));
     }
     let ip = client_ip(&req);
     let network = network_of(&ip);
@@ -78,6 +81,13 @@ pub async fn connect(
     let (response, session, stream) = actix_ws::handle(&req, body)
         .map_err(|e| ApiError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
     let state = state.get_ref().clone();
-    actix_web::rt::spawn(connection::run(state, session, stream, peer, query.since, ip));
+    actix_web::rt::spawn(connection::run(
+        state,
+        session,
+        stream,
+        peer,
+        query.since,
+        ip,
+    ));
     Ok(response)
 }
