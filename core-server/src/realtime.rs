@@ -263,8 +263,8 @@ async fn deliver(state: &AppState, rows: &[notification::Model]) -> Result<(), s
     for row in rows {
         if let Some(course_id) = row.course_id {
             let key = (course_id, row.batch_id);
-            if !allowed.contains_key(&key) {
-                allowed.insert(key, members_of(&state.db, course_id, row.batch_id).await?);
+            if let std::collections::hash_map::Entry::Vacant(entry) = allowed.entry(key) {
+                entry.insert(members_of(&state.db, course_id, row.batch_id).await?);
             }
         }
     }

@@ -106,7 +106,7 @@ impl MigrationTrait for Migration {
                     .expr(Expr::val("notifications"))
                     .expr(Expr::expr(Func::coalesce([
                         Expr::col(DomainEvents::Seq).max(),
-                        Expr::val(0i64).into(),
+                        Expr::val(0i64),
                     ])))
                     .expr(Expr::val(0i64))
                     .expr(Expr::val(now))

@@ -423,12 +423,17 @@ impl Connection {
             Outgoing::Text(text) => self.send(text).await,
             Outgoing::Recheck => self.recheck().await,
             Outgoing::ReloadPreferences => {
+                let now = Utc::now();
+                let was_quiet = self.prefs.is_quiet(now);
                 if let Ok(prefs) =
                     crate::notifications::preferences(&self.state.db, self.peer.auth.id()).await
                 {
                     self.prefs = prefs;
                 }
-                if self.held {
+                // Quiet hours turned off: catch up from the table now, also on what was
+                // made but not yet handed to this connection (it comes later, and is
+                // then dropped as already sent).
+                if (self.held || was_quiet) && !self.prefs.is_quiet(now) {
                     self.catch_up().await?;
                 }
                 Ok(())
