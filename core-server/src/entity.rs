@@ -3,7 +3,9 @@
 pub mod access_token;
 pub mod audit_event;
 pub mod batch;
+pub mod calendar_feed_token;
 pub mod category;
+pub mod chat_message;
 pub mod course;
 pub mod course_staff;
 pub mod domain_event;
@@ -13,6 +15,8 @@ pub mod import_change;
 pub mod import_run;
 pub mod lesson;
 pub mod lesson_progress;
+pub mod live_class;
+pub mod live_class_attendance;
 pub mod notification;
 pub mod notification_cursor;
 pub mod notification_preference;

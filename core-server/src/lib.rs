@@ -37,6 +37,8 @@ pub mod idempotency;
 #[cfg(feature = "server")]
 pub mod imports;
 #[cfg(feature = "server")]
+pub mod live_classes;
+#[cfg(feature = "server")]
 pub mod mail;
 #[cfg(feature = "server")]
 pub mod metrics;

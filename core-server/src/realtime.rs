@@ -13,6 +13,7 @@
 //! rows it was handed by the local consumer, or rows it reads back when another instance
 //! (NOTIFY) or a poll says there are more.
 
+pub mod chat;
 pub mod connection;
 pub mod fanout;
 pub mod hub;

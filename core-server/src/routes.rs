@@ -10,6 +10,7 @@ pub mod enrollments;
 pub mod health;
 pub mod imports;
 pub mod lessons;
+pub mod live_classes;
 pub mod metrics;
 pub mod notifications;
 pub mod reviews;

@@ -47,6 +47,7 @@ impl Application {
         }
         crate::auth::password::warm_up();
         state.realtime.start(&state).await?;
+        tokio::spawn(crate::live_classes::reminders::run(state.clone()));
         let server = serve(listener, state.clone())?;
         tracing::info!(
             address = %local_addr,
@@ -188,7 +189,8 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(routes::admin::routes)
                 .configure(routes::notifications::routes)
                 .configure(routes::announcements::routes)
-                .configure(routes::ws::routes),
+                .configure(routes::ws::routes)
+                .configure(routes::live_classes::routes),
         );
 }
 

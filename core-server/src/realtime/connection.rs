@@ -524,14 +524,12 @@ impl Connection {
                 }
                 self.send_message(&ServerMessage::Left { room }).await
             }
-            ClientMessage::Chat { room, .. } | ClientMessage::History { room, .. } => {
-                if !self.rooms.contains_key(&room) {
-                    return self
-                        .error("NOT_IN_ROOM", format!("join {room} first"))
-                        .await;
-                }
-                self.error("NOT_SUPPORTED", "this room has no chat").await
-            }
+            ClientMessage::Chat { room, text } => self.chat(room, text).await,
+            ClientMessage::History {
+                room,
+                before,
+                limit,
+            } => self.history(room, before, limit).await,
         }
     }
 
@@ -579,12 +577,81 @@ impl Connection {
             })
             .await;
         let members = members.await.unwrap_or_default();
+        let messages = match super::chat::latest(&self.state.db, &room).await {
+            Ok(messages) => messages,
+            Err(err) => {
+                tracing::warn!(error = %err, "reading chat messages failed");
+                Vec::new()
+            }
+        };
         self.send_message(&ServerMessage::Joined {
             room,
             members,
-            messages: Vec::new(),
+            messages,
         })
         .await
+    }
+
+    /// Stores a chat message, then sends it to everyone in the room (on every instance).
+    async fn chat(&mut self, room: String, text: String) -> Result<(), Stop> {
+        let Some(access) = self.rooms.get(&room).copied() else {
+            return self
+                .error("NOT_IN_ROOM", format!("join {room} first"))
+                .await;
+        };
+        if !access.can_chat {
+            return self
+                .error("FORBIDDEN", "you may not chat in this room")
+                .await;
+        }
+        let text = match super::chat::parse_text(&text) {
+            Ok(text) => text,
+            Err(message) => return self.error("BAD_MESSAGE", message).await,
+        };
+        match super::chat::post(&self.state.db, &room, &self.peer.auth.user, text).await {
+            Ok(message) => {
+                let push = ServerMessage::Chat {
+                    room: room.clone(),
+                    message,
+                };
+                self.state
+                    .realtime
+                    .room_broadcast(&self.state.db, &room, &push)
+                    .await;
+                Ok(())
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "storing a chat message failed");
+                self.error("INTERNAL", "could not send the message; try again")
+                    .await
+            }
+        }
+    }
+
+    /// Older chat messages of a joined room, newest first.
+    async fn history(
+        &mut self,
+        room: String,
+        before: Option<i64>,
+        limit: Option<u32>,
+    ) -> Result<(), Stop> {
+        if !self.rooms.contains_key(&room) {
+            return self
+                .error("NOT_IN_ROOM", format!("join {room} first"))
+                .await;
+        }
+        let limit = u64::from(limit.unwrap_or(50));
+        match super::chat::history(&self.state.db, &room, before, limit).await {
+            Ok(messages) => {
+                self.send_message(&ServerMessage::History { room, messages })
+                    .await
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "reading chat history failed");
+                self.error("INTERNAL", "could not read the history; try again")
+                    .await
+            }
+        }
     }
 }
 

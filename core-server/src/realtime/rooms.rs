@@ -29,8 +29,11 @@ pub struct RoomKind {
     pub authorize: for<'a> fn(&'a AppState, &'a user::Model, Uuid) -> Check<'a>,
 }
 
-/// Every kind of room. Live-class rooms join when live classes exist.
-pub const KINDS: &[RoomKind] = &[];
+/// Every kind of room.
+pub const KINDS: &[RoomKind] = &[RoomKind {
+    prefix: "live_class",
+    authorize: crate::live_classes::room_access,
+}];
 
 /// The room of a live class.
 pub fn live_class_room(id: Uuid) -> String {
