@@ -5,6 +5,7 @@ pub mod completions;
 #[cfg(feature = "embedded-server")]
 pub mod demo;
 pub mod import;
+pub mod live;
 pub mod seed;
 #[cfg(feature = "embedded-server")]
 pub mod server;
@@ -86,6 +87,9 @@ pub enum Command {
     /// Bulk import of users and courses from CSV or JSON lines (admins).
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Live classes: schedule, run, attendance, calendar feed.
+    #[command(subcommand)]
+    Live(live::LiveCommand),
     /// Create deterministic demo data (safe to re-run).
     #[command(subcommand)]
     Seed(seed::SeedCommand),
@@ -155,6 +159,7 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
             Command::Users(cmd) => users::run(&ctx, cmd).await,
             Command::Seed(cmd) => seed::run(&ctx, cmd).await,
             Command::Import(cmd) => import::run(&ctx, cmd).await,
+            Command::Live(cmd) => live::run(&ctx, cmd).await,
             _ => Err(ClientError::Usage(
                 "this command runs without a server".into(),
             )),
