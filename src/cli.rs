@@ -9,6 +9,7 @@ pub mod demo;
 pub mod enrollments;
 pub mod import;
 pub mod lessons;
+pub mod live;
 pub mod paging;
 pub mod sections;
 pub mod seed;
@@ -93,6 +94,9 @@ pub enum Command {
     /// Bulk import of users and courses from CSV or JSON lines (admins).
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Live classes: schedule, run, attendance, calendar feed.
+    #[command(subcommand)]
+    Live(live::LiveCommand),
     /// Create deterministic demo data (safe to re-run).
     #[command(subcommand)]
     Seed(seed::SeedCommand),
@@ -185,6 +189,7 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
             Command::Enrollments(cmd) => enrollments::run(&ctx, cmd).await,
             Command::Batches(cmd) => batches::run(&ctx, cmd).await,
             Command::Tui(args) => tui::run(&ctx, args).await,
+            Command::Live(cmd) => live::run(&ctx, cmd).await,
             _ => Err(ClientError::Usage(
                 "this command runs without a server".into(),
             )),

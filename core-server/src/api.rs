@@ -9,7 +9,10 @@ mod enrollments;
 mod envelope;
 mod health;
 mod imports;
+mod live_classes;
+mod notifications;
 mod pagination;
+mod realtime;
 mod users;
 
 pub use auth::*;
@@ -18,7 +21,10 @@ pub use enrollments::*;
 pub use envelope::{ApiResponse, ErrorBody, ErrorCode, FieldError};
 pub use health::{Health, HealthServices, HealthStatus, Readiness};
 pub use imports::*;
+pub use live_classes::*;
+pub use notifications::*;
 pub use pagination::{PageQuery, Pagination};
+pub use realtime::*;
 pub use users::*;
 
 /// Prefix of every versioned REST route.

@@ -155,6 +155,10 @@ pub struct ServerArgs {
     #[arg(long, env = "EDUPRO_RATE_LIMIT_PER_ACCOUNT", value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_per_account: Option<u32>,
+
+    /// WebSocket and notification settings.
+    #[command(flatten)]
+    pub realtime: crate::realtime::RealtimeArgs,
 }
 
 impl fmt::Debug for ServerArgs {
@@ -199,6 +203,10 @@ struct FileSettings {
     mail_from: Option<String>,
     rate_limit_per_ip: Option<u32>,
     rate_limit_per_account: Option<u32>,
+    ws_queue_size: Option<usize>,
+    ws_ping_interval: Option<String>,
+    ws_pong_timeout: Option<String>,
+    notification_poll_interval: Option<String>,
 }
 
 /// Which database to open.
@@ -279,6 +287,7 @@ pub struct Settings {
     pub mail_from: String,
     pub rate_limit_per_ip: u32,
     pub rate_limit_per_account: u32,
+    pub realtime: crate::realtime::RealtimeSettings,
 }
 
 impl ServerArgs {
@@ -386,6 +395,12 @@ impl ServerArgs {
                 .or(file.rate_limit_per_account)
                 .unwrap_or(10)
                 .max(1),
+            realtime: self.realtime.resolve(
+                file.ws_queue_size,
+                file.ws_ping_interval.as_deref(),
+                file.ws_pong_timeout.as_deref(),
+                file.notification_poll_interval.as_deref(),
+            )?,
             data_dir,
         })
     }

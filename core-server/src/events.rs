@@ -45,6 +45,17 @@ pub enum EventKind {
     /// Every answer of a submitted attempt has its marks: `{attemptId, testId, courseId,
     /// studentId, title, actorId}`.
     AttemptGraded,
+    /// A course's staff posted an announcement: `{announcementId, courseId, batchId?,
+    /// title, message, actorId}`.
+    CourseAnnouncement,
+    /// Live classes: `{liveClassId, courseId, batchId, title, scheduledAt, duration,
+    /// actorId, seriesId?, occurrences?, previousScheduledAt?}`.
+    LiveClassScheduled,
+    LiveClassRescheduled,
+    LiveClassCancelled,
+    LiveClassStartingSoon,
+    LiveClassStarted,
+    LiveClassEnded,
 }
 
 impl EventKind {
@@ -59,6 +70,13 @@ impl EventKind {
             Self::ImportFinished => "import.finished",
             Self::TestPublished => "test.published",
             Self::AttemptGraded => "attempt.graded",
+            Self::CourseAnnouncement => "course.announcement",
+            Self::LiveClassScheduled => "live_class.scheduled",
+            Self::LiveClassRescheduled => "live_class.rescheduled",
+            Self::LiveClassCancelled => "live_class.cancelled",
+            Self::LiveClassStartingSoon => "live_class.starting_soon",
+            Self::LiveClassStarted => "live_class.started",
+            Self::LiveClassEnded => "live_class.ended",
         }
     }
 }

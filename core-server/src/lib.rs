@@ -37,6 +37,8 @@ pub mod idempotency;
 #[cfg(feature = "server")]
 pub mod imports;
 #[cfg(feature = "server")]
+pub mod live_classes;
+#[cfg(feature = "server")]
 pub mod mail;
 #[cfg(feature = "server")]
 pub mod metrics;
@@ -45,7 +47,11 @@ pub mod middleware;
 #[cfg(feature = "server")]
 pub mod migration;
 #[cfg(feature = "server")]
+pub mod notifications;
+#[cfg(feature = "server")]
 pub mod openapi;
+#[cfg(feature = "server")]
+pub mod realtime;
 #[cfg(feature = "server")]
 pub mod routes;
 #[cfg(feature = "server")]

@@ -6,6 +6,9 @@ mod m20261125_000002_catalogue;
 mod m20261125_000003_enrollments;
 mod m20261125_000004_idempotency;
 mod m20261125_000005_imports;
+mod m20261203_000007_live_classes;
+mod m20261203_000008_notifications;
+mod m20261203_000010_chat;
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{timestamp_with_time_zone, uuid};
@@ -22,6 +25,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_enrollments::Migration),
             Box::new(m20261125_000004_idempotency::Migration),
             Box::new(m20261125_000005_imports::Migration),
+            Box::new(m20261203_000007_live_classes::Migration),
+            Box::new(m20261203_000008_notifications::Migration),
+            Box::new(m20261203_000010_chat::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! HTTP routes, one file per resource, named after its URL.
 
 pub mod admin;
+pub mod announcements;
 pub mod auth;
 pub mod batches;
 pub mod categories;
@@ -9,10 +10,13 @@ pub mod enrollments;
 pub mod health;
 pub mod imports;
 pub mod lessons;
+pub mod live_classes;
 pub mod metrics;
+pub mod notifications;
 pub mod reviews;
 pub mod sections;
 pub mod users;
+pub mod ws;
 
 use actix_web::HttpResponse;
 use serde::Serialize;

@@ -46,6 +46,8 @@ impl Application {
             tracing::warn!("EDUPRO_SMTP_URL is not set: mail is kept in the outbox, not delivered");
         }
         crate::auth::password::warm_up();
+        state.realtime.start(&state).await?;
+        tokio::spawn(crate::live_classes::reminders::run(state.clone()));
         let server = serve(listener, state.clone())?;
         tracing::info!(
             address = %local_addr,
@@ -78,9 +80,12 @@ impl Application {
     /// Serves until SIGTERM or SIGINT, lets in-flight requests finish, then closes the pool.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let handle = self.server.handle();
+        let hub = self.state.realtime.hub.clone();
         let signals = tokio::spawn(async move {
             let signal = shutdown_signal().await;
             tracing::info!("{signal} received; finishing in-flight requests, then stopping");
+            // WebSockets never finish by themselves: close them (1012, reconnect).
+            hub.close_all("server restarting").await;
             handle.stop(true).await;
         });
         let served = self.server.await;
@@ -181,7 +186,11 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(routes::enrollments::routes)
                 .configure(routes::batches::routes)
                 .configure(routes::imports::routes)
-                .configure(routes::admin::routes),
+                .configure(routes::admin::routes)
+                .configure(routes::notifications::routes)
+                .configure(routes::announcements::routes)
+                .configure(routes::ws::routes)
+                .configure(routes::live_classes::routes),
         );
 }
 

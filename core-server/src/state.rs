@@ -22,6 +22,8 @@ pub struct AppState {
     pub mailer: Mailer,
     /// Committed domain events, announced in process (see [`crate::events`]).
     pub events: EventBus,
+    /// The WebSocket hub and notification fan-out (see [`crate::realtime`]).
+    pub realtime: crate::realtime::Realtime,
 }
 
 impl AppState {
@@ -41,6 +43,7 @@ impl AppState {
             )),
             mailer,
             events: EventBus::new(),
+            realtime: crate::realtime::Realtime::new(settings.realtime.clone()),
             db,
             settings: Arc::new(settings),
             started: Instant::now(),

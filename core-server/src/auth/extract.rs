@@ -118,6 +118,21 @@ impl FromRequest for AuthUser {
     }
 }
 
+/// The caller a bearer `token` stands for: an access token or a personal access token
+/// (`safe_method`: whether the request only reads, for the PAT's scopes). The
+/// WebSocket hub authenticates its upgrades and `auth` messages with this.
+pub async fn authenticate(
+    state: &AppState,
+    token: &str,
+    safe_method: bool,
+) -> Result<AuthUser, ApiError> {
+    if token.starts_with(secrets::PAT_PREFIX) {
+        authenticate_pat(state, token, safe_method).await
+    } else {
+        authenticate_jwt(state, token).await
+    }
+}
+
 async fn authenticate_jwt(state: &AppState, token: &str) -> Result<AuthUser, ApiError> {
     let claims = state
         .keys

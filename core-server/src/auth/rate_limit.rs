@@ -29,7 +29,7 @@ pub fn limit_ip(req: &HttpRequest, bucket: Bucket) -> Result<(), ApiError> {
 
 /// The unit an address is limited by: the address for IPv4, its /64 for IPv6 (one
 /// subscriber usually holds a whole /64, and could rotate through it).
-fn network_of(ip: &str) -> String {
+pub fn network_of(ip: &str) -> String {
     match ip.parse::<std::net::IpAddr>() {
         Ok(std::net::IpAddr::V6(v6)) => {
             let s = v6.segments();
@@ -71,6 +71,8 @@ pub enum Bucket {
     Refresh,
     Otp,
     Mfa,
+    /// Failed WebSocket authentications (upgrades and `auth` messages).
+    WebSocket,
 }
 
 /// Per-IP and per-account limits shared by all workers.
@@ -97,6 +99,21 @@ impl RateLimiter {
     /// Counts a hit from `ip`; 429 with the seconds to wait when over the limit.
     pub fn check_ip(&self, bucket: Bucket, ip: &str) -> Result<Quota, (Quota, ApiError)> {
         self.hit(bucket, format!("ip:{ip}"), self.per_ip, self.ip_window)
+    }
+
+    /// The seconds to wait when `ip` is already over `bucket`'s limit, counting nothing
+    /// (the WebSocket hub counts failed authentications only, so a school behind one
+    /// address can reconnect all its students after a restart).
+    pub fn blocked_ip(&self, bucket: Bucket, ip: &str) -> Option<u64> {
+        let now = Instant::now();
+        let windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (start, hits) = windows.get(&(bucket, format!("ip:{ip}")))?;
+        let elapsed = now.duration_since(*start);
+        (elapsed < self.ip_window && *hits >= self.per_ip)
+            .then(|| self.ip_window.saturating_sub(elapsed).as_secs().max(1))
     }
 
     /// Counts a hit on `account` (an email or user id); 429 when over the limit.

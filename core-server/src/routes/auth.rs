@@ -323,6 +323,10 @@ pub async fn logout(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRe
     if let Some(sid) = auth.session_id {
         accounts::revoke_session(&state.db, sid, "LOGOUT").await?;
     }
+    state
+        .realtime
+        .credentials_changed(&state.db, auth.id())
+        .await;
     Ok(ok_with("Logged out", json!({})))
 }
 
@@ -376,6 +380,10 @@ pub async fn change_password(
     accounts::revoke_sessions(&txn, auth.id(), Some(sid), "PASSWORD_CHANGED").await?;
     accounts::revoke_access_tokens(&txn, auth.id()).await?;
     txn.commit().await?;
+    state
+        .realtime
+        .credentials_changed(&state.db, auth.id())
+        .await;
     audit::record(
         &state.db,
         Action::PasswordChanged,
@@ -478,6 +486,7 @@ pub async fn reset_password(
     accounts::revoke_sessions(&txn, user.id, None, "PASSWORD_RESET").await?;
     accounts::revoke_access_tokens(&txn, user.id).await?;
     txn.commit().await?;
+    state.realtime.credentials_changed(&state.db, user.id).await;
     audit::record(
         &state.db,
         Action::PasswordReset,
@@ -601,6 +610,10 @@ pub async fn delete_session(
         return Err(ApiError::NotFound("Session not found".into()));
     }
     accounts::revoke_session(&state.db, id, "SIGNED_OUT_REMOTELY").await?;
+    state
+        .realtime
+        .credentials_changed(&state.db, auth.id())
+        .await;
     Ok(ok_with("Session ended", json!({})))
 }
 
@@ -984,6 +997,10 @@ pub async fn revoke_access_token(
     if revoked.rows_affected == 0 {
         return Err(ApiError::NotFound("Access token not found".into()));
     }
+    state
+        .realtime
+        .credentials_changed(&state.db, auth.id())
+        .await;
     audit::record(
         &state.db,
         Action::AccessTokenRevoked,

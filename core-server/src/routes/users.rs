@@ -372,6 +372,7 @@ pub async fn change_role(
         .exec(&txn)
         .await?;
     txn.commit().await?;
+    state.realtime.credentials_changed(&state.db, id).await;
     audit::record(
         &state.db,
         Action::RoleChanged,
@@ -419,6 +420,9 @@ async fn set_active(
         accounts::revoke_access_tokens(&txn, id).await?;
     }
     txn.commit().await?;
+    if !active {
+        state.realtime.credentials_changed(&state.db, id).await;
+    }
     let action = if active {
         Action::UserReactivated
     } else {

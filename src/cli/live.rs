@@ -1,0 +1,374 @@
+//! `edupro live list|schedule|reschedule|cancel|start|end|attendance|ics`: live classes
+//! from the terminal.
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand, ValueEnum};
+use edupro_server::api::{
+    ApiResponse, AttendanceReport, CalendarFeed, DayOfWeek, LiveClass, LiveClassCreated,
+    LiveClassList, LiveClassesChanged, LivePlatform, Pagination,
+};
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::Context;
+use crate::api::ApiClient;
+use crate::error::{ClientError, Result};
+
+/// `edupro live …`.
+#[derive(Debug, Subcommand)]
+pub enum LiveCommand {
+    /// List the live classes you may see, earliest first.
+    List(ListArgs),
+    /// Schedule a class (or a weekly series with --days and --count/--until).
+    Schedule(ScheduleArgs),
+    /// Move a class to another time (with --scope, later or all occurrences too).
+    Reschedule(RescheduleArgs),
+    /// Cancel a class (with --scope, later or all occurrences too).
+    Cancel {
+        id: Uuid,
+        #[arg(long, value_enum, default_value = "occurrence")]
+        scope: Scope,
+    },
+    /// Start a class you host.
+    Start { id: Uuid },
+    /// End a class you host.
+    End { id: Uuid },
+    /// Who attended, with minutes, and who never joined.
+    Attendance { id: Uuid },
+    /// Print a new calendar subscription URL (an older one stops working).
+    Ics,
+}
+
+/// Which occurrences of a series a change covers.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Scope {
+    Occurrence,
+    Following,
+    Series,
+}
+
+impl Scope {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Occurrence => "occurrence",
+            Self::Following => "following",
+            Self::Series => "series",
+        }
+    }
+}
+
+/// Filters of `live list`.
+#[derive(Debug, Args, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListArgs {
+    /// upcoming, live, completed or cancelled.
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long)]
+    pub course_id: Option<Uuid>,
+    #[arg(long)]
+    pub batch_id: Option<Uuid>,
+    /// Classes ending after this instant (RFC 3339).
+    #[arg(long)]
+    pub from: Option<DateTime<Utc>>,
+    /// Classes starting before this instant (RFC 3339).
+    #[arg(long)]
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Options of `live schedule`.
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    #[arg(long)]
+    pub course_id: Uuid,
+    #[arg(long)]
+    pub title: String,
+    /// Start, RFC 3339 (`2026-12-07T10:00:00Z`).
+    #[arg(long)]
+    pub at: DateTime<Utc>,
+    /// Minutes.
+    #[arg(long, default_value_t = 60)]
+    pub duration: i32,
+    #[arg(long)]
+    pub batch_id: Option<Uuid>,
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Students who may join.
+    #[arg(long)]
+    pub capacity: Option<i32>,
+    /// BUILTIN, ZOOM, GOOGLE_MEET or CUSTOM.
+    #[arg(long, value_parser = parse_platform)]
+    pub platform: Option<LivePlatform>,
+    #[arg(long)]
+    pub meeting_url: Option<String>,
+    #[arg(long)]
+    pub meeting_id: Option<String>,
+    #[arg(long)]
+    pub meeting_password: Option<String>,
+    /// Another teacher of the course as host.
+    #[arg(long)]
+    pub host_id: Option<Uuid>,
+    #[arg(long)]
+    pub reminder_minutes: Option<i32>,
+    /// Weekly on these days (MON,WED,…).
+    #[arg(long, value_delimiter = ',', value_parser = parse_day)]
+    pub days: Vec<DayOfWeek>,
+    /// Occurrences of the series.
+    #[arg(long)]
+    pub count: Option<u32>,
+    /// Last day of the series (YYYY-MM-DD).
+    #[arg(long)]
+    pub until: Option<chrono::NaiveDate>,
+    /// Time zone the series keeps its local time in.
+    #[arg(long)]
+    pub time_zone: Option<String>,
+}
+
+/// Options of `live reschedule`.
+#[derive(Debug, Args)]
+pub struct RescheduleArgs {
+    pub id: Uuid,
+    /// New start, RFC 3339.
+    #[arg(long)]
+    pub at: Option<DateTime<Utc>>,
+    /// New length in minutes.
+    #[arg(long)]
+    pub duration: Option<i32>,
+    #[arg(long, value_enum, default_value = "occurrence")]
+    pub scope: Scope,
+}
+
+fn parse_platform(s: &str) -> std::result::Result<LivePlatform, String> {
+    s.parse()
+}
+
+fn parse_day(s: &str) -> std::result::Result<DayOfWeek, String> {
+    serde_json::from_value(Value::String(s.trim().to_uppercase()))
+        .map_err(|_| format!("`{s}` is not a day (MON, TUE, WED, THU, FRI, SAT, SUN)"))
+}
+
+const HEADERS: [&str; 7] = [
+    "ID", "TITLE", "COURSE", "STARTS", "MIN", "STATUS", "PLATFORM",
+];
+
+fn row(c: &LiveClass) -> Vec<String> {
+    vec![
+        c.id.to_string(),
+        c.title.clone(),
+        c.course.title.clone(),
+        c.scheduled_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        c.duration.to_string(),
+        c.status.to_string(),
+        c.platform.to_string(),
+    ]
+}
+
+fn fields(c: &LiveClass) -> Vec<(&'static str, String)> {
+    vec![
+        ("id", c.id.to_string()),
+        ("title", c.title.clone()),
+        ("course", c.course.title.clone()),
+        ("starts", c.scheduled_at.to_rfc3339()),
+        ("ends", c.ends_at.to_rfc3339()),
+        ("status", c.status.to_string()),
+        ("platform", c.platform.to_string()),
+        (
+            "join",
+            c.meeting_link
+                .clone()
+                .or(c.room.clone())
+                .unwrap_or_default(),
+        ),
+        (
+            "series",
+            c.series_id.map(|s| s.to_string()).unwrap_or_default(),
+        ),
+    ]
+}
+
+async fn list_all(client: &ApiClient, filter: &ListArgs) -> Result<Vec<LiveClass>> {
+    let mut classes = Vec::new();
+    let mut page = 1;
+    loop {
+        #[derive(Serialize)]
+        struct Query<'a> {
+            #[serde(flatten)]
+            filter: &'a ListArgs,
+            page: u64,
+            limit: u64,
+        }
+        let list: LiveClassList = client
+            .get(
+                "/live-classes",
+                &Query {
+                    filter,
+                    page,
+                    limit: 100,
+                },
+            )
+            .await?;
+        let Pagination { has_next, .. } = list.pagination;
+        classes.extend(list.classes);
+        if !has_next {
+            return Ok(classes);
+        }
+        page += 1;
+    }
+}
+
+/// Runs `edupro live …`.
+pub async fn run(ctx: &Context, command: LiveCommand) -> Result<()> {
+    let client = ctx.client()?;
+    match command {
+        LiveCommand::List(args) => {
+            let classes = list_all(&client, &args).await?;
+            print!("{}", ctx.out.list(&classes, &HEADERS, row)?);
+        }
+        LiveCommand::Schedule(a) => {
+            let recurrence = if a.days.is_empty() {
+                if a.count.is_some() || a.until.is_some() {
+                    return Err(ClientError::Usage(
+                        "--count and --until need --days (a weekly series)".into(),
+                    ));
+                }
+                Value::Null
+            } else {
+                json!({ "daysOfWeek": a.days, "count": a.count, "until": a.until, "timeZone": a.time_zone })
+            };
+            let mut body = json!({
+                "courseId": a.course_id, "title": a.title, "scheduledAt": a.at, "duration": a.duration,
+                "batchId": a.batch_id, "description": a.description, "capacity": a.capacity,
+                "platform": a.platform, "meetingUrl": a.meeting_url, "meetingId": a.meeting_id,
+                "meetingPassword": a.meeting_password, "hostId": a.host_id,
+                "reminderMinutes": a.reminder_minutes,
+            });
+            if !recurrence.is_null() {
+                body["recurrence"] = recurrence;
+            }
+            let created: ApiResponse<LiveClassCreated> =
+                client.post("/live-classes", &body).await?;
+            let LiveClassCreated { class, occurrences } = created.data;
+            if occurrences.is_empty() {
+                print!("{}", ctx.out.record(&class, &fields(&class))?);
+            } else {
+                print!("{}", ctx.out.list(&occurrences, &HEADERS, row)?);
+                ctx.out.note(&format!(
+                    "scheduled a series of {} classes",
+                    occurrences.len()
+                ));
+            }
+        }
+        LiveCommand::Reschedule(a) => {
+            if a.at.is_none() && a.duration.is_none() {
+                return Err(ClientError::Usage("give --at and/or --duration".into()));
+            }
+            let mut body = json!({});
+            if let Some(at) = a.at {
+                body["scheduledAt"] = json!(at);
+            }
+            if let Some(d) = a.duration {
+                body["duration"] = json!(d);
+            }
+            let changed: ApiResponse<LiveClassesChanged> = client
+                .request(
+                    Method::PATCH,
+                    &format!("/live-classes/{}", a.id),
+                    &[("scope", a.scope.as_str())],
+                    Some(&body),
+                )
+                .await?;
+            print!("{}", ctx.out.list(&changed.data.classes, &HEADERS, row)?);
+        }
+        LiveCommand::Cancel { id, scope } => {
+            let changed: ApiResponse<LiveClassesChanged> = client
+                .request(
+                    Method::DELETE,
+                    &format!("/live-classes/{id}"),
+                    &[("scope", scope.as_str())],
+                    None,
+                )
+                .await?;
+            print!("{}", ctx.out.list(&changed.data.classes, &HEADERS, row)?);
+        }
+        LiveCommand::Start { id } | LiveCommand::End { id } => {
+            let action = if matches!(command, LiveCommand::Start { .. }) {
+                "start"
+            } else {
+                "end"
+            };
+            let answer: ApiResponse<LiveClass> = client
+                .post(&format!("/live-classes/{id}/{action}"), &json!({}))
+                .await?;
+            print!("{}", ctx.out.record(&answer.data, &fields(&answer.data))?);
+        }
+        LiveCommand::Attendance { id } => {
+            let report: AttendanceReport = client
+                .get(&format!("/live-classes/{id}/attendance"), &())
+                .await?;
+            #[derive(Serialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Line {
+                student_id: Uuid,
+                name: String,
+                email: String,
+                present: bool,
+                minutes: i64,
+            }
+            let mut lines: Vec<Line> = report
+                .present
+                .iter()
+                .map(|p| Line {
+                    student_id: p.student.id,
+                    name: format!("{} {}", p.student.first_name, p.student.last_name),
+                    email: p.student.email.clone(),
+                    present: true,
+                    minutes: p.minutes,
+                })
+                .collect();
+            lines.extend(report.absent.iter().map(|s| Line {
+                student_id: s.id,
+                name: format!("{} {}", s.first_name, s.last_name),
+                email: s.email.clone(),
+                present: false,
+                minutes: 0,
+            }));
+            print!(
+                "{}",
+                ctx.out.list(
+                    &lines,
+                    &["STUDENT", "NAME", "EMAIL", "PRESENT", "MINUTES"],
+                    |l| {
+                        vec![
+                            l.student_id.to_string(),
+                            l.name.clone(),
+                            l.email.clone(),
+                            if l.present { "yes" } else { "no" }.into(),
+                            l.minutes.to_string(),
+                        ]
+                    }
+                )?
+            );
+            ctx.out.note(&format!(
+                "{} of {} expected students attended",
+                report.present.len(),
+                report.expected
+            ));
+        }
+        LiveCommand::Ics => {
+            let feed: ApiResponse<CalendarFeed> = client
+                .post("/live-classes/calendar-token", &json!({}))
+                .await?;
+            let url = format!("{}{}", ctx.target.server, feed.data.url);
+            print!(
+                "{}",
+                ctx.out
+                    .record(&json!({ "url": url }), &[("url", url.clone())])?
+            );
+            ctx.out
+                .note("subscribe to this URL in your calendar app; it replaces any earlier one");
+        }
+    }
+    Ok(())
+}
