@@ -5,10 +5,12 @@ pub mod completions;
 #[cfg(feature = "embedded-server")]
 pub mod demo;
 pub mod import;
+pub mod notifications;
 pub mod seed;
 #[cfg(feature = "embedded-server")]
 pub mod server;
 pub mod users;
+pub mod watch;
 
 use std::process::ExitCode;
 
@@ -89,6 +91,11 @@ pub enum Command {
     /// Create deterministic demo data (safe to re-run).
     #[command(subcommand)]
     Seed(seed::SeedCommand),
+    /// Your notifications: list them, mark them read.
+    #[command(subcommand)]
+    Notifications(notifications::NotificationsCommand),
+    /// Print notifications as they arrive (reconnects by itself; Ctrl-C stops).
+    Watch(watch::WatchArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff) to stdout.
@@ -155,6 +162,8 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
             Command::Users(cmd) => users::run(&ctx, cmd).await,
             Command::Seed(cmd) => seed::run(&ctx, cmd).await,
             Command::Import(cmd) => import::run(&ctx, cmd).await,
+            Command::Notifications(cmd) => notifications::run(&ctx, cmd).await,
+            Command::Watch(args) => watch::run(&ctx, args).await,
             _ => Err(ClientError::Usage(
                 "this command runs without a server".into(),
             )),
