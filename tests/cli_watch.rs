@@ -213,6 +213,7 @@ async fn wait_until_up(url: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn watch_prints_every_notification_once_across_a_server_restart() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let data = tempfile::tempdir().unwrap();
     let database_url = match std::env::var("EDUPRO_TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => Some(harness::fresh_pg_database(&url).await),
