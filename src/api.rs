@@ -1,6 +1,8 @@
 //! Typed HTTP client for the EduPro+ API: unwraps the envelope, maps errors to
 //! [`ClientError`], and refreshes an expired access token once, silently.
 
+pub mod ws;
+
 use std::sync::Mutex;
 
 use edupro_server::api::{ApiResponse, TokenPair};

@@ -10,6 +10,7 @@ pub mod enrollments;
 pub mod import;
 pub mod lessons;
 pub mod live;
+pub mod notifications;
 pub mod paging;
 pub mod sections;
 pub mod seed;
@@ -17,6 +18,7 @@ pub mod seed;
 pub mod server;
 pub mod tui;
 pub mod users;
+pub mod watch;
 
 use std::process::ExitCode;
 
@@ -100,6 +102,11 @@ pub enum Command {
     /// Create deterministic demo data (safe to re-run).
     #[command(subcommand)]
     Seed(seed::SeedCommand),
+    /// Your notifications: list them, mark them read.
+    #[command(subcommand)]
+    Notifications(notifications::NotificationsCommand),
+    /// Print notifications as they arrive (reconnects by itself; Ctrl-C stops).
+    Watch(watch::WatchArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff) to stdout.
@@ -190,6 +197,8 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
             Command::Batches(cmd) => batches::run(&ctx, cmd).await,
             Command::Tui(args) => tui::run(&ctx, args).await,
             Command::Live(cmd) => live::run(&ctx, cmd).await,
+            Command::Notifications(cmd) => notifications::run(&ctx, cmd).await,
+            Command::Watch(args) => watch::run(&ctx, args).await,
             _ => Err(ClientError::Usage(
                 "this command runs without a server".into(),
             )),

@@ -1,0 +1,154 @@
+//! `edupro notifications list|read`: the signed-in user's inbox.
+
+use clap::{Args, Subcommand};
+use edupro_server::api::{ApiResponse, MarkedRead, Notification, NotificationList, Pagination};
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::json;
+
+use super::Context;
+use crate::api::ApiClient;
+use crate::error::{ClientError, Result};
+
+/// `edupro notifications …`.
+#[derive(Debug, Subcommand)]
+pub enum NotificationsCommand {
+    /// List your notifications, newest first (all pages unless --limit).
+    List(ListArgs),
+    /// Mark a notification read, or every one with --all.
+    Read(ReadArgs),
+}
+
+/// Filters of `notifications list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only unread ones.
+    #[arg(long)]
+    pub unread: bool,
+    /// At most this many.
+    #[arg(long)]
+    pub limit: Option<u64>,
+}
+
+/// What `notifications read` marks.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// The notification's id.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub id: Option<i64>,
+    /// Every unread notification.
+    #[arg(long)]
+    pub all: bool,
+}
+
+const HEADERS: [&str; 6] = ["ID", "TYPE", "TITLE", "MESSAGE", "READ", "CREATED"];
+
+fn row(n: &Notification) -> Vec<String> {
+    vec![
+        n.id.to_string(),
+        n.kind.to_string(),
+        n.title.clone(),
+        n.message.clone(),
+        if n.is_read { "yes" } else { "" }.into(),
+        n.created_at.format("%Y-%m-%d %H:%M").to_string(),
+    ]
+}
+
+fn fields(n: &Notification) -> Vec<(&'static str, String)> {
+    vec![
+        ("id", n.id.to_string()),
+        ("type", n.kind.to_string()),
+        ("title", n.title.clone()),
+        ("message", n.message.clone()),
+        ("read", n.is_read.to_string()),
+        ("created", n.created_at.to_rfc3339()),
+    ]
+}
+
+/// Every page of `GET /notifications` (or up to `limit`).
+pub async fn list_all(client: &ApiClient, args: &ListArgs) -> Result<Vec<Notification>> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Query {
+        page: u64,
+        limit: u64,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        unread_only: bool,
+    }
+    let mut all = Vec::new();
+    let mut page = 1;
+    loop {
+        let list: NotificationList = client
+            .get(
+                "/notifications",
+                &Query {
+                    page,
+                    limit: 100,
+                    unread_only: args.unread,
+                },
+            )
+            .await?;
+        let Pagination { has_next, .. } = list.pagination;
+        all.extend(list.notifications);
+        if let Some(limit) = args.limit
+            && all.len() as u64 >= limit
+        {
+            all.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            break;
+        }
+        if !has_next {
+            break;
+        }
+        page += 1;
+    }
+    Ok(all)
+}
+
+/// Runs `edupro notifications …`.
+pub async fn run(ctx: &Context, command: NotificationsCommand) -> Result<()> {
+    let client = ctx.client()?;
+    match command {
+        NotificationsCommand::List(args) => {
+            let list = list_all(&client, &args).await?;
+            print!("{}", ctx.out.list(&list, &HEADERS, row)?);
+        }
+        NotificationsCommand::Read(ReadArgs { all: true, .. }) => {
+            let answer: ApiResponse<MarkedRead> = client
+                .request(
+                    Method::PATCH,
+                    "/notifications/read-all",
+                    &(),
+                    Some(&json!({})),
+                )
+                .await?;
+            if ctx.out.format == crate::output::Format::Json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&answer.data).map_err(anyhow::Error::from)?
+                );
+            } else {
+                ctx.out.note(&format!(
+                    "Marked {} notification(s) read",
+                    answer.data.marked
+                ));
+            }
+        }
+        NotificationsCommand::Read(ReadArgs { id: Some(id), .. }) => {
+            let answer: ApiResponse<Notification> = client
+                .request(
+                    Method::PATCH,
+                    &format!("/notifications/{id}/read"),
+                    &(),
+                    Some(&json!({})),
+                )
+                .await?;
+            print!("{}", ctx.out.record(&answer.data, &fields(&answer.data))?);
+        }
+        NotificationsCommand::Read(_) => {
+            return Err(ClientError::Usage(
+                "give a notification id, or --all".into(),
+            ));
+        }
+    }
+    Ok(())
+}

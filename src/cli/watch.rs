@@ -1,0 +1,66 @@
+//! `edupro watch`: prints notifications as they arrive, one per line (NDJSON with
+//! `--json`), reconnecting with `since` when the connection drops, so nothing is
+//! missed and nothing is printed twice. Runs until Ctrl-C.
+
+use std::io::Write;
+
+use clap::Args;
+use edupro_server::api::Notification;
+
+use super::Context;
+use crate::api::ws::{NotificationWatcher, WatchEvent};
+use crate::error::{ClientError, Result};
+use crate::output::Format;
+
+/// Options of `watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// First print every notification after this id (default: only new ones).
+    #[arg(long, value_name = "ID")]
+    pub since: Option<i64>,
+}
+
+/// One notification as a line: `ID  TYPE  TITLE: MESSAGE`, or compact JSON.
+pub fn line(n: &Notification, json: bool) -> anyhow::Result<String> {
+    if json {
+        return Ok(serde_json::to_string(n)?);
+    }
+    let when = n.created_at.format("%Y-%m-%d %H:%M:%S");
+    Ok(format!(
+        "{}\t{when}\t{}\t{}: {}",
+        n.id, n.kind, n.title, n.message
+    ))
+}
+
+/// Runs `edupro watch`.
+pub async fn run(ctx: &Context, args: WatchArgs) -> Result<()> {
+    let client = ctx.client()?;
+    let mut watcher = NotificationWatcher::new(&client, args.since);
+    let json = ctx.out.format == Format::Json;
+    let mut stdout = std::io::stdout();
+    loop {
+        let event = tokio::select! {
+            event = watcher.next() => event?,
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        };
+        match event {
+            WatchEvent::Connected { since } => {
+                ctx.out.note(&format!(
+                    "watching {} (after notification {since})",
+                    client.server
+                ));
+            }
+            WatchEvent::Notification(n) => {
+                writeln!(stdout, "{}", line(&n, json)?)
+                    .and_then(|()| stdout.flush())
+                    .map_err(|e| ClientError::Other(e.into()))?;
+            }
+            WatchEvent::Disconnected { reason, retry_in } => {
+                ctx.out.note(&format!(
+                    "connection lost ({reason}); reconnecting in {:.1} s",
+                    retry_in.as_secs_f64()
+                ));
+            }
+        }
+    }
+}
