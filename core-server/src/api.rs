@@ -10,6 +10,7 @@ mod envelope;
 mod health;
 mod imports;
 mod pagination;
+mod tests;
 mod users;
 
 pub use auth::*;
@@ -19,6 +20,7 @@ pub use envelope::{ApiResponse, ErrorBody, ErrorCode, FieldError};
 pub use health::{Health, HealthServices, HealthStatus, Readiness};
 pub use imports::*;
 pub use pagination::{PageQuery, Pagination};
+pub use tests::*;
 pub use users::*;
 
 /// Prefix of every versioned REST route.

@@ -6,6 +6,7 @@ mod m20261125_000002_catalogue;
 mod m20261125_000003_enrollments;
 mod m20261125_000004_idempotency;
 mod m20261125_000005_imports;
+mod m20261203_000009_tests;
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{timestamp_with_time_zone, uuid};
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_enrollments::Migration),
             Box::new(m20261125_000004_idempotency::Migration),
             Box::new(m20261125_000005_imports::Migration),
+            Box::new(m20261203_000009_tests::Migration),
         ]
     }
 }

@@ -1,17 +1,20 @@
 //! HTTP routes, one file per resource, named after its URL.
 
 pub mod admin;
+pub mod attempts;
 pub mod auth;
 pub mod batches;
 pub mod categories;
 pub mod courses;
 pub mod enrollments;
+pub mod grading;
 pub mod health;
 pub mod imports;
 pub mod lessons;
 pub mod metrics;
 pub mod reviews;
 pub mod sections;
+pub mod tests;
 pub mod users;
 
 use actix_web::HttpResponse;

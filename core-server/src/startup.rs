@@ -46,6 +46,7 @@ impl Application {
             tracing::warn!("EDUPRO_SMTP_URL is not set: mail is kept in the outbox, not delivered");
         }
         crate::auth::password::warm_up();
+        crate::assessments::spawn_sweeper(db.clone());
         let server = serve(listener, state.clone())?;
         tracing::info!(
             address = %local_addr,
@@ -181,7 +182,10 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(routes::enrollments::routes)
                 .configure(routes::batches::routes)
                 .configure(routes::imports::routes)
-                .configure(routes::admin::routes),
+                .configure(routes::admin::routes)
+                .configure(routes::tests::routes)
+                .configure(routes::attempts::routes)
+                .configure(routes::grading::routes),
         );
 }
 
