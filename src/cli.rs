@@ -4,10 +4,14 @@ pub mod auth;
 pub mod completions;
 #[cfg(feature = "embedded-server")]
 pub mod demo;
+pub mod grade;
 pub mod import;
 pub mod seed;
 #[cfg(feature = "embedded-server")]
 pub mod server;
+// `tests` is taken by the unit tests below.
+#[path = "cli/tests.rs"]
+pub mod test_files;
 pub mod users;
 
 use std::process::ExitCode;
@@ -86,6 +90,12 @@ pub enum Command {
     /// Bulk import of users and courses from CSV or JSON lines (admins).
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Tests of your courses: create from a file, export, publish, results, gradebook.
+    #[command(subcommand)]
+    Tests(test_files::TestsCommand),
+    /// The grading queue: long answers waiting for your marks.
+    #[command(subcommand)]
+    Grade(grade::GradeCommand),
     /// Create deterministic demo data (safe to re-run).
     #[command(subcommand)]
     Seed(seed::SeedCommand),
@@ -155,6 +165,8 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
             Command::Users(cmd) => users::run(&ctx, cmd).await,
             Command::Seed(cmd) => seed::run(&ctx, cmd).await,
             Command::Import(cmd) => import::run(&ctx, cmd).await,
+            Command::Tests(cmd) => test_files::run(&ctx, cmd).await,
+            Command::Grade(cmd) => grade::run(&ctx, cmd).await,
             _ => Err(ClientError::Usage(
                 "this command runs without a server".into(),
             )),

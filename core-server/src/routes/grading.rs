@@ -851,3 +851,24 @@ pub async fn gradebook(
         ))
         .body(bytes))
 }
+
+#[cfg(test)]
+mod csv_cells {
+    use super::csv_safe;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_as_formulas_are_kept_as_text() {
+        for (cell, expected) in [
+            ("=SUM(A1:A9)", "'=SUM(A1:A9)"),
+            ("+1", "'+1"),
+            ("-2+3", "'-2+3"),
+            ("@cmd", "'@cmd"),
+            ("\tx", "'\tx"),
+            ("Ada", "Ada"),
+            ("", ""),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(csv_safe(cell), expected, "{cell:?}");
+        }
+    }
+}
