@@ -148,6 +148,20 @@ impl ApiClient {
         Ok((status, bytes.to_vec()))
     }
 
+    /// `GET path?query`, returning the body as text (exports and CSV answers, which have
+    /// no envelope).
+    pub async fn get_text(&self, path: &str, query: &impl Serialize) -> Result<String> {
+        let (mut status, mut bytes) = self.send(Method::GET, path, query, None).await?;
+        if status == 401 && self.refresh().await? {
+            (status, bytes) = self.send(Method::GET, path, query, None).await?;
+        }
+        if !(200..300).contains(&status) {
+            return Err(ClientError::from_answer(status, &bytes));
+        }
+        String::from_utf8(bytes)
+            .map_err(|_| ClientError::Other(anyhow::anyhow!("the server answered non-UTF-8 text")))
+    }
+
     /// `POST path?query` with a streamed body; the raw answer on success (bulk import
     /// answers NDJSON as it goes). Not retried: call something cheap first so an
     /// expired token is refreshed before the body starts.

@@ -7,6 +7,7 @@ pub mod courses;
 #[cfg(feature = "embedded-server")]
 pub mod demo;
 pub mod enrollments;
+pub mod grade;
 pub mod import;
 pub mod lessons;
 pub mod live;
@@ -17,6 +18,9 @@ pub mod seed;
 #[cfg(feature = "embedded-server")]
 pub mod server;
 pub mod tui;
+// `tests` is taken by the unit tests below.
+#[path = "cli/tests.rs"]
+pub mod test_files;
 pub mod users;
 pub mod watch;
 
@@ -99,6 +103,12 @@ pub enum Command {
     /// Live classes: schedule, run, attendance, calendar feed.
     #[command(subcommand)]
     Live(live::LiveCommand),
+    /// Tests of your courses: create from a file, export, publish, results, gradebook.
+    #[command(subcommand)]
+    Tests(test_files::TestsCommand),
+    /// The grading queue: long answers waiting for your marks.
+    #[command(subcommand)]
+    Grade(grade::GradeCommand),
     /// Create deterministic demo data (safe to re-run).
     #[command(subcommand)]
     Seed(seed::SeedCommand),
@@ -199,6 +209,8 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
             Command::Live(cmd) => live::run(&ctx, cmd).await,
             Command::Notifications(cmd) => notifications::run(&ctx, cmd).await,
             Command::Watch(args) => watch::run(&ctx, args).await,
+            Command::Tests(cmd) => test_files::run(&ctx, cmd).await,
+            Command::Grade(cmd) => grade::run(&ctx, cmd).await,
             _ => Err(ClientError::Usage(
                 "this command runs without a server".into(),
             )),

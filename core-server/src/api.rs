@@ -13,6 +13,7 @@ mod live_classes;
 mod notifications;
 mod pagination;
 mod realtime;
+mod tests;
 mod users;
 
 pub use auth::*;
@@ -25,6 +26,7 @@ pub use live_classes::*;
 pub use notifications::*;
 pub use pagination::{PageQuery, Pagination};
 pub use realtime::*;
+pub use tests::*;
 pub use users::*;
 
 /// Prefix of every versioned REST route.

@@ -1,6 +1,7 @@
 //! SeaORM entities, one file per table. Queries live with the code that needs them.
 
 pub mod access_token;
+pub mod attempt_answer;
 pub mod audit_event;
 pub mod batch;
 pub mod calendar_feed_token;
@@ -28,4 +29,7 @@ pub mod refresh_token;
 pub mod review;
 pub mod section;
 pub mod session;
+pub mod test;
+pub mod test_attempt;
+pub mod test_question;
 pub mod user;

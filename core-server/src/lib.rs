@@ -10,6 +10,8 @@ pub mod api;
 #[cfg(feature = "server")]
 pub mod accounts;
 #[cfg(feature = "server")]
+pub mod assessments;
+#[cfg(feature = "server")]
 pub mod audit;
 #[cfg(feature = "server")]
 pub mod auth;
@@ -32,6 +34,8 @@ pub mod error;
 pub mod events;
 #[cfg(feature = "server")]
 pub mod extract;
+#[cfg(feature = "server")]
+pub mod grading;
 #[cfg(feature = "server")]
 pub mod idempotency;
 #[cfg(feature = "server")]

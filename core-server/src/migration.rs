@@ -8,6 +8,7 @@ mod m20261125_000004_idempotency;
 mod m20261125_000005_imports;
 mod m20261203_000007_live_classes;
 mod m20261203_000008_notifications;
+mod m20261203_000009_tests;
 mod m20261203_000010_chat;
 
 use sea_orm_migration::prelude::*;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_imports::Migration),
             Box::new(m20261203_000007_live_classes::Migration),
             Box::new(m20261203_000008_notifications::Migration),
+            Box::new(m20261203_000009_tests::Migration),
             Box::new(m20261203_000010_chat::Migration),
         ]
     }

@@ -2,11 +2,13 @@
 
 pub mod admin;
 pub mod announcements;
+pub mod attempts;
 pub mod auth;
 pub mod batches;
 pub mod categories;
 pub mod courses;
 pub mod enrollments;
+pub mod grading;
 pub mod health;
 pub mod imports;
 pub mod lessons;
@@ -15,6 +17,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod reviews;
 pub mod sections;
+pub mod tests;
 pub mod users;
 pub mod ws;
 

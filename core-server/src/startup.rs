@@ -48,6 +48,7 @@ impl Application {
         crate::auth::password::warm_up();
         state.realtime.start(&state).await?;
         tokio::spawn(crate::live_classes::reminders::run(state.clone()));
+        crate::assessments::spawn_sweeper(db.clone());
         let server = serve(listener, state.clone())?;
         tracing::info!(
             address = %local_addr,
@@ -190,7 +191,10 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(routes::notifications::routes)
                 .configure(routes::announcements::routes)
                 .configure(routes::ws::routes)
-                .configure(routes::live_classes::routes),
+                .configure(routes::live_classes::routes)
+                .configure(routes::tests::routes)
+                .configure(routes::attempts::routes)
+                .configure(routes::grading::routes),
         );
 }
 

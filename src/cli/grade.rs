@@ -1,0 +1,177 @@
+//! `edupro grade queue|show|set`: the long answers waiting for your marks, across your
+//! courses, oldest first. `--blind` hides who wrote them.
+
+use clap::{Args, Subcommand};
+use edupro_server::api::{ApiResponse, GradedAnswer, GradingItem, GradingQueue, NextUngraded};
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::Context;
+use crate::error::Result;
+
+/// `edupro grade …`.
+#[derive(Debug, Subcommand)]
+pub enum GradeCommand {
+    /// Ungraded answers of your courses (`--next` for the oldest one only).
+    Queue(QueueArgs),
+    /// One answer in full.
+    Show {
+        id: Uuid,
+        /// Hide the student.
+        #[arg(long)]
+        blind: bool,
+    },
+    /// Give an answer its marks (and feedback); prints the next ungraded answer's id.
+    Set {
+        id: Uuid,
+        /// 0 to the question's marks, two decimals at most.
+        #[arg(long)]
+        marks: f64,
+        #[arg(long)]
+        feedback: Option<String>,
+    },
+}
+
+/// Filters of `grade queue`.
+#[derive(Debug, Args, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueArgs {
+    /// Only this course's answers (id).
+    #[arg(long = "course")]
+    pub course_id: Option<Uuid>,
+    /// Only this test's answers.
+    #[arg(long = "test")]
+    pub test_id: Option<Uuid>,
+    /// Hide students' names.
+    #[arg(long)]
+    pub blind: bool,
+    /// Only the oldest ungraded answer.
+    #[arg(long)]
+    #[serde(skip)]
+    pub next: bool,
+}
+
+const HEADERS: [&str; 6] = ["ANSWER", "TEST", "Q", "STUDENT", "MAX", "ANSWER TEXT"];
+
+fn row(i: &GradingItem) -> Vec<String> {
+    let mut text: String = i.answer.clone().unwrap_or_default();
+    if text.chars().count() > 60 {
+        text = format!("{}…", text.chars().take(59).collect::<String>());
+    }
+    vec![
+        i.answer_id.to_string(),
+        i.test_title.clone(),
+        i.question_order.to_string(),
+        i.student
+            .as_ref()
+            .map(|s| format!("{} {}", s.first_name, s.last_name))
+            .unwrap_or_else(|| "(hidden)".into()),
+        i.max_marks.to_string(),
+        text.replace('\n', " "),
+    ]
+}
+
+fn fields(i: &GradingItem) -> Vec<(&'static str, String)> {
+    vec![
+        ("answer", i.answer_id.to_string()),
+        ("attempt", i.attempt_id.to_string()),
+        ("test", i.test_title.clone()),
+        (
+            "question",
+            format!("{}. {}", i.question_order, i.question_text),
+        ),
+        (
+            "student",
+            i.student
+                .as_ref()
+                .map(|s| format!("{} {} <{}>", s.first_name, s.last_name, s.email))
+                .unwrap_or_else(|| "(hidden)".into()),
+        ),
+        ("max marks", i.max_marks.to_string()),
+        (
+            "marks",
+            i.marks.map(|m| m.to_string()).unwrap_or_else(|| "-".into()),
+        ),
+        ("feedback", i.feedback.clone().unwrap_or_default()),
+        ("text", i.answer.clone().unwrap_or_default()),
+    ]
+}
+
+/// Runs `edupro grade …`.
+pub async fn run(ctx: &Context, command: GradeCommand) -> Result<()> {
+    let client = ctx.client()?;
+    match command {
+        GradeCommand::Queue(args) if args.next => {
+            let next: NextUngraded = client.get("/grading/next", &args).await?;
+            match &next.item {
+                Some(item) => print!("{}", ctx.out.record(item, &fields(item))?),
+                None => ctx.out.note("nothing to grade"),
+            }
+        }
+        GradeCommand::Queue(args) => {
+            #[derive(Serialize)]
+            struct Query<'a> {
+                #[serde(flatten)]
+                filter: &'a QueueArgs,
+                page: u64,
+                limit: u64,
+            }
+            let mut items = Vec::new();
+            let mut page = 1;
+            loop {
+                let queue: GradingQueue = client
+                    .get(
+                        "/grading/queue",
+                        &Query {
+                            filter: &args,
+                            page,
+                            limit: 100,
+                        },
+                    )
+                    .await?;
+                items.extend(queue.items);
+                if !queue.pagination.has_next {
+                    break;
+                }
+                page += 1;
+            }
+            print!("{}", ctx.out.list(&items, &HEADERS, row)?);
+        }
+        GradeCommand::Show { id, blind } => {
+            let item: GradingItem = client
+                .get(&format!("/grading/answers/{id}"), &[("blind", blind)])
+                .await?;
+            print!("{}", ctx.out.record(&item, &fields(&item))?);
+        }
+        GradeCommand::Set {
+            id,
+            marks,
+            feedback,
+        } => {
+            let answer: ApiResponse<GradedAnswer> = client
+                .request(
+                    Method::PUT,
+                    &format!("/grading/answers/{id}"),
+                    &(),
+                    Some(&json!({ "marks": marks, "feedback": feedback })),
+                )
+                .await?;
+            let graded = answer.data;
+            let mut f = fields(&graded.item);
+            f.push(("attempt score", graded.attempt_score.to_string()));
+            f.push(("attempt graded", graded.grading_complete.to_string()));
+            print!("{}", ctx.out.record(&graded, &f)?);
+            let next: NextUngraded = client.get("/grading/next", &()).await?;
+            match next.item {
+                Some(item) => ctx.out.note(&format!(
+                    "next: edupro grade show {} ({} waiting)",
+                    item.answer_id, next.remaining
+                )),
+                None => ctx.out.note("all answers graded"),
+            }
+        }
+    }
+    Ok(())
+}

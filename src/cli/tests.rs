@@ -1,0 +1,311 @@
+//! `edupro tests list|show|create|export|publish|results|gradebook`: a course's tests
+//! for its teachers. A test is one JSON or TOML file (`export` writes it, `create
+//! --from` reads it), so tests live in version control like any other document.
+
+use std::path::PathBuf;
+
+use clap::{Subcommand, ValueEnum};
+use edupro_server::api::{
+    ApiResponse, AttemptList, AttemptSummary, CreatedTest, Gradebook, Test, TestList,
+};
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::Context;
+use crate::error::{ClientError, Result};
+use crate::output::Format;
+
+/// `edupro tests …`.
+#[derive(Debug, Subcommand)]
+pub enum TestsCommand {
+    /// List the tests you teach or take (all pages).
+    List {
+        /// Only this course's tests (id or slug).
+        #[arg(long)]
+        course: Option<String>,
+    },
+    /// Show a test (with its questions and keys, for its staff).
+    Show { id: Uuid },
+    /// Create a draft test in a course from a JSON or TOML file (`.toml` is TOML).
+    Create {
+        /// The test document, as `edupro tests export` writes it.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// The course (id or slug).
+        #[arg(long)]
+        course: String,
+    },
+    /// Print a test as one document (to import elsewhere).
+    Export {
+        id: Uuid,
+        #[arg(long, value_enum, default_value = "json")]
+        format: DocumentFormat,
+        /// Write to this file instead of stdout.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Publish a draft test; its students are notified.
+    Publish { id: Uuid },
+    /// Attempts and scores of a test (yours, for a student).
+    Results { id: Uuid },
+    /// A course's gradebook: students × published tests (`--csv` for a spreadsheet).
+    Gradebook {
+        /// The course (id or slug).
+        course: String,
+    },
+}
+
+/// How a test document is written.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DocumentFormat {
+    Json,
+    Toml,
+}
+
+const HEADERS: [&str; 8] = [
+    "ID",
+    "TITLE",
+    "TYPE",
+    "STATUS",
+    "QUESTIONS",
+    "MARKS",
+    "PASS",
+    "UNTIL",
+];
+
+fn row(t: &Test) -> Vec<String> {
+    vec![
+        t.id.to_string(),
+        t.title.clone(),
+        t.test_type.to_string(),
+        t.status.to_string(),
+        t.total_questions.to_string(),
+        t.total_marks.to_string(),
+        t.passing_marks.to_string(),
+        t.available_until
+            .map(|u| u.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default(),
+    ]
+}
+
+fn fields(t: &Test) -> Vec<(&'static str, String)> {
+    let mut f = vec![
+        ("id", t.id.to_string()),
+        ("title", t.title.clone()),
+        ("type", t.test_type.to_string()),
+        ("status", t.status.to_string()),
+        ("course", t.course_id.to_string()),
+        (
+            "batch",
+            t.batch_id.map(|b| b.to_string()).unwrap_or_default(),
+        ),
+        ("questions", t.total_questions.to_string()),
+        ("total marks", t.total_marks.to_string()),
+        ("passing marks", t.passing_marks.to_string()),
+        (
+            "duration",
+            t.duration_minutes
+                .map(|d| format!("{d} min"))
+                .unwrap_or_else(|| "none".into()),
+        ),
+        ("attempts allowed", t.attempts_allowed.to_string()),
+        ("shows answers", t.show_answers.to_string()),
+    ];
+    for q in t.questions.iter().flatten() {
+        f.push((
+            "question",
+            format!(
+                "{}. [{}, {}] {}",
+                q.order, q.question_type, q.marks, q.question_text
+            ),
+        ));
+    }
+    f
+}
+
+const RESULT_HEADERS: [&str; 8] = [
+    "ATTEMPT", "STUDENT", "NO", "STATUS", "SCORE", "PERCENT", "PASSED", "RANK",
+];
+
+fn result_row(a: &AttemptSummary) -> Vec<String> {
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    vec![
+        a.id.to_string(),
+        a.student
+            .as_ref()
+            .map(|s| format!("{} {}", s.first_name, s.last_name))
+            .unwrap_or_default(),
+        a.number.to_string(),
+        a.status.to_string(),
+        opt(a.score.map(|s| s.to_string())),
+        opt(a.percentage.map(|p| format!("{p}%"))),
+        opt(a.passed.map(|p| if p { "yes" } else { "no" }.to_owned())),
+        opt(a.rank.map(|r| r.to_string())),
+    ]
+}
+
+/// `?courseId=&page=&limit=` of `GET /tests`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListQuery<'a> {
+    course_id: Option<&'a str>,
+    page: u64,
+    limit: u64,
+}
+
+/// Runs `edupro tests …`.
+pub async fn run(ctx: &Context, command: TestsCommand) -> Result<()> {
+    let client = ctx.client()?;
+    match command {
+        TestsCommand::List { course } => {
+            let mut tests = Vec::new();
+            let mut page = 1;
+            loop {
+                let list: TestList = client
+                    .get(
+                        "/tests",
+                        &ListQuery {
+                            course_id: course.as_deref(),
+                            page,
+                            limit: 100,
+                        },
+                    )
+                    .await?;
+                tests.extend(list.tests);
+                if !list.pagination.has_next {
+                    break;
+                }
+                page += 1;
+            }
+            print!("{}", ctx.out.list(&tests, &HEADERS, row)?);
+        }
+        TestsCommand::Show { id } => {
+            let test: Test = client.get(&format!("/tests/{id}"), &()).await?;
+            print!("{}", ctx.out.record(&test, &fields(&test))?);
+        }
+        TestsCommand::Create { from, course } => {
+            let text = std::fs::read(&from)
+                .map_err(|e| ClientError::Usage(format!("cannot read {}: {e}", from.display())))?;
+            let toml = from
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+            let content_type = if toml {
+                "application/toml"
+            } else {
+                "application/json"
+            };
+            // Something cheap first, so an expired token is refreshed before the body.
+            let _: serde_json::Value = client.get("/auth/me", &()).await?;
+            let answer = client
+                .post_stream(
+                    &format!("/courses/{course}/tests"),
+                    &(),
+                    content_type,
+                    reqwest::Body::from(text),
+                )
+                .await?;
+            let bytes = answer.bytes().await.map_err(|e| client.unreachable(e))?;
+            let created: ApiResponse<CreatedTest> = serde_json::from_slice(&bytes)
+                .map_err(|e| ClientError::Other(anyhow::anyhow!("unexpected answer: {e}")))?;
+            let c = created.data;
+            print!(
+                "{}",
+                ctx.out.record(
+                    &c,
+                    &[
+                        ("id", c.id.to_string()),
+                        ("title", c.title.clone()),
+                        ("status", c.status.to_string()),
+                    ]
+                )?
+            );
+        }
+        TestsCommand::Export { id, format, output } => {
+            let format = match format {
+                DocumentFormat::Json => "json",
+                DocumentFormat::Toml => "toml",
+            };
+            let mut text = client
+                .get_text(&format!("/tests/{id}/export"), &[("format", format)])
+                .await?;
+            if format == "json"
+                && let Ok(value) = serde_json::from_str::<serde_json::Value>(&text)
+            {
+                text = format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or(text));
+            }
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, text).map_err(|e| {
+                        ClientError::Other(anyhow::anyhow!("writing {}: {e}", path.display()))
+                    })?;
+                    ctx.out.note(&format!("wrote {}", path.display()));
+                }
+                None => print!("{text}"),
+            }
+        }
+        TestsCommand::Publish { id } => {
+            let answer: ApiResponse<Test> = client
+                .request(
+                    Method::POST,
+                    &format!("/tests/{id}/publish"),
+                    &(),
+                    Some(&json!({})),
+                )
+                .await?;
+            print!("{}", ctx.out.record(&answer.data, &fields(&answer.data))?);
+        }
+        TestsCommand::Results { id } => {
+            let list: AttemptList = client.get(&format!("/tests/{id}/attempts"), &()).await?;
+            print!(
+                "{}",
+                ctx.out.list(&list.attempts, &RESULT_HEADERS, result_row)?
+            );
+        }
+        TestsCommand::Gradebook { course } => {
+            if matches!(ctx.out.format, Format::Csv) {
+                // The server's CSV, formula-like cells already escaped.
+                let text = client
+                    .get_text(
+                        &format!("/courses/{course}/gradebook"),
+                        &[("format", "csv")],
+                    )
+                    .await?;
+                print!("{text}");
+                return Ok(());
+            }
+            let book: Gradebook = client
+                .get(&format!("/courses/{course}/gradebook"), &())
+                .await?;
+            let mut headers: Vec<&str> = vec!["STUDENT", "EMAIL"];
+            headers.extend(book.tests.iter().map(|t| t.title.as_str()));
+            let rows: Vec<Vec<String>> = book
+                .rows
+                .iter()
+                .map(|r| {
+                    let mut cells = vec![
+                        format!("{} {}", r.student.first_name, r.student.last_name),
+                        r.student.email.clone(),
+                    ];
+                    cells.extend(
+                        r.scores
+                            .iter()
+                            .map(|s| s.map(|s| s.to_string()).unwrap_or_else(|| "-".into())),
+                    );
+                    cells
+                })
+                .collect();
+            if matches!(ctx.out.format, Format::Json) {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&book)
+                        .map_err(|e| ClientError::Other(e.into()))?
+                );
+            } else {
+                print!("{}", ctx.out.list(&rows, &headers, Clone::clone)?);
+            }
+        }
+    }
+    Ok(())
+}
