@@ -160,15 +160,26 @@ pub fn is_unavailable(err: &DbErr) -> bool {
         _ => return false,
     };
     match runtime {
-        RuntimeErr::SqlxError(e) => matches!(
-            **e,
+        RuntimeErr::SqlxError(e) => match &**e {
             sqlx::Error::Io(_)
-                | sqlx::Error::PoolTimedOut
-                | sqlx::Error::PoolClosed
-                | sqlx::Error::WorkerCrashed
-                | sqlx::Error::Tls(_)
-        ),
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Tls(_) => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|c| is_contention(&c)),
+            _ => false,
+        },
         _ => false,
+    }
+}
+
+/// A write that lost to another one and changed nothing, so trying again is the cure:
+/// SQLite's BUSY and LOCKED (any extended code: `5`, `6`, `517` …, after the busy
+/// timeout), PostgreSQL's serialization failure and deadlock.
+fn is_contention(code: &str) -> bool {
+    match code {
+        "40001" | "40P01" => true,
+        _ => code.parse::<i64>().is_ok_and(|c| matches!(c & 0xff, 5 | 6)),
     }
 }
 
@@ -247,6 +258,52 @@ mod tests {
             "connection reset by peer",
         ] {
             assert!(log.contains(cause), "missing {cause:?} in {log}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_write_that_loses_to_another_on_sqlite_is_a_retryable_503() {
+        use sea_orm::{ConnectionTrait, SqlxSqliteConnector, TransactionTrait};
+        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteConnectOptions::new()
+            .filename(dir.path().join("busy.db"))
+            .create_if_missing(true)
+            .busy_timeout(std::time::Duration::ZERO);
+        let pool =
+            |o: SqliteConnectOptions| SqlitePoolOptions::new().max_connections(1).connect_with(o);
+        let first =
+            SqlxSqliteConnector::from_sqlx_sqlite_pool(pool(options.clone()).await.unwrap());
+        let second = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool(options).await.unwrap());
+        first
+            .execute_unprepared("CREATE TABLE t (n INTEGER)")
+            .await
+            .unwrap();
+        let holding = first.begin().await.unwrap();
+        holding
+            .execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .unwrap();
+        let lost = second
+            .execute_unprepared("INSERT INTO t VALUES (2)")
+            .await
+            .unwrap_err();
+        let err = ApiError::from(lost);
+        assert_eq!(
+            err.status_code(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{err:?}"
+        );
+        holding.commit().await.unwrap();
+    }
+
+    #[test]
+    fn contention_codes_are_told_from_other_database_errors() {
+        for code in ["5", "6", "517", "261", "40001", "40P01"] {
+            assert!(is_contention(code), "{code}");
+        }
+        for code in ["19", "2067", "23505", "42P01", "1"] {
+            assert!(!is_contention(code), "{code}");
         }
     }
 
