@@ -69,9 +69,10 @@ pub async fn create_announcement(
         .await?
         .require_edit()?;
     if let Some(batch_id) = body.batch_id {
-        let batch = find_batch(&state.db, batch_id)
-            .await
-            .map_err(|_| ApiError::field("batchId", "is not a batch of this course"))?;
+        let batch = find_batch(&state.db, batch_id).await.map_err(|e| match e {
+            ApiError::NotFound(_) => ApiError::field("batchId", "is not a batch of this course"),
+            other => other,
+        })?;
         if batch.course_id != course.id {
             return Err(ApiError::field("batchId", "is not a batch of this course"));
         }
