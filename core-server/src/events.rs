@@ -37,7 +37,7 @@ pub enum EventKind {
     CoursePublished,
     CourseArchived,
     /// An import run finished (plan or apply): `{importId, kind, mode, status, actorId,
-    /// counts, stopped, fileError}`.
+    /// counts: {total, created, updated, unchanged, failed, skipped}, stopped, fileError}`.
     ImportFinished,
     /// A test was published to a course (or one batch): `{testId, courseId, batchId?,
     /// title, actorId}`.

@@ -779,3 +779,35 @@ async fn enrollments_need_their_key_columns_and_take_json_lines() {
             .contains(&("t1@enr.test".into(), "TA".into()))
     );
 }
+
+#[tokio::test]
+async fn the_admin_is_notified_when_an_import_finishes_with_its_counts() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let token = &admin.access_token;
+    let file = "user_id,email,first_name,last_name\n\
+n1,n1@note.test,Nia,One\n\
+n2,not-an-email,Nat,Two\n";
+    let done = csv(&app, token, "users", "mode=apply", file).await;
+    let id = done.summary["importId"].as_str().expect("id").to_owned();
+    for _ in 0..200 {
+        let inbox = app.get_as(token, "/api/v1/notifications").await;
+        assert_eq!(inbox.status, 200, "{}", inbox.body);
+        let found = inbox.body["data"]["notifications"]
+            .as_array()
+            .expect("notifications")
+            .iter()
+            .find(|n| n["type"] == "IMPORT_FINISHED" && n["data"]["importId"] == id.as_str())
+            .cloned();
+        if let Some(n) = found {
+            assert_eq!(n["title"], "Import of users finished");
+            assert_eq!(
+                n["message"],
+                "1 created, 0 updated, 0 unchanged, 1 failed, 0 skipped."
+            );
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no import.finished notification for {id}");
+}
