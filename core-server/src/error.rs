@@ -218,49 +218,6 @@ mod tests {
         assert!(text.contains("INTERNAL"));
     }
 
-    #[derive(Clone, Default)]
-    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    #[test]
-    fn an_internal_error_logs_its_whole_cause_chain_under_the_request_id() {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .finish();
-        tracing::subscriber::with_default(subscriber, || {
-            let span = tracing::info_span!("request", request_id = "req-42");
-            let _entered = span.enter();
-            let root: anyhow::Result<()> = Err(anyhow::anyhow!("connection reset by peer"));
-            let err = ApiError::from(
-                root.context("reading course 7")
-                    .context("building the gradebook")
-                    .unwrap_err(),
-            );
-            let _ = err.error_response();
-        });
-        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-        assert!(log.contains("req-42"), "{log}");
-        for cause in [
-            "building the gradebook",
-            "reading course 7",
-            "connection reset by peer",
-        ] {
-            assert!(log.contains(cause), "missing {cause:?} in {log}");
-        }
-    }
-
     #[tokio::test]
     async fn a_write_that_loses_to_another_on_sqlite_is_a_retryable_503() {
         use sea_orm::{ConnectionTrait, SqlxSqliteConnector, TransactionTrait};

@@ -387,3 +387,41 @@ async fn passwords_tokens_and_codes_never_reach_the_log() {
         }
     }
 }
+
+/// A 500's body is opaque (the unit tests check that), so the log is the only place its
+/// cause is told: all of the chain, under the request's id. Here rather than in the
+/// library's unit tests because a scoped subscriber there races with the other tests
+/// hitting the same callsite without one (tracing caches the callsite as uninterested).
+#[test]
+fn an_internal_error_logs_its_whole_cause_chain_under_the_request_id() {
+    use actix_web::ResponseError;
+    use anyhow::Context;
+    use edupro_server::error::ApiError;
+
+    let captured = capture_logs();
+    {
+        let span = tracing::info_span!("request", request_id = "req-cause-chain-42");
+        let _entered = span.enter();
+        let root: anyhow::Result<()> = Err(anyhow::anyhow!("connection reset by peer"));
+        let err = ApiError::from(
+            root.context("reading course 7")
+                .context("building the gradebook")
+                .unwrap_err(),
+        );
+        let _ = err.error_response();
+    }
+    let log = captured.text();
+    // The event, from its span's request id on (the cause chain spans several lines).
+    let at = log
+        .find("req-cause-chain-42")
+        .unwrap_or_else(|| panic!("nothing logged under the request id in {log}"));
+    let event = &log[at..];
+    for cause in [
+        "request failed",
+        "building the gradebook",
+        "reading course 7",
+        "connection reset by peer",
+    ] {
+        assert!(event.contains(cause), "missing {cause:?} in {event}");
+    }
+}
