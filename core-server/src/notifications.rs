@@ -30,6 +30,7 @@ use crate::entity::{
     course, course_staff, domain_event, enrollment, notification, notification_cursor,
     notification_preference, user,
 };
+use crate::events::EventKind;
 use crate::state::AppState;
 
 /// The cursor row's name.
@@ -673,6 +674,15 @@ struct Handled {
     events: usize,
     rows: Vec<notification::Model>,
     rooms: Vec<RoomPush>,
+    /// Users who lost access to a course: their sockets check their rooms again.
+    lost_access: Vec<Uuid>,
+}
+
+/// The user an event takes a course away from, if any.
+fn lost_access(event: &domain_event::Model) -> Option<Uuid> {
+    (event.kind == EventKind::EnrollmentCancelled.as_str())
+        .then(|| uuid_at(&event.payload, "studentId"))
+        .flatten()
 }
 
 /// Handles the next batch of events in one transaction.
@@ -701,13 +711,16 @@ async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
             events: 0,
             rows: Vec::new(),
             rooms: Vec::new(),
+            lost_access: Vec::new(),
         });
     };
     let mut next_id = cursor.last_notification_id;
     let mut rows = Vec::new();
     let mut rooms = Vec::new();
+    let mut lost = Vec::new();
     for event in &events {
         rooms.extend(room_push(event));
+        lost.extend(lost_access(event));
         let Some(plan) = plan(&txn, event).await? else {
             continue;
         };
@@ -766,6 +779,7 @@ async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
         events: events.len(),
         rows,
         rooms,
+        lost_access: lost,
     })
 }
 
@@ -804,6 +818,12 @@ async fn drain(state: &AppState) -> Result<i64, DbErr> {
             state
                 .realtime
                 .room_broadcast(&state.db, &push.room, &push.message)
+                .await;
+        }
+        for user_id in handled.lost_access {
+            state
+                .realtime
+                .course_access_changed(&state.db, user_id)
                 .await;
         }
         if (handled.events as u64) < EVENT_BATCH {

@@ -157,6 +157,23 @@ impl Realtime {
         .await;
     }
 
+    /// The user's access to courses may have shrunk (removed from a course, its staff or
+    /// a batch): every socket of theirs, on every instance, checks the rooms it is in
+    /// and leaves those the user may no longer be in.
+    pub async fn course_access_changed(&self, db: &DatabaseConnection, user_id: Uuid) {
+        self.hub
+            .send(hub::Command::ToUser {
+                user_id,
+                message: hub::Outgoing::RecheckRooms,
+            })
+            .await;
+        fanout::notify(
+            db,
+            &json!({"o": self.instance, "k": "rooms", "user": user_id}),
+        )
+        .await;
+    }
+
     /// The user's preferences changed: their sockets reload them (quiet hours).
     pub async fn preferences_changed(&self, db: &DatabaseConnection, user_id: Uuid) {
         self.hub

@@ -589,6 +589,9 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
     let mut staff_inserts = Vec::new();
     let mut changes = Vec::new();
     let mut published: Vec<StoredEvent> = Vec::new();
+    // Moved out of a batch or off a course's staff (cancellations announce themselves
+    // through their event): their sockets check their rooms after the commit.
+    let mut lost_access = Vec::new();
     for (key, write) in writes {
         match write {
             Write::Student {
@@ -624,6 +627,9 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
                         id
                     }
                     Some(e) => {
+                        if e.batch_id.is_some() && e.batch_id != batch_id {
+                            lost_access.push(student_id);
+                        }
                         let reopened = status.grants_access()
                             && !was.is_some_and(EnrollmentStatus::grants_access);
                         let mut model = enrollment::ActiveModel {
@@ -704,6 +710,7 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
                     changes.push(super::change(run, line, &key, s.id, Some(staff_image(s))));
                 }
                 (Some(s), None) => {
+                    lost_access.push(user_id);
                     course_staff::Entity::delete_many()
                         .filter(course_staff::Column::Id.eq(s.id))
                         .filter(course_staff::Column::Role.ne(StaffRole::Owner.as_str()))
@@ -733,6 +740,12 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
     super::record_changes(&txn, changes).await?;
     txn.commit().await?;
     state.events.announce(published);
+    for user_id in lost_access {
+        state
+            .realtime
+            .course_access_changed(&state.db, user_id)
+            .await;
+    }
     Ok(())
 }
 

@@ -39,6 +39,19 @@ const REPLAY_PAGE: u64 = 500;
 const RECHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 /// Largest text frame a client may send.
 const MAX_FRAME: usize = 64 * 1024;
+/// How long a room's access check holds: a delivery to a room whose check is older
+/// asks again, so someone removed from a course stops getting its rooms' traffic within
+/// this even when the removal is not announced (removals that are announced — see
+/// [`Outgoing::RecheckRooms`] — take effect at once).
+const ROOM_RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A room the connection is in.
+#[derive(Debug, Clone, Copy)]
+struct Joined {
+    can_chat: bool,
+    /// When the user's access to the room was last confirmed.
+    checked: Instant,
+}
 
 /// What a connection's authentication rests on, so it can be checked again later.
 #[derive(Debug, Clone)]
@@ -142,7 +155,7 @@ struct Connection {
     last_sent: i64,
     /// Notifications were held back (quiet hours): catch up from the table when allowed.
     held: bool,
-    rooms: std::collections::HashMap<String, RoomAccess>,
+    rooms: std::collections::HashMap<String, Joined>,
     close_rx: oneshot::Receiver<Close>,
     last_seen: Instant,
     /// When the credentials were last checked (they are again every
@@ -420,8 +433,20 @@ impl Connection {
                 self.last_sent = id;
                 Ok(())
             }
-            Outgoing::Text(text) => self.send(text).await,
+            Outgoing::Room { room, text } => {
+                if self.still_in_room(&room, false).await? {
+                    self.send(text).await?;
+                }
+                Ok(())
+            }
             Outgoing::Recheck => self.recheck().await,
+            Outgoing::RecheckRooms => {
+                let rooms: Vec<String> = self.rooms.keys().cloned().collect();
+                for room in rooms {
+                    self.still_in_room(&room, true).await?;
+                }
+                Ok(())
+            }
             Outgoing::ReloadPreferences => {
                 let now = Utc::now();
                 let was_quiet = self.prefs.is_quiet(now);
@@ -552,14 +577,14 @@ impl Connection {
                     .await;
             }
         };
-        let can_chat = access.can_chat
-            && self
-                .peer
-                .auth
-                .scopes
-                .as_ref()
-                .is_none_or(|s| s.contains(&TokenScope::Write));
-        self.rooms.insert(room.clone(), RoomAccess { can_chat });
+        let can_chat = self.may_chat(access);
+        self.rooms.insert(
+            room.clone(),
+            Joined {
+                can_chat,
+                checked: Instant::now(),
+            },
+        );
         let (reply, members) = oneshot::channel();
         self.state
             .realtime
@@ -592,14 +617,82 @@ impl Connection {
         .await
     }
 
+    /// Whether the room lets this connection's user chat: the room says so and a
+    /// personal access token (if that is how they signed in) may write.
+    fn may_chat(&self, access: RoomAccess) -> bool {
+        access.can_chat
+            && self
+                .peer
+                .auth
+                .scopes
+                .as_ref()
+                .is_none_or(|s| s.contains(&TokenScope::Write))
+    }
+
+    /// Whether the user may still be in `room`, which the connection has joined: asks
+    /// again when the last check is older than [`ROOM_RECHECK`] (or always, with
+    /// `force`). When the answer is no, the connection leaves the room and tells the
+    /// client (`error` ROOM_ACCESS_ENDED, then `left`).
+    async fn still_in_room(&mut self, room: &str, force: bool) -> Result<bool, Stop> {
+        let Some(joined) = self.rooms.get(room) else {
+            return Ok(false);
+        };
+        if !force && joined.checked.elapsed() < ROOM_RECHECK {
+            return Ok(true);
+        }
+        match rooms::authorize(&self.state, &self.peer.auth.user, room).await {
+            Ok(access) => {
+                let can_chat = self.may_chat(access);
+                self.rooms.insert(
+                    room.to_owned(),
+                    Joined {
+                        can_chat,
+                        checked: Instant::now(),
+                    },
+                );
+                Ok(true)
+            }
+            Err(RoomRefusal::NotFound) => {
+                self.rooms.remove(room);
+                self.state
+                    .realtime
+                    .hub
+                    .send(Command::Leave {
+                        conn: self.conn,
+                        room: room.to_owned(),
+                    })
+                    .await;
+                self.error(
+                    "ROOM_ACCESS_ENDED",
+                    format!("you no longer have access to {room}"),
+                )
+                .await?;
+                self.send_message(&ServerMessage::Left {
+                    room: room.to_owned(),
+                })
+                .await?;
+                Ok(false)
+            }
+            // Can't tell now: keep the room; the next delivery asks again.
+            Err(RoomRefusal::Failed(err)) => {
+                tracing::warn!(error = %err, "room check failed");
+                Ok(true)
+            }
+        }
+    }
+
     /// Stores a chat message, then sends it to everyone in the room (on every instance).
     async fn chat(&mut self, room: String, text: String) -> Result<(), Stop> {
-        let Some(access) = self.rooms.get(&room).copied() else {
+        if !self.rooms.contains_key(&room) {
             return self
                 .error("NOT_IN_ROOM", format!("join {room} first"))
                 .await;
-        };
-        if !access.can_chat {
+        }
+        if !self.still_in_room(&room, false).await? {
+            return Ok(());
+        }
+        let can_chat = self.rooms.get(&room).is_some_and(|j| j.can_chat);
+        if !can_chat {
             return self
                 .error("FORBIDDEN", "you may not chat in this room")
                 .await;
@@ -639,6 +732,9 @@ impl Connection {
             return self
                 .error("NOT_IN_ROOM", format!("join {room} first"))
                 .await;
+        }
+        if !self.still_in_room(&room, false).await? {
+            return Ok(());
         }
         let limit = u64::from(limit.unwrap_or(50));
         match super::chat::history(&self.state.db, &room, before, limit).await {

@@ -96,17 +96,17 @@ async fn handle(state: &AppState, payload: &str) {
     match (kind.as_str(), message) {
         ("notifications", Message { to: Some(to), .. }) => state.realtime.notifications_exist(to),
         (
-            "recheck" | "prefs",
+            "recheck" | "prefs" | "rooms",
             Message {
                 user: Some(user_id),
                 kind,
                 ..
             },
         ) if !own => {
-            let message = if kind == "recheck" {
-                Outgoing::Recheck
-            } else {
-                Outgoing::ReloadPreferences
+            let message = match kind.as_str() {
+                "recheck" => Outgoing::Recheck,
+                "rooms" => Outgoing::RecheckRooms,
+                _ => Outgoing::ReloadPreferences,
             };
             state
                 .realtime

@@ -30,10 +30,14 @@ pub enum Outgoing {
     /// A notification for the connection's user, already checked for access and
     /// serialised as a `notification` message.
     Notification { id: i64, text: ByteString },
-    /// Any other message, serialised (room traffic).
-    Text(ByteString),
+    /// Room traffic (chat, presence, class events), serialised; the connection checks
+    /// that its user may still be in `room` before sending it.
+    Room { room: String, text: ByteString },
     /// The user's credentials may have ended (logout, password change…): check them.
     Recheck,
+    /// The user's access to courses may have shrunk (removed from a course, its staff
+    /// or a batch): check every room the connection is in.
+    RecheckRooms,
     /// The user's preferences changed: reload them (quiet hours).
     ReloadPreferences,
 }
@@ -286,7 +290,13 @@ impl State {
                 if first_of_user {
                     let text = presence(&room, PresenceChange::Joined, member);
                     for other in others {
-                        self.push(other, Outgoing::Text(text.clone()));
+                        self.push(
+                            other,
+                            Outgoing::Room {
+                                room: room.clone(),
+                                text: text.clone(),
+                            },
+                        );
                     }
                 }
             }
@@ -303,7 +313,13 @@ impl State {
                     .map(|r| r.conns.keys().copied().collect())
                     .unwrap_or_default();
                 for conn in conns {
-                    self.push(conn, Outgoing::Text(text.clone()));
+                    self.push(
+                        conn,
+                        Outgoing::Room {
+                            room: room.clone(),
+                            text: text.clone(),
+                        },
+                    );
                 }
             }
             Command::CloseAll {
@@ -394,7 +410,13 @@ impl State {
         let others: Vec<ConnId> = r.conns.keys().copied().collect();
         let text = presence(room, PresenceChange::Left, member);
         for other in others {
-            self.push(other, Outgoing::Text(text.clone()));
+            self.push(
+                other,
+                Outgoing::Room {
+                    room: room.to_owned(),
+                    text: text.clone(),
+                },
+            );
         }
     }
 }
@@ -487,12 +509,12 @@ mod tests {
             "a second tab is the same member"
         );
         assert_eq!(join(&mut state, 3, &bob).len(), 2);
-        let Ok(Outgoing::Text(text)) = ada_rx.try_recv() else {
+        let Ok(Outgoing::Room { text, .. }) = ada_rx.try_recv() else {
             panic!("ada hears bob join")
         };
         assert!(text.contains("joined") && text.contains("Bob"), "{text}");
         state.handle(Command::Unregister { conn: 3 });
-        let Ok(Outgoing::Text(text)) = ada_rx.try_recv() else {
+        let Ok(Outgoing::Room { text, .. }) = ada_rx.try_recv() else {
             panic!("ada hears bob leave")
         };
         assert!(text.contains("left"), "{text}");

@@ -8,7 +8,7 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -362,6 +362,13 @@ pub async fn delete_batch(
     let found = managed_batch(&state, &auth, *id).await?;
     let txn = state.db.begin().await?;
     lock_batch(&txn, found.id).await?;
+    let members: Vec<Uuid> = enrollment::Entity::find()
+        .select_only()
+        .column(enrollment::Column::StudentId)
+        .filter(enrollment::Column::BatchId.eq(found.id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
     enrollment::Entity::update_many()
         .col_expr(
             enrollment::Column::BatchId,
@@ -373,6 +380,12 @@ pub async fn delete_batch(
         .await?;
     batch::Entity::delete_by_id(found.id).exec(&txn).await?;
     txn.commit().await?;
+    for student_id in members {
+        state
+            .realtime
+            .course_access_changed(&state.db, student_id)
+            .await;
+    }
     Ok(ok_with("Batch deleted", json!({ "id": found.id })))
 }
 
@@ -496,6 +509,10 @@ pub async fn remove_member(
             "This student is not in this batch".into(),
         ));
     }
+    state
+        .realtime
+        .course_access_changed(&state.db, student_id)
+        .await;
     Ok(ok_with(
         "Removed from the batch",
         json!({ "studentId": student_id, "batchId": found.id }),

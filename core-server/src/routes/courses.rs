@@ -917,6 +917,10 @@ pub async fn remove_staff(
         .filter(course_staff::Column::Role.ne(StaffRole::Owner.as_str()))
         .exec(&state.db)
         .await?;
+    state
+        .realtime
+        .course_access_changed(&state.db, user_id)
+        .await;
     Ok(ok_with(
         "Removed from the staff",
         json!({ "userId": user_id }),

@@ -185,3 +185,130 @@ async fn the_class_room_has_presence_persisted_chat_and_class_events() {
         "NOT_IN_ROOM"
     );
 }
+
+/// Every message `socket` receives within `window`, by type.
+async fn types_within(socket: &mut Socket, window: std::time::Duration) -> Vec<Value> {
+    let mut seen = Vec::new();
+    let _ = tokio::time::timeout(window, async {
+        while let Some(Ok(frame)) = socket.next().await {
+            if let Message::Text(text) = frame {
+                seen.push(serde_json::from_str(&text).expect("JSON message"));
+            }
+        }
+    })
+    .await;
+    seen
+}
+
+#[tokio::test]
+async fn someone_removed_from_the_course_or_its_staff_leaves_its_rooms_at_once() {
+    let app = spawn_app_with(|args| {
+        args.realtime.notification_poll_interval = Some("100ms".into());
+    })
+    .await;
+    let teacher = app.register("TEACHER").await;
+    let ta = app.register("TEACHER").await;
+    let course = draft(&app, &teacher.access_token, "Removals").await;
+    let ada = app.register("STUDENT").await;
+    let bob = app.register("STUDENT").await;
+    for s in [&ada, &bob] {
+        let enrolled = app
+            .post_as(
+                &teacher.access_token,
+                &format!("/api/v1/courses/{course}/enrollments"),
+                &json!({ "studentId": s.id }),
+            )
+            .await;
+        assert_eq!(enrolled.status, 201, "{}", enrolled.body);
+    }
+    let staffed = app
+        .post_as(
+            &teacher.access_token,
+            &format!("/api/v1/courses/{course}/staff"),
+            &json!({ "userId": ta.id, "role": "TA" }),
+        )
+        .await;
+    assert!((200..300).contains(&staffed.status), "{}", staffed.body);
+    let created = app
+        .post_as(
+            &teacher.access_token,
+            "/api/v1/live-classes",
+            &json!({ "courseId": course, "title": "Removal class",
+                     "scheduledAt": (chrono::Utc::now() + chrono::Duration::minutes(5)).to_rfc3339(),
+                     "duration": 30 }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let room = created.body["data"]["room"]
+        .as_str()
+        .expect("room")
+        .to_owned();
+
+    let mut sockets = Vec::new();
+    for user in [&teacher, &ta, &ada, &bob] {
+        let mut socket = connect(&app, user).await;
+        send(&mut socket, json!({ "type": "join", "room": room })).await;
+        next_of(&mut socket, "joined").await;
+        sockets.push(socket);
+    }
+    let [mut teacher_ws, mut ta_ws, mut ada_ws, mut bob_ws] =
+        <[Socket; 4]>::try_from(sockets).expect("four sockets");
+
+    // Ada is removed from the course, the TA from its staff: each is told, and leaves.
+    let removed = app
+        .delete_as(
+            &teacher.access_token,
+            &format!("/api/v1/courses/{course}/enrollments/{}", ada.id),
+        )
+        .await;
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    let removed = app
+        .delete_as(
+            &teacher.access_token,
+            &format!("/api/v1/courses/{course}/staff/{}", ta.id),
+        )
+        .await;
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    for socket in [&mut ada_ws, &mut ta_ws] {
+        let ended = next_of(socket, "error").await;
+        assert_eq!(ended["code"], "ROOM_ACCESS_ENDED", "{ended}");
+        assert_eq!(next_of(socket, "left").await["room"], room.as_str());
+    }
+    // The others see them go.
+    let mut gone = Vec::new();
+    for _ in 0..2 {
+        let left = next_of(&mut bob_ws, "presence").await;
+        assert_eq!(left["change"], "left", "{left}");
+        gone.push(left["member"]["id"].as_str().unwrap_or_default().to_owned());
+    }
+    gone.sort();
+    let mut expected = vec![ada.id.to_string(), ta.id.to_string()];
+    expected.sort();
+    assert_eq!(gone, expected);
+
+    // The room's traffic goes on without them; they can neither chat nor come back.
+    send(
+        &mut teacher_ws,
+        json!({ "type": "chat", "room": room, "text": "After the removals" }),
+    )
+    .await;
+    let got = next_of(&mut bob_ws, "chat").await;
+    assert_eq!(got["message"]["text"], "After the removals");
+    for socket in [&mut ada_ws, &mut ta_ws] {
+        send(
+            socket,
+            json!({ "type": "chat", "room": room, "text": "still here?" }),
+        )
+        .await;
+        assert_eq!(next_of(socket, "error").await["code"], "NOT_IN_ROOM");
+        send(socket, json!({ "type": "join", "room": room })).await;
+        assert_eq!(next_of(socket, "error").await["code"], "ROOM_NOT_FOUND");
+        let later = types_within(socket, std::time::Duration::from_millis(500)).await;
+        assert!(
+            later
+                .iter()
+                .all(|m| m["type"] != "chat" && m["type"] != "presence"),
+            "{later:?}"
+        );
+    }
+}
