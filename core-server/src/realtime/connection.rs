@@ -45,6 +45,42 @@ const MAX_FRAME: usize = 64 * 1024;
 /// [`Outgoing::RecheckRooms`] — take effect at once).
 const ROOM_RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// Chat messages a connection may send at once, and how many more it may send per
+/// second after that (a classroom chat, not a flood).
+const CHAT_BURST: f64 = 10.0;
+const CHAT_PER_SECOND: f64 = 1.0;
+
+/// A token bucket for one connection's chat messages.
+#[derive(Debug, Clone, Copy)]
+struct ChatAllowance {
+    tokens: f64,
+    at: Instant,
+}
+
+impl ChatAllowance {
+    fn new(now: Instant) -> Self {
+        Self {
+            tokens: CHAT_BURST,
+            at: now,
+        }
+    }
+
+    /// Takes one message's allowance at `now`, or says how long until there is one.
+    fn take(&mut self, now: Instant) -> Result<(), std::time::Duration> {
+        let refill = now.saturating_duration_since(self.at).as_secs_f64() * CHAT_PER_SECOND;
+        self.tokens = (self.tokens + refill).min(CHAT_BURST);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(std::time::Duration::from_secs_f64(
+                (1.0 - self.tokens) / CHAT_PER_SECOND,
+            ))
+        }
+    }
+}
+
 /// A room the connection is in.
 #[derive(Debug, Clone, Copy)]
 struct Joined {
@@ -156,6 +192,7 @@ struct Connection {
     /// Notifications were held back (quiet hours): catch up from the table when allowed.
     held: bool,
     rooms: std::collections::HashMap<String, Joined>,
+    chat_allowance: ChatAllowance,
     close_rx: oneshot::Receiver<Close>,
     last_seen: Instant,
     /// When the credentials were last checked (they are again every
@@ -214,6 +251,7 @@ pub async fn run(
         last_sent: 0,
         held: false,
         rooms: Default::default(),
+        chat_allowance: ChatAllowance::new(Instant::now()),
         close_rx,
         last_seen: Instant::now(),
         checked: Instant::now(),
@@ -701,6 +739,18 @@ impl Connection {
             Ok(text) => text,
             Err(message) => return self.error("BAD_MESSAGE", message).await,
         };
+        if let Err(wait) = self.chat_allowance.take(Instant::now()) {
+            let seconds = wait.as_secs_f64().ceil().max(1.0);
+            return self
+                .error(
+                    "RATE_LIMITED",
+                    format!(
+                        "slow down: at most {CHAT_BURST} messages at once and \
+                         {CHAT_PER_SECOND} a second; send again in {seconds} s"
+                    ),
+                )
+                .await;
+        }
         match super::chat::post(&self.state.db, &room, &self.peer.auth.user, text).await {
             Ok(message) => {
                 let push = ServerMessage::Chat {
@@ -760,4 +810,30 @@ pub fn token_in_url(query: &str) -> bool {
             "token" | "access_token" | "accesstoken" | "authorization" | "auth"
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn chat_allows_a_burst_then_one_message_a_second() {
+        let start = Instant::now();
+        let mut allowance = ChatAllowance::new(start);
+        for _ in 0..10 {
+            assert!(allowance.take(start).is_ok());
+        }
+        let wait = allowance.take(start).unwrap_err();
+        assert!(wait > Duration::from_millis(900) && wait <= Duration::from_secs(1));
+        let later = start + Duration::from_millis(1_500);
+        assert!(allowance.take(later).is_ok());
+        assert!(allowance.take(later).is_err());
+        // An hour's silence refills the burst, no more.
+        let much_later = later + Duration::from_secs(3_600);
+        for _ in 0..10 {
+            assert!(allowance.take(much_later).is_ok());
+        }
+        assert!(allowance.take(much_later).is_err());
+    }
 }

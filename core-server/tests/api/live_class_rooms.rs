@@ -294,6 +294,9 @@ async fn someone_removed_from_the_course_or_its_staff_leaves_its_rooms_at_once()
     .await;
     let got = next_of(&mut bob_ws, "chat").await;
     assert_eq!(got["message"]["text"], "After the removals");
+    // The sender has it too, as everyone in the room does.
+    let echo = next_of(&mut teacher_ws, "chat").await;
+    assert_eq!(echo["message"]["text"], "After the removals");
     for socket in [&mut ada_ws, &mut ta_ws] {
         send(
             socket,
@@ -311,4 +314,21 @@ async fn someone_removed_from_the_course_or_its_staff_leaves_its_rooms_at_once()
             "{later:?}"
         );
     }
+
+    // A flood is cut short: ten messages at once, then one a second.
+    for i in 1..=11 {
+        send(
+            &mut bob_ws,
+            json!({ "type": "chat", "room": room, "text": format!("spam {i}") }),
+        )
+        .await;
+    }
+    let refused = next_of(&mut bob_ws, "error").await;
+    assert_eq!(refused["code"], "RATE_LIMITED", "{refused}");
+    for i in 1..=10 {
+        let got = next_of(&mut teacher_ws, "chat").await;
+        assert_eq!(got["message"]["text"], format!("spam {i}"));
+    }
+    let after = types_within(&mut teacher_ws, std::time::Duration::from_millis(300)).await;
+    assert!(after.iter().all(|m| m["type"] != "chat"), "{after:?}");
 }
