@@ -613,6 +613,8 @@ pub async fn regrade(
         .map(|(id, s, raw, score)| (id, (s, raw, score)))
         .collect();
     let mut affected = Vec::new();
+    // The submitted attempts whose raw score moves, by how much.
+    let mut moves: BTreeMap<i64, Vec<Uuid>> = BTreeMap::new();
     let mut changed_groups: BTreeMap<(String, Option<String>), grading::Graded> = BTreeMap::new();
     for (attempt_id, selected, text, old, outcome) in answers {
         let key = (selected, text);
@@ -628,7 +630,11 @@ pub async fn regrade(
             continue;
         };
         let raw = raw.unwrap_or_default();
-        let new_raw = raw - old.unwrap_or_default() + graded.marks.unwrap_or_default();
+        let delta = graded.marks.unwrap_or_default() - old.unwrap_or_default();
+        let new_raw = raw + delta;
+        if delta != 0 {
+            moves.entry(delta).or_default().push(attempt_id);
+        }
         affected.push(RegradeChange {
             attempt_id,
             student_id: *student,
@@ -679,26 +685,33 @@ pub async fn regrade(
         };
         update.exec(&txn).await?;
     }
-    if !changed_groups.is_empty() {
-        let backend = txn.get_database_backend();
-        let submitted = AttemptStatus::Submitted.as_str();
-        txn.execute_raw(statement(
-            backend,
-            "UPDATE test_attempts SET raw_score = (SELECT COALESCE(SUM(a.marks), 0) FROM attempt_answers a WHERE a.attempt_id = test_attempts.id), updated_at = ? WHERE test_id = ? AND status = ?",
-            vec![now.into(), t.id.into(), submitted.into()],
-        ))
-        .await?;
-        let score = if t.allow_negative_total {
-            "raw_score"
-        } else {
-            "CASE WHEN raw_score < 0 THEN 0 ELSE raw_score END"
-        };
-        txn.execute_raw(statement(
-            backend,
-            &format!("UPDATE test_attempts SET score = {score} WHERE test_id = ? AND status = ?"),
-            vec![t.id.into(), submitted.into()],
-        ))
-        .await?;
+    // Only the attempts that moved are written, each by its delta (the report's new
+    // score): one statement per delta and 500 attempts.
+    let backend = txn.get_database_backend();
+    let score = if t.allow_negative_total {
+        "raw_score + ?"
+    } else {
+        "CASE WHEN raw_score + ? < 0 THEN 0 ELSE raw_score + ? END"
+    };
+    for (delta, ids) in &moves {
+        for chunk in ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let mut values: Vec<sea_orm::Value> = vec![(*delta).into()];
+            values.push((*delta).into());
+            if !t.allow_negative_total {
+                values.push((*delta).into());
+            }
+            values.push(now.into());
+            values.extend(chunk.iter().map(|id| (*id).into()));
+            txn.execute_raw(statement(
+                backend,
+                &format!(
+                    "UPDATE test_attempts SET raw_score = raw_score + ?, score = {score}, updated_at = ? WHERE id IN ({marks})"
+                ),
+                values,
+            ))
+            .await?;
+        }
     }
     txn.commit().await?;
     Ok(report)
