@@ -3,7 +3,8 @@
 //! - [`app`]: state and the update function (keys → commands → views → effects).
 //! - [`action`]: effects (requests) and actions (answers, ticks).
 //! - [`net`]: runs effects in tokio tasks that post actions back; never blocks drawing.
-//! - [`views`]: login, Today, Courses, Users; [`widgets`]: lists and forms.
+//! - [`realtime`]: the WebSocket task (notifications, live) and the header's link state.
+//! - [`views`]: login, Today, Courses, Notifications, Users; [`widgets`]: lists and forms.
 //! - [`keymap`]: keys as data, overridable in `tui.toml`; [`theme`]: colours, `NO_COLOR`.
 //!
 //! The loop `select!`s over terminal events, answers from tasks and a 100 ms tick, and
@@ -15,6 +16,7 @@ pub mod action;
 pub mod app;
 pub mod keymap;
 pub mod net;
+pub mod realtime;
 pub mod theme;
 pub mod views;
 pub mod widgets;

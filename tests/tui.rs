@@ -7,7 +7,7 @@
 #[path = "support/cli_harness.rs"]
 mod harness;
 
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use harness::{PASSWORD, Server, Terminal, create_admin, register, spawn_server, totp_now};
@@ -24,8 +24,13 @@ impl Tmux {
         Self::start_command(term, "tui")
     }
 
-    /// Starts `edupro ARGS` in `term`'s config dir.
+    /// Starts `edupro ARGS` in `term`'s config dir, in a 100×30 terminal.
     fn start_command(term: &Terminal, args: &str) -> Self {
+        Self::start_sized(term, args, 100, 30)
+    }
+
+    /// Starts `edupro ARGS` in `term`'s config dir, in a `width`×`height` terminal.
+    fn start_sized(term: &Terminal, args: &str, width: u16, height: u16) -> Self {
         assert!(
             Command::new("tmux")
                 .arg("-V")
@@ -43,15 +48,16 @@ impl Tmux {
         );
         let tmux = Self { socket };
         // Esc reaches the app at once instead of after tmux's 500 ms wait for a sequence.
+        let (width, height) = (width.to_string(), height.to_string());
         tmux.run(&[
             "-f",
             "/dev/null",
             "new-session",
             "-d",
             "-x",
-            "100",
+            &width,
             "-y",
-            "30",
+            &height,
             &command,
         ]);
         tmux.run(&["set-option", "-s", "escape-time", "0"]);
@@ -108,6 +114,22 @@ impl Tmux {
         }
     }
 
+    /// Waits until the screen passes `check`, described by `what` for the failure.
+    fn wait_until(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let screen = self.screen();
+            if check(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the screen never showed {what}; it shows:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn pane_dead(&self) -> bool {
         self.run(&["display-message", "-p", "#{pane_dead}"]).trim() == "1"
     }
@@ -153,7 +175,8 @@ async fn a_teacher_signs_in_on_the_login_screen_builds_a_course_and_publishes_it
             tui.wait_for("Signed in as ada@school.test (TEACHER)");
             let today = tui.wait_for("Your courses (0)");
             assert!(today.contains("Ada Lovelace · TEACHER"), "{today}");
-            assert!(today.contains("● online"), "{today}");
+            // The header's dot is the WebSocket once signed in.
+            tui.wait_for("● live");
 
             tui.keys(&["2"]);
             tui.wait_for("No courses yet. Press n to create one.");
@@ -256,7 +279,7 @@ async fn an_admin_answers_the_two_factor_step_changes_a_role_and_imports_users()
         tui.type_text(&totp_now(&secret));
         tui.keys(&["Enter"]);
         tui.wait_for("Signed in as root@school.test (ADMIN)");
-        tui.keys(&["3"]);
+        tui.keys(&["4"]);
         tui.wait_for("ada@school.test");
         tui.keys(&["/"]);
         tui.type_text("ada");
@@ -382,4 +405,224 @@ async fn edupro_tui_off_a_terminal_exits_2_and_says_why() {
         "{}",
         run.stderr
     );
+}
+
+/// A child process killed when dropped, passing or not.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A free loopback port (bound and released: the server binds it next).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `edupro server ARGS` on `data` (and the suite's PostgreSQL, when set).
+fn server_command(data: &std::path::Path, database_url: Option<&str>) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_edupro"));
+    command
+        .args(["server", "--data-dir"])
+        .arg(data)
+        .args(["--log-level", "warn"])
+        .env_remove("EDUPRO_DATABASE_URL");
+    if let Some(url) = database_url {
+        command.args(["--database-url", url]);
+    }
+    command
+}
+
+/// Serves `data` on `port` as its own process, so the test can kill it.
+fn start_server(data: &std::path::Path, port: u16, database_url: Option<&str>) -> Killed {
+    let mut command = server_command(data, database_url);
+    command
+        .args(["--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    Killed(command.spawn().unwrap())
+}
+
+async fn wait_until_up(url: &str) {
+    for _ in 0..1200 {
+        if let Ok(answer) = reqwest::get(format!("{url}/health")).await
+            && answer.status() == 200
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server at {url} did not come up");
+}
+
+/// The first admin, made as a school would (`create-admin`); its TOTP secret.
+fn create_admin_with_the_cli(data: &std::path::Path, database_url: Option<&str>) -> String {
+    use std::io::Write;
+    let mut child = server_command(data, database_url)
+        .args([
+            "create-admin",
+            "--email",
+            "root@school.test",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("secret: "))
+        .unwrap_or_else(|| panic!("no secret in {stdout}"))
+        .to_owned()
+}
+
+/// The lines of the screen between the tab row and the detail box: the feed's rows.
+fn feed_rows(screen: &str) -> Vec<&str> {
+    screen
+        .lines()
+        .skip(2)
+        .take_while(|l| !l.starts_with('└'))
+        .collect()
+}
+
+/// Teachers receive no notification from this server yet (every event notifies
+/// students, or the admin who ran an import), so the live feed is watched as the
+/// admin, whose imports finishing are real notifications.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_notification_arrives_live_and_survives_a_server_restart_without_a_duplicate() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let data = tempfile::tempdir().unwrap();
+    let database_url = match std::env::var("EDUPRO_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(harness::fresh_pg_database(&url).await),
+        _ => None,
+    };
+    let secret = create_admin_with_the_cli(data.path(), database_url.as_deref());
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let server = start_server(data.path(), port, database_url.as_deref());
+    wait_until_up(&url).await;
+
+    let term = Terminal {
+        server: url.clone(),
+        config: tempfile::tempdir().unwrap(),
+    };
+    let login = term
+        .run_with(
+            &[
+                "login",
+                "--email",
+                "root@school.test",
+                "--password-stdin",
+                "--code",
+                &totp_now(&secret),
+            ],
+            &format!("{PASSWORD}\n"),
+            &[],
+        )
+        .await;
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    let seed = term.run(&["seed", "demo"]).await;
+    assert_eq!(seed.code, 0, "{}", seed.stderr);
+    let csv = term.config.path().join("staff.csv");
+    std::fs::write(
+        &csv,
+        "user_id,email,first_name,last_name,role,status\n\
+         t1,tara@tui.test,Tara,Nair,teacher,active\n",
+    )
+    .unwrap();
+    let csv = csv.display().to_string();
+
+    // The TUI, 80×24, signed in with the stored tokens, until the socket is live.
+    let (tui, term) = tokio::task::spawn_blocking(move || {
+        let tui = Tmux::start_sized(&term, "tui", 80, 24);
+        tui.wait_for("Signed in as root@school.test (ADMIN)");
+        tui.wait_for("● live");
+        tui.wait_for("All read.");
+        (tui, term)
+    })
+    .await
+    .unwrap();
+
+    // A real event: the admin's import plan finishes, on the Today tab.
+    let plan = term.run(&["import", "users", &csv, "--dry-run"]).await;
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let tui = tokio::task::spawn_blocking(move || {
+        let toast = tui.wait_for("New notification");
+        assert!(toast.contains("Import plan of users finished"), "{toast}");
+        tui.wait_for("1 unread");
+        tui.wait_for("3 Notifications (1)");
+        tui
+    })
+    .await
+    .unwrap();
+
+    // The server dies: the header says so; it comes back on the same data and port,
+    // and an import finishes before the TUI's next attempt: `since` replays it.
+    drop(server);
+    let tui = tokio::task::spawn_blocking(move || {
+        tui.wait_until("the link going down", |s| {
+            let header = s.lines().next().unwrap_or_default();
+            header.contains("◐ reconnecting") || header.contains("○ offline")
+        });
+        tui
+    })
+    .await
+    .unwrap();
+    let _server = start_server(data.path(), port, database_url.as_deref());
+    wait_until_up(&url).await;
+    let apply = term.run(&["import", "users", &csv]).await;
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    tokio::task::spawn_blocking(move || {
+        tui.wait_until("the link live again", |s| {
+            s.lines().next().unwrap_or_default().contains("● live")
+        });
+        tui.wait_for("3 Notifications (2)");
+        tui.keys(&["3"]);
+        tui.wait_for("Notifications (2 unread)");
+        // Once the toast has gone, each notification is one row, newest first.
+        let screen = tui.wait_until("the feed without the toast", |s| {
+            !s.contains("New notification")
+        });
+        let rows = feed_rows(&screen);
+        let applied = rows
+            .iter()
+            .filter(|r| r.contains("Import of users finished"))
+            .count();
+        let planned = rows
+            .iter()
+            .filter(|r| r.contains("Import plan of users finished"))
+            .count();
+        assert_eq!((applied, planned), (1, 1), "{screen}");
+        let first = screen.find("Import of users finished").unwrap();
+        let second = screen.find("Import plan of users finished").unwrap();
+        assert!(first < second, "{screen}");
+
+        // Read it: the count follows, on the tab and on Today.
+        tui.keys(&["Enter"]);
+        tui.wait_for("Marked read: Import plan of users finished");
+        tui.wait_for("3 Notifications (1)");
+        tui.keys(&["M"]);
+        tui.wait_for("Marked 1 read");
+        tui.keys(&["1"]);
+        tui.wait_for("All read.");
+        tui.keys(&["q"]);
+    })
+    .await
+    .unwrap();
 }

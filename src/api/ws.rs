@@ -36,13 +36,70 @@ pub enum WatchEvent {
     Disconnected { reason: String, retry_in: Duration },
 }
 
+/// Where a notification stream resumes, and which notifications it has handed out:
+/// ids increase, so one high-water mark de-duplicates a replay after a reconnect.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Resume {
+    last_id: Option<i64>,
+}
+
+impl Resume {
+    /// Resumes after `since` (nothing at or below it is handed out again).
+    pub fn after(since: Option<i64>) -> Self {
+        Self { last_id: since }
+    }
+
+    /// The id to reconnect with (`since=`), when one is known.
+    pub fn since(&self) -> Option<i64> {
+        self.last_id
+    }
+
+    /// Whether notification `id` is new; if so it becomes the high-water mark.
+    pub fn accept(&mut self, id: i64) -> bool {
+        if self.last_id.is_some_and(|last| id <= last) {
+            return false;
+        }
+        self.last_id = Some(id);
+        true
+    }
+}
+
+/// Waits between reconnects: [`FIRST_BACKOFF`] doubling to [`MAX_BACKOFF`], back to
+/// the first once a connection is welcomed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    next: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            next: FIRST_BACKOFF,
+        }
+    }
+}
+
+impl Backoff {
+    /// The wait before the next attempt (each call doubles the one after).
+    pub fn next_wait(&mut self) -> Duration {
+        let wait = self.next;
+        self.next = (self.next * 2).min(MAX_BACKOFF);
+        wait
+    }
+
+    /// A connection worked: the next drop retries quickly again.
+    pub fn reset(&mut self) {
+        self.next = FIRST_BACKOFF;
+    }
+}
+
 /// A stream of the signed-in user's notifications that survives reconnects.
 pub struct NotificationWatcher<'a> {
     client: &'a ApiClient,
     /// The last notification id handed out (or the newest one at the start).
-    last_id: Option<i64>,
+    resume: Resume,
     socket: Option<Socket>,
-    backoff: Duration,
+    backoff: Backoff,
     wait: Option<Duration>,
     /// The server's ping interval; twice it without a frame means a dead link.
     heartbeat: Duration,
@@ -54,9 +111,9 @@ impl<'a> NotificationWatcher<'a> {
     pub fn new(client: &'a ApiClient, since: Option<i64>) -> Self {
         Self {
             client,
-            last_id: since,
+            resume: Resume::after(since),
             socket: None,
-            backoff: FIRST_BACKOFF,
+            backoff: Backoff::default(),
             wait: None,
             heartbeat: Duration::from_secs(20),
         }
@@ -64,7 +121,7 @@ impl<'a> NotificationWatcher<'a> {
 
     /// The last notification id handed out.
     pub fn last_id(&self) -> Option<i64> {
-        self.last_id
+        self.resume.since()
     }
 
     /// The next thing that happens: a (re)connection, a new notification, or a drop.
@@ -97,13 +154,12 @@ impl<'a> NotificationWatcher<'a> {
                             heartbeat_seconds, ..
                         } => {
                             self.heartbeat = Duration::from_secs(heartbeat_seconds.max(1));
-                            self.backoff = FIRST_BACKOFF;
+                            self.backoff.reset();
                         }
                         ServerMessage::Notification { notification } => {
-                            if self.last_id.is_some_and(|last| notification.id <= last) {
+                            if !self.resume.accept(notification.id) {
                                 continue;
                             }
-                            self.last_id = Some(notification.id);
                             return Ok(WatchEvent::Notification(Box::new(notification)));
                         }
                         _ => {}
@@ -131,14 +187,13 @@ impl<'a> NotificationWatcher<'a> {
     /// Forgets the socket and schedules the reconnect.
     fn dropped(&mut self, reason: String) -> WatchEvent {
         self.socket = None;
-        let retry_in = self.backoff;
-        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        let retry_in = self.backoff.next_wait();
         self.wait = Some(retry_in);
         WatchEvent::Disconnected { reason, retry_in }
     }
 
     async fn connect(&mut self) -> Result<WatchEvent> {
-        let since = match self.last_id {
+        let since = match self.resume.since() {
             Some(id) => id,
             None => match self.newest_id().await {
                 Ok(id) => id,
@@ -146,7 +201,7 @@ impl<'a> NotificationWatcher<'a> {
                 Err(err) => return Err(err),
             },
         };
-        self.last_id = Some(since);
+        self.resume = Resume::after(Some(since));
         let mut refreshed = false;
         loop {
             match tokio_tungstenite::connect_async(self.request(since)?).await {
@@ -197,5 +252,45 @@ impl<'a> NotificationWatcher<'a> {
             request.headers_mut().insert("authorization", value);
         }
         Ok(request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replay_after_a_reconnect_hands_out_only_what_is_new() {
+        let mut resume = Resume::after(Some(3));
+        // The replay of `since=3` repeats nothing at or below 3…
+        assert!(!resume.accept(2));
+        assert!(!resume.accept(3));
+        assert!(resume.accept(4));
+        assert!(resume.accept(5));
+        // …and a live push that overlaps the replay is dropped.
+        assert!(!resume.accept(5));
+        assert!(!resume.accept(4));
+        assert_eq!(
+            resume.since(),
+            Some(5),
+            "the next reconnect asks for after 5"
+        );
+    }
+
+    #[test]
+    fn without_a_start_the_first_notification_sets_the_mark() {
+        let mut resume = Resume::after(None);
+        assert_eq!(resume.since(), None);
+        assert!(resume.accept(1));
+        assert!(!resume.accept(1));
+    }
+
+    #[test]
+    fn reconnects_back_off_doubling_to_a_cap_and_start_over_once_welcomed() {
+        let mut backoff = Backoff::default();
+        let waits: Vec<u128> = (0..8).map(|_| backoff.next_wait().as_millis()).collect();
+        assert_eq!(waits, [250, 500, 1000, 2000, 4000, 8000, 10_000, 10_000]);
+        backoff.reset();
+        assert_eq!(backoff.next_wait(), FIRST_BACKOFF);
     }
 }

@@ -4,7 +4,8 @@
 
 use edupro_server::api::{
     Course, CourseEnrollmentList, CourseList, FieldError, ImportCounts, ImportKind, ImportMode,
-    ImportRow, ImportSummary, Role, User, UserList,
+    ImportRow, ImportSummary, LiveClassList, MarkedRead, Notification, NotificationList, Role,
+    User, UserList,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -139,6 +140,24 @@ pub enum Effect {
         kind: ImportKind,
         mode: ImportMode,
     },
+    /// A page of the notification feed (newest first).
+    LoadNotifications {
+        generation: u64,
+        page: u64,
+    },
+    MarkRead {
+        id: i64,
+    },
+    MarkAllRead,
+    /// Keep the WebSocket open from now on, resuming after `since` (after the newest
+    /// notification now when `None`). Its events arrive as [`Action::Realtime`].
+    Watch {
+        since: Option<i64>,
+    },
+    /// Today: the next few scheduled live classes.
+    LoadUpcoming,
+    /// Today: how many answers wait for marks.
+    LoadGradingCount,
 }
 
 /// What Today shows.
@@ -202,6 +221,16 @@ pub enum Action {
         errors: Vec<ImportRow>,
     },
     ImportDone(Answer<ImportSummary>),
+    Notifications {
+        generation: u64,
+        answer: Answer<NotificationList>,
+    },
+    MarkedRead(Answer<Notification>),
+    MarkedAllRead(Answer<MarkedRead>),
+    /// What the WebSocket task reports (not an answer to a request).
+    Realtime(Realtime),
+    Upcoming(Answer<LiveClassList>),
+    GradingCount(Answer<u64>),
     /// A note from the network layer (a credential-store warning).
     Note(String),
 }
@@ -216,13 +245,33 @@ impl Action {
                 | Self::Reachable(_)
                 | Self::ImportProgress { .. }
                 | Self::Note(_)
+                | Self::Realtime(_)
         )
     }
+}
+
+/// What the WebSocket task reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Realtime {
+    /// The task started (the answer to [`Effect::Watch`]); what it reports itself
+    /// may already have come in, so this changes nothing shown.
+    Started,
+    /// Connected (again); everything after `since` follows.
+    Connected { since: i64 },
+    /// A notification not seen before (the task de-duplicates by id).
+    Notification(Box<Notification>),
+    /// The connection dropped; the task retries in `retry_in`.
+    Disconnected {
+        reason: String,
+        retry_in: std::time::Duration,
+    },
+    /// The server refused the credentials: the task has stopped.
+    Ended(Failure),
 }
 
 impl Effect {
     /// Whether the spinner should turn while this runs.
     pub fn shows_spinner(&self) -> bool {
-        !matches!(self, Self::Ping)
+        !matches!(self, Self::Ping | Self::Watch { .. })
     }
 }

@@ -9,15 +9,18 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Tabs};
 
-use super::action::{Action, Effect};
+use super::action::{Action, Effect, Realtime};
 use super::keymap::{Command, Keymap};
+use super::realtime::Link;
 use super::theme::Theme;
 use super::views::courses::CoursesView;
 use super::views::login::{LoginOutcome, LoginView};
+use super::views::notifications::NotificationsView;
 use super::views::today::TodayView;
 use super::views::users::UsersView;
 use super::views::{Out, StatusLine, View};
 use super::widgets::form::centered;
+use super::widgets::toast::Toast;
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 /// Ticks (100 ms) between two connection checks.
@@ -28,6 +31,7 @@ const PING_EVERY: u64 = 50;
 pub enum Tab {
     Today,
     Courses,
+    Notifications,
     Users,
 }
 
@@ -36,6 +40,7 @@ impl Tab {
         match self {
             Self::Today => "Today",
             Self::Courses => "Courses",
+            Self::Notifications => "Notifications",
             Self::Users => "Users",
         }
     }
@@ -58,18 +63,20 @@ struct Main {
     active: usize,
     today: TodayView,
     courses: CoursesView,
+    notifications: NotificationsView,
     users: UsersView,
 }
 
 impl Main {
     fn new(me: User) -> Self {
-        let mut tabs = vec![Tab::Today, Tab::Courses];
+        let mut tabs = vec![Tab::Today, Tab::Courses, Tab::Notifications];
         if me.role == Role::Admin {
             tabs.push(Tab::Users);
         }
         Self {
             today: TodayView::new(&me),
             courses: CoursesView::default(),
+            notifications: NotificationsView::default(),
             users: UsersView::default(),
             me,
             tabs,
@@ -81,6 +88,7 @@ impl Main {
         match self.tabs[self.active] {
             Tab::Today => &self.today,
             Tab::Courses => &self.courses,
+            Tab::Notifications => &self.notifications,
             Tab::Users => &self.users,
         }
     }
@@ -89,7 +97,22 @@ impl Main {
         match self.tabs[self.active] {
             Tab::Today => &mut self.today,
             Tab::Courses => &mut self.courses,
+            Tab::Notifications => &mut self.notifications,
             Tab::Users => &mut self.users,
+        }
+    }
+
+    /// Today shows the unread count the Notifications tab keeps.
+    fn sync_today(&mut self) {
+        self.today.set_unread(self.notifications.unread());
+    }
+
+    fn tab_title(&self, tab: Tab) -> String {
+        match (tab, self.notifications.unread()) {
+            (Tab::Notifications, super::views::Load::Ready(n)) if n > 0 => {
+                format!("Notifications ({n})")
+            }
+            _ => tab.title().to_owned(),
         }
     }
 }
@@ -109,6 +132,9 @@ pub struct App {
     pending: usize,
     ticks: u64,
     online: Option<bool>,
+    /// The WebSocket, once asked for.
+    link: Option<Link>,
+    toast: Option<Toast>,
     effects: Vec<Effect>,
     pub quit: bool,
 }
@@ -132,6 +158,8 @@ impl App {
             pending: 0,
             ticks: 0,
             online: None,
+            link: None,
+            toast: None,
             effects: Vec::new(),
             quit: false,
         };
@@ -143,6 +171,9 @@ impl App {
     }
 
     fn push(&mut self, effect: Effect) {
+        if matches!(effect, Effect::Watch { .. }) {
+            self.link = Some(Link::Connecting);
+        }
         if effect.shows_spinner() {
             self.pending += 1;
         }
@@ -172,6 +203,8 @@ impl App {
                 self.online = Some(false);
             }
             if status.session_ended && matches!(self.screen, Screen::Main(_)) {
+                self.link = None;
+                self.toast = None;
                 self.screen = Screen::Login(LoginView::new(
                     &self.server,
                     Some(format!("{} Sign in again.", status.text)),
@@ -231,6 +264,7 @@ impl App {
                         }
                     }
                 }
+                main.sync_today();
             }
         }
         self.apply(out);
@@ -248,7 +282,11 @@ impl App {
                 if self.ticks.is_multiple_of(PING_EVERY) {
                     self.push(Effect::Ping);
                 }
+                if self.toast.as_ref().is_some_and(|t| t.until <= self.ticks) {
+                    self.toast = None;
+                }
             }
+            Action::Realtime(event) => self.realtime(event, &mut out),
             Action::Resize(w, h) => {
                 self.width = w;
                 self.height = h;
@@ -260,6 +298,10 @@ impl App {
                 out.info(format!("Signed in as {} ({})", me.email, me.role));
                 let mut main = Main::new(me);
                 main.view_mut().activate(&mut out);
+                // The feed loads now: its unread count is in the tab title and on
+                // Today, and its newest id is where the WebSocket resumes.
+                main.notifications.activate(&mut out);
+                main.sync_today();
                 self.screen = Screen::Main(Box::new(main));
             }
             Action::SignInNeeded(notice) => {
@@ -278,17 +320,50 @@ impl App {
             other => {
                 if let Screen::Main(main) = &mut self.screen {
                     match &other {
-                        Action::Today(_) => main.today.on_action(other, &mut out),
+                        Action::Today(_) | Action::Upcoming(_) | Action::GradingCount(_) => {
+                            main.today.on_action(other, &mut out)
+                        }
+                        Action::Notifications { .. }
+                        | Action::MarkedRead(_)
+                        | Action::MarkedAllRead(_) => main.notifications.on_action(other, &mut out),
                         Action::Users { .. }
                         | Action::UserChanged(_)
                         | Action::ImportProgress { .. }
                         | Action::ImportDone(_) => main.users.on_action(other, &mut out),
                         _ => main.courses.on_action(other, &mut out),
                     }
+                    main.sync_today();
                 }
             }
         }
         self.apply(out);
+    }
+
+    /// What the WebSocket task reports: the header's link, and live notifications
+    /// into the feed with a toast.
+    fn realtime(&mut self, event: Realtime, out: &mut super::views::Out) {
+        let Screen::Main(main) = &mut self.screen else {
+            // A task of an ended session: nothing of it shows on the login screen.
+            return;
+        };
+        self.link = Some(self.link.unwrap_or(Link::Connecting).after(&event));
+        match event {
+            Realtime::Connected { .. } => self.online = Some(true),
+            Realtime::Notification(n) => {
+                let (title, message) = (n.title.clone(), n.message.clone());
+                if main.notifications.arrived(*n) {
+                    self.toast = Some(Toast::arrived(
+                        self.toast.take(),
+                        &title,
+                        &message,
+                        self.ticks,
+                    ));
+                }
+                main.sync_today();
+            }
+            Realtime::Ended(failure) => out.error(&failure),
+            Realtime::Started | Realtime::Disconnected { .. } => {}
+        }
     }
 
     /// Draws the whole screen.
@@ -314,7 +389,7 @@ impl App {
                     .tabs
                     .iter()
                     .enumerate()
-                    .map(|(i, t)| format!("{} {}", i + 1, t.title()));
+                    .map(|(i, t)| format!("{} {}", i + 1, main.tab_title(*t)));
                 frame.render_widget(
                     Tabs::new(titles)
                         .select(main.active)
@@ -325,6 +400,9 @@ impl App {
             }
         }
         self.draw_status(frame, status);
+        if let Some(toast) = &self.toast {
+            toast.draw(frame, body, self.theme);
+        }
         if self.help {
             self.draw_help(frame, body);
         }
@@ -341,10 +419,15 @@ impl App {
             )));
         }
         spans.push(Span::raw(format!("{} ", self.server)));
-        spans.push(match self.online {
-            Some(true) => Span::styled("● online", t.ok()),
-            Some(false) => Span::styled("○ offline", t.error()),
-            None => Span::styled("◌ checking", t.dim()),
+        // Signed in, the WebSocket's state; before that, whether the server answers.
+        spans.push(match (self.link, self.online) {
+            (Some(link), online) if matches!(self.screen, Screen::Main(_)) => {
+                let (text, style) = link.indicator(online, t);
+                Span::styled(text, style)
+            }
+            (_, Some(true)) => Span::styled("● online", t.ok()),
+            (_, Some(false)) => Span::styled("○ offline", t.error()),
+            (_, None) => Span::styled("◌ checking", t.dim()),
         });
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
     }

@@ -55,6 +55,8 @@ pub enum Command {
     Deactivate,
     Import,
     Apply,
+    MarkRead,
+    MarkAllRead,
 }
 
 impl Command {
@@ -91,6 +93,8 @@ impl Command {
         Self::Deactivate,
         Self::Import,
         Self::Apply,
+        Self::MarkRead,
+        Self::MarkAllRead,
     ];
 
     fn default_keys(self) -> &'static [&'static str] {
@@ -126,6 +130,8 @@ impl Command {
             Self::Deactivate => &["d"],
             Self::Import => &["i"],
             Self::Apply => &["a"],
+            Self::MarkRead => &["m"],
+            Self::MarkAllRead => &["M"],
         }
     }
 }

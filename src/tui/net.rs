@@ -3,19 +3,22 @@
 //! Nothing here ever blocks the draw loop.
 
 use std::io::Read;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use edupro_server::api::{
-    ApiResponse, AuthSession, Course, CourseEnrollmentList, CourseList, CreatedCourse, ImportLine,
-    LoginOutcome, Role, RowOutcome, User, UserList,
+    ApiResponse, AuthSession, Course, CourseEnrollmentList, CourseList, CreatedCourse,
+    GradingQueue, ImportLine, LiveClassList, LoginOutcome, MarkedRead, Notification,
+    NotificationList, Role, RowOutcome, User, UserList,
 };
 use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::action::{Action, Answer, Effect, Failure, RecentEnrollment, SaveTarget, TodayData};
+use super::action::{
+    Action, Answer, Effect, Failure, Realtime, RecentEnrollment, SaveTarget, TodayData,
+};
 use crate::api::ApiClient;
 use crate::config::Target;
 use crate::credentials::{CredentialStore, StoredCredentials};
@@ -27,6 +30,8 @@ pub struct Net {
     client: Arc<RwLock<Option<Arc<ApiClient>>>>,
     tx: UnboundedSender<Action>,
     health: reqwest::Client,
+    /// The WebSocket task, so a new sign-in replaces it rather than adding one.
+    watch: Arc<Mutex<Option<tokio::task::AbortHandle>>>,
 }
 
 impl Net {
@@ -41,6 +46,7 @@ impl Net {
             client: Arc::new(RwLock::new(client.map(Arc::new))),
             tx,
             health,
+            watch: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -231,7 +237,60 @@ impl Net {
             Effect::Import { path, kind, mode } => {
                 Action::ImportDone(self.import(&path, kind, mode).await)
             }
+            Effect::LoadNotifications { generation, page } => {
+                let answer = self
+                    .get::<NotificationList>("/notifications", &[("page", page), ("limit", 100)])
+                    .await;
+                Action::Notifications { generation, answer }
+            }
+            Effect::MarkRead { id } => Action::MarkedRead(
+                self.send::<Notification>(
+                    Method::PATCH,
+                    &format!("/notifications/{id}/read"),
+                    json!({}),
+                )
+                .await,
+            ),
+            Effect::MarkAllRead => Action::MarkedAllRead(
+                self.send::<MarkedRead>(Method::PATCH, "/notifications/read-all", json!({}))
+                    .await,
+            ),
+            Effect::Watch { since } => Action::Realtime(self.watch(since)),
+            Effect::LoadUpcoming => {
+                let from = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                Action::Upcoming(
+                    self.get::<LiveClassList>(
+                        "/live-classes",
+                        &[
+                            ("status", "upcoming".to_owned()),
+                            ("from", from),
+                            ("limit", "5".to_owned()),
+                        ],
+                    )
+                    .await,
+                )
+            }
+            Effect::LoadGradingCount => Action::GradingCount(
+                self.get::<GradingQueue>("/grading/queue", &[("limit", 1)])
+                    .await
+                    .map(|q| q.pagination.total),
+            ),
         }
+    }
+
+    /// Starts the WebSocket task (stopping an earlier one).
+    fn watch(&self, since: Option<i64>) -> Realtime {
+        let client = match self.client() {
+            Ok(client) => client,
+            Err(failure) => return Realtime::Ended(failure),
+        };
+        let task = tokio::spawn(super::realtime::watch(client, since, self.tx.clone()));
+        if let Ok(mut slot) = self.watch.lock()
+            && let Some(old) = slot.replace(task.abort_handle())
+        {
+            old.abort();
+        }
+        Realtime::Started
     }
 
     fn anonymous(&self) -> Result<ApiClient, Failure> {

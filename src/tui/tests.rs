@@ -14,10 +14,15 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use uuid::Uuid;
 
-use super::action::{Action, Effect, Failure, RecentEnrollment, SaveTarget, TodayData};
+use super::action::{Action, Effect, Failure, Realtime, RecentEnrollment, SaveTarget, TodayData};
 use super::app::App;
 use super::keymap::Keymap;
 use super::theme::Theme;
+
+// Notifications, the WebSocket's indicator, toasts and Today's live panels.
+mod realtime;
+
+use realtime::{class_list, classes, feed, notification};
 
 const SERVER: &str = "http://127.0.0.1:5001";
 
@@ -56,6 +61,18 @@ impl Harness {
         h.app.update(Action::Reachable(true));
         h.app.update(Action::SignedIn(me));
         h
+    }
+
+    /// Answers what signing in asks for (Today's panels and the notification feed,
+    /// empty) and connects the WebSocket: a quiet app to start a test from.
+    fn settle(&mut self) -> &mut Self {
+        self.answer(Action::Today(Ok(today_data())));
+        self.answer(Action::Upcoming(Ok(class_list(vec![]))));
+        self.answer(Action::GradingCount(Ok(0)));
+        self.answer(feed(vec![], 0));
+        self.answer(Action::Realtime(Realtime::Connected { since: 0 }));
+        self.effects();
+        self
     }
 
     fn press(&mut self, code: KeyCode) -> &mut Self {
@@ -400,10 +417,18 @@ fn today_loading() {
     let mut h = Harness::signed_in(teacher());
     assert_eq!(
         h.effects(),
-        [Effect::LoadToday {
-            role: Role::Teacher,
-            me: id(1)
-        }]
+        [
+            Effect::LoadToday {
+                role: Role::Teacher,
+                me: id(1)
+            },
+            Effect::LoadUpcoming,
+            Effect::LoadGradingCount,
+            Effect::LoadNotifications {
+                generation: 1,
+                page: 1
+            }
+        ]
     );
     insta::assert_snapshot!(h.screen());
 }
@@ -416,6 +441,9 @@ fn today_empty() {
         total_courses: 0,
         recent: vec![],
     })));
+    h.answer(Action::Upcoming(Ok(class_list(vec![]))));
+    h.answer(Action::GradingCount(Ok(0)));
+    h.answer(feed(vec![], 0));
     insta::assert_snapshot!(h.screen());
 }
 
@@ -423,6 +451,12 @@ fn today_empty() {
 fn today_error_when_the_server_is_unreachable() {
     let mut h = Harness::signed_in(teacher());
     h.answer(Action::Today(Err(offline())));
+    h.answer(Action::Upcoming(Err(offline())));
+    h.answer(Action::GradingCount(Err(offline())));
+    h.answer(Action::Notifications {
+        generation: 1,
+        answer: Err(offline()),
+    });
     insta::assert_snapshot!(h.screen());
 }
 
@@ -430,6 +464,15 @@ fn today_error_when_the_server_is_unreachable() {
 fn today_filled() {
     let mut h = Harness::signed_in(teacher());
     h.answer(Action::Today(Ok(today_data())));
+    h.answer(Action::Upcoming(Ok(class_list(classes()))));
+    h.answer(Action::GradingCount(Ok(4)));
+    h.answer(feed(
+        vec![
+            notification(2, "Graded: Quiz 1", false),
+            notification(1, "Enrolled", true),
+        ],
+        1,
+    ));
     insta::assert_snapshot!(h.screen());
 }
 
@@ -437,8 +480,7 @@ fn today_filled() {
 
 fn on_courses() -> Harness {
     let mut h = Harness::signed_in(teacher());
-    h.answer(Action::Today(Ok(today_data())));
-    h.effects();
+    h.settle();
     h.press(KeyCode::Char('2'));
     h
 }
@@ -741,8 +783,8 @@ fn roster_filled_with_progress() {
 
 fn on_users() -> Harness {
     let mut h = Harness::signed_in(admin());
-    h.answer(Action::Today(Ok(today_data())));
-    h.press(KeyCode::Char('3'));
+    h.settle();
+    h.press(KeyCode::Char('4'));
     h
 }
 
@@ -750,7 +792,7 @@ fn on_users() -> Harness {
 fn a_teacher_has_no_users_tab() {
     let mut h = on_courses();
     h.effects();
-    h.press(KeyCode::Char('3'));
+    h.press(KeyCode::Char('4'));
     assert!(h.effects().is_empty());
     assert!(!h.shows("3 Users"));
 }
@@ -932,10 +974,19 @@ fn tab_and_numbers_switch_tabs_and_q_quits() {
     assert!(
         matches!(
             &h.effects()[..],
-            [_, Effect::LoadCourses { .. }, Effect::LoadUsers { .. }]
+            [
+                Effect::LoadToday { .. },
+                Effect::LoadUpcoming,
+                Effect::LoadGradingCount,
+                Effect::LoadNotifications { .. },
+                Effect::LoadCourses { .. },
+                Effect::LoadUsers { .. }
+            ]
         ),
-        "each tab loads once, when first shown"
+        "each tab loads once, when first shown (the feed at sign-in)"
     );
+    h.chars("3");
+    assert!(h.effects().is_empty(), "the feed is not loaded twice");
     h.chars("1");
     assert!(h.effects().is_empty(), "Today is not loaded twice");
     h.chars("q");
@@ -961,13 +1012,14 @@ fn an_unreachable_server_shows_offline_in_the_header_and_recovers() {
     });
     assert!(h.shows("○ offline"));
     h.answer(Action::Reachable(true));
-    assert!(h.shows("● online"));
+    assert!(h.shows("● live"));
 }
 
 #[test]
 fn a_small_terminal_still_draws_every_part() {
     let mut h = Harness::sized(true, 40, 12);
     h.answer(Action::SignedIn(teacher()));
+    h.settle();
     h.press(KeyCode::Char('2'));
     h.answer(course_list(courses()));
     insta::assert_snapshot!(h.screen());

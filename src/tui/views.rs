@@ -4,6 +4,7 @@
 
 pub mod courses;
 pub mod login;
+pub mod notifications;
 pub mod today;
 pub mod users;
 

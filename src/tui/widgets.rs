@@ -1,4 +1,6 @@
-//! Reusable pieces of the views: a list that builds only the rows in view, and forms.
+//! Reusable pieces of the views: a list that builds only the rows in view, forms, and
+//! the toast of a live notification.
 
 pub mod form;
 pub mod list;
+pub mod toast;

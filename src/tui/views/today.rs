@@ -1,8 +1,9 @@
-//! Today: the caller's courses and the latest enrollments in them. (Live classes,
-//! grading and notifications join it when the server has them.)
+//! Today: the unread notifications and (for staff) the grading queue's size, the next
+//! live classes, the caller's courses and the latest enrollments in them. Each panel
+//! loads, fails and fills on its own.
 
 use crossterm::event::KeyEvent;
-use edupro_server::api::{Role, User};
+use edupro_server::api::{LiveClass, Role, User};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
@@ -19,6 +20,11 @@ pub struct TodayView {
     role: Role,
     me: uuid::Uuid,
     data: Option<Load<TodayData>>,
+    upcoming: Option<Load<Vec<LiveClass>>>,
+    /// Answers waiting for marks (staff only).
+    grading: Option<Load<u64>>,
+    /// Kept by the Notifications tab (see [`TodayView::set_unread`]).
+    unread: Load<u64>,
 }
 
 impl TodayView {
@@ -27,7 +33,14 @@ impl TodayView {
             role: me.role,
             me: me.id,
             data: None,
+            upcoming: None,
+            grading: None,
+            unread: Load::Loading,
         }
+    }
+
+    fn staff(&self) -> bool {
+        matches!(self.role, Role::Teacher | Role::Admin)
     }
 
     fn load(&mut self, out: &mut Out) {
@@ -36,6 +49,61 @@ impl TodayView {
             role: self.role,
             me: self.me,
         });
+        self.upcoming = Some(Load::Loading);
+        out.effect(Effect::LoadUpcoming);
+        if self.staff() {
+            self.grading = Some(Load::Loading);
+            out.effect(Effect::LoadGradingCount);
+        }
+    }
+
+    /// The unread notifications count, as the Notifications tab knows it.
+    pub fn set_unread(&mut self, unread: Load<u64>) {
+        self.unread = unread;
+    }
+}
+
+/// Turns an answer into a panel's state, reporting a failure on the status line.
+fn loaded<T>(answer: Result<T, crate::tui::action::Failure>, out: &mut Out) -> Load<T> {
+    match answer {
+        Ok(value) => Load::Ready(value),
+        Err(failure) => {
+            out.error(&failure);
+            Load::Failed(failure)
+        }
+    }
+}
+
+fn panel(title: &str, theme: Theme) -> Block<'static> {
+    Block::default()
+        .borders(Borders::ALL)
+        .title(Line::styled(format!(" {title} "), theme.title()))
+}
+
+/// A panel that is loading or failed (`Err`: the lines it shows), or its data.
+fn pending<T>(load: Option<&Load<T>>, theme: Theme) -> Result<&T, Vec<Line<'static>>> {
+    match load {
+        None | Some(Load::Loading) => Err(vec![Line::styled("Loading…", theme.dim())]),
+        Some(Load::Failed(failure)) => Err(vec![
+            Line::styled(
+                format!("Could not load: {}", failure.message),
+                theme.error(),
+            ),
+            Line::styled("ctrl-r tries again", theme.dim()),
+        ]),
+        Some(Load::Ready(value)) => Ok(value),
+    }
+}
+
+/// [`pending`] for a one-line panel: a failure says so in a few words (the status
+/// line has the message).
+fn pending_count<T: Copy>(load: Option<&Load<T>>, theme: Theme) -> Result<T, Vec<Line<'static>>> {
+    match load {
+        Some(Load::Failed(_)) => Err(vec![Line::styled(
+            "Could not load; ctrl-r tries again",
+            theme.error(),
+        )]),
+        other => pending(other, theme).copied(),
     }
 }
 
@@ -57,14 +125,13 @@ impl View for TodayView {
     }
 
     fn on_action(&mut self, action: Action, out: &mut Out) {
-        if let Action::Today(answer) = action {
-            self.data = Some(match answer {
-                Ok(data) => Load::Ready(data),
-                Err(failure) => {
-                    out.error(&failure);
-                    Load::Failed(failure)
-                }
-            });
+        match action {
+            Action::Today(answer) => self.data = Some(loaded(answer, out)),
+            Action::Upcoming(answer) => {
+                self.upcoming = Some(loaded(answer.map(|list| list.classes), out));
+            }
+            Action::GradingCount(answer) => self.grading = Some(loaded(answer, out)),
+            _ => {}
         }
     }
 
@@ -79,88 +146,159 @@ impl View for TodayView {
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, theme: Theme) {
-        let data = match &self.data {
-            None | Some(Load::Loading) => {
-                frame.render_widget(
-                    Paragraph::new("Loading today…")
-                        .block(Block::default().borders(Borders::ALL).title(" Today ")),
-                    area,
-                );
-                return;
-            }
-            Some(Load::Failed(failure)) => {
-                frame.render_widget(
-                    Paragraph::new(vec![
-                        Line::styled(
-                            format!("Could not load: {}", failure.message),
-                            theme.error(),
-                        ),
-                        Line::styled("ctrl-r tries again", theme.dim()),
-                    ])
-                    .block(Block::default().borders(Borders::ALL).title(" Today ")),
-                    area,
-                );
-                return;
-            }
-            Some(Load::Ready(data)) => data,
-        };
-        let staff = matches!(self.role, Role::Teacher | Role::Admin);
-        let [top, bottom] = if staff {
-            Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area)
+        let staff = self.staff();
+        let [counts, upcoming, courses, recent] = if staff {
+            Layout::vertical([
+                Constraint::Length(3),
+                Constraint::Length(6),
+                Constraint::Fill(1),
+                Constraint::Fill(1),
+            ])
+            .areas(area)
         } else {
-            [area, Rect::default()]
+            let [counts, upcoming, courses] = Layout::vertical([
+                Constraint::Length(3),
+                Constraint::Length(6),
+                Constraint::Fill(1),
+            ])
+            .areas(area);
+            [counts, upcoming, courses, Rect::default()]
         };
-        let title = match self.role {
-            Role::Admin => format!(" Newest courses ({} in all) ", data.total_courses),
-            _ => format!(" Your courses ({}) ", data.total_courses),
+        if staff {
+            let [grading, unread] =
+                Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                    .areas(counts);
+            self.draw_grading(frame, grading, theme);
+            self.draw_unread(frame, unread, theme);
+        } else {
+            self.draw_unread(frame, counts, theme);
+        }
+        self.draw_upcoming(frame, upcoming, theme);
+        self.draw_courses(frame, courses, theme);
+        if staff {
+            self.draw_recent(frame, recent, theme);
+        }
+    }
+}
+
+impl TodayView {
+    fn draw_grading(&self, frame: &mut Frame, area: Rect, theme: Theme) {
+        let block = panel("Grading queue", theme);
+        let text = match pending_count(self.grading.as_ref(), theme) {
+            Err(lines) => Paragraph::new(lines),
+            Ok(0) => Paragraph::new("Nothing to grade."),
+            Ok(1) => Paragraph::new("1 answer waits for marks"),
+            Ok(n) => Paragraph::new(format!("{n} answers wait for marks")),
         };
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .title(Line::styled(title, theme.title()));
+        frame.render_widget(text.block(block), area);
+    }
+
+    fn draw_unread(&self, frame: &mut Frame, area: Rect, theme: Theme) {
+        let block = panel("Notifications", theme);
+        let text = match pending_count(Some(&self.unread), theme) {
+            Err(lines) => Paragraph::new(lines),
+            Ok(0) => Paragraph::new("All read."),
+            Ok(n) => Paragraph::new(Line::styled(format!("{n} unread"), theme.key())),
+        };
+        frame.render_widget(text.block(block), area);
+    }
+
+    fn draw_upcoming(&self, frame: &mut Frame, area: Rect, theme: Theme) {
+        let block = panel("Upcoming live classes", theme);
+        let classes = match pending(self.upcoming.as_ref(), theme) {
+            Err(lines) => return frame.render_widget(Paragraph::new(lines).block(block), area),
+            Ok(classes) if classes.is_empty() => {
+                return frame.render_widget(
+                    Paragraph::new("No live classes scheduled.").block(block),
+                    area,
+                );
+            }
+            Ok(classes) => classes,
+        };
+        let height = usize::from(area.height.saturating_sub(3));
+        let rows = classes.iter().take(height).map(|c| {
+            Row::new(vec![
+                Cell::from(c.scheduled_at.format("%a %d %b %H:%M").to_string()),
+                Cell::from(c.title.clone()),
+                Cell::from(c.course.title.clone()),
+                Cell::from(format!("{:>3} min", c.duration)),
+            ])
+        });
+        frame.render_widget(
+            Table::new(
+                rows,
+                [
+                    Constraint::Length(16),
+                    Constraint::Fill(1),
+                    Constraint::Percentage(30),
+                    Constraint::Length(7),
+                ],
+            )
+            .header(Row::new(["WHEN (UTC)", "CLASS", "COURSE", "LENGTH"]).style(theme.header()))
+            .block(block),
+            area,
+        );
+    }
+
+    fn draw_courses(&self, frame: &mut Frame, area: Rect, theme: Theme) {
+        let title = match &self.data {
+            Some(Load::Ready(data)) => match self.role {
+                Role::Admin => format!("Newest courses ({} in all)", data.total_courses),
+                _ => format!("Your courses ({})", data.total_courses),
+            },
+            _ => "Your courses".to_owned(),
+        };
+        let block = panel(&title, theme);
+        let data = match pending(self.data.as_ref(), theme) {
+            Err(lines) => return frame.render_widget(Paragraph::new(lines).block(block), area),
+            Ok(data) => data,
+        };
         if data.courses.is_empty() {
-            let hint = if staff {
+            let hint = if self.staff() {
                 "No courses yet. Press 2 for Courses, then n to create one."
             } else {
                 "No courses yet."
             };
-            frame.render_widget(Paragraph::new(hint).block(block), top);
-        } else {
-            let height = usize::from(top.height.saturating_sub(3));
-            let rows = data.courses.iter().take(height).map(|c| {
-                Row::new(vec![
-                    Cell::from(c.title.clone()),
-                    Cell::from(c.status.as_str()),
-                    Cell::from(format!("{} students", c.total_students)),
-                ])
-            });
-            frame.render_widget(
-                Table::new(
-                    rows,
-                    [
-                        Constraint::Fill(1),
-                        Constraint::Length(10),
-                        Constraint::Length(14),
-                    ],
-                )
-                .header(Row::new(["COURSE", "STATUS", "ENROLLED"]).style(theme.header()))
-                .block(block),
-                top,
-            );
-        }
-        if !staff {
+            frame.render_widget(Paragraph::new(hint).block(block), area);
             return;
         }
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .title(Line::styled(" Recent enrollments ", theme.title()));
+        let height = usize::from(area.height.saturating_sub(3));
+        let rows = data.courses.iter().take(height).map(|c| {
+            Row::new(vec![
+                Cell::from(c.title.clone()),
+                Cell::from(c.status.as_str()),
+                Cell::from(format!("{} students", c.total_students)),
+            ])
+        });
+        frame.render_widget(
+            Table::new(
+                rows,
+                [
+                    Constraint::Fill(1),
+                    Constraint::Length(10),
+                    Constraint::Length(14),
+                ],
+            )
+            .header(Row::new(["COURSE", "STATUS", "ENROLLED"]).style(theme.header()))
+            .block(block),
+            area,
+        );
+    }
+
+    fn draw_recent(&self, frame: &mut Frame, area: Rect, theme: Theme) {
+        let block = panel("Recent enrollments", theme);
+        let data = match pending(self.data.as_ref(), theme) {
+            Err(lines) => return frame.render_widget(Paragraph::new(lines).block(block), area),
+            Ok(data) => data,
+        };
         if data.recent.is_empty() {
             frame.render_widget(
                 Paragraph::new("No students have enrolled in these courses yet.").block(block),
-                bottom,
+                area,
             );
             return;
         }
-        let height = usize::from(bottom.height.saturating_sub(3));
+        let height = usize::from(area.height.saturating_sub(3));
         let rows = data.recent.iter().take(height).map(|e| {
             Row::new(vec![
                 Cell::from(e.enrolled_at.format("%Y-%m-%d %H:%M").to_string()),
@@ -181,7 +319,7 @@ impl View for TodayView {
             )
             .header(Row::new(["WHEN", "STUDENT", "COURSE", "DONE"]).style(theme.header()))
             .block(block),
-            bottom,
+            area,
         );
     }
 }
