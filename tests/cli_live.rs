@@ -6,27 +6,11 @@
 mod harness;
 
 use chrono::{Duration, SecondsFormat, Utc};
-use harness::{PASSWORD, Terminal, register, spawn_server};
+use harness::{PASSWORD, Terminal, register, sign_in, spawn_server};
 use serde_json::{Value, json};
 
 fn at(minutes: i64) -> String {
     (Utc::now() + Duration::minutes(minutes)).to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-async fn token(url: &str, email: &str) -> (String, String) {
-    let answer: Value = reqwest::Client::new()
-        .post(format!("{url}/api/v1/auth/login"))
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (
-        answer["data"]["accessToken"].as_str().unwrap().to_owned(),
-        answer["data"]["user"]["id"].as_str().unwrap().to_owned(),
-    )
 }
 
 async fn post(url: &str, token: &str, path: &str, body: Value) -> Value {
@@ -51,7 +35,7 @@ async fn a_teacher_schedules_runs_and_reports_a_class_from_the_terminal() {
     register(&server, "teacher@school.test", "TEACHER").await;
     register(&server, "sam@school.test", "STUDENT").await;
     register(&server, "kim@school.test", "STUDENT").await;
-    let (teacher_token, _) = token(&server.url, "teacher@school.test").await;
+    let (teacher_token, _) = sign_in(&server.url, "teacher@school.test").await;
     let course = post(
         &server.url,
         &teacher_token,
@@ -60,8 +44,8 @@ async fn a_teacher_schedules_runs_and_reports_a_class_from_the_terminal() {
     )
     .await;
     let course = course["data"]["id"].as_str().unwrap().to_owned();
-    let (sam_token, sam) = token(&server.url, "sam@school.test").await;
-    let (_, kim) = token(&server.url, "kim@school.test").await;
+    let (sam_token, sam) = sign_in(&server.url, "sam@school.test").await;
+    let (_, kim) = sign_in(&server.url, "kim@school.test").await;
     for student in [&sam, &kim] {
         post(
             &server.url,

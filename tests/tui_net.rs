@@ -13,25 +13,9 @@ use edupro::api::ApiClient;
 use edupro::config::Target;
 use edupro::tui::action::{Action, Effect, Realtime};
 use edupro::tui::net::Net;
-use harness::{PASSWORD, Server, register, spawn_server};
+use harness::{Server, register, sign_in, spawn_server};
 use serde_json::{Value, json};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
-
-async fn token(server: &Server, email: &str) -> (String, String) {
-    let answer: Value = reqwest::Client::new()
-        .post(format!("{}/api/v1/auth/login", server.url))
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (
-        answer["data"]["accessToken"].as_str().unwrap().to_owned(),
-        answer["data"]["user"]["id"].as_str().unwrap().to_owned(),
-    )
-}
 
 async fn post(server: &Server, token: &str, path: &str, body: Value) -> Value {
     let answer: Value = reqwest::Client::new()
@@ -76,8 +60,8 @@ async fn today_panels_and_the_live_feed_work_against_the_real_server() {
     let server = spawn_server().await;
     register(&server, "teacher@school.test", "TEACHER").await;
     register(&server, "sam@school.test", "STUDENT").await;
-    let (teacher, _) = token(&server, "teacher@school.test").await;
-    let (student, sam) = token(&server, "sam@school.test").await;
+    let (teacher, _) = sign_in(&server.url, "teacher@school.test").await;
+    let (student, sam) = sign_in(&server.url, "sam@school.test").await;
     let course = post(
         &server,
         &teacher,

@@ -162,6 +162,23 @@ pub async fn register(server: &Server, email: &str, role: &str) {
     assert_eq!(answer.status(), 201);
 }
 
+/// Signs in the account `email` (made by [`register`]) over HTTP: its access token and id.
+pub async fn sign_in(url: &str, email: &str) -> (String, String) {
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        answer["data"]["accessToken"].as_str().unwrap().to_owned(),
+        answer["data"]["user"]["id"].as_str().unwrap().to_owned(),
+    )
+}
+
 /// An admin as `create-admin` makes one; returns the TOTP secret.
 pub async fn create_admin(server: &Server, email: &str) -> String {
     use edupro_server::accounts::{self, NewAccount};

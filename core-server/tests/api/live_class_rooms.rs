@@ -53,17 +53,16 @@ async fn next_of(socket: &mut Socket, kind: &str) -> Value {
         .unwrap_or_else(|_| panic!("no {kind} message"))
 }
 
-#[tokio::test]
-async fn the_class_room_has_presence_persisted_chat_and_class_events() {
-    let app = spawn_app_with(|args| {
-        args.realtime.notification_poll_interval = Some("100ms".into());
-    })
-    .await;
-    let teacher = app.register("TEACHER").await;
-    let course = draft(&app, &teacher.access_token, "Rooms").await;
-    let ada = app.register("STUDENT").await;
-    let bob = app.register("STUDENT").await;
-    for s in [&ada, &bob] {
+/// A draft course of `teacher` with `students` enrolled and a BUILTIN class in five
+/// minutes: the course's id, the class's id and its room.
+async fn classroom(
+    app: &TestApp,
+    teacher: &TestUser,
+    title: &str,
+    students: &[&TestUser],
+) -> (String, String, String) {
+    let course = draft(app, &teacher.access_token, title).await;
+    for s in students {
         let enrolled = app
             .post_as(
                 &teacher.access_token,
@@ -77,7 +76,7 @@ async fn the_class_room_has_presence_persisted_chat_and_class_events() {
         .post_as(
             &teacher.access_token,
             "/api/v1/live-classes",
-            &json!({ "courseId": course, "title": "Room class",
+            &json!({ "courseId": course, "title": format!("{title} class"),
                      "scheduledAt": (chrono::Utc::now() + chrono::Duration::minutes(5)).to_rfc3339(),
                      "duration": 30 }),
         )
@@ -87,6 +86,20 @@ async fn the_class_room_has_presence_persisted_chat_and_class_events() {
         .as_str()
         .expect("a BUILTIN class has a room")
         .to_owned();
+    let class = created.body["data"]["id"].as_str().expect("id").to_owned();
+    (course, class, room)
+}
+
+#[tokio::test]
+async fn the_class_room_has_presence_persisted_chat_and_class_events() {
+    let app = spawn_app_with(|args| {
+        args.realtime.notification_poll_interval = Some("100ms".into());
+    })
+    .await;
+    let teacher = app.register("TEACHER").await;
+    let ada = app.register("STUDENT").await;
+    let bob = app.register("STUDENT").await;
+    let (_, class, room) = classroom(&app, &teacher, "Rooms", &[&ada, &bob]).await;
 
     let mut ada_ws = connect(&app, &ada).await;
     send(&mut ada_ws, json!({ "type": "join", "room": room })).await;
@@ -155,10 +168,7 @@ async fn the_class_room_has_presence_persisted_chat_and_class_events() {
     let started = app
         .post_as(
             &teacher.access_token,
-            &format!(
-                "/api/v1/live-classes/{}/start",
-                created.body["data"]["id"].as_str().expect("id")
-            ),
+            &format!("/api/v1/live-classes/{class}/start"),
             &json!({}),
         )
         .await;
@@ -208,19 +218,9 @@ async fn someone_removed_from_the_course_or_its_staff_leaves_its_rooms_at_once()
     .await;
     let teacher = app.register("TEACHER").await;
     let ta = app.register("TEACHER").await;
-    let course = draft(&app, &teacher.access_token, "Removals").await;
     let ada = app.register("STUDENT").await;
     let bob = app.register("STUDENT").await;
-    for s in [&ada, &bob] {
-        let enrolled = app
-            .post_as(
-                &teacher.access_token,
-                &format!("/api/v1/courses/{course}/enrollments"),
-                &json!({ "studentId": s.id }),
-            )
-            .await;
-        assert_eq!(enrolled.status, 201, "{}", enrolled.body);
-    }
+    let (course, _, room) = classroom(&app, &teacher, "Removals", &[&ada, &bob]).await;
     let staffed = app
         .post_as(
             &teacher.access_token,
@@ -229,20 +229,6 @@ async fn someone_removed_from_the_course_or_its_staff_leaves_its_rooms_at_once()
         )
         .await;
     assert!((200..300).contains(&staffed.status), "{}", staffed.body);
-    let created = app
-        .post_as(
-            &teacher.access_token,
-            "/api/v1/live-classes",
-            &json!({ "courseId": course, "title": "Removal class",
-                     "scheduledAt": (chrono::Utc::now() + chrono::Duration::minutes(5)).to_rfc3339(),
-                     "duration": 30 }),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    let room = created.body["data"]["room"]
-        .as_str()
-        .expect("room")
-        .to_owned();
 
     let mut sockets = Vec::new();
     for user in [&teacher, &ta, &ada, &bob] {
