@@ -1,6 +1,7 @@
 //! Typed HTTP client for the EduPro+ API: unwraps the envelope, maps errors to
 //! [`ClientError`], and refreshes an expired access token once, silently.
 
+pub mod room;
 pub mod ws;
 
 use std::sync::Mutex;

@@ -2,7 +2,11 @@
 //! (the embedded demo, or a school's staging server in CI). Running it again changes
 //! nothing: every record is looked up by its natural key first.
 
-use edupro_server::api::{ApiResponse, Role, User, UserList};
+mod classroom;
+
+use classroom::seed_demo_classroom;
+
+use edupro_server::api::{ApiResponse, AuthSession, LoginOutcome, Role, User, UserList};
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::json;
@@ -89,6 +93,13 @@ pub struct SeedReport {
     pub unchanged: usize,
 }
 
+impl SeedReport {
+    fn add(&mut self, other: SeedReport) {
+        self.created += other.created;
+        self.unchanged += other.unchanged;
+    }
+}
+
 async fn find_user(client: &ApiClient, email: &str) -> Result<Option<User>> {
     let list: UserList = client
         .get("/users", &[("search", email), ("limit", "100")])
@@ -145,10 +156,50 @@ pub async fn seed_demo(client: &ApiClient, seed: u64) -> Result<SeedReport> {
     Ok(report)
 }
 
+/// Signs a demo account in with [`DEMO_PASSWORD`]; `None` when the server asks it for
+/// a 2FA code (demo accounts have none).
+pub async fn demo_session(server: &str, email: &str) -> Result<Option<AuthSession>> {
+    let answer: ApiResponse<LoginOutcome> = ApiClient::anonymous(server)?
+        .post(
+            "/auth/login",
+            &json!({ "email": email, "password": DEMO_PASSWORD }),
+        )
+        .await?;
+    Ok(match answer.data {
+        LoginOutcome::Session(session) => Some(*session),
+        LoginOutcome::MfaRequired(_) => None,
+    })
+}
+
+/// The demo teacher, the same for every seed: the courses, test and classes are theirs.
+pub fn demo_teacher() -> String {
+    format!("teacher1@{DEMO_DOMAIN}")
+}
+
+/// Everything the demo holds, as `edupro seed demo` and `edupro demo` make it: the
+/// accounts (as `admin`), then, signed in as [`demo_teacher`], their courses with
+/// students, progress and a batch, a test whose attempts wait for marks, and upcoming
+/// live classes (their enrollments and classes notify the students). Returns the
+/// teacher's session too.
+pub async fn seed_demo_school(admin: &ApiClient, seed: u64) -> Result<(SeedReport, AuthSession)> {
+    let mut report = seed_demo(admin, seed).await?;
+    let email = demo_teacher();
+    let Some(session) = demo_session(&admin.server, &email).await? else {
+        return Err(ClientError::LoginRefused(format!(
+            "{email} was asked for a 2FA code, which demo teachers don't have; \
+             turn 2FA off for {email} or seed a fresh server"
+        )));
+    };
+    let teacher = ApiClient::with_token(&admin.server, &session.access_token)?;
+    report.add(seed_demo_courses(&teacher, admin).await?);
+    report.add(seed_demo_classroom(&teacher).await?);
+    Ok((report, session))
+}
+
 /// The demo teacher's courses: a published one with two sections and six students
 /// enrolled, each further through it than the last, and a draft. Created once: nothing happens when the teacher
 /// already has courses. `admin` looks the students up; `teacher` creates and enrolls.
-pub async fn seed_demo_courses(teacher: &ApiClient, admin: &ApiClient) -> Result<SeedReport> {
+async fn seed_demo_courses(teacher: &ApiClient, admin: &ApiClient) -> Result<SeedReport> {
     use edupro_server::api::{CourseList, CreatedCourse, Section};
     let mut report = SeedReport::default();
     let me: User = teacher.get("/auth/me", &()).await?;
@@ -221,6 +272,7 @@ pub async fn seed_demo_courses(teacher: &ApiClient, admin: &ApiClient) -> Result
         }
     }
     if let Some(course) = published {
+        let mut cohort = Vec::new();
         for i in 1..=6 {
             let Some(student) = find_user(admin, &format!("student{i}@{DEMO_DOMAIN}")).await?
             else {
@@ -233,16 +285,12 @@ pub async fn seed_demo_courses(teacher: &ApiClient, admin: &ApiClient) -> Result
                 )
                 .await?;
             report.created += 1;
+            if i <= 3 {
+                cohort.push(student.id);
+            }
             // Student i is i-1 lessons in, so progress differs from row to row.
             if i > 1 {
-                let session: ApiResponse<edupro_server::api::LoginOutcome> =
-                    ApiClient::anonymous(&teacher.server)?
-                        .post(
-                            "/auth/login",
-                            &json!({ "email": student.email, "password": DEMO_PASSWORD }),
-                        )
-                        .await?;
-                let edupro_server::api::LoginOutcome::Session(session) = session.data else {
+                let Some(session) = demo_session(&teacher.server, &student.email).await? else {
                     continue;
                 };
                 let as_student = ApiClient::with_token(&teacher.server, &session.access_token)?;
@@ -256,6 +304,23 @@ pub async fn seed_demo_courses(teacher: &ApiClient, admin: &ApiClient) -> Result
                     report.created += 1;
                 }
             }
+        }
+        // The first three students meet in the evenings: a batch classes can target.
+        let batch: ApiResponse<edupro_server::api::Batch> = teacher
+            .post(
+                &format!("/courses/{course}/batches"),
+                &json!({ "name": "Evening cohort", "capacity": 10 }),
+            )
+            .await?;
+        report.created += 1;
+        for student in cohort {
+            teacher
+                .post::<serde_json::Value>(
+                    &format!("/batches/{}/members", batch.data.id),
+                    &json!({ "studentId": student }),
+                )
+                .await?;
+            report.created += 1;
         }
     }
     Ok(report)

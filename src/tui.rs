@@ -4,7 +4,8 @@
 //! - [`action`]: effects (requests) and actions (answers, ticks).
 //! - [`net`]: runs effects in tokio tasks that post actions back; never blocks drawing.
 //! - [`realtime`]: the WebSocket task (notifications, live) and the header's link state.
-//! - [`views`]: login, Today, Courses, Notifications, Users; [`widgets`]: lists and forms.
+//! - [`views`]: login, Today, Courses, Live classes, Grading, Notifications, Users;
+//!   [`widgets`]: lists and forms.
 //! - [`keymap`]: keys as data, overridable in `tui.toml`; [`theme`]: colours, `NO_COLOR`.
 //!
 //! The loop `select!`s over terminal events, answers from tasks and a 100 ms tick, and

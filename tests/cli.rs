@@ -483,12 +483,17 @@ async fn seeding_the_demo_twice_changes_nothing_the_second_time() {
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert_eq!(
         first.json(),
-        json!({"created": 23, "unchanged": 0}),
-        "19 users and 4 parent links"
+        json!({"created": 23 + 38 + 7, "unchanged": 0}),
+        "19 users and 4 parent links; 2 courses, 3 sections, 8 lessons, 6 enrollments, \
+         15 lessons completed, a batch and its 3 members; a test, 3 attempts, 3 classes"
     );
     let second = admin.run(&["seed", "demo", "--seed", "3", "--json"]).await;
     assert_eq!(second.code, 0, "{}", second.stderr);
-    assert_eq!(second.json(), json!({"created": 0, "unchanged": 23}));
+    assert_eq!(
+        second.json(),
+        json!({"created": 0, "unchanged": 23 + 2 + 2}),
+        "the accounts, the teacher's 2 courses, the test and the classes are found"
+    );
     let users = admin.run(&["users", "list", "--json"]).await.json();
     assert_eq!(
         users.as_array().unwrap().len(),
@@ -510,4 +515,60 @@ async fn seeding_the_demo_twice_changes_nothing_the_second_time() {
         )
         .await;
     assert_eq!(login.code, 0, "demo accounts sign in: {}", login.stderr);
+    let listed = |args: &'static [&'static str]| {
+        let teacher = &teacher;
+        async move {
+            let run = teacher.run(args).await;
+            assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+            run.json().as_array().unwrap().len()
+        }
+    };
+    assert_eq!(listed(&["courses", "list", "--json"]).await, 2);
+    assert_eq!(
+        listed(&["enrollments", "list", "rust-for-beginners", "--json"]).await,
+        6
+    );
+    let batches = teacher
+        .run(&["batches", "list", "rust-for-beginners", "--json"])
+        .await
+        .json();
+    assert_eq!(batches[0]["name"], "Evening cohort", "{batches}");
+    assert_eq!(batches[0]["members"], 3, "{batches}");
+    assert_eq!(
+        listed(&["grade", "queue", "--json"]).await,
+        6,
+        "two essays from each of 3 attempts wait for marks"
+    );
+    assert_eq!(
+        listed(&["live", "list", "--status", "upcoming", "--json"]).await,
+        3
+    );
+
+    let student = Terminal::new(&server);
+    let login = student
+        .run_with(
+            &[
+                "login",
+                "--email",
+                "student1@demo.edupro.example",
+                "--password-stdin",
+            ],
+            "Demo-pass1!\n",
+            &[],
+        )
+        .await;
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    let inbox = student
+        .run(&["notifications", "list", "--json"])
+        .await
+        .json();
+    let titles: Vec<&str> = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["type"].as_str())
+        .collect();
+    for kind in ["ENROLLED", "CLASS_SCHEDULED", "TEST_PUBLISHED"] {
+        assert!(titles.contains(&kind), "{kind} in {titles:?}");
+    }
 }

@@ -279,7 +279,7 @@ async fn an_admin_answers_the_two_factor_step_changes_a_role_and_imports_users()
         tui.type_text(&totp_now(&secret));
         tui.keys(&["Enter"]);
         tui.wait_for("Signed in as root@school.test (ADMIN)");
-        tui.keys(&["4"]);
+        tui.keys(&["6"]);
         tui.wait_for("ada@school.test");
         tui.keys(&["/"]);
         tui.type_text("ada");
@@ -566,7 +566,7 @@ async fn a_notification_arrives_live_and_survives_a_server_restart_without_a_dup
         let toast = tui.wait_for("New notification");
         assert!(toast.contains("Import plan of users finished"), "{toast}");
         tui.wait_for("1 unread");
-        tui.wait_for("3 Notifications (1)");
+        tui.wait_for("5 Notifications (1)");
         tui
     })
     .await
@@ -592,8 +592,8 @@ async fn a_notification_arrives_live_and_survives_a_server_restart_without_a_dup
         tui.wait_until("the link live again", |s| {
             s.lines().next().unwrap_or_default().contains("● live")
         });
-        tui.wait_for("3 Notifications (2)");
-        tui.keys(&["3"]);
+        tui.wait_for("5 Notifications (2)");
+        tui.keys(&["5"]);
         tui.wait_for("Notifications (2 unread)");
         // Once the toast has gone, each notification is one row, newest first.
         let screen = tui.wait_until("the feed without the toast", |s| {
@@ -616,7 +616,7 @@ async fn a_notification_arrives_live_and_survives_a_server_restart_without_a_dup
         // Read it: the count follows, on the tab and on Today.
         tui.keys(&["Enter"]);
         tui.wait_for("Marked read: Import plan of users finished");
-        tui.wait_for("3 Notifications (1)");
+        tui.wait_for("5 Notifications (1)");
         tui.keys(&["M"]);
         tui.wait_for("Marked 1 read");
         tui.keys(&["1"]);
@@ -625,4 +625,223 @@ async fn a_notification_arrives_live_and_survives_a_server_restart_without_a_dup
     })
     .await
     .unwrap();
+}
+
+/// Signs in over HTTP (with the TOTP step when `secret` is given); the access token.
+async fn access_token(
+    server: &Server,
+    email: &str,
+    password: &str,
+    secret: Option<&str>,
+) -> String {
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(format!("{}/api/v1/auth/login", server.url))
+        .json(&serde_json::json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = match secret {
+        None => login,
+        Some(secret) => http
+            .post(format!("{}/api/v1/auth/2fa/verify", server.url))
+            .json(&serde_json::json!({
+                "challengeToken": login["data"]["challengeToken"], "code": totp_now(secret)
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    };
+    session["data"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token for {email}: {session}"))
+        .to_owned()
+}
+
+async fn get_as(server: &Server, token: &str, path: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!("{}/api/v1{path}", server.url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_teacher_schedules_a_class_sees_a_clash_inline_and_grades_an_answer_from_the_queue() {
+    use edupro::seed::DEMO_PASSWORD;
+    let server = spawn_server().await;
+    // The demo's data, as `edupro seed demo` makes it: the accounts, the teacher's
+    // courses, a test with submitted attempts, upcoming classes.
+    let secret = create_admin(&server, "root@school.test").await;
+    let admin_token = access_token(&server, "root@school.test", PASSWORD, Some(&secret)).await;
+    let seeding = Terminal::new(&server)
+        .run_with(&["seed", "demo"], "", &[("EDUPRO_TOKEN", &admin_token)])
+        .await;
+    assert_eq!(seeding.code, 0, "{}", seeding.stderr);
+    let teacher_email = "teacher1@demo.edupro.example";
+    let teacher_token = access_token(&server, teacher_email, DEMO_PASSWORD, None).await;
+    let queue = get_as(&server, &teacher_token, "/grading/queue").await;
+    assert_eq!(queue["data"]["pagination"]["total"], 6, "{queue}");
+    let oldest = queue["data"]["items"][0]["answerId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let term = Terminal::new(&server);
+    let login = term
+        .run_with(
+            &["login", "--email", teacher_email, "--password-stdin"],
+            &format!("{DEMO_PASSWORD}\n"),
+            &[],
+        )
+        .await;
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    let later = (chrono::Utc::now().date_naive() + chrono::Days::new(3))
+        .format("%Y-%m-%d 16:00")
+        .to_string();
+    let runtime = tokio::runtime::Handle::current();
+    let server = std::sync::Arc::new(server);
+    let teacher_token = std::sync::Arc::new(teacher_token);
+    let (srv, tok) = (server.clone(), teacher_token.clone());
+    tokio::task::spawn_blocking(move || {
+        let (server, teacher_token) = (srv, tok);
+        let tui = Tmux::start_sized(&term, "tui", 80, 24);
+        tui.wait_for("Signed in as teacher1@demo.edupro.example (TEACHER)");
+        tui.keys(&["3"]);
+        tui.wait_for("(today) · UTC");
+        tui.type_text("]");
+        let tomorrow = tui.wait_for("(tomorrow) · UTC");
+        let tomorrow = if tomorrow.contains("Ownership Q&A") {
+            tomorrow
+        } else {
+            tui.wait_for("Ownership Q&A")
+        };
+        assert!(tomorrow.contains("10:00–11:00 Ownership Q&A"), "{tomorrow}");
+
+        // A class three days out: the agenda moves to its day and selects it.
+        tui.keys(&["n"]);
+        tui.wait_for("Schedule a class");
+        tui.wait_for("Start (UTC)");
+        tui.type_text("Office hours");
+        // The course: the newest (Algebra I) comes first; the one with students next.
+        tui.keys(&["Up", "Up", "Right"]);
+        tui.wait_for("‹ Rust for Beginners ›");
+        tui.keys(&["Down", "Down", "Down"]);
+        for _ in 0..16 {
+            tui.keys(&["BSpace"]);
+        }
+        tui.type_text(&later);
+        tui.keys(&["Enter"]);
+        tui.wait_for("Scheduled “Office hours”");
+        let agenda = tui.wait_for("› 16:00–17:00 Office hours");
+        assert!(!agenda.contains("Schedule a class"), "{agenda}");
+        assert!(
+            agenda
+                .lines()
+                .any(|l| l.contains("Office hours") && l.contains("Rust for Beginners")),
+            "{agenda}"
+        );
+
+        // Its room's chat, live: the teacher writes, a student answers from elsewhere.
+        tui.keys(&["c"]);
+        tui.wait_for("Chat · Office hours · SCHEDULED · 1 here");
+        tui.wait_for("No messages yet. Say hello.");
+        tui.type_text("Welcome, everyone");
+        tui.keys(&["Enter"]);
+        tui.wait_for(": Welcome, everyone");
+        let student = runtime.block_on(async {
+            let classes = get_as(&server, &teacher_token, "/live-classes?limit=100").await;
+            let room = classes["data"]["classes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["title"] == "Office hours")
+                .and_then(|c| c["room"].as_str())
+                .unwrap()
+                .to_owned();
+            let token =
+                access_token(&server, "student1@demo.edupro.example", DEMO_PASSWORD, None).await;
+            let client = edupro::api::ApiClient::with_token(&server.url, &token).unwrap();
+            let mut joined = edupro::api::room::join(&client, &room).await.unwrap();
+            assert_eq!(
+                joined.messages.len(),
+                1,
+                "the teacher's message is replayed"
+            );
+            joined.sender.chat("Hello from a student").await.unwrap();
+            joined
+        });
+        let chat = tui.wait_for(": Hello from a student");
+        assert!(chat.contains(" joined"), "{chat}");
+        assert!(chat.contains("2 here"), "{chat}");
+        drop(student);
+        tui.keys(&["Escape"]);
+        tui.wait_for("› 16:00–17:00 Office hours");
+
+        // The default start (tomorrow 10:00) clashes with the seeded Q&A: inline.
+        tui.keys(&["n"]);
+        tui.wait_for("Start (UTC)");
+        tui.type_text("Clash test");
+        tui.keys(&["Enter"]);
+        let clash = tui.wait_for("This time clashes with another class:");
+        assert!(clash.contains("clashes"), "{clash}");
+        assert!(clash.contains("\"Ownership Q&A\""), "{clash}");
+        assert!(
+            clash.contains("Schedule a class"),
+            "the form stays open: {clash}"
+        );
+        tui.keys(&["Escape"]);
+
+        // Grading: the oldest answer first, marks and feedback, then the next one.
+        tui.keys(&["4"]);
+        tui.wait_for("Grading queue (6 waiting)");
+        tui.keys(&["Enter"]);
+        tui.wait_for("› Marks");
+        tui.type_text("9");
+        tui.keys(&["Enter"]);
+        tui.wait_for("must be between 0 and 5");
+        tui.keys(&["BSpace"]);
+        tui.type_text("4");
+        tui.keys(&["Tab"]);
+        tui.type_text("Good start; add an example.");
+        tui.keys(&["Enter"]);
+        tui.wait_for("Saved 4/5");
+        tui.keys(&["u"]);
+        tui.wait_for("5 waiting");
+        // The first Esc leaves the marks field, the second the answer.
+        tui.keys(&["Escape", "Escape"]);
+        tui.wait_for("Grading queue (5 waiting)");
+        tui.keys(&["q"]);
+    })
+    .await
+    .unwrap();
+
+    let graded = get_as(
+        &server,
+        &teacher_token,
+        &format!("/grading/answers/{oldest}"),
+    )
+    .await;
+    assert_eq!(graded["data"]["marks"], 4.0, "{graded}");
+    assert_eq!(graded["data"]["feedback"], "Good start; add an example.");
+    assert_eq!(graded["data"]["outcome"], "GRADED");
+    let classes = get_as(&server, &teacher_token, "/live-classes?limit=100").await;
+    let titles: Vec<&str> = classes["data"]["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["title"].as_str())
+        .collect();
+    assert!(titles.contains(&"Office hours"), "{titles:?}");
+    assert!(!titles.contains(&"Clash test"), "{titles:?}");
 }

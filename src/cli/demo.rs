@@ -76,16 +76,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         let admin = ensure_admin(&state, &data_dir).await?;
         let token = admin_token(&url, &admin).await?;
         let admin_client = ApiClient::with_token(&url, &token)?;
-        let mut report = seed::seed_demo(&admin_client, args.seed)
+        let (report, teacher) = seed::seed_demo_school(&admin_client, args.seed)
             .await
             .map_err(|e| anyhow::anyhow!("seeding the demo: {e}"))?;
-        let teacher = teacher_session(&url).await?;
-        let teacher_client = ApiClient::with_token(&url, &teacher.access_token)?;
-        let courses = seed::seed_demo_courses(&teacher_client, &admin_client)
-            .await
-            .map_err(|e| anyhow::anyhow!("seeding the demo's courses: {e}"))?;
-        report.created += courses.created;
-        report.unchanged += courses.unchanged;
 
         if open_tui {
             // Quitting the TUI ends the demo (and its server).
@@ -107,22 +100,6 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         println!("Press Ctrl-C to stop.");
         serving.await?
     })
-}
-
-/// Signs the demo teacher in.
-async fn teacher_session(url: &str) -> anyhow::Result<AuthSession> {
-    let answer: ApiResponse<LoginOutcome> = ApiClient::anonymous(url)?
-        .post(
-            "/auth/login",
-            &json!({ "email": format!("teacher1@{DEMO_DOMAIN}"), "password": DEMO_PASSWORD }),
-        )
-        .await?;
-    match answer.data {
-        LoginOutcome::Session(session) => Ok(*session),
-        LoginOutcome::MfaRequired(_) => {
-            anyhow::bail!("the demo teacher was asked for a 2FA code, which teachers don't have")
-        }
-    }
 }
 
 /// Keeps the teacher's tokens under the `demo` profile for the TUI (which refreshes

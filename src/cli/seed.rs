@@ -9,8 +9,12 @@ use crate::seed;
 /// `edupro seed …`.
 #[derive(Debug, Subcommand)]
 pub enum SeedCommand {
-    /// Demo accounts (teachers, students, parents linked to children), all with the
-    /// password printed at the end. Needs an admin login or token. Safe to re-run.
+    /// The demo school: teachers, students and parents linked to children (all with
+    /// the password printed at the end), then the demo teacher's courses with sections,
+    /// lessons, enrolled students, progress and a batch, a test with attempts waiting
+    /// for marks, and upcoming live classes. Needs an admin login or token (the admin's
+    /// 2FA secret was printed once, by `edupro-server create-admin`). Safe to re-run:
+    /// what exists is left as it is.
     Demo(DemoSeedArgs),
 }
 
@@ -26,7 +30,7 @@ pub struct DemoSeedArgs {
 pub async fn run(ctx: &Context, command: SeedCommand) -> Result<()> {
     let SeedCommand::Demo(args) = command;
     let client = ctx.client()?;
-    let report = seed::seed_demo(&client, args.seed).await?;
+    let (report, _teacher) = seed::seed_demo_school(&client, args.seed).await?;
     let plan = seed::plan(args.seed);
     print!(
         "{}",
@@ -39,10 +43,11 @@ pub async fn run(ctx: &Context, command: SeedCommand) -> Result<()> {
         )?
     );
     ctx.out.note(&format!(
-        "Demo accounts: {} … {} (password {})",
+        "Demo accounts: {} … {} (password {}); the courses, test and classes are {}'s",
         plan.users.first().map_or("", |u| u.email.as_str()),
         plan.users.last().map_or("", |u| u.email.as_str()),
-        seed::DEMO_PASSWORD
+        seed::DEMO_PASSWORD,
+        seed::demo_teacher(),
     ));
     Ok(())
 }

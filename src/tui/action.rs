@@ -2,6 +2,9 @@
 //! [`super::net`] in tasks), [`Action`]s are what comes back (answers, ticks, resizes).
 //! Keys become [`super::keymap::Command`]s before they reach a view.
 
+pub mod grading;
+pub mod live;
+
 use edupro_server::api::{
     Course, CourseEnrollmentList, CourseList, FieldError, ImportCounts, ImportKind, ImportMode,
     ImportRow, ImportSummary, LiveClassList, MarkedRead, Notification, NotificationList, Role,
@@ -158,6 +161,8 @@ pub enum Effect {
     LoadUpcoming,
     /// Today: how many answers wait for marks.
     LoadGradingCount,
+    Live(live::LiveEffect),
+    Grading(grading::GradingEffect),
 }
 
 /// What Today shows.
@@ -233,11 +238,16 @@ pub enum Action {
     GradingCount(Answer<u64>),
     /// A note from the network layer (a credential-store warning).
     Note(String),
+    Live(live::LiveAction),
+    Grading(grading::GradingAction),
 }
 
 impl Action {
     /// Whether this ends a request the app counted as pending.
     pub fn ends_request(&self) -> bool {
+        if let Self::Live(live) = self {
+            return live.ends_request();
+        }
         !matches!(
             self,
             Self::Tick
@@ -272,6 +282,9 @@ pub enum Realtime {
 impl Effect {
     /// Whether the spinner should turn while this runs.
     pub fn shows_spinner(&self) -> bool {
+        if let Self::Live(live) = self {
+            return live.shows_spinner();
+        }
         !matches!(self, Self::Ping | Self::Watch { .. })
     }
 }

@@ -14,6 +14,8 @@ use super::keymap::{Command, Keymap};
 use super::realtime::Link;
 use super::theme::Theme;
 use super::views::courses::CoursesView;
+use super::views::grading::GradingView;
+use super::views::live::LiveView;
 use super::views::login::{LoginOutcome, LoginView};
 use super::views::notifications::NotificationsView;
 use super::views::today::TodayView;
@@ -31,6 +33,8 @@ const PING_EVERY: u64 = 50;
 pub enum Tab {
     Today,
     Courses,
+    Live,
+    Grading,
     Notifications,
     Users,
 }
@@ -40,6 +44,8 @@ impl Tab {
         match self {
             Self::Today => "Today",
             Self::Courses => "Courses",
+            Self::Live => "Live",
+            Self::Grading => "Grading",
             Self::Notifications => "Notifications",
             Self::Users => "Users",
         }
@@ -63,19 +69,27 @@ struct Main {
     active: usize,
     today: TodayView,
     courses: CoursesView,
+    live: LiveView,
+    grading: GradingView,
     notifications: NotificationsView,
     users: UsersView,
 }
 
 impl Main {
     fn new(me: User) -> Self {
-        let mut tabs = vec![Tab::Today, Tab::Courses, Tab::Notifications];
+        let mut tabs = vec![Tab::Today, Tab::Courses, Tab::Live];
+        if matches!(me.role, Role::Teacher | Role::Admin) {
+            tabs.push(Tab::Grading);
+        }
+        tabs.push(Tab::Notifications);
         if me.role == Role::Admin {
             tabs.push(Tab::Users);
         }
         Self {
             today: TodayView::new(&me),
             courses: CoursesView::default(),
+            live: LiveView::new(me.id),
+            grading: GradingView::default(),
             notifications: NotificationsView::default(),
             users: UsersView::default(),
             me,
@@ -88,6 +102,8 @@ impl Main {
         match self.tabs[self.active] {
             Tab::Today => &self.today,
             Tab::Courses => &self.courses,
+            Tab::Live => &self.live,
+            Tab::Grading => &self.grading,
             Tab::Notifications => &self.notifications,
             Tab::Users => &self.users,
         }
@@ -97,6 +113,8 @@ impl Main {
         match self.tabs[self.active] {
             Tab::Today => &mut self.today,
             Tab::Courses => &mut self.courses,
+            Tab::Live => &mut self.live,
+            Tab::Grading => &mut self.grading,
             Tab::Notifications => &mut self.notifications,
             Tab::Users => &mut self.users,
         }
@@ -249,6 +267,7 @@ impl App {
                         Command::Tab3 => Some(2),
                         Command::Tab4 => Some(3),
                         Command::Tab5 => Some(4),
+                        Command::Tab6 => Some(5),
                         _ => None,
                     };
                     if let Some(tab) = tab {
@@ -326,6 +345,8 @@ impl App {
                         Action::Notifications { .. }
                         | Action::MarkedRead(_)
                         | Action::MarkedAllRead(_) => main.notifications.on_action(other, &mut out),
+                        Action::Live(_) => main.live.on_action(other, &mut out),
+                        Action::Grading(_) => main.grading.on_action(other, &mut out),
                         Action::Users { .. }
                         | Action::UserChanged(_)
                         | Action::ImportProgress { .. }

@@ -35,6 +35,7 @@ pub enum Command {
     Tab3,
     Tab4,
     Tab5,
+    Tab6,
     Up,
     Down,
     PageUp,
@@ -57,6 +58,17 @@ pub enum Command {
     Apply,
     MarkRead,
     MarkAllRead,
+    ToggleWeek,
+    PrevPeriod,
+    NextPeriod,
+    StartClass,
+    EndClass,
+    Attendance,
+    Chat,
+    Blind,
+    NextUngraded,
+    Filter,
+    Regrade,
 }
 
 impl Command {
@@ -73,6 +85,7 @@ impl Command {
         Self::Tab3,
         Self::Tab4,
         Self::Tab5,
+        Self::Tab6,
         Self::Up,
         Self::Down,
         Self::PageUp,
@@ -95,6 +108,17 @@ impl Command {
         Self::Apply,
         Self::MarkRead,
         Self::MarkAllRead,
+        Self::ToggleWeek,
+        Self::PrevPeriod,
+        Self::NextPeriod,
+        Self::StartClass,
+        Self::EndClass,
+        Self::Attendance,
+        Self::Chat,
+        Self::Blind,
+        Self::NextUngraded,
+        Self::Filter,
+        Self::Regrade,
     ];
 
     fn default_keys(self) -> &'static [&'static str] {
@@ -110,6 +134,7 @@ impl Command {
             Self::Tab3 => &["3"],
             Self::Tab4 => &["4"],
             Self::Tab5 => &["5"],
+            Self::Tab6 => &["6"],
             Self::Up => &["up", "k"],
             Self::Down => &["down", "j"],
             Self::PageUp => &["pageup", "ctrl-b"],
@@ -132,6 +157,17 @@ impl Command {
             Self::Apply => &["a"],
             Self::MarkRead => &["m"],
             Self::MarkAllRead => &["M"],
+            Self::ToggleWeek => &["w"],
+            Self::PrevPeriod => &["["],
+            Self::NextPeriod => &["]"],
+            Self::StartClass => &["S"],
+            Self::EndClass => &["E"],
+            Self::Attendance => &["t"],
+            Self::Chat => &["c"],
+            Self::Blind => &["b"],
+            Self::NextUngraded => &["u"],
+            Self::Filter => &["f"],
+            Self::Regrade => &["R"],
         }
     }
 }

@@ -2,6 +2,9 @@
 //! shared [`ApiClient`] and posts its answer as an [`Action`] on the app's channel.
 //! Nothing here ever blocks the draw loop.
 
+mod grading;
+mod live;
+
 use std::io::Read;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -32,6 +35,8 @@ pub struct Net {
     health: reqwest::Client,
     /// The WebSocket task, so a new sign-in replaces it rather than adding one.
     watch: Arc<Mutex<Option<tokio::task::AbortHandle>>>,
+    /// The class rooms joined (one WebSocket each).
+    rooms: live::Rooms,
 }
 
 impl Net {
@@ -47,6 +52,7 @@ impl Net {
             tx,
             health,
             watch: Arc::new(Mutex::new(None)),
+            rooms: live::Rooms::default(),
         }
     }
 
@@ -275,6 +281,8 @@ impl Net {
                     .await
                     .map(|q| q.pagination.total),
             ),
+            Effect::Live(effect) => self.run_live(effect).await,
+            Effect::Grading(effect) => self.run_grading(effect).await,
         }
     }
 

@@ -3,6 +3,8 @@
 //! state.
 
 pub mod courses;
+pub mod grading;
+pub mod live;
 pub mod login;
 pub mod notifications;
 pub mod today;

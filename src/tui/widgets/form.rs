@@ -21,7 +21,7 @@ pub enum Kind {
     /// A whole number (sent as a JSON number).
     Number,
     /// One of these (Left/Right or Space cycle).
-    Choice(Vec<&'static str>),
+    Choice(Vec<String>),
     /// yes / no (sent as a JSON boolean).
     Flag,
 }
@@ -65,11 +65,11 @@ impl Field {
     pub fn choice(
         name: &'static str,
         label: &'static str,
-        options: Vec<&'static str>,
+        options: Vec<&str>,
         value: &str,
     ) -> Self {
         Self {
-            kind: Kind::Choice(options),
+            kind: Kind::Choice(options.into_iter().map(str::to_owned).collect()),
             ..Self::text(name, label, value)
         }
     }
@@ -90,10 +90,13 @@ impl Field {
 
     fn cycle(&mut self, forward: bool) {
         let options: Vec<&str> = match &self.kind {
-            Kind::Choice(options) => options.clone(),
+            Kind::Choice(options) => options.iter().map(String::as_str).collect(),
             Kind::Flag => vec!["yes", "no"],
             _ => return,
         };
+        if options.is_empty() {
+            return;
+        }
         let at = options.iter().position(|o| *o == self.value).unwrap_or(0);
         let next = if forward {
             (at + 1) % options.len()
@@ -288,8 +291,11 @@ impl Form {
             },
             theme.dim(),
         ));
-        let height = (lines.len() as u16 + 2).min(area.height);
         let width = area.width.min(70);
+        // Long lines (a clash message under its field) wrap: count the rows they take.
+        let inner = usize::from(width.saturating_sub(2)).max(1);
+        let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+        let height = u16::try_from(rows + 2).unwrap_or(u16::MAX).min(area.height);
         let popup = centered(area, width, height);
         frame.render_widget(Clear, popup);
         frame.render_widget(

@@ -1,0 +1,248 @@
+//! The Live classes tab's requests, and its rooms: each joined room is one WebSocket,
+//! owned by a task that posts what happens in it and sends what the view asks for.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{NaiveDate, NaiveTime, Utc};
+use edupro_server::api::{
+    AttendanceReport, BatchList, CourseList, LiveClass, LiveClassCreated, LiveClassList, Role, User,
+};
+use reqwest::Method;
+use serde_json::json;
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+
+use super::Net;
+use crate::api::room::{self, RoomEvent};
+use crate::tui::action::live::{
+    Agenda, CourseChoice, LiveAction, LiveEffect, ScheduleChoices, Span,
+};
+use crate::tui::action::{Action, Answer, Failure};
+
+/// What a room's task is asked to do.
+#[derive(Debug)]
+enum RoomCommand {
+    Chat(String),
+    Leave,
+}
+
+/// The open rooms, by name.
+#[derive(Debug, Clone, Default)]
+pub struct Rooms(Arc<Mutex<HashMap<String, UnboundedSender<RoomCommand>>>>);
+
+impl Rooms {
+    fn take(&self, room: &str) -> Option<UnboundedSender<RoomCommand>> {
+        self.0.lock().ok().and_then(|mut m| m.remove(room))
+    }
+
+    fn get(&self, room: &str) -> Option<UnboundedSender<RoomCommand>> {
+        self.0.lock().ok().and_then(|m| m.get(room).cloned())
+    }
+
+    fn put(&self, room: &str, tx: UnboundedSender<RoomCommand>) {
+        if let Ok(mut m) = self.0.lock()
+            && let Some(old) = m.insert(room.to_owned(), tx)
+        {
+            let _ = old.send(RoomCommand::Leave);
+        }
+    }
+}
+
+impl Net {
+    pub(super) async fn run_live(&self, effect: LiveEffect) -> Action {
+        Action::Live(match effect {
+            LiveEffect::LoadAgenda {
+                generation,
+                span,
+                offset,
+            } => LiveAction::Agenda {
+                generation,
+                answer: self.agenda(span, offset).await,
+            },
+            LiveEffect::LoadChoices => LiveAction::Choices(self.schedule_choices().await),
+            LiveEffect::Schedule { body } => LiveAction::Scheduled(
+                self.send::<LiveClassCreated>(Method::POST, "/live-classes", body)
+                    .await
+                    .map(|created| created.class),
+            ),
+            LiveEffect::Start { class } => LiveAction::Changed(
+                self.send::<LiveClass>(
+                    Method::POST,
+                    &format!("/live-classes/{class}/start"),
+                    json!({}),
+                )
+                .await
+                .map(|c| (format!("“{}” is live", c.title), c)),
+            ),
+            LiveEffect::End { class } => LiveAction::Changed(
+                self.send::<LiveClass>(
+                    Method::POST,
+                    &format!("/live-classes/{class}/end"),
+                    json!({}),
+                )
+                .await
+                .map(|c| (format!("“{}” has ended", c.title), c)),
+            ),
+            LiveEffect::LoadAttendance { class } => LiveAction::Attendance(
+                self.get::<AttendanceReport>(&format!("/live-classes/{class}/attendance"), &())
+                    .await,
+            ),
+            LiveEffect::JoinRoom { room } => self.join_room(room).await,
+            LiveEffect::SendChat { room, text } => {
+                match self.rooms.get(&room) {
+                    Some(tx) if tx.send(RoomCommand::Chat(text)).is_ok() => {}
+                    _ => {
+                        return Action::Live(LiveAction::RoomError {
+                            room,
+                            message: "not connected to the room; ctrl-r joins again".into(),
+                        });
+                    }
+                }
+                LiveAction::Sent
+            }
+            LiveEffect::LeaveRoom { room } => {
+                if let Some(tx) = self.rooms.take(&room) {
+                    let _ = tx.send(RoomCommand::Leave);
+                }
+                LiveAction::Sent
+            }
+        })
+    }
+
+    async fn agenda(&self, span: Span, offset: i64) -> Answer<Agenda> {
+        let today = Utc::now().date_naive();
+        let (from, to) = span.range(today, offset);
+        let at = |d: NaiveDate| d.and_time(NaiveTime::MIN).and_utc();
+        let mut classes = Vec::new();
+        let mut page = 1u64;
+        loop {
+            let list: LiveClassList = self
+                .get(
+                    "/live-classes",
+                    &[
+                        ("from", at(from).to_rfc3339()),
+                        ("to", at(to).to_rfc3339()),
+                        ("page", page.to_string()),
+                        ("limit", "100".into()),
+                    ],
+                )
+                .await?;
+            classes.extend(list.classes);
+            // A day or a week: a few pages at most.
+            if !list.pagination.has_next || page >= 10 {
+                break;
+            }
+            page += 1;
+        }
+        Ok(Agenda {
+            today,
+            span,
+            offset,
+            from,
+            to,
+            classes,
+        })
+    }
+
+    async fn schedule_choices(&self) -> Answer<ScheduleChoices> {
+        let me: User = self.get("/auth/me", &()).await?;
+        let mut query = vec![("limit", "100".to_owned())];
+        if me.role != Role::Admin {
+            query.push(("creator", me.id.to_string()));
+        }
+        let list: CourseList = self.get("/courses", &query).await?;
+        let courses =
+            futures_util::future::try_join_all(list.courses.into_iter().map(|course| async move {
+                let batches: BatchList = self
+                    .get(&format!("/courses/{}/batches", course.id), &())
+                    .await?;
+                Ok::<_, Failure>(CourseChoice {
+                    id: course.id,
+                    title: course.title,
+                    batches: batches
+                        .batches
+                        .into_iter()
+                        .map(|b| (b.id, b.name))
+                        .collect(),
+                })
+            }))
+            .await?;
+        Ok(ScheduleChoices {
+            courses,
+            now: Utc::now(),
+        })
+    }
+
+    async fn join_room(&self, room: String) -> LiveAction {
+        let client = match self.client() {
+            Ok(c) => c,
+            Err(f) => {
+                return LiveAction::RoomRefused {
+                    room,
+                    reason: f.message,
+                };
+            }
+        };
+        let joined = match room::join(&client, &room).await {
+            Ok(joined) => joined,
+            Err(err) => {
+                return LiveAction::RoomRefused {
+                    room,
+                    reason: Failure::from(err).message,
+                };
+            }
+        };
+        let (tx, mut rx) = unbounded_channel();
+        self.rooms.put(&room, tx.clone());
+        let room::JoinedRoom {
+            members,
+            messages,
+            mut sender,
+            mut receiver,
+        } = joined;
+        let post = self.tx.clone();
+        let rooms = self.rooms.clone();
+        let name = room.clone();
+        tokio::spawn(async move {
+            let closed = loop {
+                tokio::select! {
+                    command = rx.recv() => match command {
+                        Some(RoomCommand::Chat(text)) => {
+                            if let Err(err) = sender.chat(&text).await {
+                                break Some(Failure::from(err).message);
+                            }
+                        }
+                        Some(RoomCommand::Leave) | None => {
+                            sender.leave().await;
+                            break None;
+                        }
+                    },
+                    event = receiver.next() => {
+                        let action = match event {
+                            Ok(RoomEvent::Chat(message)) => LiveAction::RoomChat { room: name.clone(), message },
+                            Ok(RoomEvent::Presence { member, joined }) => LiveAction::RoomPresence { room: name.clone(), member, joined },
+                            Ok(RoomEvent::Event(event)) => LiveAction::RoomEvent { room: name.clone(), event },
+                            Ok(RoomEvent::Error(message)) => LiveAction::RoomError { room: name.clone(), message },
+                            Err(reason) => break Some(reason),
+                        };
+                        if post.send(Action::Live(action)).is_err() {
+                            break None;
+                        }
+                    }
+                }
+            };
+            if let Some(reason) = closed {
+                // Only forget the room if it is still this connection's.
+                if rooms.get(&name).is_some_and(|t| t.same_channel(&tx)) {
+                    rooms.take(&name);
+                }
+                let _ = post.send(Action::Live(LiveAction::RoomClosed { room: name, reason }));
+            }
+        });
+        LiveAction::RoomJoined {
+            room,
+            members,
+            messages,
+        }
+    }
+}
