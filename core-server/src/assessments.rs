@@ -1072,8 +1072,8 @@ pub async fn close_overdue(
 }
 
 /// Submits overdue attempts every [`SWEEP_EVERY`] for as long as the server runs.
-pub fn spawn_sweeper(db: DatabaseConnection) {
-    tokio::spawn(async move {
+pub fn spawn_sweeper(background: &crate::state::Background, db: DatabaseConnection) {
+    background.spawn(async move {
         let mut tick = tokio::time::interval(SWEEP_EVERY);
         loop {
             tick.tick().await;

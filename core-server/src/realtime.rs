@@ -98,13 +98,14 @@ impl Realtime {
             return Ok(());
         };
         let high_water = max_notification_id(&state.db).await?;
-        tokio::spawn(pending.hub.run());
-        tokio::spawn(run_pipeline(state.clone(), pending.pipeline, high_water));
+        let background = &state.background;
+        background.spawn(pending.hub.run());
+        background.spawn(run_pipeline(state.clone(), pending.pipeline, high_water));
         fanout::start(state).await?;
-        tokio::spawn(crate::notifications::run_consumer(state.clone()));
+        background.spawn(crate::notifications::run_consumer(state.clone()));
         let pipeline = self.pipeline.clone();
         let every = self.settings.poll_interval;
-        tokio::spawn(async move {
+        background.spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {

@@ -22,6 +22,9 @@ use crate::openapi::ApiDoc;
 use crate::routes;
 use crate::state::AppState;
 
+/// How long shutdown waits for the database connections to come back.
+const POOL_CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A server bound to its port, ready to run. Tests build one on port 0.
 pub struct Application {
     local_addr: SocketAddr,
@@ -47,8 +50,10 @@ impl Application {
         }
         crate::auth::password::warm_up();
         state.realtime.start(&state).await?;
-        tokio::spawn(crate::live_classes::reminders::run(state.clone()));
-        crate::assessments::spawn_sweeper(db.clone());
+        state
+            .background
+            .spawn(crate::live_classes::reminders::run(state.clone()));
+        crate::assessments::spawn_sweeper(&state.background, db.clone());
         let server = serve(listener, state.clone())?;
         tracing::info!(
             address = %local_addr,
@@ -92,7 +97,15 @@ impl Application {
         let served = self.server.await;
         signals.abort();
         served.context("HTTP server failed")?;
-        self.db.close().await.context("closing the database pool")?;
+        // The pool's close waits for every connection, and the listener holds one.
+        self.state.background.stop();
+        match tokio::time::timeout(POOL_CLOSE_TIMEOUT, self.db.close()).await {
+            Ok(closed) => closed.context("closing the database pool")?,
+            Err(_) => tracing::warn!(
+                seconds = POOL_CLOSE_TIMEOUT.as_secs(),
+                "database connections still busy at shutdown; stopping without them"
+            ),
+        }
         tracing::info!("EduPro+ server stopped");
         Ok(())
     }

@@ -449,6 +449,105 @@ async fn sigint_stops_the_server_as_gracefully_as_sigterm() {
     starts_serves_and_stops_on("INT").await;
 }
 
+/// On the suite's database (PostgreSQL when `EDUPRO_TEST_DATABASE_URL` is set, where
+/// the fan-out listener holds a connection for as long as it runs), with a WebSocket
+/// open: SIGTERM closes the socket, stops the background loops and exits 0. Before,
+/// on PostgreSQL the pool's close waited forever for the listener's connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_server_with_its_background_work_on_the_suites_database() {
+    use futures_util::StreamExt;
+    let (_root, data_dir) = fresh_data_dir();
+    let database_url = match std::env::var("EDUPRO_TEST_DATABASE_URL") {
+        Ok(admin) if !admin.is_empty() => Some(fresh_pg_database(&admin).await),
+        _ => None,
+    };
+    let mut extra = vec![];
+    if let Some(url) = &database_url {
+        extra.extend(["--database-url", url.as_str()]);
+    }
+    let (mut server, address, listening) = start(&data_dir, &extra);
+    let backend = if database_url.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    let (status, body) = get_health(address).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["services"]["databaseBackend"], backend, "{listening}");
+
+    let base = format!("http://{address}/api/v1");
+    let http = reqwest::Client::new();
+    let registered: serde_json::Value = http
+        .post(format!("{base}/auth/register"))
+        .json(
+            &serde_json::json!({ "email": "ada@school.test", "password": "Corr3ct-Horse!",
+                                   "firstName": "Ada", "lastName": "Lovelace", "role": "STUDENT" }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = registered["data"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut upgrade =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!(
+            "ws://{address}/api/v1/ws"
+        ))
+        .unwrap();
+    upgrade
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(upgrade).await.unwrap();
+
+    server.signal("TERM");
+    // The socket is told the server is going away (1012) rather than cut.
+    let closed = tokio::time::timeout(EXIT_TIMEOUT, async {
+        while let Some(frame) = socket.next().await {
+            if let Ok(tokio_tungstenite::tungstenite::Message::Close(close)) = frame {
+                return close.map(|c| u16::from(c.code));
+            }
+        }
+        None
+    })
+    .await
+    .expect("the WebSocket is closed at shutdown");
+    assert_eq!(closed, Some(1012));
+    let out = server.wait_for_exit();
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("still busy at shutdown"),
+        "every connection came back to the pool:\n{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .lines()
+            .last()
+            .is_some_and(|l| l.contains("stopped")),
+        "the last line says it stopped:\n{}",
+        out.stderr
+    );
+    out.assert_no_panic();
+}
+
+/// A new, empty database on the PostgreSQL server of `admin_url`.
+async fn fresh_pg_database(admin_url: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("edupro_test_{}", uuid::Uuid::now_v7().simple());
+    let mut conn = sqlx::PgConnection::connect(admin_url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(admin_url).unwrap();
+    url.set_path(&name);
+    url.to_string()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_are_one_object_per_line_and_the_listening_line_has_address_and_database() {
     let (_root, data_dir) = fresh_data_dir();

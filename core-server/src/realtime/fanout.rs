@@ -67,7 +67,7 @@ pub async fn start(state: &AppState) -> anyhow::Result<()> {
     let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
     listener.listen(CHANNEL).await?;
     let state = state.clone();
-    tokio::spawn(async move {
+    state.background.clone().spawn(async move {
         loop {
             match listener.try_recv().await {
                 Ok(Some(notification)) => handle(&state, notification.payload()).await,
