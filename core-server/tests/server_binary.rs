@@ -538,12 +538,14 @@ async fn sigterm_stops_the_server_with_its_background_work_on_the_suites_databas
 async fn fresh_pg_database(admin_url: &str) -> String {
     use sqlx::Connection;
     let name = format!("edupro_test_{}", uuid::Uuid::now_v7().simple());
-    let mut conn = sqlx::PgConnection::connect(admin_url).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("EDUPRO_TEST_DATABASE_URL accepts connections");
     sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
         .execute(&mut conn)
         .await
-        .unwrap();
-    let mut url = url::Url::parse(admin_url).unwrap();
+        .expect("the test database can be created");
+    let mut url = url::Url::parse(admin_url).expect("EDUPRO_TEST_DATABASE_URL is a URL");
     url.set_path(&name);
     url.to_string()
 }
