@@ -545,19 +545,9 @@ async fn seeding_the_demo_twice_changes_nothing_the_second_time() {
     );
 
     let student = Terminal::new(&server);
-    let login = student
-        .run_with(
-            &[
-                "login",
-                "--email",
-                "student1@demo.edupro.example",
-                "--password-stdin",
-            ],
-            "Demo-pass1!\n",
-            &[],
-        )
+    student
+        .login("student1@demo.edupro.example", "Demo-pass1!")
         .await;
-    assert_eq!(login.code, 0, "{}", login.stderr);
     let inbox = student
         .run(&["notifications", "list", "--json"])
         .await

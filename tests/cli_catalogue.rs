@@ -15,14 +15,7 @@ use serde_json::{Value, json};
 async fn signed_in(server: &Server, email: &str, role: &str) -> Terminal {
     register(server, email, role).await;
     let term = Terminal::new(server);
-    let login = term
-        .run_with(
-            &["login", "--email", email, "--password-stdin"],
-            &format!("{PASSWORD}\n"),
-            &[],
-        )
-        .await;
-    assert_eq!(login.code, 0, "{}", login.stderr);
+    term.login(email, PASSWORD).await;
     term
 }
 

@@ -18,17 +18,6 @@ use serde_json::{Value, json};
 /// Long enough for anything on a loaded CI box.
 const PATIENCE: Duration = Duration::from_secs(60);
 
-async fn login(term: &Terminal, email: &str) {
-    let login = term
-        .run_with(
-            &["login", "--email", email, "--password-stdin"],
-            &format!("{PASSWORD}\n"),
-            &[],
-        )
-        .await;
-    assert_eq!(login.code, 0, "{}", login.stderr);
-}
-
 /// Signs in over HTTP; the access token.
 async fn token(server: &str, email: &str) -> String {
     let answer: Value = reqwest::Client::new()
@@ -106,7 +95,7 @@ async fn notifications_list_pages_through_everything_and_read_marks_them() {
         announce(&server.url, &teacher, &course, &format!("News {i}")).await;
     }
     let term = Terminal::new(&server);
-    login(&term, "stu@school.test").await;
+    term.login("stu@school.test", PASSWORD).await;
     // The consumer works in the background: wait until the newest is there.
     let mut listed = Value::Null;
     for _ in 0..600 {
@@ -245,7 +234,7 @@ async fn watch_prints_every_notification_once_across_a_server_restart() {
         server: url.clone(),
         config: tempfile::tempdir().unwrap(),
     };
-    login(&term, "s@school.test").await;
+    term.login("s@school.test", PASSWORD).await;
     let mut watch = term.command(&["watch", "--json", "--since", "0"]);
     watch.stdin(Stdio::null());
     let mut watch = Killed(watch.spawn().unwrap());

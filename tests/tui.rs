@@ -10,7 +10,9 @@ mod harness;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use harness::{PASSWORD, Server, Terminal, create_admin, register, spawn_server, totp_now};
+use harness::{
+    PASSWORD, Server, Terminal, access_token, create_admin, register, spawn_server, totp_now,
+};
 use serde_json::Value;
 
 /// A tmux server of its own (`-L`), running one `edupro tui`.
@@ -627,43 +629,6 @@ async fn a_notification_arrives_live_and_survives_a_server_restart_without_a_dup
     .unwrap();
 }
 
-/// Signs in over HTTP (with the TOTP step when `secret` is given); the access token.
-async fn access_token(
-    server: &Server,
-    email: &str,
-    password: &str,
-    secret: Option<&str>,
-) -> String {
-    let http = reqwest::Client::new();
-    let login: Value = http
-        .post(format!("{}/api/v1/auth/login", server.url))
-        .json(&serde_json::json!({ "email": email, "password": password }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let session = match secret {
-        None => login,
-        Some(secret) => http
-            .post(format!("{}/api/v1/auth/2fa/verify", server.url))
-            .json(&serde_json::json!({
-                "challengeToken": login["data"]["challengeToken"], "code": totp_now(secret)
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap(),
-    };
-    session["data"]["accessToken"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no token for {email}: {session}"))
-        .to_owned()
-}
-
 async fn get_as(server: &Server, token: &str, path: &str) -> Value {
     reqwest::Client::new()
         .get(format!("{}/api/v1{path}", server.url))
@@ -683,13 +648,13 @@ async fn a_teacher_schedules_a_class_sees_a_clash_inline_and_grades_an_answer_fr
     // The demo's data, as `edupro seed demo` makes it: the accounts, the teacher's
     // courses, a test with submitted attempts, upcoming classes.
     let secret = create_admin(&server, "root@school.test").await;
-    let admin_token = access_token(&server, "root@school.test", PASSWORD, Some(&secret)).await;
+    let admin_token = access_token(&server.url, "root@school.test", PASSWORD, Some(&secret)).await;
     let seeding = Terminal::new(&server)
         .run_with(&["seed", "demo"], "", &[("EDUPRO_TOKEN", &admin_token)])
         .await;
     assert_eq!(seeding.code, 0, "{}", seeding.stderr);
     let teacher_email = "teacher1@demo.edupro.example";
-    let teacher_token = access_token(&server, teacher_email, DEMO_PASSWORD, None).await;
+    let teacher_token = access_token(&server.url, teacher_email, DEMO_PASSWORD, None).await;
     let queue = get_as(&server, &teacher_token, "/grading/queue").await;
     assert_eq!(queue["data"]["pagination"]["total"], 6, "{queue}");
     let oldest = queue["data"]["items"][0]["answerId"]
@@ -698,14 +663,7 @@ async fn a_teacher_schedules_a_class_sees_a_clash_inline_and_grades_an_answer_fr
         .to_owned();
 
     let term = Terminal::new(&server);
-    let login = term
-        .run_with(
-            &["login", "--email", teacher_email, "--password-stdin"],
-            &format!("{DEMO_PASSWORD}\n"),
-            &[],
-        )
-        .await;
-    assert_eq!(login.code, 0, "{}", login.stderr);
+    term.login(teacher_email, DEMO_PASSWORD).await;
     let later = (chrono::Utc::now().date_naive() + chrono::Days::new(3))
         .format("%Y-%m-%d 16:00")
         .to_string();
@@ -769,8 +727,13 @@ async fn a_teacher_schedules_a_class_sees_a_clash_inline_and_grades_an_answer_fr
                 .and_then(|c| c["room"].as_str())
                 .unwrap()
                 .to_owned();
-            let token =
-                access_token(&server, "student1@demo.edupro.example", DEMO_PASSWORD, None).await;
+            let token = access_token(
+                &server.url,
+                "student1@demo.edupro.example",
+                DEMO_PASSWORD,
+                None,
+            )
+            .await;
             let client = edupro::api::ApiClient::with_token(&server.url, &token).unwrap();
             let mut joined = edupro::api::room::join(&client, &room).await.unwrap();
             assert_eq!(

@@ -121,6 +121,18 @@ impl Terminal {
         self.run_with(args, "", &[]).await
     }
 
+    /// `edupro login` as `email` (no 2FA) with `password` piped in; it must succeed.
+    pub async fn login(&self, email: &str, password: &str) {
+        let login = self
+            .run_with(
+                &["login", "--email", email, "--password-stdin"],
+                &format!("{password}\n"),
+                &[],
+            )
+            .await;
+        assert_eq!(login.code, 0, "login as {email}: {}", login.stderr);
+    }
+
     pub fn credentials_file(&self) -> std::path::PathBuf {
         self.config
             .path()
@@ -162,21 +174,49 @@ pub async fn register(server: &Server, email: &str, role: &str) {
     assert_eq!(answer.status(), 201);
 }
 
-/// Signs in the account `email` (made by [`register`]) over HTTP: its access token and id.
-pub async fn sign_in(url: &str, email: &str) -> (String, String) {
-    let answer: Value = reqwest::Client::new()
+/// `POST /auth/login`'s answer for `email` and `password`.
+async fn login_answer(url: &str, email: &str, password: &str) -> Value {
+    reqwest::Client::new()
         .post(format!("{url}/api/v1/auth/login"))
-        .json(&json!({ "email": email, "password": PASSWORD }))
+        .json(&json!({ "email": email, "password": password }))
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Signs in the account `email` (made by [`register`]) over HTTP: its access token and id.
+pub async fn sign_in(url: &str, email: &str) -> (String, String) {
+    let answer = login_answer(url, email, PASSWORD).await;
     (
         answer["data"]["accessToken"].as_str().unwrap().to_owned(),
         answer["data"]["user"]["id"].as_str().unwrap().to_owned(),
     )
+}
+
+/// Signs in over HTTP (with the TOTP step when `secret` is given); the access token.
+pub async fn access_token(url: &str, email: &str, password: &str, secret: Option<&str>) -> String {
+    let login = login_answer(url, email, password).await;
+    let session = match secret {
+        None => login,
+        Some(secret) => reqwest::Client::new()
+            .post(format!("{url}/api/v1/auth/2fa/verify"))
+            .json(&json!({
+                "challengeToken": login["data"]["challengeToken"], "code": totp_now(secret)
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    };
+    session["data"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token for {email}: {session}"))
+        .to_owned()
 }
 
 /// An admin as `create-admin` makes one; returns the TOTP secret.
