@@ -49,9 +49,14 @@ fn main() -> anyhow::Result<()> {
         return runtime.block_on(clients(&args[2..]));
     }
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10_000);
-    // Warnings and errors of the server (a failed broadcast says why).
+    // Warnings and errors of the server (a failed broadcast says why); RUST_LOG for
+    // more, e.g. `edupro_server::notifications=debug,edupro_server::realtime=debug`
+    // for the time each broadcast spends in each phase.
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
         .with_writer(std::io::stderr)
         .init();
     runtime.block_on(async {

@@ -278,6 +278,7 @@ async fn catch_up(state: &AppState, from: i64, to: Option<i64>) -> Result<i64, s
 /// about a course's content goes only to those still enrolled (in its batch) or on its
 /// staff — checked now, at delivery, not only when it was made.
 async fn deliver(state: &AppState, rows: &[notification::Model]) -> Result<(), sea_orm::DbErr> {
+    let started = std::time::Instant::now();
     let mut allowed: HashMap<(Uuid, Option<Uuid>), HashSet<Uuid>> = HashMap::new();
     for row in rows {
         if let Some(course_id) = row.course_id {
@@ -303,6 +304,8 @@ async fn deliver(state: &AppState, rows: &[notification::Model]) -> Result<(), s
             }),
         })
         .collect::<Vec<_>>();
+    let checked = started.elapsed();
+    let count = deliveries.len();
     if !deliveries.is_empty() {
         state
             .realtime
@@ -310,6 +313,12 @@ async fn deliver(state: &AppState, rows: &[notification::Model]) -> Result<(), s
             .send(hub::Command::Deliver(deliveries))
             .await;
     }
+    tracing::debug!(
+        rows = rows.len(),
+        deliveries = count,
+        check_and_encode_ms = checked.as_secs_f64() * 1e3,
+        "notifications handed to the hub"
+    );
     Ok(())
 }
 
