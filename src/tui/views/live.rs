@@ -98,6 +98,14 @@ pub struct LiveView {
 }
 
 impl LiveView {
+    /// The chat page, when it is open on `room` (answers for another room are stale).
+    fn chat_of(&mut self, room: &str) -> Option<&mut ChatPage> {
+        match &mut self.page {
+            Page::Chat(chat) if chat.room == room => Some(chat),
+            _ => None,
+        }
+    }
+
     pub fn new(me: Uuid) -> Self {
         Self {
             me,
@@ -562,17 +570,13 @@ impl LiveView {
                 trim(&mut chat.lines);
             }
             LiveAction::RoomRefused { room, reason } | LiveAction::RoomClosed { room, reason } => {
-                if let Page::Chat(chat) = &mut self.page
-                    && chat.room == room
-                {
+                if let Some(chat) = self.chat_of(&room) {
                     out.error(&Failure::msg(format!("Chat: {reason}")));
                     chat.state = RoomState::Closed(reason);
                 }
             }
             LiveAction::RoomChat { room, message } => {
-                if let Page::Chat(chat) = &mut self.page
-                    && chat.room == room
-                {
+                if let Some(chat) = self.chat_of(&room) {
                     let dup = chat
                         .lines
                         .iter()
@@ -588,9 +592,7 @@ impl LiveView {
                 member,
                 joined,
             } => {
-                if let Page::Chat(chat) = &mut self.page
-                    && chat.room == room
-                {
+                if let Some(chat) = self.chat_of(&room) {
                     let name = format!("{} {}", member.first_name, member.last_name);
                     chat.members.retain(|m| m.id != member.id);
                     if joined {
@@ -604,9 +606,7 @@ impl LiveView {
                 }
             }
             LiveAction::RoomEvent { room, event } => {
-                if let Page::Chat(chat) = &mut self.page
-                    && chat.room == room
-                {
+                if let Some(chat) = self.chat_of(&room) {
                     chat.lines
                         .push(ChatLine::Notice(format!("The class has {event}")));
                     chat.class.status = match event.as_str() {
@@ -619,9 +619,7 @@ impl LiveView {
                 }
             }
             LiveAction::RoomError { room, message } => {
-                if let Page::Chat(chat) = &mut self.page
-                    && chat.room == room
-                {
+                if let Some(chat) = self.chat_of(&room) {
                     chat.lines
                         .push(ChatLine::Notice(format!("Not sent: {message}")));
                 }
