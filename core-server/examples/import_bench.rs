@@ -13,6 +13,7 @@ mod support;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
+    support::logging();
     let rows: usize = std::env::var("ROWS")
         .ok()
         .and_then(|r| r.parse().ok())

@@ -52,13 +52,7 @@ fn main() -> anyhow::Result<()> {
     // Warnings and errors of the server (a failed broadcast says why); RUST_LOG for
     // more, e.g. `edupro_server::notifications=debug,edupro_server::realtime=debug`
     // for the time each broadcast spends in each phase.
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    support::logging();
     runtime.block_on(async {
         println!("== SQLite");
         server(n, None).await?;

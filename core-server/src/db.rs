@@ -34,7 +34,11 @@ pub async fn connect(
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(SQLITE_BUSY_TIMEOUT);
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                // Up to 32 MiB of pages per connection (SQLite's default is 2 MiB), so
+                // the indexes a bulk import probes stay in memory rather than being read
+                // back from the OS a page at a time.
+                .pragma("cache_size", "-32768");
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(ACQUIRE_TIMEOUT)

@@ -10,7 +10,7 @@
 //! lower `seq` can never commit after a higher one (SQLite serialises writers anyway).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseBackend, NotSet, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseBackend, EntityTrait, NotSet, Set};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
@@ -160,6 +160,42 @@ pub async fn publish(txn: &impl ConnectionTrait, event: Event) -> Result<StoredE
     .insert(txn)
     .await?;
     Ok(row.into())
+}
+
+/// Writes `events` in `txn` like [`publish`], a few statements for the lot (a bulk
+/// import publishes one per row); the stored events come back in `seq` order.
+pub async fn publish_all(
+    txn: &impl ConnectionTrait,
+    events: Vec<Event>,
+) -> Result<Vec<StoredEvent>, ApiError> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({ORDER_LOCK})"))
+            .await?;
+    }
+    let now = Utc::now();
+    let rows: Vec<domain_event::ActiveModel> = events
+        .into_iter()
+        .map(|event| domain_event::ActiveModel {
+            seq: NotSet,
+            id: Set(Uuid::now_v7()),
+            kind: Set(event.kind.as_str().to_owned()),
+            payload: Set(event.payload),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .collect();
+    let mut stored = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(1000) {
+        let inserted = domain_event::Entity::insert_many(chunk.to_vec())
+            .exec_with_returning(txn)
+            .await?;
+        stored.extend(inserted.into_iter().map(StoredEvent::from));
+    }
+    stored.sort_by_key(|e| e.seq);
+    Ok(stored)
 }
 
 /// The in-process side of the bus: a broadcast of committed events.

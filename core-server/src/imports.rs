@@ -225,15 +225,44 @@ pub fn csv_fields(bytes: &[u8]) -> Result<Vec<String>, FieldError> {
             ),
         ));
     }
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut record = csv::StringRecord::new();
-    match reader.read_record(&mut record) {
-        Ok(_) => Ok(record.iter().map(str::to_owned).collect()),
-        Err(err) => Err(FieldError::new("line", format!("is not valid CSV: {err}"))),
+    // One CSV parser per thread, reset per record: building one (its state machine
+    // and buffers) cost more than parsing the record itself.
+    thread_local! {
+        static PARSER: std::cell::RefCell<csv_core::Reader> =
+            std::cell::RefCell::new(csv_core::Reader::new());
     }
+    PARSER.with_borrow_mut(|parser| {
+        parser.reset();
+        let mut fields = Vec::new();
+        let mut output = vec![0u8; bytes.len() + 1];
+        let mut ends = vec![0usize; bytes.len() + 2];
+        let mut input = bytes;
+        let (mut out_len, mut end_len) = (0, 0);
+        loop {
+            let (result, read, written, ended) =
+                parser.read_record(input, &mut output[out_len..], &mut ends[end_len..]);
+            input = &input[read..];
+            out_len += written;
+            end_len += ended;
+            match result {
+                csv_core::ReadRecordResult::InputEmpty => continue,
+                csv_core::ReadRecordResult::Record | csv_core::ReadRecordResult::End => break,
+                // Sized so neither fills: a record has at most as many fields (and
+                // bytes) as it has bytes, plus one.
+                csv_core::ReadRecordResult::OutputFull
+                | csv_core::ReadRecordResult::OutputEndsFull => {
+                    return Err(FieldError::new("line", "is not valid CSV"));
+                }
+            }
+        }
+        let mut start = 0;
+        for &end in &ends[..end_len] {
+            // Each field is a slice of UTF-8 input without its quotes: still UTF-8.
+            fields.push(String::from_utf8_lossy(&output[start..end]).into_owned());
+            start = end;
+        }
+        Ok(fields)
+    })
 }
 
 /// The columns a kind knows, and which it needs.

@@ -73,6 +73,19 @@ pub async fn start(
     Ok((s.base, s.token, s._dir))
 }
 
+/// Logs the server's warnings and errors to stderr; `RUST_LOG` for more (e.g.
+/// `sqlx::query=debug` for every statement with its time).
+#[allow(dead_code)]
+pub fn logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 /// A new, empty database on the PostgreSQL server of `admin_url`.
 #[allow(dead_code)]
 pub async fn fresh_pg_database(admin_url: &str) -> anyhow::Result<String> {
