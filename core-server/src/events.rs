@@ -148,8 +148,13 @@ pub async fn publish(txn: &impl ConnectionTrait, event: Event) -> Result<StoredE
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({ORDER_LOCK})"))
             .await?;
     }
-    let now = Utc::now();
-    let row = domain_event::ActiveModel {
+    let row = new_row(event, Utc::now()).insert(txn).await?;
+    Ok(row.into())
+}
+
+/// The row of a new event (its `seq` comes from the database).
+fn new_row(event: Event, now: DateTime<Utc>) -> domain_event::ActiveModel {
+    domain_event::ActiveModel {
         seq: NotSet,
         id: Set(Uuid::now_v7()),
         kind: Set(event.kind.as_str().to_owned()),
@@ -157,9 +162,6 @@ pub async fn publish(txn: &impl ConnectionTrait, event: Event) -> Result<StoredE
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(txn)
-    .await?;
-    Ok(row.into())
 }
 
 /// Writes `events` in `txn` like [`publish`], a few statements for the lot (a bulk
@@ -178,14 +180,7 @@ pub async fn publish_all(
     let now = Utc::now();
     let rows: Vec<domain_event::ActiveModel> = events
         .into_iter()
-        .map(|event| domain_event::ActiveModel {
-            seq: NotSet,
-            id: Set(Uuid::now_v7()),
-            kind: Set(event.kind.as_str().to_owned()),
-            payload: Set(event.payload),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
+        .map(|event| new_row(event, now))
         .collect();
     let mut stored = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(1000) {
