@@ -2,14 +2,14 @@
 //! change it, serialising writes to a course's outline, keeping positions 1..n, the
 //! rating recomputation, and turning rows into wire types.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, LockType, Order, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, SqlErr,
@@ -218,6 +218,31 @@ pub async fn lock_course(db: &impl ConnectionTrait, course_id: Uuid) -> Result<(
         .exec(db)
         .await?;
     if touched.rows_affected == 0 {
+        return Err(course_not_found());
+    }
+    Ok(())
+}
+
+/// [`lock_course`] for several courses at once, in one statement: the locks are taken
+/// in id order (PostgreSQL's `SELECT … ORDER BY id FOR UPDATE` under the UPDATE), so two
+/// transactions locking overlapping sets never deadlock. 404 if any course is gone.
+pub async fn lock_courses(db: &impl ConnectionTrait, ids: &BTreeSet<Uuid>) -> Result<(), ApiError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let in_order = Query::select()
+        .column(course::Column::Id)
+        .from(course::Entity)
+        .and_where(course::Column::Id.is_in(ids.iter().copied()))
+        .order_by(course::Column::Id, Order::Asc)
+        .lock(LockType::Update)
+        .to_owned();
+    let touched = course::Entity::update_many()
+        .col_expr(course::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(course::Column::Id.in_subquery(in_order))
+        .exec(db)
+        .await?;
+    if touched.rows_affected != ids.len() as u64 {
         return Err(course_not_found());
     }
     Ok(())

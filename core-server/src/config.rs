@@ -207,6 +207,7 @@ struct FileSettings {
     ws_ping_interval: Option<String>,
     ws_pong_timeout: Option<String>,
     notification_poll_interval: Option<String>,
+    notification_batch_rows: Option<usize>,
 }
 
 /// Which database to open.
@@ -400,6 +401,7 @@ impl ServerArgs {
                 file.ws_ping_interval.as_deref(),
                 file.ws_pong_timeout.as_deref(),
                 file.notification_poll_interval.as_deref(),
+                file.notification_batch_rows,
             )?,
             data_dir,
         })

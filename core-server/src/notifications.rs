@@ -36,7 +36,7 @@ use crate::state::AppState;
 /// The cursor row's name.
 const CURSOR: &str = "notifications";
 /// Events handled per transaction.
-const EVENT_BATCH: u64 = 100;
+const EVENT_BATCH: u64 = 1_000;
 /// Rows per INSERT statement.
 const INSERT_CHUNK: usize = 1_000;
 
@@ -360,11 +360,35 @@ fn time_at(payload: &Value, key: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-async fn course_title(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<String>, DbErr> {
-    Ok(course::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .map(|c| c.title))
+/// The kinds of event whose notification names the course by its current title.
+const TITLED_BY_COURSE: [&str; 3] = [
+    "course.enrolled",
+    "enrollment.cancelled",
+    "enrollment.completed",
+];
+
+/// The titles of the courses the batch's enrollment events name, in one query.
+async fn course_titles(
+    db: &impl ConnectionTrait,
+    events: &[domain_event::Model],
+) -> Result<HashMap<Uuid, String>, DbErr> {
+    let ids: HashSet<Uuid> = events
+        .iter()
+        .filter(|e| TITLED_BY_COURSE.contains(&e.kind.as_str()))
+        .filter_map(|e| uuid_at(&e.payload, "courseId"))
+        .collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(Uuid, String)> = course::Entity::find()
+        .select_only()
+        .column(course::Column::Id)
+        .column(course::Column::Title)
+        .filter(course::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// A room message (class started, ended, cancelled) to push with the event.
@@ -393,11 +417,9 @@ fn room_push(event: &domain_event::Model) -> Option<RoomPush> {
     })
 }
 
-/// What notification (if any) `event` makes. Unknown kinds make none.
-async fn plan(
-    db: &impl ConnectionTrait,
-    event: &domain_event::Model,
-) -> Result<Option<Plan>, DbErr> {
+/// What notification (if any) `event` makes, given the titles of the courses the
+/// batch's enrollment events name ([`course_titles`]). Unknown kinds make none.
+fn plan(event: &domain_event::Model, titles: &HashMap<Uuid, String>) -> Option<Plan> {
     let p = &event.payload;
     let actor = uuid_at(p, "actorId");
     let plan = match event.kind.as_str() {
@@ -405,11 +427,9 @@ async fn plan(
             let (Some(course_id), Some(student)) =
                 (uuid_at(p, "courseId"), uuid_at(p, "studentId"))
             else {
-                return Ok(None);
+                return None;
             };
-            let Some(title) = course_title(db, course_id).await? else {
-                return Ok(None);
-            };
+            let title = titles.get(&course_id)?;
             let by_self = actor == Some(student);
             let (kind, heading, message) = match kind {
                 "course.enrolled" => (
@@ -421,7 +441,7 @@ async fn plan(
                         format!("You were enrolled in {title}.")
                     },
                 ),
-                "enrollment.cancelled" if by_self => return Ok(None),
+                "enrollment.cancelled" if by_self => return None,
                 "enrollment.cancelled" => (
                     NotificationType::EnrollmentCancelled,
                     format!("Removed from {title}"),
@@ -448,7 +468,7 @@ async fn plan(
         }
         kind @ ("course.published" | "course.archived") => {
             let Some(course_id) = uuid_at(p, "courseId") else {
-                return Ok(None);
+                return None;
             };
             let title = str_at(p, "title").unwrap_or("A course").to_owned();
             let (kind, heading, message) = if kind == "course.published" {
@@ -482,7 +502,7 @@ async fn plan(
         }
         "course.announcement" => {
             let Some(course_id) = uuid_at(p, "courseId") else {
-                return Ok(None);
+                return None;
             };
             let batch_id = uuid_at(p, "batchId");
             Plan {
@@ -516,7 +536,7 @@ async fn plan(
                 uuid_at(p, "courseId"),
                 time_at(p, "scheduledAt"),
             ) else {
-                return Ok(None);
+                return None;
             };
             let batch_id = uuid_at(p, "batchId");
             let (kind, what) = match kind {
@@ -557,7 +577,7 @@ async fn plan(
         "test.published" => {
             let (Some(test_id), Some(course_id)) = (uuid_at(p, "testId"), uuid_at(p, "courseId"))
             else {
-                return Ok(None);
+                return None;
             };
             let batch_id = uuid_at(p, "batchId");
             let title = str_at(p, "title").unwrap_or("A test").to_owned();
@@ -580,7 +600,7 @@ async fn plan(
         "attempt.graded" => {
             let (Some(test_id), Some(student)) = (uuid_at(p, "testId"), uuid_at(p, "studentId"))
             else {
-                return Ok(None);
+                return None;
             };
             let title = str_at(p, "title").unwrap_or("Your test").to_owned();
             Plan {
@@ -598,7 +618,7 @@ async fn plan(
         }
         "import.finished" => {
             let (Some(import_id), Some(actor)) = (uuid_at(p, "importId"), actor) else {
-                return Ok(None);
+                return None;
             };
             let kind = str_at(p, "kind").unwrap_or("data");
             let mode = str_at(p, "mode").unwrap_or("apply");
@@ -629,23 +649,48 @@ async fn plan(
                 action_url: Some(format!("/imports/{import_id}")),
             }
         }
-        _ => return Ok(None),
+        _ => return None,
     };
-    Ok(Some(plan))
+    Some(plan)
 }
 
-/// The users a plan reaches before preferences: the named user if they still exist, or
-/// the course's (batch's) enrolled students; never the actor.
-async fn recipients(db: &impl ConnectionTrait, plan: &Plan) -> Result<Vec<Uuid>, DbErr> {
+/// Which of the users the batch's plans name one by one still exist, in one query.
+async fn existing_users(
+    db: &impl ConnectionTrait,
+    plans: &[(&domain_event::Model, Plan)],
+) -> Result<HashSet<Uuid>, DbErr> {
+    let named: HashSet<Uuid> = plans
+        .iter()
+        .filter_map(|(_, plan)| match plan.audience {
+            Audience::User(id) => Some(id),
+            Audience::Course { .. } => None,
+        })
+        .collect();
+    let named: Vec<Uuid> = named.into_iter().collect();
+    let mut found = HashSet::new();
+    for chunk in named.chunks(INSERT_CHUNK) {
+        let ids: Vec<Uuid> = user::Entity::find()
+            .select_only()
+            .column(user::Column::Id)
+            .filter(user::Column::Id.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        found.extend(ids);
+    }
+    Ok(found)
+}
+
+/// The users a plan reaches before preferences: the named user if they still exist (in
+/// `existing`, from [`existing_users`]), or the course's (batch's) enrolled students;
+/// never the actor.
+async fn recipients(
+    db: &impl ConnectionTrait,
+    plan: &Plan,
+    existing: &HashSet<Uuid>,
+) -> Result<Vec<Uuid>, DbErr> {
     let mut users: Vec<Uuid> = match plan.audience {
-        Audience::User(id) => {
-            user::Entity::find_by_id(id)
-                .select_only()
-                .column(user::Column::Id)
-                .into_tuple()
-                .all(db)
-                .await?
-        }
+        Audience::User(id) => existing.contains(&id).then_some(id).into_iter().collect(),
         Audience::Course {
             course_id,
             batch_id,
@@ -671,7 +716,8 @@ async fn recipients(db: &impl ConnectionTrait, plan: &Plan) -> Result<Vec<Uuid>,
 struct Handled {
     /// The cursor after it.
     last_seq: i64,
-    events: usize,
+    /// Whether events may remain after it (a full or cut batch).
+    more: bool,
     rows: Vec<notification::Model>,
     rooms: Vec<RoomPush>,
     /// Users who lost access to a course: their sockets check their rooms again.
@@ -705,29 +751,53 @@ async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
         .limit(EVENT_BATCH)
         .all(&txn)
         .await?;
-    let Some(last_seq) = events.last().map(|e| e.seq) else {
+    let Some(mut last_seq) = events.last().map(|e| e.seq) else {
         txn.commit().await?;
         return Ok(Handled {
             last_seq: cursor.event_seq,
-            events: 0,
+            more: false,
             rows: Vec::new(),
             rooms: Vec::new(),
             lost_access: Vec::new(),
         });
     };
+    // What the batch's events need is read a query per kind of thing, not per event:
+    // an import's batch of events is a thousand enrollments.
+    let titles = course_titles(&txn, &events).await?;
+    let mut plans: Vec<(&domain_event::Model, Plan)> = events
+        .iter()
+        .filter_map(|event| Some((event, plan(event, &titles)?)))
+        .collect();
+    let existing = existing_users(&txn, &plans).await?;
+    let mut audiences = Vec::with_capacity(plans.len());
+    let mut reached = 0;
+    for (i, (event, plan)) in plans.iter().enumerate() {
+        let users = recipients(&txn, plan, &existing).await?;
+        reached += users.len();
+        if reached > state.realtime.settings.batch_rows && i > 0 {
+            // The batch ends before this event; the next batch starts with it.
+            last_seq = event.seq - 1;
+            break;
+        }
+        audiences.push(users);
+    }
+    plans.truncate(audiences.len());
+    let handled: Vec<&domain_event::Model> =
+        events.iter().take_while(|e| e.seq <= last_seq).collect();
+    let rooms: Vec<RoomPush> = handled.iter().copied().filter_map(room_push).collect();
+    let lost: Vec<Uuid> = handled.iter().copied().filter_map(lost_access).collect();
+    let everyone: Vec<Uuid> = audiences
+        .iter()
+        .flatten()
+        .copied()
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let prefs = preferences_of(&txn, &everyone).await?;
+    let default = Preferences::default();
     let mut next_id = cursor.last_notification_id;
     let mut rows = Vec::new();
-    let mut rooms = Vec::new();
-    let mut lost = Vec::new();
-    for event in &events {
-        rooms.extend(room_push(event));
-        lost.extend(lost_access(event));
-        let Some(plan) = plan(&txn, event).await? else {
-            continue;
-        };
-        let users = recipients(&txn, &plan).await?;
-        let prefs = preferences_of(&txn, &users).await?;
-        let default = Preferences::default();
+    for ((event, plan), users) in plans.iter().zip(audiences) {
         for user_id in users {
             let pref = prefs.get(&user_id).unwrap_or(&default);
             if pref.muted.contains(&plan.kind) {
@@ -779,7 +849,7 @@ async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
     txn.commit().await?;
     // Where a broadcast's time goes (ws_bench reads these with RUST_LOG=…=debug).
     tracing::debug!(
-        events = events.len(),
+        events = handled.len(),
         rows = rows.len(),
         plan_ms = planned.as_secs_f64() * 1e3,
         insert_ms = (inserted - planned).as_secs_f64() * 1e3,
@@ -788,7 +858,7 @@ async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
     );
     Ok(Handled {
         last_seq,
-        events: events.len(),
+        more: handled.len() < events.len() || events.len() as u64 == EVENT_BATCH,
         rows,
         rooms,
         lost_access: lost,
@@ -838,7 +908,7 @@ async fn drain(state: &AppState) -> Result<i64, DbErr> {
                 .course_access_changed(&state.db, user_id)
                 .await;
         }
-        if (handled.events as u64) < EVENT_BATCH {
+        if !handled.more {
             return Ok(handled.last_seq);
         }
     }

@@ -15,9 +15,10 @@
 //! Every write of a batch — enrollments, staff, the courses' student counts and the
 //! domain events — commits in one transaction, under the locks of the courses it touches.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
     QuerySelect, Set, SqlErr, TransactionTrait,
@@ -542,14 +543,45 @@ fn plan_staff(
 
 fn clash(err: sea_orm::DbErr) -> ApiError {
     match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::Conflict {
-            field: Some("user_id".into()),
-            message:
-                "An enrollment of this batch was made elsewhere while it was being written; run the import again"
-                    .into(),
-        },
+        Some(SqlErr::UniqueConstraintViolation(_)) => changed_elsewhere(),
         _ => err.into(),
     }
+}
+
+/// An enrollment of the batch was made or changed by someone else between the plan of
+/// the batch and its write.
+fn changed_elsewhere() -> ApiError {
+    ApiError::Conflict {
+        field: Some("user_id".into()),
+        message:
+            "An enrollment of this batch was made or changed elsewhere while it was being written; run the import again"
+                .into(),
+    }
+}
+
+/// Adds each course's change in counted students to `courses.total_students`: one
+/// statement per distinct change (a batch has a handful), inside the courses' locks.
+async fn add_students(
+    txn: &DatabaseTransaction,
+    added: HashMap<Uuid, i32>,
+) -> Result<(), ApiError> {
+    let mut by_delta: BTreeMap<i32, Vec<Uuid>> = BTreeMap::new();
+    for (course_id, delta) in added {
+        if delta != 0 {
+            by_delta.entry(delta).or_default().push(course_id);
+        }
+    }
+    for (delta, ids) in by_delta {
+        course::Entity::update_many()
+            .col_expr(
+                course::Column::TotalStudents,
+                Expr::col(course::Column::TotalStudents).add(delta),
+            )
+            .filter(course::Column::Id.is_in(ids))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
 }
 
 fn enrollment_image(e: &enrollment::Model) -> Value {
@@ -586,9 +618,11 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
             Write::Student { course_id, .. } | Write::Staff { course_id, .. } => *course_id,
         })
         .collect();
-    for id in &courses {
-        catalogue::lock_course(&txn, *id).await?;
-    }
+    catalogue::lock_courses(&txn, &courses).await?;
+    // Each course's change in counted students (ACTIVE or COMPLETED), added to its
+    // stored count under the lock: recounting every course of a batch would read all of
+    // their enrollments again for each batch.
+    let mut added: HashMap<Uuid, i32> = HashMap::new();
     let mut inserts = Vec::new();
     let mut staff_inserts = Vec::new();
     let mut changes = Vec::new();
@@ -610,6 +644,13 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
                 let was = before
                     .as_deref()
                     .map(crate::routes::enrollments::enrollment_status);
+                let counted = |s: Option<EnrollmentStatus>| {
+                    i32::from(s.is_some_and(EnrollmentStatus::grants_access))
+                };
+                let delta = counted(Some(status)) - counted(was);
+                if delta != 0 {
+                    *added.entry(course_id).or_default() += delta;
+                }
                 let id = match &before {
                     None => {
                         let id = Uuid::now_v7();
@@ -636,19 +677,29 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
                         }
                         let reopened = status.grants_access()
                             && !was.is_some_and(EnrollmentStatus::grants_access);
-                        let mut model = enrollment::ActiveModel {
-                            id: Set(e.id),
-                            status: Set(status.as_str().to_owned()),
-                            completed_at: Set(completed_at),
-                            batch_id: Set(batch_id),
-                            updated_at: Set(now),
-                            ..Default::default()
-                        };
+                        let mut update = enrollment::Entity::update_many()
+                            .col_expr(enrollment::Column::Status, Expr::value(status.as_str()))
+                            .col_expr(enrollment::Column::CompletedAt, Expr::value(completed_at))
+                            .col_expr(enrollment::Column::BatchId, Expr::value(batch_id))
+                            .col_expr(enrollment::Column::UpdatedAt, Expr::value(now));
                         if reopened {
-                            model.enrolled_at = Set(now);
-                            model.expires_at = Set(None);
+                            update = update
+                                .col_expr(enrollment::Column::EnrolledAt, Expr::value(now))
+                                .col_expr(
+                                    enrollment::Column::ExpiresAt,
+                                    Expr::value(Option::<DateTime<Utc>>::None),
+                                );
                         }
-                        model.update(&txn).await?;
+                        // Only from the status this batch was planned on: the counts
+                        // above (and the events) assume it.
+                        let updated = update
+                            .filter(enrollment::Column::Id.eq(e.id))
+                            .filter(enrollment::Column::Status.eq(e.status.as_str()))
+                            .exec(&txn)
+                            .await?;
+                        if updated.rows_affected == 0 {
+                            return Err(changed_elsewhere());
+                        }
                         changes.push(super::change(
                             run,
                             line,
@@ -734,9 +785,7 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
             .await
             .map_err(clash)?;
     }
-    for id in &courses {
-        recount_students(&txn, *id).await?;
-    }
+    add_students(&txn, added).await?;
     super::record_changes(&txn, changes).await?;
     let published = events::publish_all(&txn, to_publish).await?;
     txn.commit().await?;

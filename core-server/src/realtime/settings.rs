@@ -32,6 +32,13 @@ pub struct RealtimeArgs {
         value_name = "DURATION"
     )]
     pub notification_poll_interval: Option<String>,
+
+    /// Notifications the consumer makes per transaction, roughly: a batch of events ends
+    /// before the event that would take it past this (one event's recipients are never
+    /// split) [default: 20000].
+    #[arg(long, env = "EDUPRO_NOTIFICATION_BATCH_ROWS", value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub notification_batch_rows: Option<u64>,
 }
 
 /// Resolved hub settings.
@@ -41,6 +48,7 @@ pub struct RealtimeSettings {
     pub ping_interval: Duration,
     pub pong_timeout: Duration,
     pub poll_interval: Duration,
+    pub batch_rows: usize,
 }
 
 impl Default for RealtimeSettings {
@@ -50,6 +58,7 @@ impl Default for RealtimeSettings {
             ping_interval: Duration::from_secs(20),
             pong_timeout: Duration::from_secs(60),
             poll_interval: Duration::from_secs(5),
+            batch_rows: 20_000,
         }
     }
 }
@@ -62,6 +71,7 @@ impl RealtimeArgs {
         file_ping_interval: Option<&str>,
         file_pong_timeout: Option<&str>,
         file_poll_interval: Option<&str>,
+        file_batch_rows: Option<usize>,
     ) -> anyhow::Result<RealtimeSettings> {
         let defaults = RealtimeSettings::default();
         let duration = |name: &str, flag: &Option<String>, file: Option<&str>, default| match flag
@@ -76,8 +86,18 @@ impl RealtimeArgs {
             Some(n) => n,
             None => defaults.queue_size,
         };
+        let batch_rows = match self
+            .notification_batch_rows
+            .map(|n| n as usize)
+            .or(file_batch_rows)
+        {
+            Some(0) => bail!("notification_batch_rows: must be at least 1"),
+            Some(n) => n,
+            None => defaults.batch_rows,
+        };
         let settings = RealtimeSettings {
             queue_size,
+            batch_rows,
             ping_interval: duration(
                 "ws_ping_interval",
                 &self.ws_ping_interval,
@@ -156,7 +176,7 @@ mod tests {
             ..RealtimeArgs::default()
         };
         let err = args
-            .resolve(None, None, None, None)
+            .resolve(None, None, None, None, None)
             .unwrap_err()
             .to_string();
         assert!(err.contains("ws_pong_timeout"), "{err}");

@@ -724,6 +724,141 @@ E1,t1,ta,active,\n";
     );
 }
 
+/// Reverting a users run deletes the users it created who never signed in, and their
+/// enrollments with them: the courses they counted in are recounted.
+#[tokio::test]
+async fn reverting_a_users_import_recounts_the_courses_its_users_were_in() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let token = &admin.access_token;
+    enrollment_fixture(&app, token).await;
+    let users = csv(
+        &app,
+        token,
+        "users",
+        "mode=apply",
+        "user_id,email,first_name,last_name,role\ns9,s9@enr.test,Sia,Nine,student\n",
+    )
+    .await;
+    assert_eq!(users.outcomes(), ["create"], "{:?}", users.rows);
+    let file = "course_id,user_id,role,status\n\
+E1,s9,student,active\n\
+E2,s9,student,active\n\
+E2,s1,student,active\n";
+    let enrolled = csv(&app, token, "enrollments", "mode=apply", file).await;
+    assert_eq!(enrolled.outcomes(), ["create"; 3], "{:?}", enrolled.rows);
+    assert_eq!(roster(&app, token, "enr-1").await.1, 1);
+    assert_eq!(roster(&app, token, "enr-2").await.1, 2);
+
+    let id = users.summary["importId"].as_str().expect("id");
+    let revert = app
+        .post_as(token, &format!("/api/v1/imports/{id}/revert"), &Value::Null)
+        .await;
+    assert_eq!(revert.status, 200, "{}", revert.body);
+    assert_eq!(revert.body["data"]["deleted"], 1);
+    assert_eq!(roster(&app, token, "enr-1").await, (vec![], 0));
+    assert_eq!(
+        roster(&app, token, "enr-2").await,
+        (
+            vec![("s1@enr.test".into(), "ACTIVE".into(), Value::Null)],
+            1
+        )
+    );
+}
+
+/// With the consumer's batches held to 2 notifications, an import's 5 enrollment events
+/// (committed together) and an announcement to all 5 students (an audience over the
+/// limit, never split) still make every notification once, with dense ids.
+#[tokio::test]
+async fn the_notification_consumer_cuts_big_batches_without_losing_or_repeating_any() {
+    use edupro_server::entity::{domain_event, notification, notification_cursor};
+    use sea_orm::{EntityTrait, QueryOrder};
+
+    let app = crate::helpers::spawn_app_with(|args| {
+        args.realtime.notification_batch_rows = Some(2);
+    })
+    .await;
+    let admin = app.admin().await;
+    let token = &admin.access_token;
+    let mut users = String::from("user_id,email,first_name,last_name,role\n");
+    let mut enrollments = String::from("course_id,user_id,role,status\n");
+    for i in 1..=5 {
+        users.push_str(&format!("c{i},c{i}@cut.test,Cut,Number{i},student\n"));
+        enrollments.push_str(&format!("K1,c{i},student,active\n"));
+    }
+    assert_eq!(
+        csv(&app, token, "users", "mode=apply", &users)
+            .await
+            .outcomes(),
+        ["create"; 5]
+    );
+    let courses = "course_id,short_name,long_name,status\nK1,KEY 1,Cut Course,active\n";
+    assert_eq!(
+        csv(&app, token, "courses", "mode=apply", courses)
+            .await
+            .outcomes(),
+        ["create"]
+    );
+    let enrolled = csv(&app, token, "enrollments", "mode=apply", &enrollments).await;
+    assert_eq!(enrolled.outcomes(), ["create"; 5], "{:?}", enrolled.rows);
+    crate::realtime_helpers::announce(&app, &admin, "key-1", "Cut", "All of you").await;
+
+    // Until the consumer has handled every event there is.
+    let db = &app.state.db;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let last = domain_event::Entity::find()
+            .order_by_desc(domain_event::Column::Seq)
+            .one(db)
+            .await
+            .expect("events")
+            .expect("an event")
+            .seq;
+        let cursor = notification_cursor::Entity::find()
+            .one(db)
+            .await
+            .expect("cursor")
+            .expect("the cursor row");
+        if cursor.event_seq >= last {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the consumer stalled at {cursor:?}, events to {last}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let made = notification::Entity::find()
+        .order_by_asc(notification::Column::Id)
+        .all(db)
+        .await
+        .expect("notifications");
+    let ids: Vec<i64> = made.iter().map(|n| n.id).collect();
+    let first = ids[0];
+    assert_eq!(
+        ids,
+        (first..first + ids.len() as i64).collect::<Vec<_>>(),
+        "dense ids"
+    );
+    for kind in ["ENROLLED", "ANNOUNCEMENT"] {
+        let mut to: Vec<uuid::Uuid> = made
+            .iter()
+            .filter(|n| n.kind == kind)
+            .map(|n| n.user_id)
+            .collect();
+        assert_eq!(to.len(), 5, "{kind}: {made:?}");
+        to.sort();
+        to.dedup();
+        assert_eq!(to.len(), 5, "{kind} reached each student once: {made:?}");
+    }
+    // The three imports' reports to the admin.
+    assert_eq!(
+        made.iter().filter(|n| n.kind == "IMPORT_FINISHED").count(),
+        3
+    );
+    assert_eq!(made.len(), 13, "{made:?}");
+}
+
 #[tokio::test]
 async fn enrollments_need_their_key_columns_and_take_json_lines() {
     let app = spawn_app().await;
