@@ -36,7 +36,7 @@ use crate::state::AppState;
 /// The cursor row's name.
 const CURSOR: &str = "notifications";
 /// Events handled per transaction.
-const EVENT_BATCH: u64 = 1_000;
+const EVENT_BATCH: u64 = 200;
 /// Rows per INSERT statement.
 const INSERT_CHUNK: usize = 1_000;
 
@@ -467,9 +467,7 @@ fn plan(event: &domain_event::Model, titles: &HashMap<Uuid, String>) -> Option<P
             }
         }
         kind @ ("course.published" | "course.archived") => {
-            let Some(course_id) = uuid_at(p, "courseId") else {
-                return None;
-            };
+            let course_id = uuid_at(p, "courseId")?;
             let title = str_at(p, "title").unwrap_or("A course").to_owned();
             let (kind, heading, message) = if kind == "course.published" {
                 (
@@ -501,9 +499,7 @@ fn plan(event: &domain_event::Model, titles: &HashMap<Uuid, String>) -> Option<P
             }
         }
         "course.announcement" => {
-            let Some(course_id) = uuid_at(p, "courseId") else {
-                return None;
-            };
+            let course_id = uuid_at(p, "courseId")?;
             let batch_id = uuid_at(p, "batchId");
             Plan {
                 kind: NotificationType::Announcement,

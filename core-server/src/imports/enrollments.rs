@@ -20,14 +20,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, Set, SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QuerySelect, Set, SqlErr, TransactionTrait,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{Columns, Format, Header, Planned, RawRecord, RevertOutcome, Row, Run};
-use crate::accounts::role_of;
 use crate::api::{
     CourseStatus, EnrollmentStatus, FieldError, ImportMode, ImportRow, Role, RowOutcome, StaffRole,
 };
@@ -167,10 +166,25 @@ pub enum Write {
     },
 }
 
+/// What a row needs of the user it names: a batch reads these three columns of a
+/// thousand users, not their whole rows.
+#[derive(Debug, FromQueryResult)]
+struct Person {
+    id: Uuid,
+    external_id: Option<String>,
+    role: String,
+}
+
+impl Person {
+    fn role(&self) -> Role {
+        self.role.parse().unwrap_or(Role::Student)
+    }
+}
+
 /// The database rows a batch's rows refer to.
 struct Known {
     courses: HashMap<String, course::Model>,
-    users: HashMap<String, user::Model>,
+    users: HashMap<String, Person>,
     enrollments: HashMap<(Uuid, Uuid), enrollment::Model>,
     staff: HashMap<(Uuid, Uuid), course_staff::Model>,
     /// (course, batch name) → the batch.
@@ -189,8 +203,13 @@ async fn load(state: &AppState, rows: &[&Parsed]) -> Result<Known, ApiError> {
         .into_iter()
         .filter_map(|c| Some((c.external_id.clone()?, c)))
         .collect();
-    let users: HashMap<String, user::Model> = user::Entity::find()
+    let users: HashMap<String, Person> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .column(user::Column::ExternalId)
+        .column(user::Column::Role)
         .filter(user::Column::ExternalId.is_in(user_keys))
+        .into_model::<Person>()
         .all(&state.db)
         .await?
         .into_iter()
@@ -340,13 +359,13 @@ fn plan_row(run: &mut Run, known: &Known, line: u64, p: &Parsed) -> Planned<Writ
     } else {
         Role::Teacher
     };
-    if role_of(user) != needed {
+    if user.role() != needed {
         errors.push(FieldError::new(
             "role",
             format!(
                 "`{}` is a {}; only a {needed} can be enrolled as {}",
                 p.user_key,
-                role_of(user),
+                user.role(),
                 match p.role {
                     SisRole::Student => "student",
                     SisRole::Teacher => "teacher",
@@ -385,7 +404,7 @@ fn plan_student(
     line: u64,
     p: &Parsed,
     course: &course::Model,
-    student: &user::Model,
+    student: &Person,
 ) -> Result<RowPlan, Vec<FieldError>> {
     let before = known.enrollments.get(&(course.id, student.id));
     let current = before.map(crate::routes::enrollments::enrollment_status);
@@ -497,7 +516,7 @@ fn plan_staff(
     line: u64,
     p: &Parsed,
     course: &course::Model,
-    teacher: &user::Model,
+    teacher: &Person,
 ) -> Result<RowPlan, Vec<FieldError>> {
     let before = known.staff.get(&(course.id, teacher.id));
     let role = match p.role {
