@@ -1,8 +1,8 @@
 //! Bulk-import throughput through the HTTP API: 100k users (`ROWS=` to change), then
 //! `ROWS/100` courses and `ENROLLMENTS=` (default `ROWS`) enrollments of those users in
 //! those courses, each planned, applied and re-applied, on SQLite, and on PostgreSQL
-//! when `PG_URL` names a database this may create throwaway databases in. Prints rows/s;
-//! run with `--release`.
+//! when `PG_URL` names a database this may create throwaway databases in (`SQLITE=0`
+//! runs PostgreSQL alone). Prints rows/s; run with `--release`.
 //!
 //! `cargo run --release -p edupro-server --example import_bench`
 
@@ -50,7 +50,9 @@ async fn main() -> anyhow::Result<()> {
         ("courses", courses_csv.as_str(), courses),
         ("enrollments", enrollments_csv.as_str(), enrollments),
     ];
-    bench("SQLite", None, &files).await?;
+    if std::env::var("SQLITE").as_deref() != Ok("0") {
+        bench("SQLite", None, &files).await?;
+    }
     if let Ok(url) = std::env::var("PG_URL") {
         let db = support::fresh_pg_database(&url).await?;
         bench("PostgreSQL", Some(db), &files).await?;

@@ -2,14 +2,14 @@
 //! change it, serialising writes to a course's outline, keeping positions 1..n, the
 //! rating recomputation, and turning rows into wire types.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, LockType, Order, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, LockType, Order, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, SqlErr,
@@ -227,6 +227,17 @@ pub async fn lock_course(db: &impl ConnectionTrait, course_id: Uuid) -> Result<(
 /// in id order (PostgreSQL's `SELECT … ORDER BY id FOR UPDATE` under the UPDATE), so two
 /// transactions locking overlapping sets never deadlock. 404 if any course is gone.
 pub async fn lock_courses(db: &impl ConnectionTrait, ids: &BTreeSet<Uuid>) -> Result<(), ApiError> {
+    lock_courses_adding_students(db, ids, &HashMap::new()).await
+}
+
+/// [`lock_courses`], adding `added[course]` to each course's `total_students` in the same
+/// statement — for a writer that knows, before it writes, how its enrollments change the
+/// counts (a bulk import's batch): one new version of each course row, not two.
+pub async fn lock_courses_adding_students(
+    db: &impl ConnectionTrait,
+    ids: &BTreeSet<Uuid>,
+    added: &HashMap<Uuid, i32>,
+) -> Result<(), ApiError> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -237,11 +248,28 @@ pub async fn lock_courses(db: &impl ConnectionTrait, ids: &BTreeSet<Uuid>) -> Re
         .order_by(course::Column::Id, Order::Asc)
         .lock(LockType::Update)
         .to_owned();
-    let touched = course::Entity::update_many()
+    let mut update = course::Entity::update_many()
         .col_expr(course::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(course::Column::Id.in_subquery(in_order))
-        .exec(db)
-        .await?;
+        .filter(course::Column::Id.in_subquery(in_order));
+    // TOTAL + CASE WHEN id IN (…) THEN 1 WHEN id IN (…) THEN 2 … ELSE 0 END
+    let mut by_delta: BTreeMap<i32, Vec<Uuid>> = BTreeMap::new();
+    for (id, delta) in added {
+        if *delta != 0 {
+            by_delta.entry(*delta).or_default().push(*id);
+        }
+    }
+    let mut deltas = by_delta.into_iter();
+    if let Some((delta, ids)) = deltas.next() {
+        let mut case = Expr::case(course::Column::Id.is_in(ids), delta);
+        for (delta, ids) in deltas {
+            case = case.case(course::Column::Id.is_in(ids), delta);
+        }
+        update = update.col_expr(
+            course::Column::TotalStudents,
+            Expr::col(course::Column::TotalStudents).add(case.finally(0)),
+        );
+    }
+    let touched = update.exec(db).await?;
     if touched.rows_affected != ids.len() as u64 {
         return Err(course_not_found());
     }

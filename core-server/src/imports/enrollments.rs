@@ -15,10 +15,10 @@
 //! Every write of a batch — enrollments, staff, the courses' student counts and the
 //! domain events — commits in one transaction, under the locks of the courses it touches.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, FromQueryResult,
     PaginatorTrait, QueryFilter, QuerySelect, Set, SqlErr, TransactionTrait,
@@ -578,31 +578,6 @@ fn changed_elsewhere() -> ApiError {
     }
 }
 
-/// Adds each course's change in counted students to `courses.total_students`: one
-/// statement per distinct change (a batch has a handful), inside the courses' locks.
-async fn add_students(
-    txn: &DatabaseTransaction,
-    added: HashMap<Uuid, i32>,
-) -> Result<(), ApiError> {
-    let mut by_delta: BTreeMap<i32, Vec<Uuid>> = BTreeMap::new();
-    for (course_id, delta) in added {
-        if delta != 0 {
-            by_delta.entry(delta).or_default().push(course_id);
-        }
-    }
-    for (delta, ids) in by_delta {
-        course::Entity::update_many()
-            .col_expr(
-                course::Column::TotalStudents,
-                Expr::col(course::Column::TotalStudents).add(delta),
-            )
-            .filter(course::Column::Id.is_in(ids))
-            .exec(txn)
-            .await?;
-    }
-    Ok(())
-}
-
 fn enrollment_image(e: &enrollment::Model) -> Value {
     json!({
         "type": "enrollment",
@@ -637,11 +612,28 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
             Write::Student { course_id, .. } | Write::Staff { course_id, .. } => *course_id,
         })
         .collect();
-    catalogue::lock_courses(&txn, &courses).await?;
     // Each course's change in counted students (ACTIVE or COMPLETED), added to its
-    // stored count under the lock: recounting every course of a batch would read all of
-    // their enrollments again for each batch.
+    // stored count by the statement that takes the locks: recounting every course of a
+    // batch would read all of their enrollments again for each batch.
     let mut added: HashMap<Uuid, i32> = HashMap::new();
+    for (_, write) in &writes {
+        if let Write::Student {
+            course_id,
+            before,
+            status,
+            ..
+        } = write
+        {
+            let counted = |s: Option<EnrollmentStatus>| {
+                i32::from(s.is_some_and(EnrollmentStatus::grants_access))
+            };
+            let was = before
+                .as_deref()
+                .map(crate::routes::enrollments::enrollment_status);
+            *added.entry(*course_id).or_default() += counted(Some(*status)) - counted(was);
+        }
+    }
+    catalogue::lock_courses_adding_students(&txn, &courses, &added).await?;
     let mut inserts = Vec::new();
     let mut staff_inserts = Vec::new();
     let mut changes = Vec::new();
@@ -663,13 +655,6 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
                 let was = before
                     .as_deref()
                     .map(crate::routes::enrollments::enrollment_status);
-                let counted = |s: Option<EnrollmentStatus>| {
-                    i32::from(s.is_some_and(EnrollmentStatus::grants_access))
-                };
-                let delta = counted(Some(status)) - counted(was);
-                if delta != 0 {
-                    *added.entry(course_id).or_default() += delta;
-                }
                 let id = match &before {
                     None => {
                         let id = Uuid::now_v7();
@@ -804,7 +789,6 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
             .await
             .map_err(clash)?;
     }
-    add_students(&txn, added).await?;
     super::record_changes(&txn, changes).await?;
     let published = events::publish_all(&txn, to_publish).await?;
     txn.commit().await?;
