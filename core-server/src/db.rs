@@ -48,13 +48,8 @@ pub async fn connect(
             Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
         }
         DatabaseSettings::Postgres { url } => {
-            // Custom plans always: sqlx prepares every statement once per connection,
-            // and after five runs PostgreSQL may keep a generic plan made while a table
-            // was nearly empty — a bulk import's `email IN (…1000…)` then scanned the
-            // whole users table, 0.35 s where it takes 3 ms.
             let options = PgConnectOptions::from_str(url.expose_secret())
-                .context("database_url is not a valid PostgreSQL URL")?
-                .options([("plan_cache_mode", "force_custom_plan")]);
+                .context("database_url is not a valid PostgreSQL URL")?;
             let unreachable = || {
                 format!(
                     "cannot connect to PostgreSQL at {}; check that it is running and that EDUPRO_DATABASE_URL is right",
@@ -74,12 +69,28 @@ pub async fn connect(
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
+                .after_connect(|conn, _| Box::pin(custom_plans(conn)))
                 .connect_with(options)
                 .await
                 .with_context(unreachable)?;
             Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
         }
     }
+}
+
+/// Asks PostgreSQL to plan every statement with its parameters. sqlx prepares each
+/// statement once per connection, and after five runs PostgreSQL may keep a generic
+/// plan made while a table was nearly empty: a bulk import's `email IN (…1000…)` then
+/// scanned the whole users table, 0.35 s where it takes 3 ms. A `SET` after connecting
+/// rather than a startup option, which poolers such as PgBouncer refuse; where the
+/// setting is refused (PostgreSQL before 12) the server runs on with generic plans.
+async fn custom_plans(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    if let Err(err) =
+        sqlx::Executor::execute(&mut *conn, "SET plan_cache_mode = force_custom_plan").await
+    {
+        tracing::warn!(error = %err, "PostgreSQL refused plan_cache_mode; bulk imports may be slower");
+    }
+    Ok(())
 }
 
 /// Connections of the pool: `(in use, idle)`, for `/metrics`.

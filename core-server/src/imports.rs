@@ -14,7 +14,7 @@ pub mod courses;
 pub mod enrollments;
 pub mod users;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use chrono::Utc;
 use sea_orm::{
@@ -28,8 +28,10 @@ use crate::api::{
     FieldError, ImportCounts, ImportKind, ImportLine, ImportMode, ImportRow, ImportRun,
     ImportStatus, RevertedImport, RowOutcome,
 };
+use crate::catalogue;
 use crate::entity::{import_change, import_run};
 use crate::error::ApiError;
+use crate::routes::enrollments::recount_students;
 use crate::state::AppState;
 
 /// The longest record (line) accepted.
@@ -809,6 +811,12 @@ pub async fn revert(state: &AppState, id: Uuid, actor: Uuid) -> Result<RevertedI
             }
         }
     }
+    if !outcome.recount.is_empty() {
+        catalogue::lock_courses(&txn, &outcome.recount).await?;
+        for course_id in &outcome.recount {
+            recount_students(&txn, *course_id).await?;
+        }
+    }
     txn.commit().await?;
     let run = find_run(&state.db, id).await?;
     Ok(RevertedImport {
@@ -825,6 +833,9 @@ pub struct RevertOutcome {
     pub deleted: u64,
     pub deactivated: u64,
     pub restored: u64,
+    /// Courses whose enrollments went with a deleted user: recounted, under their
+    /// locks taken together in id order, once every change is undone.
+    pub recount: BTreeSet<Uuid>,
 }
 
 /// Serialises one answer line.

@@ -9,7 +9,8 @@ pub mod api;
 
 /// mimalloc for everything that links the server (its binary, the client's embedded
 /// server, tests and benches): glibc's allocator spent a third of a bulk import's CPU
-/// consolidating freed chunks (see `docs/ARCHITECTURE.md`, "Allocator").
+/// consolidating freed chunks. On Linux it takes SQLite's allocations too (see
+/// `docs/ARCHITECTURE.md`, "Allocator").
 #[cfg(feature = "server")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -36,7 +36,7 @@ use crate::state::AppState;
 /// The cursor row's name.
 const CURSOR: &str = "notifications";
 /// Events handled per transaction.
-const EVENT_BATCH: u64 = 200;
+const EVENT_BATCH: u64 = 100;
 /// Rows per INSERT statement.
 const INSERT_CHUNK: usize = 1_000;
 

@@ -4,14 +4,14 @@
 //! A `password` is set only on a user who has none yet, so re-runs stay unchanged; a
 //! new user without one is mailed a code to set it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use chrono::Utc;
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
-    SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set, SqlErr,
+    TransactionTrait,
 };
 use secrecy::SecretString;
 use serde_json::json;
@@ -21,11 +21,9 @@ use super::{Columns, Format, Header, Planned, RawRecord, RevertOutcome, Row, Run
 use crate::accounts;
 use crate::api::{FieldError, ImportMode, ImportRow, Role, RowOutcome};
 use crate::auth::password;
-use crate::catalogue;
 use crate::domain::{Email, Password, PersonName};
 use crate::entity::{access_token, enrollment, import_change, user};
 use crate::error::ApiError;
-use crate::routes::enrollments::recount_students;
 use crate::state::AppState;
 
 /// The columns of `users.csv`.
@@ -530,22 +528,16 @@ pub async fn revert_change(
             // Never signed in: nothing of theirs to keep, so the row goes. Otherwise
             // they are deactivated, keeping what they did.
             if current.last_login.is_none() {
-                // Their enrollments go with them: the courses they counted in are
-                // recounted, under the courses' locks.
-                let courses: BTreeSet<Uuid> = enrollment::Entity::find()
-                    .select_only()
-                    .column(enrollment::Column::CourseId)
+                // Their enrollments go with them, deleted here so that the courses
+                // they were in are exactly known: the revert recounts those at its end.
+                let gone = enrollment::Entity::delete_many()
                     .filter(enrollment::Column::StudentId.eq(current.id))
-                    .into_tuple()
-                    .all(txn)
-                    .await?
-                    .into_iter()
-                    .collect();
-                catalogue::lock_courses(txn, &courses).await?;
+                    .exec_with_returning(txn)
+                    .await?;
+                outcome
+                    .recount
+                    .extend(gone.into_iter().map(|e| e.course_id));
                 user::Entity::delete_by_id(current.id).exec(txn).await?;
-                for course_id in courses {
-                    recount_students(txn, course_id).await?;
-                }
                 outcome.deleted += 1;
             } else {
                 user::ActiveModel {

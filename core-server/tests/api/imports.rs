@@ -774,8 +774,11 @@ async fn the_notification_consumer_cuts_big_batches_without_losing_or_repeating_
     use edupro_server::entity::{domain_event, notification, notification_cursor};
     use sea_orm::{EntityTrait, QueryOrder};
 
+    // No polling: the consumer drains only when events are announced, so a batch cut
+    // that failed to go on to the rest would leave them unhandled.
     let app = crate::helpers::spawn_app_with(|args| {
         args.realtime.notification_batch_rows = Some(2);
+        args.realtime.notification_poll_interval = Some("1h".into());
     })
     .await;
     let admin = app.admin().await;
@@ -839,6 +842,19 @@ async fn the_notification_consumer_cuts_big_batches_without_losing_or_repeating_
         ids,
         (first..first + ids.len() as i64).collect::<Vec<_>>(),
         "dense ids"
+    );
+    // The five enrollment events committed together; held to 2 notifications a batch,
+    // they were made in at least 3 (each batch's rows share its timestamp).
+    let mut batches: Vec<_> = made
+        .iter()
+        .filter(|n| n.kind == "ENROLLED")
+        .map(|n| n.created_at)
+        .collect();
+    batches.dedup();
+    assert!(
+        batches.len() >= 3,
+        "made in {} batches: {made:?}",
+        batches.len()
     );
     for kind in ["ENROLLED", "ANNOUNCEMENT"] {
         let mut to: Vec<uuid::Uuid> = made

@@ -193,3 +193,28 @@ async fn cors_allows_configured_origins_and_no_others() {
     );
     assert!(refused.status().is_client_error());
 }
+
+/// A pooled connection carries the settings `db.rs` gives it: on SQLite the 32 MiB
+/// page cache, on PostgreSQL custom plans (a generic plan kept from a nearly empty table
+/// made bulk imports scan whole tables).
+#[tokio::test]
+async fn pooled_connections_carry_the_servers_settings() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    let (sql, expected) = if app.backend == "postgres" {
+        ("SHOW plan_cache_mode", "force_custom_plan".to_owned())
+    } else {
+        ("PRAGMA cache_size", "-32768".to_owned())
+    };
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("query")
+        .expect("a row");
+    let value = row
+        .try_get_by_index::<String>(0)
+        .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+        .expect("a value");
+    assert_eq!(value, expected, "{sql}");
+}
