@@ -662,19 +662,18 @@ async fn existing_users(
             Audience::Course { .. } => None,
         })
         .collect();
-    let named: Vec<Uuid> = named.into_iter().collect();
-    let mut found = HashSet::new();
-    for chunk in named.chunks(INSERT_CHUNK) {
-        let ids: Vec<Uuid> = user::Entity::find()
-            .select_only()
-            .column(user::Column::Id)
-            .filter(user::Column::Id.is_in(chunk.to_vec()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        found.extend(ids);
+    if named.is_empty() {
+        return Ok(HashSet::new());
     }
-    Ok(found)
+    // At most one per event of the batch (EVENT_BATCH): one query.
+    let found: Vec<Uuid> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::Id.is_in(named))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(found.into_iter().collect())
 }
 
 /// The users a plan reaches before preferences: the named user if they still exist (in
@@ -758,7 +757,7 @@ async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
         });
     };
     // What the batch's events need is read a query per kind of thing, not per event:
-    // an import's batch of events is a thousand enrollments.
+    // while an import runs, every event of a batch is an enrollment.
     let titles = course_titles(&txn, &events).await?;
     let mut plans: Vec<(&domain_event::Model, Plan)> = events
         .iter()
