@@ -18,8 +18,8 @@ use chrono::{DateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, Set, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, Statement, TransactionTrait,
 };
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
@@ -37,8 +37,8 @@ use crate::state::AppState;
 const CURSOR: &str = "notifications";
 /// Events handled per transaction.
 const EVENT_BATCH: u64 = 100;
-/// Rows per INSERT statement.
-const INSERT_CHUNK: usize = 1_000;
+/// Keys per `IN (…)` list.
+const IN_CHUNK: usize = 1_000;
 
 /// The wire form of a stored notification.
 pub fn to_wire(row: &notification::Model) -> api::Notification {
@@ -233,7 +233,7 @@ async fn preferences_of(
     users: &[Uuid],
 ) -> Result<HashMap<Uuid, Preferences>, DbErr> {
     let mut found = HashMap::new();
-    for chunk in users.chunks(INSERT_CHUNK) {
+    for chunk in users.chunks(IN_CHUNK) {
         for row in notification_preference::Entity::find()
             .filter(notification_preference::Column::UserId.is_in(chunk.to_vec()))
             .all(db)
@@ -819,11 +819,7 @@ async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
         }
     }
     let planned = started.elapsed();
-    for chunk in rows.chunks(INSERT_CHUNK) {
-        notification::Entity::insert_many(chunk.iter().cloned().map(active))
-            .exec_without_returning(&txn)
-            .await?;
-    }
+    insert_rows(&txn, &rows).await?;
     let inserted = started.elapsed();
     notification_cursor::Entity::update_many()
         .col_expr(notification_cursor::Column::EventSeq, Expr::value(last_seq))
@@ -867,23 +863,101 @@ fn truncate(mut text: String, max: usize) -> String {
     text
 }
 
-fn active(m: notification::Model) -> notification::ActiveModel {
-    notification::ActiveModel {
-        id: Set(m.id),
-        user_id: Set(m.user_id),
-        kind: Set(m.kind),
-        title: Set(m.title),
-        message: Set(m.message),
-        data: Set(m.data),
-        action_url: Set(m.action_url),
-        is_read: Set(m.is_read),
-        read_at: Set(m.read_at),
-        course_id: Set(m.course_id),
-        batch_id: Set(m.batch_id),
-        event_seq: Set(m.event_seq),
-        created_at: Set(m.created_at),
-        updated_at: Set(m.updated_at),
+/// Inserts `rows` with one statement per run of rows with consecutive ids that differ
+/// only in id and recipient — an event's recipients who read the same text. The
+/// recipients go as one parameter, so a broadcast to 10k students is one statement
+/// whose parameters do not grow with them: the database makes the rows itself.
+async fn insert_rows(
+    txn: &impl ConnectionTrait,
+    rows: &[notification::Model],
+) -> Result<(), DbErr> {
+    const COLUMNS: &str = "user_id, id, \"type\", title, message, data, action_url, is_read, \
+                           course_id, batch_id, event_seq, created_at, updated_at";
+    const SHARED: &str = "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14";
+    let backend = txn.get_database_backend();
+    let mut rest = rows;
+    while let Some(first) = rest.first() {
+        let same = rest
+            .iter()
+            .zip(first.id..)
+            .take_while(|(r, id)| r.id == *id && same_but_recipient(first, r))
+            .count();
+        let (run, tail) = rest.split_at(same);
+        rest = tail;
+        let (recipients, sql) = if backend == DatabaseBackend::Postgres {
+            (
+                sea_orm::Value::from(
+                    run.iter()
+                        .map(|r| r.user_id.to_string())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                ),
+                format!(
+                    "INSERT INTO notifications ({COLUMNS}) SELECT t.u, $3 + t.i - 1, {SHARED} \
+                     FROM unnest(string_to_array($1, ',')::uuid[]) WITH ORDINALITY AS t(u, i) \
+                     WHERE t.i <= $2"
+                ),
+            )
+        } else {
+            // SQLite keeps a uuid as its 16 bytes: one blob of them all, cut in SQL.
+            (
+                sea_orm::Value::from(
+                    run.iter()
+                        .flat_map(|r| *r.user_id.as_bytes())
+                        .collect::<Vec<u8>>(),
+                ),
+                format!(
+                    "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $2) \
+                     INSERT INTO notifications ({COLUMNS}) \
+                     SELECT substr($1, 16 * i + 1, 16), $3 + i, {SHARED} FROM n"
+                )
+                .replace('$', "?"),
+            )
+        };
+        let values: Vec<sea_orm::Value> = vec![
+            recipients,
+            (run.len() as i64).into(),
+            first.id.into(),
+            first.kind.clone().into(),
+            first.title.clone().into(),
+            first.message.clone().into(),
+            first.data.clone().into(),
+            first.action_url.clone().into(),
+            first.is_read.into(),
+            first.course_id.into(),
+            first.batch_id.into(),
+            first.event_seq.into(),
+            first.created_at.into(),
+            first.updated_at.into(),
+        ];
+        let done = txn
+            .execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+        if done.rows_affected() != run.len() as u64 {
+            return Err(DbErr::Custom(format!(
+                "inserting {} notifications made {}",
+                run.len(),
+                done.rows_affected()
+            )));
+        }
     }
+    Ok(())
+}
+
+/// Whether two rows differ only in their id and recipient.
+fn same_but_recipient(a: &notification::Model, b: &notification::Model) -> bool {
+    a.event_seq == b.event_seq
+        && a.kind == b.kind
+        && a.title == b.title
+        && a.message == b.message
+        && a.data == b.data
+        && a.action_url == b.action_url
+        && a.is_read == b.is_read
+        && a.read_at == b.read_at
+        && a.course_id == b.course_id
+        && a.batch_id == b.batch_id
+        && a.created_at == b.created_at
+        && a.updated_at == b.updated_at
 }
 
 /// Handles every event after the cursor; the cursor after them.
