@@ -6,7 +6,6 @@ use rand::RngCore;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, SqlErr,
-    TransactionTrait,
 };
 use secrecy::SecretString;
 use uuid::Uuid;
@@ -249,7 +248,7 @@ pub async fn start_session(
     let now = Utc::now();
     let session_id = Uuid::now_v7();
     let refresh = secrets::new_token(secrets::REFRESH_PREFIX);
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     session::ActiveModel {
         id: Set(session_id),
         user_id: Set(user.id),
@@ -357,7 +356,7 @@ pub async fn rotate_refresh(
     // leave the client holding a spent token. Of concurrent presentations exactly one
     // spends it (the conditional update); the others see a spent token.
     let next = secrets::new_token(secrets::REFRESH_PREFIX);
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let spent = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
         .col_expr(refresh_token::Column::UpdatedAt, Expr::value(now))
@@ -482,7 +481,7 @@ pub async fn issue_code(
 ) -> Result<String, ApiError> {
     let now = Utc::now();
     let code = secrets::new_otp();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     one_time_code::Entity::update_many()
         .col_expr(one_time_code::Column::UsedAt, Expr::value(now))
         .filter(one_time_code::Column::UserId.eq(user_id))
@@ -604,7 +603,7 @@ pub async fn send_codes(
     }
     let now = Utc::now();
     let codes: Vec<String> = users.iter().map(|_| secrets::new_otp()).collect();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     for chunk in users.chunks(500) {
         one_time_code::Entity::update_many()
             .col_expr(one_time_code::Column::UsedAt, Expr::value(now))

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -1061,7 +1061,7 @@ pub async fn close_overdue(
         let Some((t, qs)) = tests.get(&attempt.test_id) else {
             continue;
         };
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         if lock_open_attempt(&txn, attempt.id).await? {
             finalize(&txn, t, &attempt, qs, true, None).await?;
             closed += 1;

@@ -5,7 +5,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
-use sea_orm::{DatabaseBackend, DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
+use sea_orm::{
+    DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
+    SqlxPostgresConnector, SqlxSqliteConnector, TransactionOptions, TransactionTrait,
+};
 use secrecy::ExposeSecret;
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
@@ -93,6 +96,20 @@ async fn custom_plans(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// Begins a transaction that writes. On SQLite it takes the write lock at `BEGIN`
+/// (`BEGIN IMMEDIATE`), waiting for it up to the busy timeout. A deferred transaction
+/// that reads first takes its snapshot then; if another writer commits before its first
+/// write, that write fails at once (`SQLITE_BUSY_SNAPSHOT`) without waiting, and the
+/// request would answer 503 only because, say, the notification consumer committed in
+/// between. PostgreSQL is unchanged: its row locks and isolation do that work.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
+}
+
 /// Connections of the pool: `(in use, idle)`, for `/metrics`.
 pub fn pool_usage(db: &DatabaseConnection) -> (u64, u64) {
     let (size, idle) = match db.get_database_backend() {
@@ -108,4 +125,61 @@ pub fn pool_usage(db: &DatabaseConnection) -> (u64, u64) {
     };
     let idle = u64::try_from(idle).unwrap_or(u64::MAX);
     (u64::from(size).saturating_sub(idle), idle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::ConnectionTrait;
+
+    async fn count(db: &impl ConnectionTrait) -> i64 {
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                DatabaseBackend::Sqlite,
+                "SELECT count(*) AS n FROM t",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get("", "n").unwrap()
+    }
+
+    /// A write transaction that reads first must not fail because another writer
+    /// committed after its read: with a deferred `BEGIN` its write fails at once with
+    /// SQLITE_BUSY_SNAPSHOT; `begin_write` waits for the lock instead.
+    #[tokio::test]
+    async fn a_read_then_write_transaction_waits_for_another_writer_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = DatabaseSettings::Sqlite {
+            path: dir.path().join("write.db"),
+        };
+        let db = connect(&settings, 4).await.unwrap();
+        db.execute_unprepared("CREATE TABLE t (n INTEGER)")
+            .await
+            .unwrap();
+        let first = begin_write(&db).await.unwrap();
+        first
+            .execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .unwrap();
+        let (read, has_read) = tokio::sync::oneshot::channel();
+        let second = tokio::spawn({
+            let db = db.clone();
+            async move {
+                let txn = begin_write(&db).await?;
+                let seen = count(&txn).await;
+                let _ = read.send(());
+                txn.execute_unprepared("INSERT INTO t VALUES (2)").await?;
+                txn.commit().await?;
+                Ok::<i64, DbErr>(seen)
+            }
+        });
+        // The second reads now if its BEGIN did not wait for the lock; either way the
+        // first commits after that.
+        let _ = tokio::time::timeout(Duration::from_millis(300), has_read).await;
+        first.commit().await.unwrap();
+        let seen = second.await.unwrap().expect("the second write waits, then succeeds");
+        assert_eq!(seen, 1, "it read after the first committed");
+        assert_eq!(count(&db).await, 2);
+    }
 }

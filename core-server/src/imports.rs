@@ -19,7 +19,7 @@ use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -561,7 +561,7 @@ pub async fn finish_run(
     };
     let c = run.counts;
     let as_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     import_run::ActiveModel {
         id: Set(run.id),
         status: Set(status.as_str().to_owned()),
@@ -754,7 +754,7 @@ pub async fn find_run(db: &impl ConnectionTrait, id: Uuid) -> Result<import_run:
 /// Undoes an applied run in one transaction: created rows are deleted (or deactivated
 /// when something else now refers to them), updated rows get their before-image back.
 pub async fn revert(state: &AppState, id: Uuid, actor: Uuid) -> Result<RevertedImport, ApiError> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let run = find_run(&txn, id).await?;
     if run.mode != "apply" {
         return Err(ApiError::Unprocessable(

@@ -19,7 +19,7 @@ use chrono_tz::Tz;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, Statement, TransactionTrait,
+    QueryOrder, QuerySelect, Select, Statement,
 };
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
@@ -729,7 +729,7 @@ fn lost_access(event: &domain_event::Model) -> Option<Uuid> {
 /// Handles the next batch of events in one transaction.
 async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
     let started = std::time::Instant::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let now = Utc::now();
     notification_cursor::Entity::update_many()
         .col_expr(notification_cursor::Column::UpdatedAt, Expr::value(now))

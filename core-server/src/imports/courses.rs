@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    Set, SqlErr, TransactionTrait,
+    Set, SqlErr,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -320,7 +320,7 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
         return Ok(());
     }
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let mut inserts = Vec::new();
     let mut staff = Vec::new();
     let mut changes = Vec::new();

@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QuerySelect, Set, SqlErr, TransactionTrait,
+    PaginatorTrait, QueryFilter, QuerySelect, Set, SqlErr,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -603,7 +603,7 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
         return Ok(());
     }
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     // The locks of every course the batch touches, in one order, so a batch and a
     // concurrent enrollment (or another import) never deadlock.
     let courses: BTreeSet<Uuid> = writes

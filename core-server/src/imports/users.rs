@@ -11,7 +11,6 @@ use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set, SqlErr,
-    TransactionTrait,
 };
 use secrecy::SecretString;
 use serde_json::json;
@@ -402,7 +401,7 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
     for h in hashes {
         hashed.push(h?);
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let mut inserts = Vec::new();
     let mut changes = Vec::new();
     let mut to_mail = Vec::new();

@@ -14,7 +14,7 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::api::LiveClassStatus;
 use crate::entity::live_class;
@@ -42,7 +42,7 @@ pub async fn send_due(state: &AppState) -> Result<usize, ApiError> {
         .await?;
     let mut sent = 0;
     for id in due {
-        let txn = state.db.begin().await?;
+        let txn = crate::db::begin_write(&state.db).await?;
         let now = Utc::now();
         let claimed = live_class::Entity::update_many()
             .col_expr(live_class::Column::ReminderSentAt, Expr::value(Some(now)))

@@ -5,7 +5,6 @@
 
 use actix_web::{HttpResponse, post, web};
 use chrono::Utc;
-use sea_orm::TransactionTrait;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -85,7 +84,7 @@ pub async fn create_announcement(
         message,
         created_at: Utc::now(),
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let event = events::publish(
         &txn,
         Event {

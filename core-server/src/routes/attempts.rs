@@ -7,9 +7,7 @@
 
 use actix_web::{HttpResponse, get, post, put, web};
 use chrono::{Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use super::enrollments::{student_ref, users_by_id};
@@ -350,7 +348,7 @@ pub async fn save_answers(
     if a.auto_submitted {
         return Err(past_deadline());
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     if !lock_open_attempt(&txn, a.id).await? {
         return Err(already_submitted());
     }
@@ -393,7 +391,7 @@ async fn submit(
     if a.auto_submitted {
         return Err(past_deadline());
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     if !lock_open_attempt(&txn, a.id).await? {
         return Err(already_submitted());
     }

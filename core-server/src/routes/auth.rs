@@ -4,9 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use secrecy::SecretString;
 use serde_json::json;
 use uuid::Uuid;
@@ -367,7 +365,7 @@ pub async fn change_password(
         ));
     }
     let hash = password::hash(SecretString::from(new_password.expose().to_owned())).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     user::ActiveModel {
         id: Set(auth.id()),
         password_hash: Set(Some(hash)),
@@ -472,7 +470,7 @@ pub async fn reset_password(
     };
     accounts::redeem_code(&state, user.id, CodePurpose::ResetPassword, &body.otp).await?;
     let hash = password::hash(SecretString::from(new_password.expose().to_owned())).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     user::ActiveModel {
         id: Set(user.id),
         password_hash: Set(Some(hash)),
@@ -779,7 +777,7 @@ pub async fn disable_totp(
         .await;
         return Err(ApiError::Unauthorized("Invalid two-factor code".into()));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     user::ActiveModel {
         id: Set(auth.id()),
         totp_enabled: Set(false),
@@ -826,7 +824,7 @@ pub async fn replace_recovery_codes(
 ) -> Result<Vec<String>, ApiError> {
     let codes: Vec<String> = (0..10).map(|_| secrets::new_recovery_code()).collect();
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     recovery_code::Entity::delete_many()
         .filter(recovery_code::Column::UserId.eq(user_id))
         .exec(&txn)

@@ -8,7 +8,7 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -317,7 +317,7 @@ pub async fn update_batch(
     update.starts_on = Set(starts);
     update.ends_on = Set(ends);
     fields.finish()?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     lock_batch(&txn, found.id).await?;
     let members = member_count(&txn, found.id).await?;
     if let Some(Some(capacity)) = body.capacity
@@ -360,7 +360,7 @@ pub async fn delete_batch(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let found = managed_batch(&state, &auth, *id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     lock_batch(&txn, found.id).await?;
     let members: Vec<Uuid> = enrollment::Entity::find()
         .select_only()
@@ -461,7 +461,7 @@ pub async fn add_member(
     let enrollment = find_enrollment(&state.db, found.course_id, student.id)
         .await?
         .ok_or_else(not_enrolled)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let row = seat(&txn, &found, &enrollment).await?;
     txn.commit().await?;
     Ok(created(BatchMember {

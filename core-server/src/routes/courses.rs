@@ -8,7 +8,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -410,7 +410,7 @@ pub async fn create_course(
             Some(given) => given.clone(),
             None => free_slug(&state.db, &base).await?,
         };
-        let txn = state.db.begin().await?;
+        let txn = crate::db::begin_write(&state.db).await?;
         let inserted = course::ActiveModel {
             id: Set(id),
             title: Set(title.as_ref().to_owned()),
@@ -630,7 +630,7 @@ pub async fn update_course(
     if let Some(Some(category)) = body.category {
         check_category(&state.db, category).await?;
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     catalogue::lock_course(&txn, course.id).await?;
     let mut event = None;
     if let Some(to) = body.status {
@@ -663,7 +663,7 @@ async fn change_status(
     let course = find_course(&state.db, key).await?;
     let access = catalogue::access(&state.db, Some(auth), course.id).await?;
     access.require_edit()?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     catalogue::lock_course(&txn, course.id).await?;
     // Re-read under the lock: another request may have moved it meanwhile.
     let course = course::Entity::find_by_id(course.id)
@@ -749,7 +749,7 @@ pub async fn delete_course(
         .await?
         .require_manage()?;
     // Under the course lock, so no enrollment slips in between the count and the delete.
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     catalogue::lock_course(&txn, course.id).await?;
     let enrolled = enrollment::Entity::find()
         .filter(enrollment::Column::CourseId.eq(course.id))

@@ -13,7 +13,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -246,7 +246,7 @@ pub async fn create_enrollment(
     if !catalogue::can_view(&state.db, &course, access, Some(&auth)).await? {
         return Err(course_not_found());
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     catalogue::lock_course(&txn, course.id).await?;
     // Re-read under the lock: the course may have been archived or repriced meanwhile.
     let course = course::Entity::find_by_id(course.id)
@@ -390,7 +390,7 @@ pub async fn record_progress(
         ));
     }
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     // Writing first locks the enrollment: one student's reports queue, never interleave.
     enrollment::Entity::update_many()
         .col_expr(enrollment::Column::LastAccessedAt, Expr::value(now))
@@ -673,7 +673,7 @@ pub async fn enroll_student(
             role_of(&student)
         )));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     catalogue::lock_course(&txn, course.id).await?;
     let course = course::Entity::find_by_id(course.id)
         .one(&txn)
@@ -727,7 +727,7 @@ pub async fn remove_student(
         .await?
         .require_edit()?;
     let student = find_user(&state.db, student_id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     catalogue::lock_course(&txn, course.id).await?;
     let existing = find_enrollment(&txn, course.id, student_id)
         .await?

@@ -12,7 +12,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select, Set, Statement, TransactionTrait, Value,
+    QueryFilter, QueryOrder, QuerySelect, Select, Set, Statement, Value,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -323,7 +323,7 @@ pub async fn grade_answer(
     fields.finish()?;
     let given = given.unwrap_or_default();
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     // The attempt's row first: graders of one attempt queue here.
     test_attempt::Entity::update_many()
         .col_expr(test_attempt::Column::UpdatedAt, Expr::value(now))
@@ -563,7 +563,7 @@ pub async fn regrade(
     next: &test_question::Model,
     dry_run: bool,
 ) -> Result<RegradeReport, ApiError> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     if !dry_run {
         lock_test(&txn, t.id).await?;
     }

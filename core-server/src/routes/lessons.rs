@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -106,7 +106,7 @@ pub async fn create_lesson(
     catalogue::access(&state.db, Some(&auth), section.course_id)
         .await?
         .require_edit()?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     catalogue::lock_course(&txn, section.course_id).await?;
     // The section may have gone while we waited for the lock.
     find_section(&txn, section.id).await?;
@@ -263,7 +263,7 @@ pub async fn update_lesson(
         }
         _ => None,
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     catalogue::lock_course(&txn, found.course_id).await?;
     let current = find_lesson(&txn, found.id).await?;
     let source = catalogue::lessons_of(&txn, current.section_id).await?;
@@ -324,7 +324,7 @@ pub async fn delete_lesson(
     catalogue::access(&state.db, Some(&auth), found.course_id)
         .await?
         .require_edit()?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     catalogue::lock_course(&txn, found.course_id).await?;
     let current = find_lesson(&txn, found.id).await?;
     lesson::Entity::delete_by_id(current.id).exec(&txn).await?;
@@ -359,7 +359,7 @@ pub async fn reorder_lessons(
     catalogue::access(&state.db, Some(&auth), section.course_id)
         .await?
         .require_edit()?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     catalogue::lock_course(&txn, section.course_id).await?;
     find_section(&txn, section.id).await?;
     let existing = catalogue::lessons_of(&txn, section.id).await?;

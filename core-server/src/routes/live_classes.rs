@@ -12,7 +12,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -380,7 +380,7 @@ pub async fn create_live_class(
 
     let series_id = body.recurrence.as_ref().map(|_| Uuid::now_v7());
     let duration = Duration::minutes(i64::from(body.duration));
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     lock_schedule(&txn, course.id, &[host_id]).await?;
     let mut rows = Vec::with_capacity(starts.len());
     for start in starts {
@@ -587,7 +587,7 @@ pub async fn update_live_class(
     let offset = body.scheduled_at.map(|at| at - class.scheduled_at);
     let scope = scope.scope.unwrap_or_default();
 
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let before = targets(&txn, &class, scope).await?;
     let mut hosts: Vec<Uuid> = before.iter().map(|c| c.host_id).collect();
     hosts.extend(body.host_id);
@@ -719,7 +719,7 @@ pub async fn cancel_live_class(
             },
         ));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     lock_schedule(&txn, class.course_id, &[]).await?;
     let class = live_classes::find(&txn, class.id).await?;
     if !(status_of(&class) == LiveClassStatus::Cancelled && scope != SeriesScope::Occurrence) {
@@ -785,7 +785,7 @@ pub async fn start_live_class(
         class.host_id == auth.id(),
         "Only the host can start this class",
     )?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let class = lock_class(&txn, class.id).await?;
     match status_of(&class) {
         LiveClassStatus::Live => {
@@ -848,7 +848,7 @@ pub async fn end_live_class(
         class.host_id == auth.id(),
         "Only the host can end this class",
     )?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let class = lock_class(&txn, class.id).await?;
     match status_of(&class) {
         LiveClassStatus::Live => {}
@@ -958,7 +958,7 @@ pub async fn join_live_class(
     if !audience.attends(&class) {
         return Ok(ok(join_details(&class, false)));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let class = lock_class(&txn, class.id).await?;
     let now = Utc::now();
     match status_of(&class) {
@@ -1052,7 +1052,7 @@ pub async fn leave_live_class(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let (class, _) = visible(&state, &auth, *id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     lock_class(&txn, class.id).await?;
     let Some(a) = live_class_attendance::Entity::find()
         .filter(live_class_attendance::Column::LiveClassId.eq(class.id))
@@ -1167,7 +1167,7 @@ pub async fn create_calendar_token(
 ) -> Result<HttpResponse, ApiError> {
     let token = secrets::new_token(FEED_PREFIX);
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     calendar_feed_token::Entity::delete_by_id(auth.id())
         .exec(&txn)
         .await?;

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, put, web};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -136,7 +136,7 @@ pub async fn put_my_review(
             "Only students enrolled in this course can review it".into(),
         ));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     catalogue::lock_course(&txn, course.id).await?;
     let now = Utc::now();
     let existing = review::Entity::find()

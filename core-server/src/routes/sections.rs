@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use actix_web::{HttpResponse, delete, patch, post, web};
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -62,7 +62,7 @@ pub async fn create_section(
     catalogue::access(&state.db, Some(&auth), course.id)
         .await?
         .require_edit()?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     catalogue::lock_course(&txn, course.id).await?;
     let existing = catalogue::sections_of(&txn, course.id).await?;
     let index = catalogue::insert_index(body.position, existing.len())?;
@@ -123,7 +123,7 @@ pub async fn update_section(
     catalogue::access(&state.db, Some(&auth), found.course_id)
         .await?
         .require_edit()?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     catalogue::lock_course(&txn, found.course_id).await?;
     let existing = catalogue::sections_of(&txn, found.course_id).await?;
     let Some(from) = existing.iter().position(|s| s.id == found.id) else {
@@ -174,7 +174,7 @@ pub async fn delete_section(
     catalogue::access(&state.db, Some(&auth), found.course_id)
         .await?
         .require_edit()?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     catalogue::lock_course(&txn, found.course_id).await?;
     let deleted = section::Entity::delete_by_id(found.id).exec(&txn).await?;
     if deleted.rows_affected == 0 {
@@ -211,7 +211,7 @@ pub async fn reorder_sections(
     catalogue::access(&state.db, Some(&auth), course.id)
         .await?
         .require_edit()?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     catalogue::lock_course(&txn, course.id).await?;
     let existing = catalogue::sections_of(&txn, course.id).await?;
     let current: Vec<Uuid> = existing.iter().map(|s| s.id).collect();

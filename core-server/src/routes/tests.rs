@@ -11,7 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -182,7 +182,7 @@ async fn create_in(
     }
     let now = Utc::now();
     let id = Uuid::now_v7();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let row = test::ActiveModel {
         id: Set(id),
         course_id: Set(course.id),
@@ -448,7 +448,7 @@ pub async fn update_test(
     }
     fields.finish()?;
     tests::check_update(&s, found.total_marks)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     lock_test(&txn, found.id).await?;
     if rescoring {
         require_no_attempts(&txn, found.id).await?;
@@ -502,7 +502,7 @@ pub async fn delete_test(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let found = editable_test(&state.db, &auth, *id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     lock_test(&txn, found.id).await?;
     let attempts = test_attempt::Entity::find()
         .filter(test_attempt::Column::TestId.eq(found.id))
@@ -541,7 +541,7 @@ pub async fn publish_test(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let found = editable_test(&state.db, &auth, *id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     lock_test(&txn, found.id).await?;
     let t = tests::find_test(&txn, found.id).await?;
     let questions = questions_of(&txn, t.id).await?;
@@ -673,7 +673,7 @@ pub async fn add_question(
     let Some(parsed) = parsed else {
         return Err(anyhow::anyhow!("question parsed without a value").into());
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     lock_test(&txn, found.id).await?;
     require_no_attempts(&txn, found.id).await?;
     let mut questions = questions_of(&txn, found.id).await?;
@@ -733,7 +733,7 @@ pub async fn replace_question(
     let Some(parsed) = parsed else {
         return Err(anyhow::anyhow!("question parsed without a value").into());
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     lock_test(&txn, t.id).await?;
     require_no_attempts(&txn, t.id).await?;
     let mut fresh = question_row(t.id, q.position, &parsed);
@@ -777,7 +777,7 @@ pub async fn delete_question(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let (q, t) = editable_question(&state, &auth, *id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     lock_test(&txn, t.id).await?;
     require_no_attempts(&txn, t.id).await?;
     test_question::Entity::delete_by_id(q.id).exec(&txn).await?;
@@ -807,7 +807,7 @@ pub async fn move_question(
     Json(body): Json<MoveQuestion>,
 ) -> Result<HttpResponse, ApiError> {
     let (q, t) = editable_question(&state, &auth, *id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     lock_test(&txn, t.id).await?;
     require_no_attempts(&txn, t.id).await?;
     let mut questions = questions_of(&txn, t.id).await?;

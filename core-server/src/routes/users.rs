@@ -6,7 +6,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -350,7 +350,7 @@ pub async fn change_role(
             "The user must turn on two-factor authentication before becoming an admin".into(),
         ));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     user::ActiveModel {
         id: Set(id),
         role: Set(body.role.as_str().to_owned()),
@@ -404,7 +404,7 @@ async fn set_active(
     if target.is_active == active {
         return Ok(target);
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     user::ActiveModel {
         id: Set(id),
         is_active: Set(active),
