@@ -178,7 +178,10 @@ mod tests {
         // first commits after that.
         let _ = tokio::time::timeout(Duration::from_millis(300), has_read).await;
         first.commit().await.unwrap();
-        let seen = second.await.unwrap().expect("the second write waits, then succeeds");
+        let seen = second
+            .await
+            .unwrap()
+            .expect("the second write waits, then succeeds");
         assert_eq!(seen, 1, "it read after the first committed");
         assert_eq!(count(&db).await, 2);
     }

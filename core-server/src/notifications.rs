@@ -54,6 +54,61 @@ pub fn to_wire(row: &notification::Model) -> api::Notification {
     }
 }
 
+/// Notifications that differ only in id and recipient (an event's recipients who read
+/// the same text): one to each of `users`, in order, with ids `first.id`, `first.id + 1`…
+/// `first` is the first of them; the others are it with the next id and user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    pub first: notification::Model,
+    pub users: Vec<Uuid>,
+}
+
+impl Run {
+    pub fn last_id(&self) -> i64 {
+        self.first.id + self.users.len() as i64 - 1
+    }
+
+    /// Each notification of the run as `(id, user)`.
+    pub fn each(&self) -> impl Iterator<Item = (i64, Uuid)> + '_ {
+        (self.first.id..).zip(self.users.iter().copied())
+    }
+
+    /// Stored rows (ids ascending) as runs.
+    pub fn group(rows: Vec<notification::Model>) -> Vec<Run> {
+        let mut runs: Vec<Run> = Vec::new();
+        for row in rows {
+            match runs.last_mut() {
+                Some(run)
+                    if row.id == run.last_id() + 1 && same_but_recipient(&run.first, &row) =>
+                {
+                    run.users.push(row.user_id);
+                }
+                _ => runs.push(Run {
+                    users: vec![row.user_id],
+                    first: row,
+                }),
+            }
+        }
+        runs
+    }
+}
+
+/// Whether two rows differ only in their id and recipient.
+fn same_but_recipient(a: &notification::Model, b: &notification::Model) -> bool {
+    a.event_seq == b.event_seq
+        && a.kind == b.kind
+        && a.title == b.title
+        && a.message == b.message
+        && a.data == b.data
+        && a.action_url == b.action_url
+        && a.is_read == b.is_read
+        && a.read_at == b.read_at
+        && a.course_id == b.course_id
+        && a.batch_id == b.batch_id
+        && a.created_at == b.created_at
+        && a.updated_at == b.updated_at
+}
+
 /// Enrolled students of a course (ACTIVE or COMPLETED, not expired), as a query of
 /// their ids (`into_tuple::<Uuid>()`); callers may narrow it to a batch.
 pub fn enrolled_students(course_id: Uuid) -> Select<enrollment::Entity> {
@@ -713,7 +768,7 @@ struct Handled {
     last_seq: i64,
     /// Whether events may remain after it (a full or cut batch).
     more: bool,
-    rows: Vec<notification::Model>,
+    runs: Vec<Run>,
     rooms: Vec<RoomPush>,
     /// Users who lost access to a course: their sockets check their rooms again.
     lost_access: Vec<Uuid>,
@@ -751,7 +806,7 @@ async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
         return Ok(Handled {
             last_seq: cursor.event_seq,
             more: false,
-            rows: Vec::new(),
+            runs: Vec::new(),
             rooms: Vec::new(),
             lost_access: Vec::new(),
         });
@@ -791,35 +846,54 @@ async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
     let prefs = preferences_of(&txn, &everyone).await?;
     let default = Preferences::default();
     let mut next_id = cursor.last_notification_id;
-    let mut rows = Vec::new();
+    let mut runs: Vec<Run> = Vec::new();
+    let mut made = 0;
     for ((event, plan), users) in plans.iter().zip(audiences) {
+        // Class times are written in each recipient's zone: rendered once per zone.
+        let mut texts: HashMap<Tz, (String, String)> = HashMap::new();
         for user_id in users {
             let pref = prefs.get(&user_id).unwrap_or(&default);
             if pref.muted.contains(&plan.kind) {
                 continue;
             }
-            let (title, message) = plan.text.render(pref.time_zone);
-            next_id += 1;
-            rows.push(notification::Model {
-                id: next_id,
-                user_id,
-                kind: plan.kind.as_str().to_owned(),
-                title: truncate(title, 255),
-                message,
-                data: plan.data.clone(),
-                action_url: plan.action_url.clone(),
-                is_read: false,
-                read_at: None,
-                course_id: plan.scope.map(|s| s.0),
-                batch_id: plan.scope.and_then(|s| s.1),
-                event_seq: event.seq,
-                created_at: now,
-                updated_at: now,
+            let (title, message) = texts.entry(pref.time_zone).or_insert_with(|| {
+                let (title, message) = plan.text.render(pref.time_zone);
+                (truncate(title, 255), message)
             });
+            next_id += 1;
+            made += 1;
+            match runs.last_mut() {
+                Some(run)
+                    if run.first.event_seq == event.seq
+                        && run.first.title == *title
+                        && run.first.message == *message =>
+                {
+                    run.users.push(user_id);
+                }
+                _ => runs.push(Run {
+                    first: notification::Model {
+                        id: next_id,
+                        user_id,
+                        kind: plan.kind.as_str().to_owned(),
+                        title: title.clone(),
+                        message: message.clone(),
+                        data: plan.data.clone(),
+                        action_url: plan.action_url.clone(),
+                        is_read: false,
+                        read_at: None,
+                        course_id: plan.scope.map(|s| s.0),
+                        batch_id: plan.scope.and_then(|s| s.1),
+                        event_seq: event.seq,
+                        created_at: now,
+                        updated_at: now,
+                    },
+                    users: vec![user_id],
+                }),
+            }
         }
     }
     let planned = started.elapsed();
-    insert_rows(&txn, &rows).await?;
+    insert_runs(&txn, &runs).await?;
     let inserted = started.elapsed();
     notification_cursor::Entity::update_many()
         .col_expr(notification_cursor::Column::EventSeq, Expr::value(last_seq))
@@ -830,7 +904,7 @@ async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
         .filter(notification_cursor::Column::Name.eq(CURSOR))
         .exec(&txn)
         .await?;
-    if !rows.is_empty() {
+    if made > 0 {
         crate::realtime::fanout::notify_in(
             &txn,
             &json!({"o": state.realtime.instance, "k": "notifications", "to": next_id}),
@@ -841,7 +915,7 @@ async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
     // Where a broadcast's time goes (ws_bench reads these with RUST_LOG=…=debug).
     tracing::debug!(
         events = handled.len(),
-        rows = rows.len(),
+        rows = made,
         plan_ms = planned.as_secs_f64() * 1e3,
         insert_ms = (inserted - planned).as_secs_f64() * 1e3,
         commit_ms = (started.elapsed() - inserted).as_secs_f64() * 1e3,
@@ -850,7 +924,7 @@ async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
     Ok(Handled {
         last_seq,
         more: handled.len() < events.len() || events.len() as u64 == EVENT_BATCH,
-        rows,
+        runs,
         rooms,
         lost_access: lost,
     })
@@ -863,32 +937,21 @@ fn truncate(mut text: String, max: usize) -> String {
     text
 }
 
-/// Inserts `rows` with one statement per run of rows with consecutive ids that differ
-/// only in id and recipient — an event's recipients who read the same text. The
-/// recipients go as one parameter, so a broadcast to 10k students is one statement
-/// whose parameters do not grow with them: the database makes the rows itself.
-async fn insert_rows(
-    txn: &impl ConnectionTrait,
-    rows: &[notification::Model],
-) -> Result<(), DbErr> {
+/// Inserts `runs` with one statement each: the run's recipients go as one parameter,
+/// so a broadcast to 10k students is one statement whose parameters do not grow with
+/// them, and the database makes the rows itself.
+async fn insert_runs(txn: &impl ConnectionTrait, runs: &[Run]) -> Result<(), DbErr> {
     const COLUMNS: &str = "user_id, id, \"type\", title, message, data, action_url, is_read, \
                            course_id, batch_id, event_seq, created_at, updated_at";
     const SHARED: &str = "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14";
     let backend = txn.get_database_backend();
-    let mut rest = rows;
-    while let Some(first) = rest.first() {
-        let same = rest
-            .iter()
-            .zip(first.id..)
-            .take_while(|(r, id)| r.id == *id && same_but_recipient(first, r))
-            .count();
-        let (run, tail) = rest.split_at(same);
-        rest = tail;
+    for run in runs {
         let (recipients, sql) = if backend == DatabaseBackend::Postgres {
             (
                 sea_orm::Value::from(
-                    run.iter()
-                        .map(|r| r.user_id.to_string())
+                    run.users
+                        .iter()
+                        .map(Uuid::to_string)
                         .collect::<Vec<_>>()
                         .join(","),
                 ),
@@ -902,8 +965,9 @@ async fn insert_rows(
             // SQLite keeps a uuid as its 16 bytes: one blob of them all, cut in SQL.
             (
                 sea_orm::Value::from(
-                    run.iter()
-                        .flat_map(|r| *r.user_id.as_bytes())
+                    run.users
+                        .iter()
+                        .flat_map(|u| *u.as_bytes())
                         .collect::<Vec<u8>>(),
                 ),
                 format!(
@@ -914,9 +978,10 @@ async fn insert_rows(
                 .replace('$', "?"),
             )
         };
+        let first = &run.first;
         let values: Vec<sea_orm::Value> = vec![
             recipients,
-            (run.len() as i64).into(),
+            (run.users.len() as i64).into(),
             first.id.into(),
             first.kind.clone().into(),
             first.title.clone().into(),
@@ -933,10 +998,10 @@ async fn insert_rows(
         let done = txn
             .execute_raw(Statement::from_sql_and_values(backend, sql, values))
             .await?;
-        if done.rows_affected() != run.len() as u64 {
+        if done.rows_affected() != run.users.len() as u64 {
             return Err(DbErr::Custom(format!(
                 "inserting {} notifications made {}",
-                run.len(),
+                run.users.len(),
                 done.rows_affected()
             )));
         }
@@ -944,27 +1009,11 @@ async fn insert_rows(
     Ok(())
 }
 
-/// Whether two rows differ only in their id and recipient.
-fn same_but_recipient(a: &notification::Model, b: &notification::Model) -> bool {
-    a.event_seq == b.event_seq
-        && a.kind == b.kind
-        && a.title == b.title
-        && a.message == b.message
-        && a.data == b.data
-        && a.action_url == b.action_url
-        && a.is_read == b.is_read
-        && a.read_at == b.read_at
-        && a.course_id == b.course_id
-        && a.batch_id == b.batch_id
-        && a.created_at == b.created_at
-        && a.updated_at == b.updated_at
-}
-
 /// Handles every event after the cursor; the cursor after them.
 async fn drain(state: &AppState) -> Result<i64, DbErr> {
     loop {
         let handled = handle_batch(state).await?;
-        state.realtime.notifications_created(handled.rows);
+        state.realtime.notifications_created(handled.runs);
         for push in handled.rooms {
             state
                 .realtime

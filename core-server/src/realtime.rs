@@ -21,8 +21,10 @@ pub mod rooms;
 mod settings;
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write;
 use std::sync::{Arc, Mutex};
 
+use bytestring::ByteString;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -34,8 +36,9 @@ use uuid::Uuid;
 pub use hub::{Hub, HubStats};
 pub use settings::{RealtimeArgs, RealtimeSettings, parse_duration};
 
-use crate::api::ServerMessage;
+use crate::api::{self, ServerMessage};
 use crate::entity::{course_staff, enrollment, notification};
+use crate::notifications::Run;
 use crate::state::AppState;
 
 /// What the delivery pipeline is told.
@@ -44,7 +47,7 @@ enum Announce {
     Created {
         from: i64,
         to: i64,
-        rows: Arc<Vec<notification::Model>>,
+        runs: Arc<Vec<Run>>,
     },
     /// Notifications up to `to` exist (another instance made them): read and deliver.
     UpTo { to: i64 },
@@ -119,15 +122,15 @@ impl Realtime {
     }
 
     /// The local consumer committed these notifications (ids dense, ascending).
-    pub fn notifications_created(&self, rows: Vec<notification::Model>) {
-        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+    pub fn notifications_created(&self, runs: Vec<Run>) {
+        let (Some(first), Some(last)) = (runs.first(), runs.last()) else {
             return;
         };
-        let (from, to) = (first.id, last.id);
+        let (from, to) = (first.first.id, last.last_id());
         let _ = self.pipeline.send(Announce::Created {
             from,
             to,
-            rows: Arc::new(rows),
+            runs: Arc::new(runs),
         });
     }
 
@@ -233,8 +236,8 @@ async fn run_pipeline(
 ) {
     while let Some(announce) = rx.recv().await {
         let result = match announce {
-            Announce::Created { from, to, rows } if from == high_water + 1 => {
-                deliver(&state, &rows).await.map(|()| to)
+            Announce::Created { from, to, runs } if from == high_water + 1 => {
+                deliver(&state, &runs).await.map(|()| to)
             }
             Announce::Created { to, .. } | Announce::UpTo { to } if to <= high_water => continue,
             Announce::Created { to, .. } | Announce::UpTo { to } => {
@@ -266,44 +269,46 @@ async fn catch_up(state: &AppState, from: i64, to: Option<i64>) -> Result<i64, s
         let Some(last) = rows.last().map(|r| r.id) else {
             return Ok(cursor);
         };
-        deliver(state, &rows).await?;
+        let full = rows.len() as u64 == CATCH_UP_PAGE;
+        deliver(state, &Run::group(rows)).await?;
         cursor = last;
-        if (rows.len() as u64) < CATCH_UP_PAGE {
+        if !full {
             return Ok(cursor);
         }
     }
 }
 
-/// Pushes `rows` to the hub, each to its user if they may still see it: a notification
-/// about a course's content goes only to those still enrolled (in its batch) or on its
-/// staff — checked now, at delivery, not only when it was made.
-async fn deliver(state: &AppState, rows: &[notification::Model]) -> Result<(), sea_orm::DbErr> {
+/// Pushes the notifications of `runs` to the hub, each to its user if they may still
+/// see it: a notification about a course's content goes only to those still enrolled
+/// (in its batch) or on its staff — checked now, at delivery, not only when it was made.
+async fn deliver(state: &AppState, runs: &[Run]) -> Result<(), sea_orm::DbErr> {
     let started = std::time::Instant::now();
     let mut allowed: HashMap<(Uuid, Option<Uuid>), HashSet<Uuid>> = HashMap::new();
-    for row in rows {
-        if let Some(course_id) = row.course_id {
-            let key = (course_id, row.batch_id);
+    for run in runs {
+        if let Some(course_id) = run.first.course_id {
+            let key = (course_id, run.first.batch_id);
             if let std::collections::hash_map::Entry::Vacant(entry) = allowed.entry(key) {
-                entry.insert(members_of(&state.db, course_id, row.batch_id).await?);
+                entry.insert(members_of(&state.db, course_id, run.first.batch_id).await?);
             }
         }
     }
-    let deliveries = rows
-        .iter()
-        .filter(|row| match row.course_id {
-            Some(course_id) => allowed
-                .get(&(course_id, row.batch_id))
-                .is_some_and(|members| members.contains(&row.user_id)),
-            None => true,
-        })
-        .map(|row| hub::Delivery {
-            user_id: row.user_id,
-            id: row.id,
-            text: hub::text_of(&ServerMessage::Notification {
-                notification: crate::notifications::to_wire(row),
-            }),
-        })
-        .collect::<Vec<_>>();
+    let mut deliveries = Vec::new();
+    for run in runs {
+        let members = run
+            .first
+            .course_id
+            .map(|course_id| &allowed[&(course_id, run.first.batch_id)]);
+        let message = Encoded::new(&run.first);
+        deliveries.extend(
+            run.each()
+                .filter(|(_, user_id)| members.is_none_or(|m| m.contains(user_id)))
+                .map(|(id, user_id)| hub::Delivery {
+                    user_id,
+                    id,
+                    text: message.with_id(id),
+                }),
+        );
+    }
     let checked = started.elapsed();
     let count = deliveries.len();
     if !deliveries.is_empty() {
@@ -314,12 +319,62 @@ async fn deliver(state: &AppState, rows: &[notification::Model]) -> Result<(), s
             .await;
     }
     tracing::debug!(
-        rows = rows.len(),
+        runs = runs.len(),
         deliveries = count,
         check_and_encode_ms = checked.as_secs_f64() * 1e3,
         "notifications handed to the hub"
     );
     Ok(())
+}
+
+/// The `notification` message of a run, serialised once: the notifications of a run
+/// differ only in id, which is the message's first field, so each one's text is the
+/// same bytes around its id.
+enum Encoded {
+    Spliced {
+        head: &'static str,
+        tail: String,
+    },
+    /// The serialisation did not have the expected shape: each is serialised in full.
+    Whole(api::Notification),
+}
+
+/// How every `notification` message begins, up to its id.
+const NOTIFICATION_HEAD: &str = r#"{"type":"notification","notification":{"id":"#;
+
+impl Encoded {
+    fn new(first: &notification::Model) -> Self {
+        let wire = crate::notifications::to_wire(first);
+        let text = hub::text_of(&ServerMessage::Notification {
+            notification: wire.clone(),
+        });
+        let tail = text
+            .strip_prefix(NOTIFICATION_HEAD)
+            .and_then(|rest| rest.strip_prefix(first.id.to_string().as_str()))
+            .filter(|tail| tail.starts_with(','));
+        match tail {
+            Some(tail) => Self::Spliced {
+                head: NOTIFICATION_HEAD,
+                tail: tail.to_owned(),
+            },
+            None => Self::Whole(wire),
+        }
+    }
+
+    fn with_id(&self, id: i64) -> ByteString {
+        match self {
+            Self::Spliced { head, tail } => {
+                let mut text = String::with_capacity(head.len() + 20 + tail.len());
+                text.push_str(head);
+                let _ = write!(text, "{id}");
+                text.push_str(tail);
+                text.into()
+            }
+            Self::Whole(wire) => hub::text_of(&ServerMessage::Notification {
+                notification: api::Notification { id, ..wire.clone() },
+            }),
+        }
+    }
 }
 
 /// Who may see a course's (or batch's) content now: its enrolled students (in the
@@ -348,4 +403,80 @@ async fn members_of(
         .await?;
     members.extend(staff);
     Ok(members)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn row(id: i64, user_id: Uuid, title: &str) -> notification::Model {
+        let now = Utc::now();
+        notification::Model {
+            id,
+            user_id,
+            kind: "ANNOUNCEMENT".into(),
+            title: title.into(),
+            message: "Quotes \" and \\ and ünïcode, \"id\":1,".into(),
+            data: json!({"courseId": Uuid::nil(), "n": [1, 2]}),
+            action_url: Some("/courses/x".into()),
+            is_read: false,
+            read_at: None,
+            course_id: None,
+            batch_id: None,
+            event_seq: 7,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn a_runs_messages_are_each_notification_serialised_in_full() {
+        let first = row(9, Uuid::now_v7(), "Broadcast");
+        let encoded = Encoded::new(&first);
+        assert!(matches!(encoded, Encoded::Spliced { .. }));
+        for id in [9, 10, 99, 100, 123_456_789_012] {
+            let whole = hub::text_of(&ServerMessage::Notification {
+                notification: crate::notifications::to_wire(&notification::Model {
+                    id,
+                    ..first.clone()
+                }),
+            });
+            assert_eq!(encoded.with_id(id), whole, "id {id}");
+        }
+    }
+
+    #[test]
+    fn stored_rows_group_into_runs_of_consecutive_ids_with_the_same_content() {
+        let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let one = row(1, a, "One");
+        let rows = vec![
+            one.clone(),
+            notification::Model {
+                id: 2,
+                user_id: b,
+                ..one.clone()
+            },
+            // Another text: a new run.
+            row(3, c, "Other"),
+            // Same text, but an id missing in between: a new run.
+            notification::Model {
+                id: 5,
+                user_id: a,
+                created_at: one.created_at,
+                updated_at: one.updated_at,
+                ..row(5, a, "Other")
+            },
+        ];
+        let runs = Run::group(rows);
+        let shape: Vec<(i64, Vec<Uuid>)> =
+            runs.iter().map(|r| (r.first.id, r.users.clone())).collect();
+        assert_eq!(
+            shape,
+            vec![(1, vec![a, b]), (3, vec![c]), (5, vec![a])],
+            "{runs:#?}"
+        );
+        assert_eq!(runs[0].each().collect::<Vec<_>>(), vec![(1, a), (2, b)]);
+        assert_eq!(runs[0].last_id(), 2);
+    }
 }
