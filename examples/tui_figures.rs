@@ -121,7 +121,7 @@ async fn main() -> anyhow::Result<()> {
 
     // A local server with a teacher who has 20 courses.
     let data = tempfile::tempdir()?;
-    let settings = edupro_server::config::ServerArgs {
+    let settings = edupro_server::platform::config::ServerArgs {
         data_dir: Some(data.path().to_path_buf()),
         bind: Some("127.0.0.1:0".parse()?),
         log_level: Some("error".into()),

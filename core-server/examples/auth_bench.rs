@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use edupro_server::Application;
-use edupro_server::config::ServerArgs;
+use edupro_server::platform::config::ServerArgs;
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "Corr3ct-Horse!";

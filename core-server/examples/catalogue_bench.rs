@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use edupro_server::entity::course;
+use edupro_server::store::entity::course;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter};
 

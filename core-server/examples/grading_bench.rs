@@ -10,12 +10,12 @@ use std::time::Instant;
 
 use chrono::Utc;
 use edupro_server::Application;
-use edupro_server::accounts::{self, NewAccount};
 use edupro_server::api::Role;
-use edupro_server::config::ServerArgs;
 use edupro_server::domain::{Email, PersonName};
-use edupro_server::entity::{attempt_answer, test_attempt};
-use edupro_server::state::AppState;
+use edupro_server::platform::config::ServerArgs;
+use edupro_server::platform::state::AppState;
+use edupro_server::service::accounts::{self, NewAccount};
+use edupro_server::store::entity::{attempt_answer, test_attempt};
 use futures_util::StreamExt;
 use sea_orm::{EntityTrait, Set};
 use serde_json::{Value, json};
@@ -234,7 +234,7 @@ async fn bench(name: &str, database_url: Option<String>) -> anyhow::Result<()> {
     );
 
     // Fill up to 10k submitted attempts directly (49 more per student).
-    let question_rows = edupro_server::assessments::questions_of(&state.db, test_id)
+    let question_rows = edupro_server::service::assessments::questions_of(&state.db, test_id)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let keys: Vec<(Uuid, Vec<Uuid>)> = question_rows
@@ -242,7 +242,7 @@ async fn bench(name: &str, database_url: Option<String>) -> anyhow::Result<()> {
         .map(|q| {
             (
                 q.id,
-                edupro_server::assessments::options_of(q)
+                edupro_server::service::assessments::options_of(q)
                     .iter()
                     .map(|o| o.id)
                     .collect(),
@@ -271,7 +271,9 @@ async fn bench(name: &str, database_url: Option<String>) -> anyhow::Result<()> {
                     attempt_id: Set(id),
                     question_id: Set(*q),
                     test_id: Set(test_id),
-                    selected_options: Set(edupro_server::assessments::selected_text(&[os[pick]])),
+                    selected_options: Set(edupro_server::service::assessments::selected_text(&[
+                        os[pick],
+                    ])),
                     answer_text: Set(None),
                     marks: Set(Some(marks)),
                     outcome: Set(Some(outcome.into())),

@@ -25,10 +25,10 @@ use std::time::{Duration, Instant};
 mod support;
 
 use edupro_server::Application;
-use edupro_server::accounts::{self, NewAccount, SignIn};
 use edupro_server::api::Role;
-use edupro_server::config::ServerArgs;
 use edupro_server::domain::{Email, PersonName};
+use edupro_server::platform::config::ServerArgs;
+use edupro_server::service::accounts::{self, NewAccount, SignIn};
 use futures_util::StreamExt;
 use sea_orm::{EntityTrait, Set};
 use serde_json::{Value, json};
@@ -51,7 +51,7 @@ fn main() -> anyhow::Result<()> {
     }
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10_000);
     // Warnings and errors of the server (a failed broadcast says why); RUST_LOG for
-    // more, e.g. `edupro_server::notifications=debug,edupro_server::realtime=debug`
+    // more, e.g. `edupro_server::service::notifications=debug,edupro_server::realtime=debug`
     // for the time each broadcast spends in each phase.
     support::logging();
     runtime.block_on(async {
@@ -171,7 +171,7 @@ async fn server(n: usize, database_url: Option<String>) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         tokens.push(session.access_token);
         let now = chrono::Utc::now();
-        enrollments.push(edupro_server::entity::enrollment::ActiveModel {
+        enrollments.push(edupro_server::store::entity::enrollment::ActiveModel {
             id: Set(uuid::Uuid::now_v7()),
             course_id: Set(course_uuid),
             student_id: Set(student.id),
@@ -187,7 +187,7 @@ async fn server(n: usize, database_url: Option<String>) -> anyhow::Result<()> {
         });
     }
     for chunk in enrollments.chunks(1_000) {
-        edupro_server::entity::enrollment::Entity::insert_many(chunk.to_vec())
+        edupro_server::store::entity::enrollment::Entity::insert_many(chunk.to_vec())
             .exec(&state.db)
             .await?;
     }

@@ -1,9 +1,15 @@
-//! EduPro+ core server.
+//! EduPro+ core server, in layers (arrows point down only; see `docs/ARCHITECTURE.md`):
 //!
-//! - [`api`]: wire types shared with the `edupro` client (always built).
-//! - Behind the default `server` feature: [`config`] (flags, env, TOML), [`db`] and
-//!   [`migration`] (SeaORM on SQLite or PostgreSQL), [`routes`] (one file per resource),
-//!   [`error`] (the error envelope), [`startup`] (build and run the server).
+//! - [`api`]: wire types shared with the `edupro` client (always built; serde only).
+//! - Behind the default `server` feature:
+//!   - [`http`]: routes, extractors, middleware, the OpenAPI document. A handler
+//!     authorizes, parses, calls one service function and wraps the answer.
+//!   - [`service`]: the domain's capabilities (accounts, catalogue, enrollments, live
+//!     classes, assessments, imports, notifications…); owns transactions and queries.
+//!   - [`realtime`]: the WebSocket transport: hub, rooms, fan-out between instances.
+//!   - [`store`]: SeaORM entities, migrations, connections.
+//!   - [`domain`]: parse-don't-validate newtypes; [`error`]: the one error type.
+//!   - [`platform`]: settings, telemetry, metrics, mail, application state and startup.
 
 pub mod api;
 
@@ -16,62 +22,19 @@ pub mod api;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[cfg(feature = "server")]
-pub mod accounts;
-#[cfg(feature = "server")]
-pub mod assessments;
-#[cfg(feature = "server")]
-pub mod audit;
-#[cfg(feature = "server")]
-pub mod auth;
-
-#[cfg(feature = "server")]
-pub mod catalogue;
-#[cfg(feature = "server")]
-pub mod cli;
-#[cfg(feature = "server")]
-pub mod config;
-#[cfg(feature = "server")]
-pub mod db;
-#[cfg(feature = "server")]
 pub mod domain;
-#[cfg(feature = "server")]
-pub mod entity;
 #[cfg(feature = "server")]
 pub mod error;
 #[cfg(feature = "server")]
-pub mod events;
+pub mod http;
 #[cfg(feature = "server")]
-pub mod extract;
-#[cfg(feature = "server")]
-pub mod grading;
-#[cfg(feature = "server")]
-pub mod idempotency;
-#[cfg(feature = "server")]
-pub mod imports;
-#[cfg(feature = "server")]
-pub mod live_classes;
-#[cfg(feature = "server")]
-pub mod mail;
-#[cfg(feature = "server")]
-pub mod metrics;
-#[cfg(feature = "server")]
-pub mod middleware;
-#[cfg(feature = "server")]
-pub mod migration;
-#[cfg(feature = "server")]
-pub mod notifications;
-#[cfg(feature = "server")]
-pub mod openapi;
+pub mod platform;
 #[cfg(feature = "server")]
 pub mod realtime;
 #[cfg(feature = "server")]
-pub mod routes;
+pub mod service;
 #[cfg(feature = "server")]
-pub mod startup;
-#[cfg(feature = "server")]
-pub mod state;
-#[cfg(feature = "server")]
-pub mod telemetry;
+pub mod store;
 
 #[cfg(feature = "server")]
-pub use startup::Application;
+pub use platform::startup::Application;

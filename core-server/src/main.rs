@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use edupro_server::cli::ServerCli;
+use edupro_server::platform::cli::ServerCli;
 
 /// EduPro+ server: REST API under /api/v1, WebSocket hub, SQLite or PostgreSQL.
 ///

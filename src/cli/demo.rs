@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use edupro_server::api::{ApiResponse, AuthSession, LoginOutcome, Role};
-use edupro_server::config::{LogFormat, ServerArgs};
+use edupro_server::platform::config::{LogFormat, ServerArgs};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -67,7 +67,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     };
     super::server::runtime()?.block_on(async move {
         let settings = server.resolve()?;
-        edupro_server::telemetry::init(settings.log_format, &settings.log_level)?;
+        edupro_server::platform::telemetry::init(settings.log_format, &settings.log_level)?;
         let app = edupro_server::Application::build(settings).await?;
         let url = format!("http://{}", app.local_addr());
         let state = app.state();
@@ -121,11 +121,11 @@ fn store_teacher(url: &str, session: AuthSession) -> anyhow::Result<Target> {
 /// The demo admin: created on the first run (2FA is mandatory for admins, so its TOTP
 /// secret is kept beside the database), read back on later runs.
 async fn ensure_admin(
-    state: &edupro_server::state::AppState,
+    state: &edupro_server::platform::state::AppState,
     data_dir: &Path,
 ) -> anyhow::Result<DemoAdmin> {
-    use edupro_server::accounts::{self, NewAccount};
     use edupro_server::domain::{Email, Password, PersonName};
+    use edupro_server::service::accounts::{self, NewAccount};
     let path = data_dir.join("demo-admin.json");
     if let Ok(text) = std::fs::read_to_string(&path) {
         return Ok(serde_json::from_str(&text)?);
@@ -180,7 +180,7 @@ async fn admin_token(url: &str, admin: &DemoAdmin) -> anyhow::Result<String> {
         .as_secs();
     // A code works once per 30 s step; a rerun within the same step uses the next one.
     for step in [now / 30, now / 30 + 1] {
-        let code = edupro_server::auth::totp::code_at(&admin.totp_secret, step)
+        let code = edupro_server::service::auth::totp::code_at(&admin.totp_secret, step)
             .ok_or_else(|| anyhow::anyhow!("the stored 2FA secret is invalid"))?;
         let verified: Result<ApiResponse<AuthSession>, _> = client
             .post(

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use edupro_server::cli::ServerCli;
+use edupro_server::platform::cli::ServerCli;
 
 /// Flags and commands of `edupro server`: exactly those of `edupro-server`.
 #[derive(Debug, Args)]

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use edupro_server::Application;
-use edupro_server::config::ServerArgs;
+use edupro_server::platform::config::ServerArgs;
 use serde_json::{Value, json};
 
 /// The password of every account the harness makes.
@@ -17,7 +17,7 @@ pub const PASSWORD: &str = "Corr3ct-Horse!";
 
 pub struct Server {
     pub url: String,
-    pub state: edupro_server::state::AppState,
+    pub state: edupro_server::platform::state::AppState,
     _data: tempfile::TempDir,
 }
 
@@ -221,8 +221,8 @@ pub async fn access_token(url: &str, email: &str, password: &str, secret: Option
 
 /// An admin as `create-admin` makes one; returns the TOTP secret.
 pub async fn create_admin(server: &Server, email: &str) -> String {
-    use edupro_server::accounts::{self, NewAccount};
     use edupro_server::domain::{Email, Password, PersonName};
+    use edupro_server::service::accounts::{self, NewAccount};
     let (_, secret) = accounts::create(
         &server.state.db,
         NewAccount {
@@ -245,7 +245,11 @@ pub fn totp_now(secret: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    edupro_server::auth::totp::code_at(secret, edupro_server::auth::totp::step_of(now)).unwrap()
+    edupro_server::service::auth::totp::code_at(
+        secret,
+        edupro_server::service::auth::totp::step_of(now),
+    )
+    .unwrap()
 }
 
 pub async fn logged_in_admin(server: &Server) -> Terminal {

@@ -2,11 +2,11 @@
 //! throwaway PostgreSQL databases.
 
 use edupro_server::Application;
-use edupro_server::accounts::{self, NewAccount};
 use edupro_server::api::Role;
-use edupro_server::config::ServerArgs;
 use edupro_server::domain::{Email, Password, PersonName};
-use edupro_server::state::AppState;
+use edupro_server::platform::config::ServerArgs;
+use edupro_server::platform::state::AppState;
+use edupro_server::service::accounts::{self, NewAccount};
 
 /// A running server: its base URL, an admin's access token, its state, and the data
 /// dir that lives as long as it does.

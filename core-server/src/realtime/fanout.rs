@@ -17,8 +17,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::Realtime;
 use super::hub::{Command, Outgoing};
-use crate::state::AppState;
+use crate::platform::background::Background;
 
 /// The LISTEN/NOTIFY channel.
 pub const CHANNEL: &str = "edupro_realtime";
@@ -58,27 +59,39 @@ struct Message {
     text: Option<String>,
 }
 
+/// What the listener tells the notification delivery: notifications up to an id exist
+/// (another instance made them), or some may have been missed (resync).
+pub trait NotificationSignals: Send + Sync + 'static {
+    fn notifications_exist(&self, to: i64);
+    fn resync(&self);
+}
+
 /// Starts the listener when the database is PostgreSQL.
-pub async fn start(state: &AppState) -> anyhow::Result<()> {
-    if state.db.get_database_backend() != DatabaseBackend::Postgres {
+pub async fn start(
+    db: &DatabaseConnection,
+    realtime: &Realtime,
+    signals: impl NotificationSignals,
+    background: &Background,
+) -> anyhow::Result<()> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
         return Ok(());
     }
-    let pool = state.db.get_postgres_connection_pool().clone();
+    let pool = db.get_postgres_connection_pool().clone();
     let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
     listener.listen(CHANNEL).await?;
-    let state = state.clone();
-    state.background.clone().spawn(async move {
+    let realtime = realtime.clone();
+    background.spawn(async move {
         loop {
             match listener.try_recv().await {
-                Ok(Some(notification)) => handle(&state, notification.payload()).await,
+                Ok(Some(notification)) => handle(&realtime, &signals, notification.payload()).await,
                 Ok(None) => {
                     tracing::warn!("LISTEN connection lost; reconnecting and catching up");
-                    state.realtime.resync();
+                    signals.resync();
                 }
                 Err(err) => {
                     tracing::warn!(error = %err, "LISTEN failed; retrying");
                     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                    state.realtime.resync();
+                    signals.resync();
                 }
             }
         }
@@ -86,15 +99,15 @@ pub async fn start(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn handle(state: &AppState, payload: &str) {
+async fn handle(realtime: &Realtime, signals: &impl NotificationSignals, payload: &str) {
     let Ok(message) = serde_json::from_str::<Message>(payload) else {
         tracing::warn!("unreadable fan-out message ignored");
         return;
     };
-    let own = message.origin == Some(state.realtime.instance);
+    let own = message.origin == Some(realtime.instance);
     let kind = message.kind.clone();
     match (kind.as_str(), message) {
-        ("notifications", Message { to: Some(to), .. }) => state.realtime.notifications_exist(to),
+        ("notifications", Message { to: Some(to), .. }) => signals.notifications_exist(to),
         (
             "recheck" | "prefs" | "rooms",
             Message {
@@ -108,8 +121,7 @@ async fn handle(state: &AppState, payload: &str) {
                 "rooms" => Outgoing::RecheckRooms,
                 _ => Outgoing::ReloadPreferences,
             };
-            state
-                .realtime
+            realtime
                 .hub
                 .send(Command::ToUser { user_id, message })
                 .await;
@@ -122,8 +134,7 @@ async fn handle(state: &AppState, payload: &str) {
                 ..
             },
         ) if !own => {
-            state
-                .realtime
+            realtime
                 .hub
                 .send(Command::RoomBroadcast {
                     room,

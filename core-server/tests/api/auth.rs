@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
 use data_encoding::BASE64URL_NOPAD;
-use edupro_server::auth::totp;
-use edupro_server::entity::one_time_code;
+use edupro_server::service::auth::totp;
+use edupro_server::store::entity::one_time_code;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

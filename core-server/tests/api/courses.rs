@@ -701,7 +701,7 @@ async fn sorting_orders_by_price_either_way_and_by_rating() {
 /// recomputed as the review route does, for many reviewers at once without enrolling
 /// each (enrollments.rs reviews through HTTP).
 async fn insert_reviews(app: &crate::helpers::TestApp, course: &str, ratings: &[i32]) {
-    use edupro_server::entity::review;
+    use edupro_server::store::entity::review;
     use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
     let course_id: uuid::Uuid = course.parse().expect("course id");
     let mut students = Vec::new();
@@ -724,7 +724,7 @@ async fn insert_reviews(app: &crate::helpers::TestApp, course: &str, ratings: &[
         .await
         .expect("review inserted");
     }
-    edupro_server::catalogue::recompute_rating(&txn, course_id)
+    edupro_server::service::catalogue::recompute_rating(&txn, course_id)
         .await
         .expect("rating recomputed");
     txn.commit().await.expect("commit");

@@ -56,7 +56,7 @@ pub async fn progress(
 
 /// The stored domain events of `kind`, oldest first, as `(seq, payload)`.
 pub async fn stored_events(app: &TestApp, kind: &str) -> Vec<(i64, Value)> {
-    use edupro_server::entity::domain_event;
+    use edupro_server::store::entity::domain_event;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     domain_event::Entity::find()
         .filter(domain_event::Column::Kind.eq(kind))

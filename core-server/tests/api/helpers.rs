@@ -3,8 +3,8 @@
 use std::sync::Once;
 
 use edupro_server::Application;
-use edupro_server::config::ServerArgs;
-use edupro_server::state::AppState;
+use edupro_server::platform::config::ServerArgs;
+use edupro_server::platform::state::AppState;
 use serde_json::Value;
 
 /// Set to a PostgreSQL URL (e.g. `postgres://postgres@127.0.0.1:5432/postgres`) to run
@@ -41,8 +41,8 @@ fn init_process() {
     INIT.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
         if std::env::var_os("TEST_LOG").is_some() {
-            let _ = edupro_server::telemetry::init(
-                edupro_server::config::LogFormat::Text,
+            let _ = edupro_server::platform::telemetry::init(
+                edupro_server::platform::config::LogFormat::Text,
                 "info,sqlx=warn",
             );
         }
@@ -211,8 +211,8 @@ impl TestApp {
 
     /// An admin made the way `edupro-server create-admin` makes one, signed in with 2FA.
     pub async fn admin(&self) -> TestUser {
-        use edupro_server::accounts::{self, NewAccount};
         use edupro_server::domain::{Email, Password, PersonName};
+        use edupro_server::service::accounts::{self, NewAccount};
         let email = format!("admin-{}@school.test", uuid::Uuid::now_v7().simple());
         let (user, secret) = accounts::create(
             &self.state.db,
@@ -313,8 +313,11 @@ pub fn totp_now(secret: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock after 1970")
         .as_secs();
-    edupro_server::auth::totp::code_at(secret, edupro_server::auth::totp::step_of(now))
-        .expect("valid secret")
+    edupro_server::service::auth::totp::code_at(
+        secret,
+        edupro_server::service::auth::totp::step_of(now),
+    )
+    .expect("valid secret")
 }
 
 /// A PostgreSQL database made for one test and dropped when the test ends.

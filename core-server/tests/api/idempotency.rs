@@ -1,7 +1,7 @@
 //! `Idempotency-Key` on writes: a retry replays the first answer and creates nothing twice.
 
 use chrono::{Duration, Utc};
-use edupro_server::entity::idempotency_key;
+use edupro_server::store::entity::idempotency_key;
 use sea_orm::sea_query::Expr;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};

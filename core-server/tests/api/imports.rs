@@ -771,7 +771,7 @@ E2,s1,student,active\n";
 /// limit, never split) still make every notification once, with dense ids.
 #[tokio::test]
 async fn the_notification_consumer_cuts_big_batches_without_losing_or_repeating_any() {
-    use edupro_server::entity::{domain_event, notification, notification_cursor};
+    use edupro_server::store::entity::{domain_event, notification, notification_cursor};
     use sea_orm::{EntityTrait, QueryOrder};
 
     // No polling: the consumer drains only when events are announced, so a batch cut

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use chrono::{Duration, Utc};
 use edupro_server::Application;
-use edupro_server::config::ServerArgs;
+use edupro_server::platform::config::ServerArgs;
 use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, PgTestDatabase, TEST_DATABASE_URL};

@@ -289,7 +289,7 @@ pub async fn publish_event(app: &TestApp, kind: &str, payload: Value) {
             .expect("order lock");
     }
     let now = chrono::Utc::now();
-    let row = edupro_server::entity::domain_event::ActiveModel {
+    let row = edupro_server::store::entity::domain_event::ActiveModel {
         seq: sea_orm::NotSet,
         id: Set(uuid::Uuid::now_v7()),
         kind: Set(kind.to_owned()),

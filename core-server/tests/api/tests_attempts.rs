@@ -252,7 +252,7 @@ async fn a_late_submit_is_refused_and_the_attempt_counts_what_was_saved_by_its_d
 
 #[tokio::test]
 async fn the_background_sweep_submits_an_attempt_left_open_past_its_deadline() {
-    use edupro_server::entity::test_attempt;
+    use edupro_server::store::entity::test_attempt;
     use sea_orm::EntityTrait;
     let app = spawn_app().await;
     let c = class(&app).await;

@@ -155,7 +155,7 @@ pub async fn submit(
 
 /// Moves an attempt's deadline into the past, as if its time had run out.
 pub async fn expire(app: &TestApp, attempt: &str) {
-    use edupro_server::entity::test_attempt;
+    use edupro_server::store::entity::test_attempt;
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let id: uuid::Uuid = attempt.parse().expect("attempt id");

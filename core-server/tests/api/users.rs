@@ -1278,7 +1278,7 @@ async fn a_role_change_ends_the_parent_links_that_no_longer_fit() {
 #[tokio::test]
 async fn the_mail_outbox_is_a_404_in_production() {
     let app = spawn_app_with(|a| {
-        a.environment = Some(edupro_server::config::Environment::Production);
+        a.environment = Some(edupro_server::platform::config::Environment::Production);
         a.jwt_secret = Some("x".repeat(40));
     })
     .await;

@@ -1,0 +1,11 @@
+//! The HTTP layer: routes (one file per resource, named after its URL), extractors,
+//! middleware and the OpenAPI document. Only startup imports it.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+pub mod middleware;
+pub mod openapi;
+pub mod rate_limit;
+pub mod routes;

@@ -1,0 +1,163 @@
+//! The `edupro-server` command line, shared with the client's embedded `edupro server`.
+
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use sea_orm::{ActiveModelTrait, Set};
+use sea_orm_migration::MigratorTrait;
+
+use crate::api::Role;
+use crate::domain::{Email, Password, PersonName};
+use crate::platform::config::ServerArgs;
+use crate::platform::state::AppState;
+use crate::service::accounts::{self, NewAccount};
+
+/// Settings, and what to do (serve unless told otherwise).
+#[derive(Debug, Args)]
+pub struct ServerCli {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    #[command(subcommand)]
+    pub command: Option<ServerCommand>,
+}
+
+/// Commands besides serving.
+#[derive(Debug, Subcommand)]
+pub enum ServerCommand {
+    /// Serve the API (the default).
+    Serve,
+    /// Create an ADMIN account. There is no default admin: this is how the first one is
+    /// made. Prints the 2FA secret and recovery codes once.
+    CreateAdmin(CreateAdminArgs),
+}
+
+/// Options of `create-admin`.
+#[derive(Debug, Args)]
+pub struct CreateAdminArgs {
+    /// The admin's email; it is their login.
+    #[arg(long)]
+    pub email: String,
+    #[arg(long, default_value = "School")]
+    pub first_name: String,
+    #[arg(long, default_value = "Admin")]
+    pub last_name: String,
+    /// Read the password from the first line of standard input instead of prompting.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+impl ServerCli {
+    /// Runs the command; exit code 2 for bad settings, 1 for other failures.
+    pub fn run(self, runtime: &tokio::runtime::Runtime) -> ExitCode {
+        let settings = match self.server.resolve() {
+            Ok(settings) => settings,
+            Err(err) => {
+                eprintln!("edupro-server: error: {err:#}");
+                return ExitCode::from(2);
+            }
+        };
+        let outcome = runtime.block_on(async {
+            match self.command.unwrap_or(ServerCommand::Serve) {
+                ServerCommand::Serve => {
+                    crate::platform::telemetry::init(settings.log_format, &settings.log_level)?;
+                    crate::Application::build(settings)
+                        .await?
+                        .run_until_stopped()
+                        .await
+                }
+                ServerCommand::CreateAdmin(args) => create_admin(settings, args).await,
+            }
+        });
+        match outcome {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("edupro-server: error: {err:#}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let first = rpassword::prompt_password("Password for the new admin: ")?;
+    let again = rpassword::prompt_password("Same password again: ")?;
+    anyhow::ensure!(
+        first == again,
+        "the two passwords differ; nothing was created"
+    );
+    Ok(first)
+}
+
+async fn create_admin(
+    settings: crate::platform::config::Settings,
+    args: CreateAdminArgs,
+) -> anyhow::Result<()> {
+    let email = Email::parse(&args.email).map_err(|m| anyhow::anyhow!("--email: {m}"))?;
+    let first_name =
+        PersonName::parse(&args.first_name).map_err(|m| anyhow::anyhow!("--first-name: {m}"))?;
+    let last_name =
+        PersonName::parse(&args.last_name).map_err(|m| anyhow::anyhow!("--last-name: {m}"))?;
+    let password = Password::parse(&read_password(args.password_stdin)?)
+        .map_err(|m| anyhow::anyhow!("password: {m}"))?;
+    let db = crate::store::db::connect(&settings.database, 2).await?;
+    crate::store::migration::Migrator::up(&db, None)
+        .await
+        .context("running database migrations")?;
+    let state = AppState::new(db, settings)?;
+    let (user, secret) = accounts::create(
+        &state.db,
+        NewAccount {
+            email,
+            password: Some(password),
+            first_name,
+            last_name,
+            phone: None,
+            role: Role::Admin,
+            external_id: None,
+        },
+    )
+    .await
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "{}",
+            e.body().errors.map_or(e.to_string(), |f| f
+                .iter()
+                .map(|f| f.message.clone())
+                .collect::<Vec<_>>()
+                .join("; "))
+        )
+    })?;
+    let user = crate::store::entity::user::ActiveModel {
+        id: Set(user.id),
+        is_email_verified: Set(true),
+        ..Default::default()
+    }
+    .update(&state.db)
+    .await?;
+    let secret = secret.context("an admin always gets a 2FA secret")?;
+    let enrollment = crate::http::routes::auth::enrollment_with_recovery(&state, &user, secret)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("Created admin {} ({}).", user.email, user.id);
+    println!();
+    println!("Two-factor authentication is mandatory for admins. Add this secret to an");
+    println!("authenticator app now; it is not shown again:");
+    println!("  secret: {}", enrollment.secret);
+    println!("  uri:    {}", enrollment.otpauth_uri);
+    println!();
+    println!("Recovery codes (each works once, if the authenticator is lost):");
+    for code in &enrollment.recovery_codes {
+        println!("  {code}");
+    }
+    Ok(())
+}

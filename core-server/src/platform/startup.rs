@@ -1,0 +1,237 @@
+//! Building and running the server: connect, migrate, bind, serve until a signal.
+
+use std::net::{SocketAddr, TcpListener};
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::{self, Compress, DefaultHeaders, ErrorHandlers};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use sea_orm_migration::MigratorTrait;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::http::extract::{BodyLimit, path_config, query_config};
+use crate::http::middleware::{json_error_envelope, not_found, request_context};
+use crate::http::openapi::ApiDoc;
+use crate::http::routes;
+use crate::platform::config::{Environment, Settings};
+use crate::platform::state::AppState;
+use crate::store::migration::Migrator;
+
+/// How long shutdown waits for the database connections to come back.
+const POOL_CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A server bound to its port, ready to run. Tests build one on port 0.
+pub struct Application {
+    local_addr: SocketAddr,
+    server: Server,
+    db: DatabaseConnection,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to the database, runs pending migrations and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        crate::platform::metrics::handle();
+        let db = crate::store::db::connect(&settings.database, settings.db_max_connections).await?;
+        Migrator::up(&db, None)
+            .await
+            .context("running database migrations")?;
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("bind: cannot listen on {}", settings.bind))?;
+        let local_addr = listener.local_addr()?;
+        let state = AppState::new(db.clone(), settings)?;
+        if state.mailer.is_outbox() && state.settings.environment == Environment::Production {
+            tracing::warn!("EDUPRO_SMTP_URL is not set: mail is kept in the outbox, not delivered");
+        }
+        crate::service::auth::password::warm_up();
+        state.realtime.start(&state.background)?;
+        crate::service::notifications::consumer::start(&state).await?;
+        state
+            .background
+            .spawn(crate::service::live_classes::reminders::run(state.clone()));
+        crate::service::assessments::spawn_sweeper(&state.background, db.clone());
+        let server = serve(listener, state.clone())?;
+        tracing::info!(
+            address = %local_addr,
+            database = %state.settings.database.describe(),
+            "EduPro+ server listening on http://{local_addr}"
+        );
+        Ok(Self {
+            local_addr,
+            server,
+            db,
+            state,
+        })
+    }
+
+    /// The port actually bound (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.local_addr.port()
+    }
+
+    /// The state the handlers share (database, keys, mailer); for tests and tools.
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until SIGTERM or SIGINT, lets in-flight requests finish, then closes the pool.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let hub = self.state.realtime.hub.clone();
+        let signals = tokio::spawn(async move {
+            let signal = shutdown_signal().await;
+            tracing::info!("{signal} received; finishing in-flight requests, then stopping");
+            // WebSockets never finish by themselves: close them (1012, reconnect).
+            hub.close_all("server restarting").await;
+            handle.stop(true).await;
+        });
+        let served = self.server.await;
+        signals.abort();
+        served.context("HTTP server failed")?;
+        // The pool's close waits for every connection, and the listener holds one.
+        self.state.background.stop();
+        match tokio::time::timeout(POOL_CLOSE_TIMEOUT, self.db.close()).await {
+            Ok(closed) => closed.context("closing the database pool")?,
+            Err(_) => tracing::warn!(
+                seconds = POOL_CLOSE_TIMEOUT.as_secs(),
+                "database connections still busy at shutdown; stopping without them"
+            ),
+        }
+        tracing::info!("EduPro+ server stopped");
+        Ok(())
+    }
+}
+
+/// Waits for SIGTERM or SIGINT (Ctrl-C); both stop the server gracefully.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+            },
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM; only Ctrl-C stops the server");
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}
+
+fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let settings = state.settings.clone();
+    let data = web::Data::new(state);
+    let shutdown_timeout = settings.shutdown_timeout.as_secs();
+    let workers = settings.workers;
+    // The document is collected once; workers serve the viewer before the API scope,
+    // which would otherwise claim every path under /api/v1.
+    let (_, openapi) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(api_routes)
+        .split_for_parts();
+    let server = HttpServer::new(move || {
+        App::new()
+            .service(
+                SwaggerUi::new("/api/v1/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()),
+            )
+            .service(web::redirect("/api/v1/docs", "/api/v1/docs/"))
+            .into_utoipa_app()
+            .app_data(data.clone())
+            .app_data(BodyLimit(settings.body_limit))
+            .app_data(web::PayloadConfig::new(settings.body_limit))
+            .app_data(query_config())
+            .app_data(path_config())
+            .configure(api_routes)
+            .into_app()
+            .default_service(web::to(not_found))
+            .wrap(ErrorHandlers::new().default_handler(json_error_envelope))
+            .wrap(middleware::from_fn(crate::http::idempotency::idempotency))
+            .wrap(
+                DefaultHeaders::new()
+                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                    .add((header::X_FRAME_OPTIONS, "DENY"))
+                    .add((header::REFERRER_POLICY, "no-referrer")),
+            )
+            .wrap(Compress::default())
+            .wrap(cors(&settings.cors_origins))
+            .wrap(middleware::from_fn(request_context))
+    })
+    .shutdown_timeout(shutdown_timeout)
+    .disable_signals();
+    let server = match workers {
+        Some(n) => server.workers(n),
+        None => server,
+    };
+    Ok(server.listen(listener)?.run())
+}
+
+/// Every documented route: operations at the root, the API under /api/v1.
+fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(routes::health::health)
+        .service(routes::health::ready)
+        .service(routes::metrics::metrics)
+        .service(
+            utoipa_actix_web::scope("/api/v1")
+                .configure(routes::auth::routes)
+                .configure(routes::users::routes)
+                .configure(routes::courses::routes)
+                .configure(routes::categories::routes)
+                .configure(routes::sections::routes)
+                .configure(routes::lessons::routes)
+                .configure(routes::reviews::routes)
+                .configure(routes::enrollments::routes)
+                .configure(routes::batches::routes)
+                .configure(routes::imports::routes)
+                .configure(routes::admin::routes)
+                .configure(routes::notifications::routes)
+                .configure(routes::announcements::routes)
+                .configure(routes::ws::routes)
+                .configure(routes::live_classes::routes)
+                .configure(routes::tests::routes)
+                .configure(routes::attempts::routes)
+                .configure(routes::grading::routes),
+        );
+}
+
+/// CORS for the configured origins only; with none configured, cross-origin browsers
+/// are refused (the CLI and TUI don't need CORS).
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::HeaderName::from_static("idempotency-key"),
+            crate::http::middleware::REQUEST_ID,
+        ])
+        .expose_headers([
+            crate::http::middleware::REQUEST_ID,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-ratelimit-limit"),
+            header::HeaderName::from_static("x-ratelimit-remaining"),
+            header::HeaderName::from_static("x-ratelimit-reset"),
+        ])
+        .max_age(3600)
+}

@@ -1,0 +1,61 @@
+//! What every handler can reach: the database, the settings, the start time.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use sea_orm::DatabaseConnection;
+
+pub use crate::platform::background::Background;
+use crate::platform::config::Settings;
+use crate::platform::mail::Mailer;
+use crate::service::auth::jwt::Keys;
+use crate::service::auth::rate_limit::RateLimiter;
+use crate::service::events::EventBus;
+use crate::service::notifications::delivery::Delivery;
+
+/// Shared application state, cloned cheaply into each worker.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub started: Instant,
+    pub keys: Arc<Keys>,
+    pub limiter: Arc<RateLimiter>,
+    pub mailer: Mailer,
+    /// Committed domain events, announced in process (see [`crate::service::events`]).
+    pub events: EventBus,
+    /// The WebSocket hub and notification fan-out (see [`crate::realtime`]).
+    pub realtime: crate::realtime::Realtime,
+    /// Hands committed notifications to the hub in id order (see
+    /// [`crate::service::notifications::delivery`]).
+    pub delivery: Delivery,
+    /// The server's long-lived loops, stopped before the pool closes.
+    pub background: Background,
+}
+
+impl AppState {
+    /// State for a connected database and resolved settings.
+    pub fn new(db: DatabaseConnection, settings: Settings) -> anyhow::Result<Self> {
+        use secrecy::ExposeSecret;
+        let mailer = Mailer::new(
+            settings.smtp_url.as_ref().map(|u| u.expose_secret()),
+            &settings.mail_from,
+            db.clone(),
+        )?;
+        Ok(Self {
+            keys: Arc::new(Keys::new(&settings.jwt_secret)),
+            limiter: Arc::new(RateLimiter::new(
+                settings.rate_limit_per_ip,
+                settings.rate_limit_per_account,
+            )),
+            mailer,
+            events: EventBus::new(),
+            realtime: crate::realtime::Realtime::new(settings.realtime.clone()),
+            delivery: Delivery::default(),
+            background: Background::default(),
+            db,
+            settings: Arc::new(settings),
+            started: Instant::now(),
+        })
+    }
+}

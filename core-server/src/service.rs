@@ -1,0 +1,16 @@
+//! The services: one module per capability. Typed inputs → typed results or an
+//! [`ApiError`](crate::error::ApiError); they own transactions and queries and never
+//! import actix or the HTTP layer.
+
+pub mod accounts;
+pub mod assessments;
+pub mod audit;
+pub mod auth;
+pub mod catalogue;
+pub mod chat;
+pub mod enrollments;
+pub mod events;
+pub mod grading;
+pub mod imports;
+pub mod live_classes;
+pub mod notifications;
