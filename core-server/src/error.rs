@@ -2,9 +2,10 @@
 //! contract's error envelope (the HTTP side is in `http/error.rs`); internal causes are
 //! logged with their whole chain and never sent.
 
-use sea_orm::{DbErr, RuntimeErr, SqlErr};
+use sea_orm::{DbErr, RuntimeErr};
 
 use crate::api::{ErrorBody, ErrorCode, FieldError};
+use crate::store::constraints::{self, Violation};
 
 /// An error a handler returns; the client sees its status, code and message.
 #[derive(Debug, thiserror::Error)]
@@ -100,11 +101,20 @@ impl ApiError {
 }
 
 impl From<DbErr> for ApiError {
+    /// A unique-key violation is a 409 from the constraint map (the field it names and
+    /// its message, or a generic message); the database's text is logged, never sent.
     fn from(err: DbErr) -> Self {
-        if let Some(SqlErr::UniqueConstraintViolation(detail)) = err.sql_err() {
-            return Self::Conflict {
-                field: None,
-                message: format!("Already exists ({detail})"),
+        if let Some(violation) = constraints::unique_violation(&err) {
+            tracing::debug!(error = %err, "unique key violated");
+            return match violation {
+                Violation::Known(c) => Self::Conflict {
+                    field: c.field.map(str::to_owned),
+                    message: c.message.to_owned(),
+                },
+                Violation::Unknown => Self::Conflict {
+                    field: None,
+                    message: constraints::GENERIC_MESSAGE.to_owned(),
+                },
             };
         }
         if is_unavailable(&err) {
@@ -159,5 +169,42 @@ mod tests {
         for code in ["19", "2067", "23505", "42P01", "1"] {
             assert!(!is_contention(code), "{code}");
         }
+    }
+
+    #[tokio::test]
+    async fn unique_violations_name_the_mapped_field_and_never_the_database_text() {
+        use sea_orm::{ConnectionTrait, Database};
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        db.execute_unprepared(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE);
+             INSERT INTO users VALUES (1, 'ada@school.test');",
+        )
+        .await
+        .unwrap();
+        let taken = db
+            .execute_unprepared("INSERT INTO users VALUES (2, 'ada@school.test')")
+            .await
+            .unwrap_err();
+        match ApiError::from(taken) {
+            ApiError::Conflict { field, message } => {
+                assert_eq!(field.as_deref(), Some("email"));
+                assert_eq!(message, "User with this email already exists");
+            }
+            other => panic!("{other:?}"),
+        }
+        let unmapped = db
+            .execute_unprepared("INSERT INTO users VALUES (1, 'grace@school.test')")
+            .await
+            .unwrap_err();
+        let err = ApiError::from(unmapped);
+        let body = serde_json::to_string(&err.body()).unwrap();
+        assert!(
+            matches!(err, ApiError::Conflict { field: None, .. }),
+            "{err:?}"
+        );
+        assert!(
+            !body.contains("UNIQUE") && !body.contains("users"),
+            "{body}"
+        );
     }
 }

@@ -7,6 +7,7 @@ mod auth;
 mod authorization;
 mod batches;
 mod catalogue_helpers;
+mod constraints;
 mod course_matrix;
 mod course_outline;
 mod courses;
