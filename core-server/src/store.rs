@@ -5,4 +5,5 @@
 pub mod constraints;
 pub mod db;
 pub mod entity;
+pub mod enums;
 pub mod migration;
