@@ -3,6 +3,7 @@
 
 mod course_title;
 mod email;
+pub mod events;
 mod money;
 mod password;
 mod person_name;
