@@ -1,20 +1,74 @@
 //! Typed HTTP client for the EduPro+ API: unwraps the envelope, maps errors to
 //! [`ClientError`], and refreshes an expired access token once, silently.
+//!
+//! The endpoint layer: one method on [`ApiClient`] per endpoint, taking and returning
+//! the wire types of [`edupro_server::api`], grouped by resource in the submodules. Each
+//! URL path is written once, there; the CLI, the seed and the TUI call these methods.
 
+mod assessments;
+mod auth;
+mod batches;
+mod courses;
+mod enrollments;
+mod grading;
+mod imports;
+mod lessons;
+mod live_classes;
+mod notifications;
 pub mod room;
+mod sections;
+mod users;
 pub mod ws;
 
 use std::sync::Mutex;
 
-use edupro_server::api::{ApiResponse, TokenPair};
+use edupro_server::api::{ApiResponse, PageQuery};
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::config::Target;
 use crate::credentials::{CredentialStore, StoredCredentials};
 use crate::error::{ClientError, Result};
+
+pub use assessments::DocumentFormat;
+pub use imports::ImportOptions;
+
+/// The server's default page: no `?page=&limit=`.
+pub const DEFAULT_PAGE: PageQuery = PageQuery {
+    page: None,
+    limit: None,
+};
+
+/// Page `page` (from 1) of `limit` items.
+pub fn page(page: u64, limit: u64) -> PageQuery {
+    PageQuery {
+        page: Some(page),
+        limit: Some(limit),
+    }
+}
+
+/// The first page, of at most `limit` items.
+pub fn first(limit: u64) -> PageQuery {
+    PageQuery {
+        page: None,
+        limit: Some(limit),
+    }
+}
+
+/// A value for one path segment (a slug typed by hand may hold anything).
+pub fn segment(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
 
 /// How requests are authenticated.
 enum Auth {
@@ -100,10 +154,44 @@ impl ApiClient {
 
     /// `GET path?query`, returning `data`.
     pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &impl Serialize) -> Result<T> {
-        Ok(self.request(Method::GET, path, query, None).await?.data)
+        self.call(Method::GET, path, query, None).await
     }
 
-    /// `POST path` with a JSON body, returning the whole success envelope.
+    /// `POST path` with a JSON body, returning `data`.
+    async fn post_json<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T> {
+        self.call(Method::POST, path, &(), Some(&to_json(body)?))
+            .await
+    }
+
+    /// `POST path` without a body: an action on the resource the path names.
+    async fn post_action<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.call(Method::POST, path, &(), None).await
+    }
+
+    /// `PATCH path?query` with a JSON body, returning `data`.
+    async fn patch<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &impl Serialize,
+        body: &impl Serialize,
+    ) -> Result<T> {
+        self.call(Method::PATCH, path, query, Some(&to_json(body)?))
+            .await
+    }
+
+    /// `PUT path` with a JSON body, returning `data`.
+    async fn put<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T> {
+        self.call(Method::PUT, path, &(), Some(&to_json(body)?))
+            .await
+    }
+
+    /// `DELETE path?query`, returning `data`.
+    async fn delete<T: DeserializeOwned>(&self, path: &str, query: &impl Serialize) -> Result<T> {
+        self.call(Method::DELETE, path, query, None).await
+    }
+
+    /// `POST path` with a JSON body, returning the whole success envelope (for the seed
+    /// and the TUI until they call endpoints).
     pub async fn post<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -112,7 +200,8 @@ impl ApiClient {
         self.request(Method::POST, path, &(), Some(body)).await
     }
 
-    /// Any method, returning the whole success envelope.
+    /// Any method, returning the whole success envelope (for the seed and the TUI until
+    /// they call endpoints).
     pub async fn request<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -120,20 +209,40 @@ impl ApiClient {
         query: &impl Serialize,
         body: Option<&Value>,
     ) -> Result<ApiResponse<T>> {
-        let (status, bytes) = self.send(method.clone(), path, query, body).await?;
+        let body = body.map(to_json).transpose()?;
+        let (status, bytes) = self
+            .send(method.clone(), path, query, body.as_deref())
+            .await?;
         if status == 401 && self.refresh().await? {
-            let (status, bytes) = self.send(method, path, query, body).await?;
+            let (status, bytes) = self.send(method, path, query, body.as_deref()).await?;
             return decode(status, &bytes);
         }
         decode(status, &bytes)
     }
 
+    /// Any request, returning `data`; once more after a refresh when the token expired.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &impl Serialize,
+        body: Option<&[u8]>,
+    ) -> Result<T> {
+        let (status, bytes) = self.send(method.clone(), path, query, body).await?;
+        if status == 401 && self.refresh().await? {
+            let (status, bytes) = self.send(method, path, query, body).await?;
+            return Ok(decode::<T>(status, &bytes)?.data);
+        }
+        Ok(decode::<T>(status, &bytes)?.data)
+    }
+
+    /// One request with a JSON body (already serialized), as is: its status and body.
     async fn send(
         &self,
         method: Method,
         path: &str,
         query: &impl Serialize,
-        body: Option<&Value>,
+        body: Option<&[u8]>,
     ) -> Result<(u16, Vec<u8>)> {
         let url = format!("{}/api/v1{path}", self.server);
         let mut request = self.http.request(method, &url).query(query);
@@ -141,7 +250,9 @@ impl ApiClient {
             request = request.bearer_auth(token);
         }
         if let Some(body) = body {
-            request = request.json(body);
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_vec());
         }
         let response = request.send().await.map_err(|e| self.unreachable(e))?;
         let status = response.status().as_u16();
@@ -164,8 +275,8 @@ impl ApiClient {
     }
 
     /// `POST path?query` with a streamed body; the raw answer on success (bulk import
-    /// answers NDJSON as it goes). Not retried: call something cheap first so an
-    /// expired token is refreshed before the body starts.
+    /// answers NDJSON as it goes). Not retried: an expired token is refreshed first, with
+    /// a cheap call, so the body is only sent once.
     pub async fn post_stream(
         &self,
         path: &str,
@@ -173,6 +284,7 @@ impl ApiClient {
         content_type: &str,
         body: reqwest::Body,
     ) -> Result<reqwest::Response> {
+        self.me().await?;
         let url = format!("{}/api/v1{path}", self.server);
         let mut request = self
             .http
@@ -207,47 +319,11 @@ impl ApiClient {
             reason,
         }
     }
+}
 
-    /// Trades the stored refresh token for a new pair and stores it. `false` when there
-    /// is nothing to refresh with (anonymous, `EDUPRO_TOKEN`, a personal access token).
-    async fn refresh(&self) -> Result<bool> {
-        let Auth::Stored { store, credentials } = &self.auth else {
-            return Ok(false);
-        };
-        let Some(refresh_token) = credentials
-            .lock()
-            .ok()
-            .and_then(|c| c.refresh_token.clone())
-        else {
-            return Ok(false);
-        };
-        let (status, bytes) = self
-            .send(
-                Method::POST,
-                "/auth/refresh-token",
-                &(),
-                Some(&json!({ "refreshToken": refresh_token })),
-            )
-            .await?;
-        if status != 200 {
-            return Err(ClientError::Api {
-                status: 401,
-                message: "your session has ended (signed out elsewhere, or expired)".into(),
-                errors: Vec::new(),
-            });
-        }
-        let pair: ApiResponse<TokenPair> = decode(status, &bytes)?;
-        let updated = {
-            let mut guard = credentials
-                .lock()
-                .map_err(|_| anyhow::anyhow!("credential lock poisoned"))?;
-            guard.access_token = pair.data.access_token;
-            guard.refresh_token = Some(pair.data.refresh_token);
-            guard.clone()
-        };
-        store.save(&updated)?;
-        Ok(true)
-    }
+/// A request body as JSON bytes.
+fn to_json(body: &impl Serialize) -> Result<Vec<u8>> {
+    serde_json::to_vec(body).map_err(|e| ClientError::Other(e.into()))
 }
 
 fn decode<T: DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<ApiResponse<T>> {
@@ -259,4 +335,15 @@ fn decode<T: DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<ApiResponse<
             "unexpected answer from the server ({e}); is it an EduPro+ server of the same version?"
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_typed_by_hand_stay_one_path_segment() {
+        assert_eq!(segment("intro-to-rust"), "intro-to-rust");
+        assert_eq!(segment("a/b c"), "a%2Fb%20c");
+    }
 }
