@@ -11,6 +11,7 @@ mod batches;
 mod courses;
 mod enrollments;
 mod grading;
+pub mod health;
 mod imports;
 mod lessons;
 mod live_classes;
@@ -22,7 +23,7 @@ pub mod ws;
 
 use std::sync::Mutex;
 
-use edupro_server::api::{ApiResponse, PageQuery};
+use edupro_server::api::{ApiResponse, FieldError, PageQuery};
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -68,6 +69,30 @@ pub fn segment(raw: &str) -> String {
             }
         })
         .collect()
+}
+
+/// A body typed by hand (a TUI form's fields) read as its wire type. A field of the
+/// wrong type or a missing one fails as the server would fail it: 400, naming the field.
+pub fn read_body<T: DeserializeOwned>(body: Value) -> Result<T> {
+    serde_path_to_error::deserialize(body).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.inner().to_string();
+        let prefix = if path == "." { "" } else { path.as_str() };
+        let error = match message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.strip_suffix('`'))
+        {
+            Some(name) if prefix.is_empty() => FieldError::new(name, "is required"),
+            Some(name) => FieldError::new(format!("{prefix}.{name}"), "is required"),
+            None if prefix.is_empty() => FieldError::new("body", message),
+            None => FieldError::new(prefix, message),
+        };
+        ClientError::Api {
+            status: 400,
+            message: "Validation failed".into(),
+            errors: vec![error],
+        }
+    })
 }
 
 /// How requests are authenticated.
@@ -345,5 +370,32 @@ mod tests {
     fn slugs_typed_by_hand_stay_one_path_segment() {
         assert_eq!(segment("intro-to-rust"), "intro-to-rust");
         assert_eq!(segment("a/b c"), "a%2Fb%20c");
+    }
+
+    #[test]
+    fn a_form_field_of_the_wrong_type_is_refused_as_the_server_refuses_it() {
+        let err = read_body::<edupro_server::api::NewLesson>(serde_json::json!({
+            "title": "Cargo", "type": "TEXT", "duration": 99_999_999_999_i64,
+        }))
+        .unwrap_err();
+        let ClientError::Api { status, errors, .. } = err else {
+            panic!("not an API error: {err}");
+        };
+        assert_eq!(status, 400);
+        assert_eq!(errors[0].field, "duration");
+        let missing = read_body::<edupro_server::api::NewSection>(serde_json::json!({}));
+        let Err(ClientError::Api { errors, .. }) = missing else {
+            panic!("a missing title was accepted");
+        };
+        assert_eq!(errors, [FieldError::new("title", "is required")]);
+    }
+
+    #[test]
+    fn a_regrade_form_that_names_no_tolerance_keeps_the_questions_tolerance() {
+        let body = serde_json::json!({ "dryRun": true, "marks": 2.0, "acceptedAnswers": ["4"] });
+        let regrade: edupro_server::api::Regrade = read_body(body.clone()).unwrap();
+        let sent = serde_json::to_value(&regrade).unwrap();
+        assert!(sent.get("numericTolerance").is_none(), "{sent}");
+        assert_eq!(sent["acceptedAnswers"], body["acceptedAnswers"]);
     }
 }
