@@ -4,6 +4,8 @@
 //! The endpoint layer: one method on [`ApiClient`] per endpoint, taking and returning
 //! the wire types of [`edupro_server::api`], grouped by resource in the submodules. Each
 //! URL path is written once, there; the CLI, the seed and the TUI call these methods.
+//! The generic request helpers below are private to this module tree, so a path can't
+//! be written anywhere else.
 
 mod assessments;
 mod auth;
@@ -178,7 +180,7 @@ impl ApiClient {
     }
 
     /// `GET path?query`, returning `data`.
-    pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &impl Serialize) -> Result<T> {
+    async fn get<T: DeserializeOwned>(&self, path: &str, query: &impl Serialize) -> Result<T> {
         self.call(Method::GET, path, query, None).await
     }
 
@@ -213,36 +215,6 @@ impl ApiClient {
     /// `DELETE path?query`, returning `data`.
     async fn delete<T: DeserializeOwned>(&self, path: &str, query: &impl Serialize) -> Result<T> {
         self.call(Method::DELETE, path, query, None).await
-    }
-
-    /// `POST path` with a JSON body, returning the whole success envelope (for the seed
-    /// and the TUI until they call endpoints).
-    pub async fn post<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &Value,
-    ) -> Result<ApiResponse<T>> {
-        self.request(Method::POST, path, &(), Some(body)).await
-    }
-
-    /// Any method, returning the whole success envelope (for the seed and the TUI until
-    /// they call endpoints).
-    pub async fn request<T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        query: &impl Serialize,
-        body: Option<&Value>,
-    ) -> Result<ApiResponse<T>> {
-        let body = body.map(to_json).transpose()?;
-        let (status, bytes) = self
-            .send(method.clone(), path, query, body.as_deref())
-            .await?;
-        if status == 401 && self.refresh().await? {
-            let (status, bytes) = self.send(method, path, query, body.as_deref()).await?;
-            return decode(status, &bytes);
-        }
-        decode(status, &bytes)
     }
 
     /// Any request, returning `data`; once more after a refresh when the token expired.
@@ -287,7 +259,7 @@ impl ApiClient {
 
     /// `GET path?query`, returning the body as text (exports and CSV answers, which have
     /// no envelope).
-    pub async fn get_text(&self, path: &str, query: &impl Serialize) -> Result<String> {
+    async fn get_text(&self, path: &str, query: &impl Serialize) -> Result<String> {
         let (mut status, mut bytes) = self.send(Method::GET, path, query, None).await?;
         if status == 401 && self.refresh().await? {
             (status, bytes) = self.send(Method::GET, path, query, None).await?;
@@ -302,7 +274,7 @@ impl ApiClient {
     /// `POST path?query` with a streamed body; the raw answer on success (bulk import
     /// answers NDJSON as it goes). Not retried: an expired token is refreshed first, with
     /// a cheap call, so the body is only sent once.
-    pub async fn post_stream(
+    async fn post_stream(
         &self,
         path: &str,
         query: &impl Serialize,
