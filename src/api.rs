@@ -1,20 +1,101 @@
 //! Typed HTTP client for the EduPro+ API: unwraps the envelope, maps errors to
 //! [`ClientError`], and refreshes an expired access token once, silently.
+//!
+//! The endpoint layer: one method on [`ApiClient`] per endpoint, taking and returning
+//! the wire types of [`edupro_server::api`], grouped by resource in the submodules. Each
+//! URL path is written once, there; the CLI, the seed and the TUI call these methods.
+//! The generic request helpers below are private to this module tree, so a path can't
+//! be written anywhere else.
 
+mod assessments;
+mod auth;
+mod batches;
+mod courses;
+mod enrollments;
+mod grading;
+pub mod health;
+mod imports;
+mod lessons;
+mod live_classes;
+mod notifications;
 pub mod room;
+mod sections;
+mod users;
 pub mod ws;
 
 use std::sync::Mutex;
 
-use edupro_server::api::{ApiResponse, TokenPair};
+use edupro_server::api::{ApiResponse, FieldError, PageQuery};
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::config::Target;
 use crate::credentials::{CredentialStore, StoredCredentials};
 use crate::error::{ClientError, Result};
+
+pub use assessments::DocumentFormat;
+pub use imports::ImportOptions;
+
+/// The server's default page: no `?page=&limit=`.
+pub const DEFAULT_PAGE: PageQuery = PageQuery {
+    page: None,
+    limit: None,
+};
+
+/// Page `page` (from 1) of `limit` items.
+pub fn page(page: u64, limit: u64) -> PageQuery {
+    PageQuery {
+        page: Some(page),
+        limit: Some(limit),
+    }
+}
+
+/// The first page, of at most `limit` items.
+pub fn first(limit: u64) -> PageQuery {
+    PageQuery {
+        page: None,
+        limit: Some(limit),
+    }
+}
+
+/// A value for one path segment (a slug typed by hand may hold anything).
+pub fn segment(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A body typed by hand (a TUI form's fields) read as its wire type. A field of the
+/// wrong type or a missing one fails as the server would fail it: 400, naming the field.
+pub fn read_body<T: DeserializeOwned>(body: Value) -> Result<T> {
+    serde_path_to_error::deserialize(body).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.inner().to_string();
+        let prefix = if path == "." { "" } else { path.as_str() };
+        let error = match message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.strip_suffix('`'))
+        {
+            Some(name) if prefix.is_empty() => FieldError::new(name, "is required"),
+            Some(name) => FieldError::new(format!("{prefix}.{name}"), "is required"),
+            None if prefix.is_empty() => FieldError::new("body", message),
+            None => FieldError::new(prefix, message),
+        };
+        ClientError::Api {
+            status: 400,
+            message: "Validation failed".into(),
+            errors: vec![error],
+        }
+    })
+}
 
 /// How requests are authenticated.
 enum Auth {
@@ -99,41 +180,66 @@ impl ApiClient {
     }
 
     /// `GET path?query`, returning `data`.
-    pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &impl Serialize) -> Result<T> {
-        Ok(self.request(Method::GET, path, query, None).await?.data)
+    async fn get<T: DeserializeOwned>(&self, path: &str, query: &impl Serialize) -> Result<T> {
+        self.call(Method::GET, path, query, None).await
     }
 
-    /// `POST path` with a JSON body, returning the whole success envelope.
-    pub async fn post<T: DeserializeOwned>(
+    /// `POST path` with a JSON body, returning `data`.
+    async fn post_json<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T> {
+        self.call(Method::POST, path, &(), Some(&to_json(body)?))
+            .await
+    }
+
+    /// `POST path` without a body: an action on the resource the path names.
+    async fn post_action<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.call(Method::POST, path, &(), None).await
+    }
+
+    /// `PATCH path?query` with a JSON body, returning `data`.
+    async fn patch<T: DeserializeOwned>(
         &self,
         path: &str,
-        body: &Value,
-    ) -> Result<ApiResponse<T>> {
-        self.request(Method::POST, path, &(), Some(body)).await
+        query: &impl Serialize,
+        body: &impl Serialize,
+    ) -> Result<T> {
+        self.call(Method::PATCH, path, query, Some(&to_json(body)?))
+            .await
     }
 
-    /// Any method, returning the whole success envelope.
-    pub async fn request<T: DeserializeOwned>(
+    /// `PUT path` with a JSON body, returning `data`.
+    async fn put<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T> {
+        self.call(Method::PUT, path, &(), Some(&to_json(body)?))
+            .await
+    }
+
+    /// `DELETE path?query`, returning `data`.
+    async fn delete<T: DeserializeOwned>(&self, path: &str, query: &impl Serialize) -> Result<T> {
+        self.call(Method::DELETE, path, query, None).await
+    }
+
+    /// Any request, returning `data`; once more after a refresh when the token expired.
+    async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
         query: &impl Serialize,
-        body: Option<&Value>,
-    ) -> Result<ApiResponse<T>> {
+        body: Option<&[u8]>,
+    ) -> Result<T> {
         let (status, bytes) = self.send(method.clone(), path, query, body).await?;
         if status == 401 && self.refresh().await? {
             let (status, bytes) = self.send(method, path, query, body).await?;
-            return decode(status, &bytes);
+            return Ok(decode::<T>(status, &bytes)?.data);
         }
-        decode(status, &bytes)
+        Ok(decode::<T>(status, &bytes)?.data)
     }
 
+    /// One request with a JSON body (already serialized), as is: its status and body.
     async fn send(
         &self,
         method: Method,
         path: &str,
         query: &impl Serialize,
-        body: Option<&Value>,
+        body: Option<&[u8]>,
     ) -> Result<(u16, Vec<u8>)> {
         let url = format!("{}/api/v1{path}", self.server);
         let mut request = self.http.request(method, &url).query(query);
@@ -141,7 +247,9 @@ impl ApiClient {
             request = request.bearer_auth(token);
         }
         if let Some(body) = body {
-            request = request.json(body);
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_vec());
         }
         let response = request.send().await.map_err(|e| self.unreachable(e))?;
         let status = response.status().as_u16();
@@ -151,7 +259,7 @@ impl ApiClient {
 
     /// `GET path?query`, returning the body as text (exports and CSV answers, which have
     /// no envelope).
-    pub async fn get_text(&self, path: &str, query: &impl Serialize) -> Result<String> {
+    async fn get_text(&self, path: &str, query: &impl Serialize) -> Result<String> {
         let (mut status, mut bytes) = self.send(Method::GET, path, query, None).await?;
         if status == 401 && self.refresh().await? {
             (status, bytes) = self.send(Method::GET, path, query, None).await?;
@@ -164,15 +272,16 @@ impl ApiClient {
     }
 
     /// `POST path?query` with a streamed body; the raw answer on success (bulk import
-    /// answers NDJSON as it goes). Not retried: call something cheap first so an
-    /// expired token is refreshed before the body starts.
-    pub async fn post_stream(
+    /// answers NDJSON as it goes). Not retried: an expired token is refreshed first, with
+    /// a cheap call, so the body is only sent once.
+    async fn post_stream(
         &self,
         path: &str,
         query: &impl Serialize,
         content_type: &str,
         body: reqwest::Body,
     ) -> Result<reqwest::Response> {
+        self.me().await?;
         let url = format!("{}/api/v1{path}", self.server);
         let mut request = self
             .http
@@ -207,47 +316,11 @@ impl ApiClient {
             reason,
         }
     }
+}
 
-    /// Trades the stored refresh token for a new pair and stores it. `false` when there
-    /// is nothing to refresh with (anonymous, `EDUPRO_TOKEN`, a personal access token).
-    async fn refresh(&self) -> Result<bool> {
-        let Auth::Stored { store, credentials } = &self.auth else {
-            return Ok(false);
-        };
-        let Some(refresh_token) = credentials
-            .lock()
-            .ok()
-            .and_then(|c| c.refresh_token.clone())
-        else {
-            return Ok(false);
-        };
-        let (status, bytes) = self
-            .send(
-                Method::POST,
-                "/auth/refresh-token",
-                &(),
-                Some(&json!({ "refreshToken": refresh_token })),
-            )
-            .await?;
-        if status != 200 {
-            return Err(ClientError::Api {
-                status: 401,
-                message: "your session has ended (signed out elsewhere, or expired)".into(),
-                errors: Vec::new(),
-            });
-        }
-        let pair: ApiResponse<TokenPair> = decode(status, &bytes)?;
-        let updated = {
-            let mut guard = credentials
-                .lock()
-                .map_err(|_| anyhow::anyhow!("credential lock poisoned"))?;
-            guard.access_token = pair.data.access_token;
-            guard.refresh_token = Some(pair.data.refresh_token);
-            guard.clone()
-        };
-        store.save(&updated)?;
-        Ok(true)
-    }
+/// A request body as JSON bytes.
+fn to_json(body: &impl Serialize) -> Result<Vec<u8>> {
+    serde_json::to_vec(body).map_err(|e| ClientError::Other(e.into()))
 }
 
 fn decode<T: DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<ApiResponse<T>> {
@@ -259,4 +332,42 @@ fn decode<T: DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<ApiResponse<
             "unexpected answer from the server ({e}); is it an EduPro+ server of the same version?"
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_typed_by_hand_stay_one_path_segment() {
+        assert_eq!(segment("intro-to-rust"), "intro-to-rust");
+        assert_eq!(segment("a/b c"), "a%2Fb%20c");
+    }
+
+    #[test]
+    fn a_form_field_of_the_wrong_type_is_refused_as_the_server_refuses_it() {
+        let err = read_body::<edupro_server::api::NewLesson>(serde_json::json!({
+            "title": "Cargo", "type": "TEXT", "duration": 99_999_999_999_i64,
+        }))
+        .unwrap_err();
+        let ClientError::Api { status, errors, .. } = err else {
+            panic!("not an API error: {err}");
+        };
+        assert_eq!(status, 400);
+        assert_eq!(errors[0].field, "duration");
+        let missing = read_body::<edupro_server::api::NewSection>(serde_json::json!({}));
+        let Err(ClientError::Api { errors, .. }) = missing else {
+            panic!("a missing title was accepted");
+        };
+        assert_eq!(errors, [FieldError::new("title", "is required")]);
+    }
+
+    #[test]
+    fn a_regrade_form_that_names_no_tolerance_keeps_the_questions_tolerance() {
+        let body = serde_json::json!({ "dryRun": true, "marks": 2.0, "acceptedAnswers": ["4"] });
+        let regrade: edupro_server::api::Regrade = read_body(body.clone()).unwrap();
+        let sent = serde_json::to_value(&regrade).unwrap();
+        assert!(sent.get("numericTolerance").is_none(), "{sent}");
+        assert_eq!(sent["acceptedAnswers"], body["acceptedAnswers"]);
+    }
 }

@@ -2,7 +2,8 @@
 //! platform.
 //!
 //! - [`cli`]: argument parsing, one module per noun, and dispatch.
-//! - [`api`]: the typed HTTP client (envelope, errors, silent token refresh).
+//! - [`api`]: the typed HTTP client (envelope, errors, silent token refresh) and its
+//!   endpoint layer: one method per endpoint, each path written once.
 //! - [`credentials`]: tokens in the OS keyring or a 0600 file; `EDUPRO_TOKEN` for CI.
 //! - [`output`]: table, plain, JSON and CSV rendering.
 //! - [`config`]: server and named profiles.

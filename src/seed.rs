@@ -6,12 +6,14 @@ mod classroom;
 
 use classroom::seed_demo_classroom;
 
-use edupro_server::api::{ApiResponse, AuthSession, LoginOutcome, Role, User, UserList};
-use reqwest::Method;
+use edupro_server::api::{
+    AuthSession, CourseFilter, CreatedUser, LessonType, LinkChild, Login, LoginOutcome, NewBatch,
+    NewBatchMember, NewCourse, NewLesson, NewSection, NewUser, ProgressInput, Role,
+    StaffEnrollment, User, UserFilter,
+};
 use serde::Serialize;
-use serde_json::json;
 
-use crate::api::ApiClient;
+use crate::api::{self, ApiClient};
 use crate::error::{ClientError, Result};
 
 /// The password every demo account gets (shown by `edupro demo`).
@@ -101,9 +103,11 @@ impl SeedReport {
 }
 
 async fn find_user(client: &ApiClient, email: &str) -> Result<Option<User>> {
-    let list: UserList = client
-        .get("/users", &[("search", email), ("limit", "100")])
-        .await?;
+    let filter = UserFilter {
+        search: Some(email.to_owned()),
+        ..UserFilter::default()
+    };
+    let list = client.users(&filter, api::first(100)).await?;
     Ok(list.users.into_iter().find(|u| u.email == email))
 }
 
@@ -120,17 +124,17 @@ pub async fn seed_demo(client: &ApiClient, seed: u64) -> Result<SeedReport> {
                 found.id
             }
             None => {
-                let created: ApiResponse<edupro_server::api::CreatedUser> = client
-                    .post(
-                        "/users",
-                        &json!({
-                            "email": user.email, "password": DEMO_PASSWORD,
-                            "firstName": user.first_name, "lastName": user.last_name, "role": user.role,
-                        }),
-                    )
-                    .await?;
+                let body = NewUser {
+                    email: user.email.clone(),
+                    password: Some(DEMO_PASSWORD.to_owned()),
+                    first_name: user.first_name.clone(),
+                    last_name: user.last_name.clone(),
+                    phone: None,
+                    role: user.role,
+                };
+                let created: CreatedUser = client.create_user(&body).await?;
                 report.created += 1;
-                created.data.user.id
+                created.user.id
             }
         };
         ids.insert(user.email.clone(), id);
@@ -139,15 +143,10 @@ pub async fn seed_demo(client: &ApiClient, seed: u64) -> Result<SeedReport> {
         let (Some(parent_id), Some(child_id)) = (ids.get(parent), ids.get(child)) else {
             continue;
         };
-        match client
-            .request::<serde_json::Value>(
-                Method::POST,
-                &format!("/users/{parent_id}/children"),
-                &(),
-                Some(&json!({ "childId": child_id })),
-            )
-            .await
-        {
+        let link = LinkChild {
+            child_id: *child_id,
+        };
+        match client.link_child(*parent_id, &link).await {
             Ok(_) => report.created += 1,
             Err(ClientError::Api { status: 409, .. }) => report.unchanged += 1,
             Err(err) => return Err(err),
@@ -159,13 +158,12 @@ pub async fn seed_demo(client: &ApiClient, seed: u64) -> Result<SeedReport> {
 /// Signs a demo account in with [`DEMO_PASSWORD`]; `None` when the server asks it for
 /// a 2FA code (demo accounts have none).
 pub async fn demo_session(server: &str, email: &str) -> Result<Option<AuthSession>> {
-    let answer: ApiResponse<LoginOutcome> = ApiClient::anonymous(server)?
-        .post(
-            "/auth/login",
-            &json!({ "email": email, "password": DEMO_PASSWORD }),
-        )
-        .await?;
-    Ok(match answer.data {
+    let login = Login {
+        email: email.to_owned(),
+        password: DEMO_PASSWORD.to_owned(),
+    };
+    let outcome = ApiClient::anonymous(server)?.login(&login).await?;
+    Ok(match outcome {
         LoginOutcome::Session(session) => Some(*session),
         LoginOutcome::MfaRequired(_) => None,
     })
@@ -200,12 +198,13 @@ pub async fn seed_demo_school(admin: &ApiClient, seed: u64) -> Result<(SeedRepor
 /// enrolled, each further through it than the last, and a draft. Created once: nothing happens when the teacher
 /// already has courses. `admin` looks the students up; `teacher` creates and enrolls.
 async fn seed_demo_courses(teacher: &ApiClient, admin: &ApiClient) -> Result<SeedReport> {
-    use edupro_server::api::{CourseList, CreatedCourse, Section};
     let mut report = SeedReport::default();
-    let me: User = teacher.get("/auth/me", &()).await?;
-    let mine: CourseList = teacher
-        .get("/courses", &[("creator", me.id.to_string())])
-        .await?;
+    let me: User = teacher.me().await?;
+    let filter = CourseFilter {
+        creator: Some(me.id),
+        ..CourseFilter::default()
+    };
+    let mine = teacher.courses(&filter, api::DEFAULT_PAGE).await?;
     if !mine.courses.is_empty() {
         report.unchanged += mine.courses.len();
         return Ok(report);
@@ -235,39 +234,41 @@ async fn seed_demo_courses(teacher: &ApiClient, admin: &ApiClient) -> Result<See
     let mut published = None;
     let mut lesson_ids = Vec::new();
     for (title, description, sections, publish) in outlines {
-        let created: ApiResponse<CreatedCourse> = teacher
-            .post(
-                "/courses",
-                &json!({ "title": title, "description": description, "isFree": true }),
-            )
-            .await?;
-        let course = created.data.id;
+        let body = NewCourse {
+            title: title.to_owned(),
+            description: Some(description.to_owned()),
+            is_free: Some(true),
+            ..NewCourse::default()
+        };
+        let course = teacher.create_course(&body).await?.id.to_string();
         report.created += 1;
         for (section, lessons) in sections {
-            let made: ApiResponse<Section> = teacher
-                .post(
-                    &format!("/courses/{course}/sections"),
-                    &json!({ "title": section }),
-                )
-                .await?;
+            let body = NewSection {
+                title: (*section).to_owned(),
+                position: None,
+            };
+            let made = teacher.create_section(&course, &body).await?;
             report.created += 1;
             for lesson in *lessons {
-                let made: ApiResponse<serde_json::Value> = teacher
-                    .post(
-                        &format!("/sections/{}/lessons", made.data.id),
-                        &json!({ "title": lesson, "type": "TEXT", "duration": 15, "isPublished": true }),
-                    )
-                    .await?;
+                let body = NewLesson {
+                    title: (*lesson).to_owned(),
+                    r#type: LessonType::Text,
+                    content: None,
+                    url: None,
+                    duration: Some(15),
+                    is_free_preview: None,
+                    is_published: Some(true),
+                    position: None,
+                };
+                let made = teacher.create_lesson(made.id, &body).await?;
                 report.created += 1;
-                if publish && let Some(id) = made.data["id"].as_str() {
-                    lesson_ids.push(id.to_owned());
+                if publish {
+                    lesson_ids.push(made.id);
                 }
             }
         }
         if publish {
-            teacher
-                .post::<serde_json::Value>(&format!("/courses/{course}/publish"), &json!({}))
-                .await?;
+            teacher.publish_course(&course).await?;
             published = Some(course);
         }
     }
@@ -278,12 +279,11 @@ async fn seed_demo_courses(teacher: &ApiClient, admin: &ApiClient) -> Result<See
             else {
                 continue;
             };
-            let enrolled: ApiResponse<edupro_server::api::CreatedEnrollment> = teacher
-                .post(
-                    &format!("/courses/{course}/enrollments"),
-                    &json!({ "studentId": student.id }),
-                )
-                .await?;
+            let body = StaffEnrollment {
+                student_id: student.id,
+                batch_id: None,
+            };
+            let enrolled = teacher.enroll_student(&course, &body).await?;
             report.created += 1;
             if i <= 3 {
                 cohort.push(student.id);
@@ -295,31 +295,32 @@ async fn seed_demo_courses(teacher: &ApiClient, admin: &ApiClient) -> Result<See
                 };
                 let as_student = ApiClient::with_token(&teacher.server, &session.access_token)?;
                 for lesson in lesson_ids.iter().take(i - 1) {
+                    let progress = ProgressInput {
+                        lesson_id: *lesson,
+                        completed: true,
+                        time_spent: Some(600),
+                    };
                     as_student
-                        .post::<serde_json::Value>(
-                            &format!("/enrollments/{}/progress", enrolled.data.enrollment_id),
-                            &json!({ "lessonId": lesson, "completed": true, "timeSpent": 600 }),
-                        )
+                        .report_progress(enrolled.enrollment_id, &progress)
                         .await?;
                     report.created += 1;
                 }
             }
         }
         // The first three students meet in the evenings: a batch classes can target.
-        let batch: ApiResponse<edupro_server::api::Batch> = teacher
-            .post(
-                &format!("/courses/{course}/batches"),
-                &json!({ "name": "Evening cohort", "capacity": 10 }),
-            )
-            .await?;
+        let body = NewBatch {
+            name: "Evening cohort".into(),
+            capacity: Some(10),
+            starts_on: None,
+            ends_on: None,
+        };
+        let batch = teacher.create_batch(&course, &body).await?;
         report.created += 1;
         for student in cohort {
-            teacher
-                .post::<serde_json::Value>(
-                    &format!("/batches/{}/members", batch.data.id),
-                    &json!({ "studentId": student }),
-                )
-                .await?;
+            let member = NewBatchMember {
+                student_id: student,
+            };
+            teacher.add_batch_member(batch.id, &member).await?;
             report.created += 1;
         }
     }

@@ -201,7 +201,7 @@ async fn connect(client: &ApiClient) -> Result<Socket> {
             Err(WsError::Http(response)) if response.status() == 401 && !refreshed => {
                 // An expired access token: any API call refreshes it, then retry.
                 refreshed = true;
-                let _: serde_json::Value = client.get("/auth/me", &()).await?;
+                client.me().await?;
             }
             Err(WsError::Http(response)) if response.status() == 401 => {
                 return Err(ClientError::Api {

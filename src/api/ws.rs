@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use edupro_server::api::{
-    CLOSE_CREDENTIALS_REVOKED, CLOSE_UNAUTHENTICATED, Notification, NotificationList,
+    CLOSE_CREDENTIALS_REVOKED, CLOSE_UNAUTHENTICATED, Notification, NotificationFilter,
     ServerMessage, WS_PATH,
 };
 use futures_util::StreamExt;
@@ -212,7 +212,7 @@ impl<'a> NotificationWatcher<'a> {
                 Err(WsError::Http(response)) if response.status() == 401 && !refreshed => {
                     // An expired access token: any API call refreshes it, then retry.
                     refreshed = true;
-                    let _: serde_json::Value = self.client.get("/auth/me", &()).await?;
+                    self.client.me().await?;
                 }
                 Err(WsError::Http(response)) if response.status() == 401 => {
                     return Err(ClientError::Api {
@@ -228,7 +228,10 @@ impl<'a> NotificationWatcher<'a> {
 
     /// The newest notification id now (0 when there is none).
     async fn newest_id(&self) -> Result<i64> {
-        let list: NotificationList = self.client.get("/notifications", &[("limit", 1)]).await?;
+        let list = self
+            .client
+            .notifications(&NotificationFilter::default(), super::first(1))
+            .await?;
         Ok(list.notifications.first().map_or(0, |n| n.id))
     }
 

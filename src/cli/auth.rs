@@ -4,11 +4,8 @@ use std::io::IsTerminal;
 
 use clap::{Args, Subcommand};
 use edupro_server::api::{
-    AccessTokenInfo, AccessTokenList, ApiResponse, AuthSession, CreatedAccessToken, LoginOutcome,
-    SessionInfo, SessionList, TokenScope, User,
+    AccessTokenInfo, Login, LoginOutcome, NewAccessToken, SessionInfo, TokenScope, User, VerifyMfa,
 };
-use reqwest::Method;
-use serde_json::json;
 
 use super::{Context, read_stdin_line};
 use crate::api::ApiClient;
@@ -87,14 +84,11 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<()> {
             "standard input is not a terminal: pass --password-stdin and pipe the password".into(),
         ));
     };
-    let answer: ApiResponse<LoginOutcome> = client
-        .post(
-            "/auth/login",
-            &json!({ "email": email, "password": password }),
-        )
+    let outcome = client
+        .login(&Login { email, password })
         .await
         .map_err(login_failed)?;
-    let session = match answer.data {
+    let session = match outcome {
         LoginOutcome::Session(session) => *session,
         LoginOutcome::MfaRequired(challenge) => {
             let code = match args.code {
@@ -106,14 +100,11 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<()> {
                     )
                 })?,
             };
-            let verified: ApiResponse<AuthSession> = client
-                .post(
-                    "/auth/2fa/verify",
-                    &json!({ "challengeToken": challenge.challenge_token, "code": code }),
-                )
-                .await
-                .map_err(login_failed)?;
-            verified.data
+            let body = VerifyMfa {
+                challenge_token: challenge.challenge_token,
+                code,
+            };
+            client.verify_mfa(&body).await.map_err(login_failed)?
         }
     };
     store.save(&StoredCredentials {
@@ -141,37 +132,16 @@ fn login_failed(err: ClientError) -> ClientError {
     }
 }
 
+/// Who `token` belongs to, before it is stored.
 async fn whoami_with(server: &str, token: &str) -> Result<User> {
-    let http = reqwest::Client::new();
-    let response = http
-        .get(format!("{server}/api/v1/auth/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .map_err(|e| ClientError::Unreachable {
-            server: server.to_owned(),
-            reason: e.to_string(),
-        })?;
-    let status = response.status().as_u16();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| ClientError::Other(e.into()))?;
-    if status != 200 {
-        return Err(ClientError::from_answer(status, &bytes));
-    }
-    let answer: ApiResponse<User> =
-        serde_json::from_slice(&bytes).map_err(|e| ClientError::Other(e.into()))?;
-    Ok(answer.data)
+    ApiClient::with_token(server, token)?.me().await
 }
 
 /// Signs out on the server (best effort) and forgets the stored tokens.
 pub async fn logout(ctx: &Context) -> Result<()> {
     let store = CredentialStore::new(&ctx.target.profile);
     if let Ok(client) = ctx.client()
-        && let Err(err) = client
-            .request::<serde_json::Value>(Method::POST, "/auth/logout", &(), Some(&json!({})))
-            .await
+        && let Err(err) = client.logout().await
     {
         ctx.out.note(&format!(
             "note: the server did not confirm the sign-out ({err})"
@@ -185,7 +155,7 @@ pub async fn logout(ctx: &Context) -> Result<()> {
 
 /// Prints the signed-in user.
 pub async fn whoami(ctx: &Context) -> Result<()> {
-    let me: User = ctx.client()?.get("/auth/me", &()).await?;
+    let me = ctx.client()?.me().await?;
     print!(
         "{}",
         ctx.out.record(
@@ -257,7 +227,7 @@ pub async fn run(ctx: &Context, command: AuthCommand) -> Result<()> {
     let client = ctx.client()?;
     match command {
         AuthCommand::Sessions(SessionsCommand::List) => {
-            let list: SessionList = client.get("/auth/sessions", &()).await?;
+            let list = client.sessions().await?;
             print!(
                 "{}",
                 ctx.out.list(
@@ -282,14 +252,7 @@ pub async fn run(ctx: &Context, command: AuthCommand) -> Result<()> {
             );
         }
         AuthCommand::Sessions(SessionsCommand::Revoke { id }) => {
-            client
-                .request::<serde_json::Value>(
-                    Method::DELETE,
-                    &format!("/auth/sessions/{id}"),
-                    &(),
-                    None,
-                )
-                .await?;
+            client.revoke_session(id).await?;
             ctx.out.note(&format!("Session {id} signed out"));
         }
         AuthCommand::Tokens(TokensCommand::Create(args)) => {
@@ -305,13 +268,12 @@ pub async fn run(ctx: &Context, command: AuthCommand) -> Result<()> {
                     ))),
                 })
                 .collect::<Result<Vec<_>>>()?;
-            let created: ApiResponse<CreatedAccessToken> = client
-                .post(
-                    "/auth/tokens",
-                    &json!({ "name": args.name, "scopes": scopes, "expiresInDays": args.expires_in_days }),
-                )
-                .await?;
-            let token = created.data;
+            let body = NewAccessToken {
+                name: args.name,
+                scopes,
+                expires_in_days: Some(args.expires_in_days),
+            };
+            let token = client.create_access_token(&body).await?;
             if ctx.out.format == crate::output::Format::Json {
                 print!(
                     "{}",
@@ -326,7 +288,7 @@ pub async fn run(ctx: &Context, command: AuthCommand) -> Result<()> {
             }
         }
         AuthCommand::Tokens(TokensCommand::List) => {
-            let list: AccessTokenList = client.get("/auth/tokens", &()).await?;
+            let list = client.access_tokens().await?;
             print!(
                 "{}",
                 ctx.out.list(
@@ -352,14 +314,7 @@ pub async fn run(ctx: &Context, command: AuthCommand) -> Result<()> {
             );
         }
         AuthCommand::Tokens(TokensCommand::Revoke { id }) => {
-            client
-                .request::<serde_json::Value>(
-                    Method::DELETE,
-                    &format!("/auth/tokens/{id}"),
-                    &(),
-                    None,
-                )
-                .await?;
+            client.revoke_access_token(id).await?;
             ctx.out.note(&format!("Token {id} revoked"));
         }
     }

@@ -3,13 +3,10 @@
 
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
-use edupro_server::api::{ApiResponse, Batch, BatchList, BatchMember, BatchMembers, UpdateBatch};
-use reqwest::Method;
-use serde_json::{Value, json};
+use edupro_server::api::{Batch, BatchMember, NewBatch, NewBatchMember, UpdateBatch};
 use uuid::Uuid;
 
 use super::Context;
-use super::courses::segment;
 use crate::error::{ClientError, Result};
 
 /// `edupro batches …`.
@@ -132,9 +129,7 @@ pub async fn run(ctx: &Context, command: BatchesCommand) -> Result<()> {
     let client = ctx.client()?;
     let batch: Batch = match command {
         BatchesCommand::List { course } => {
-            let list: BatchList = client
-                .get(&format!("/courses/{}/batches", segment(&course)), &())
-                .await?;
+            let list = client.batches(&course).await?;
             print!("{}", ctx.out.list(&list.batches, &HEADERS, row)?);
             return Ok(());
         }
@@ -145,16 +140,13 @@ pub async fn run(ctx: &Context, command: BatchesCommand) -> Result<()> {
             starts_on,
             ends_on,
         } => {
-            client
-                .post::<Batch>(
-                    &format!("/courses/{}/batches", segment(&course)),
-                    &json!({
-                        "name": name, "capacity": capacity,
-                        "startsOn": starts_on, "endsOn": ends_on,
-                    }),
-                )
-                .await?
-                .data
+            let body = NewBatch {
+                name,
+                capacity,
+                starts_on,
+                ends_on,
+            };
+            client.create_batch(&course, &body).await?
         }
         BatchesCommand::Edit(args) => {
             let body = UpdateBatch {
@@ -173,43 +165,28 @@ pub async fn run(ctx: &Context, command: BatchesCommand) -> Result<()> {
                         .into(),
                 ));
             }
-            let body = serde_json::to_value(&body).map_err(anyhow::Error::from)?;
-            client
-                .request::<Batch>(
-                    Method::PATCH,
-                    &format!("/batches/{}", args.batch),
-                    &(),
-                    Some(&body),
-                )
-                .await?
-                .data
+            client.update_batch(args.batch, &body).await?
         }
         BatchesCommand::Delete { batch } => {
-            let answer: ApiResponse<Value> = client
-                .request(Method::DELETE, &format!("/batches/{batch}"), &(), None)
-                .await?;
+            let deleted = client.delete_batch(batch).await?;
             print!(
                 "{}",
                 ctx.out
-                    .record(&answer.data, &[("deleted", batch.to_string())])?
+                    .record(&deleted, &[("deleted", batch.to_string())])?
             );
             return Ok(());
         }
         BatchesCommand::Members { batch } => {
-            let list: BatchMembers = client
-                .get(&format!("/batches/{batch}/members"), &())
-                .await?;
+            let list = client.batch_members(batch).await?;
             print!("{}", ctx.out.list(&list.members, &MEMBERS, member_row)?);
             return Ok(());
         }
         BatchesCommand::AddMember { batch, student } => {
-            let answer: ApiResponse<BatchMember> = client
-                .post(
-                    &format!("/batches/{batch}/members"),
-                    &json!({ "studentId": student }),
-                )
-                .await?;
-            let m = &answer.data;
+            let body = NewBatchMember {
+                student_id: student,
+            };
+            let added: BatchMember = client.add_batch_member(batch, &body).await?;
+            let m = &added;
             let fields: Vec<(&str, String)> = ["student", "name", "email", "status", "progress"]
                 .into_iter()
                 .zip(member_row(m))
@@ -219,18 +196,11 @@ pub async fn run(ctx: &Context, command: BatchesCommand) -> Result<()> {
             return Ok(());
         }
         BatchesCommand::RemoveMember { batch, student } => {
-            let answer: ApiResponse<Value> = client
-                .request(
-                    Method::DELETE,
-                    &format!("/batches/{batch}/members/{student}"),
-                    &(),
-                    None,
-                )
-                .await?;
+            let removed = client.remove_batch_member(batch, student).await?;
             print!(
                 "{}",
                 ctx.out.record(
-                    &answer.data,
+                    &removed,
                     &[
                         ("removed", student.to_string()),
                         ("batch", batch.to_string())

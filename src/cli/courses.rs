@@ -6,11 +6,9 @@
 
 use clap::{Args, Subcommand};
 use edupro_server::api::{
-    ApiResponse, Category, CategoryTree, Course, CourseFilter, CourseLevel, CourseList, CourseSort,
-    CourseStatus, CreatedCourse, NewCourse, UpdateCourse,
+    Category, Course, CourseFilter, CourseLevel, CourseList, CourseSort, CourseStatus, NewCourse,
+    UpdateCourse,
 };
-use reqwest::Method;
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::Context;
@@ -205,30 +203,12 @@ pub fn price_text(c: &Course) -> String {
     }
 }
 
-/// A value for one path segment (a slug typed by hand may hold anything).
-pub fn segment(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// The course `key` (id or slug) with its outline.
-pub async fn fetch(client: &ApiClient, key: &str) -> Result<Course> {
-    client.get(&format!("/courses/{}", segment(key)), &()).await
-}
-
 /// A category's id from its id, slug or name (as `GET /categories` has them).
 async fn category_id(client: &ApiClient, key: &str) -> Result<Uuid> {
     if let Ok(id) = Uuid::parse_str(key.trim()) {
         return Ok(id);
     }
-    let tree: CategoryTree = client.get("/categories", &()).await?;
+    let tree = client.categories().await?;
     fn find<'a>(all: &'a [Category], key: &str) -> Option<&'a Category> {
         all.iter().find_map(|c| {
             if c.slug == key || c.name.eq_ignore_ascii_case(key) {
@@ -373,11 +353,12 @@ pub async fn run(ctx: &Context, command: CoursesCommand) -> Result<()> {
                 search: args.search,
                 sort: args.sort,
             };
-            let courses = all_pages::<CourseList>(&client, "/courses", &filter, args.limit).await?;
+            let courses =
+                all_pages::<CourseList, _, _>(args.limit, |at| client.courses(&filter, at)).await?;
             print!("{}", ctx.out.list(&courses, &HEADERS, row)?);
         }
         CoursesCommand::Show { course } => {
-            let c = fetch(&client, &course).await?;
+            let c = client.course(&course).await?;
             print_course(ctx, &c)?;
         }
         CoursesCommand::Create(args) => {
@@ -399,13 +380,8 @@ pub async fn run(ctx: &Context, command: CoursesCommand) -> Result<()> {
                 tags: args.tags.map(clean_tags),
                 thumbnail: args.thumbnail,
             };
-            let created: ApiResponse<CreatedCourse> = client
-                .post(
-                    "/courses",
-                    &serde_json::to_value(&body).map_err(anyhow::Error::from)?,
-                )
-                .await?;
-            let c = fetch(&client, &created.data.id.to_string()).await?;
+            let created = client.create_course(&body).await?;
+            let c = client.course(&created.id.to_string()).await?;
             print_course(ctx, &c)?;
             ctx.out.note(&format!(
                 "Created draft course {} ({}); add sections with `edupro sections add {}`",
@@ -447,50 +423,22 @@ pub async fn run(ctx: &Context, command: CoursesCommand) -> Result<()> {
                         .into(),
                 ));
             }
-            let body = serde_json::to_value(&body).map_err(anyhow::Error::from)?;
-            let answer: ApiResponse<Course> = client
-                .request(
-                    Method::PATCH,
-                    &format!("/courses/{}", segment(&args.course)),
-                    &(),
-                    Some(&body),
-                )
-                .await?;
-            print_course(ctx, &answer.data)?;
+            let course = client.update_course(&args.course, &body).await?;
+            print_course(ctx, &course)?;
         }
         CoursesCommand::Publish { course } => {
-            change_status(ctx, &client, &course, "publish").await?;
+            print_course(ctx, &client.publish_course(&course).await?)?;
         }
         CoursesCommand::Archive { course } => {
-            change_status(ctx, &client, &course, "archive").await?;
+            print_course(ctx, &client.archive_course(&course).await?)?;
         }
         CoursesCommand::Delete { course } => {
-            let answer: ApiResponse<Value> = client
-                .request(
-                    Method::DELETE,
-                    &format!("/courses/{}", segment(&course)),
-                    &(),
-                    None,
-                )
-                .await?;
-            let id = answer.data["id"].as_str().unwrap_or_default().to_owned();
-            print!("{}", ctx.out.record(&answer.data, &[("deleted", id)])?);
+            let deleted = client.delete_course(&course).await?;
+            let id = deleted["id"].as_str().unwrap_or_default().to_owned();
+            print!("{}", ctx.out.record(&deleted, &[("deleted", id)])?);
         }
     }
     Ok(())
-}
-
-/// `POST /courses/{key}/publish` or `/archive`.
-async fn change_status(ctx: &Context, client: &ApiClient, key: &str, action: &str) -> Result<()> {
-    let answer: ApiResponse<Course> = client
-        .request(
-            Method::POST,
-            &format!("/courses/{}/{action}", segment(key)),
-            &(),
-            None,
-        )
-        .await?;
-    print_course(ctx, &answer.data)
 }
 
 /// Tags as typed: trimmed, empty ones dropped (so `--tags ""` clears them).
@@ -554,11 +502,5 @@ mod tests {
         assert_eq!(args.free, Some(true));
         assert_eq!(args.level, Some(CourseLevel::Advanced));
         assert_eq!((args.min_price, args.limit), (Some(1000), Some(5)));
-    }
-
-    #[test]
-    fn slugs_typed_by_hand_stay_one_path_segment() {
-        assert_eq!(segment("intro-to-rust"), "intro-to-rust");
-        assert_eq!(segment("a/b c"), "a%2Fb%20c");
     }
 }

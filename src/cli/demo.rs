@@ -5,10 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use edupro_server::api::{ApiResponse, AuthSession, LoginOutcome, Role};
+use edupro_server::api::{AuthSession, Login, LoginOutcome, Role, VerifyMfa};
 use edupro_server::platform::config::{LogFormat, ServerArgs};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::api::ApiClient;
 use crate::config::Target;
@@ -166,13 +165,13 @@ async fn ensure_admin(
 /// Signs the demo admin in over HTTP, answering the 2FA step with the current code.
 async fn admin_token(url: &str, admin: &DemoAdmin) -> anyhow::Result<String> {
     let client = ApiClient::anonymous(url)?;
-    let outcome: ApiResponse<LoginOutcome> = client
-        .post(
-            "/auth/login",
-            &json!({ "email": admin.email, "password": DEMO_PASSWORD }),
-        )
+    let outcome = client
+        .login(&Login {
+            email: admin.email.clone(),
+            password: DEMO_PASSWORD.to_owned(),
+        })
         .await?;
-    let LoginOutcome::MfaRequired(challenge) = outcome.data else {
+    let LoginOutcome::MfaRequired(challenge) = outcome else {
         anyhow::bail!("the demo admin signed in without 2FA, which admins must have");
     };
     let now = std::time::SystemTime::now()
@@ -182,14 +181,12 @@ async fn admin_token(url: &str, admin: &DemoAdmin) -> anyhow::Result<String> {
     for step in [now / 30, now / 30 + 1] {
         let code = edupro_server::service::auth::totp::code_at(&admin.totp_secret, step)
             .ok_or_else(|| anyhow::anyhow!("the stored 2FA secret is invalid"))?;
-        let verified: Result<ApiResponse<AuthSession>, _> = client
-            .post(
-                "/auth/2fa/verify",
-                &json!({ "challengeToken": challenge.challenge_token, "code": code }),
-            )
-            .await;
-        if let Ok(session) = verified {
-            return Ok(session.data.access_token);
+        let verify = VerifyMfa {
+            challenge_token: challenge.challenge_token.clone(),
+            code,
+        };
+        if let Ok(session) = client.verify_mfa(&verify).await {
+            return Ok(session.access_token);
         }
     }
     anyhow::bail!(

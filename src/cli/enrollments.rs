@@ -3,16 +3,12 @@
 
 use clap::Subcommand;
 use edupro_server::api::{
-    ApiResponse, CourseEnrollment, CourseEnrollmentList, CreatedEnrollment, EnrollmentStatus,
-    MyCourses, MyEnrollment,
+    CourseEnrollment, CourseEnrollmentList, EnrollmentFilter, EnrollmentStatus, MyCourses,
+    MyCoursesFilter, MyEnrollment, NewEnrollment, StaffEnrollment,
 };
-use reqwest::Method;
-use serde::Serialize;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::Context;
-use super::courses::{fetch, segment};
 use super::paging::all_pages;
 use crate::error::Result;
 
@@ -61,14 +57,6 @@ pub enum EnrollmentsCommand {
     },
 }
 
-#[derive(Serialize)]
-struct RosterQuery {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    status: Option<EnrollmentStatus>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    batch: Option<Uuid>,
-}
-
 const ROSTER: [&str; 7] = [
     "STUDENT", "NAME", "EMAIL", "STATUS", "PROGRESS", "BATCH", "ENROLLED",
 ];
@@ -108,12 +96,14 @@ pub async fn run(ctx: &Context, command: EnrollmentsCommand) -> Result<()> {
             batch,
             limit,
         } => {
-            let roster = all_pages::<CourseEnrollmentList>(
-                &client,
-                &format!("/courses/{}/enrollments", segment(&course)),
-                &RosterQuery { status, batch },
-                limit,
-            )
+            let filter = EnrollmentFilter {
+                status,
+                batch,
+                ..EnrollmentFilter::default()
+            };
+            let roster = all_pages::<CourseEnrollmentList, _, _>(limit, |at| {
+                client.enrollments(&course, &filter, at)
+            })
             .await?;
             print!("{}", ctx.out.list(&roster, &ROSTER, roster_row)?);
         }
@@ -122,23 +112,23 @@ pub async fn run(ctx: &Context, command: EnrollmentsCommand) -> Result<()> {
             student,
             batch,
         } => {
-            let answer: ApiResponse<CreatedEnrollment> = match student {
+            let created = match student {
                 Some(student) => {
-                    client
-                        .post(
-                            &format!("/courses/{}/enrollments", segment(&course)),
-                            &json!({ "studentId": student, "batchId": batch }),
-                        )
-                        .await?
+                    let body = StaffEnrollment {
+                        student_id: student,
+                        batch_id: batch,
+                    };
+                    client.enroll_student(&course, &body).await?
                 }
                 None => {
-                    let id = fetch(&client, &course).await?.id;
-                    client
-                        .post("/enrollments", &json!({ "courseId": id }))
-                        .await?
+                    let body = NewEnrollment {
+                        course_id: client.course(&course).await?.id,
+                        payment_id: None,
+                    };
+                    client.enroll(&body).await?
                 }
             };
-            let e = &answer.data;
+            let e = &created;
             let fields = [
                 ("enrollment", e.enrollment_id.to_string()),
                 ("course", e.course_id.to_string()),
@@ -154,15 +144,8 @@ pub async fn run(ctx: &Context, command: EnrollmentsCommand) -> Result<()> {
             print!("{}", ctx.out.record(e, &fields)?);
         }
         EnrollmentsCommand::Remove { course, student } => {
-            let answer: ApiResponse<CourseEnrollment> = client
-                .request(
-                    Method::DELETE,
-                    &format!("/courses/{}/enrollments/{student}", segment(&course)),
-                    &(),
-                    None,
-                )
-                .await?;
-            let e = &answer.data;
+            let removed: CourseEnrollment = client.unenroll(&course, student).await?;
+            let e = &removed;
             let r = roster_row(e);
             let fields: Vec<(&str, String)> = [
                 "student", "name", "email", "status", "progress", "batch", "enrolled",
@@ -173,16 +156,12 @@ pub async fn run(ctx: &Context, command: EnrollmentsCommand) -> Result<()> {
             print!("{}", ctx.out.record(e, &fields)?);
         }
         EnrollmentsCommand::My { status, limit } => {
-            let mine = all_pages::<MyCourses>(
-                &client,
-                "/enrollments/my-courses",
-                &RosterQuery {
-                    status,
-                    batch: None,
-                },
-                limit,
-            )
-            .await?;
+            let filter = MyCoursesFilter {
+                status,
+                ..MyCoursesFilter::default()
+            };
+            let mine =
+                all_pages::<MyCourses, _, _>(limit, |at| client.my_courses(&filter, at)).await?;
             print!("{}", ctx.out.list(&mine, &MINE, my_row)?);
         }
     }

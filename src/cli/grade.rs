@@ -2,13 +2,11 @@
 //! courses, oldest first. `--blind` hides who wrote them.
 
 use clap::{Args, Subcommand};
-use edupro_server::api::{ApiResponse, GradedAnswer, GradingItem, GradingQueue, NextUngraded};
-use reqwest::Method;
-use serde::Serialize;
-use serde_json::json;
+use edupro_server::api::{GradeAnswer, GradingFilter, GradingItem};
 use uuid::Uuid;
 
 use super::Context;
+use crate::api;
 use crate::error::Result;
 
 /// `edupro grade …`.
@@ -35,8 +33,7 @@ pub enum GradeCommand {
 }
 
 /// Filters of `grade queue`.
-#[derive(Debug, Args, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Args)]
 pub struct QueueArgs {
     /// Only this course's answers (id).
     #[arg(long = "course")]
@@ -49,8 +46,18 @@ pub struct QueueArgs {
     pub blind: bool,
     /// Only the oldest ungraded answer.
     #[arg(long)]
-    #[serde(skip)]
     pub next: bool,
+}
+
+impl QueueArgs {
+    fn filter(&self) -> GradingFilter {
+        GradingFilter {
+            course_id: self.course_id,
+            test_id: self.test_id,
+            blind: self.blind,
+            ..GradingFilter::default()
+        }
+    }
 }
 
 const HEADERS: [&str; 6] = ["ANSWER", "TEST", "Q", "STUDENT", "MAX", "ANSWER TEXT"];
@@ -104,33 +111,18 @@ pub async fn run(ctx: &Context, command: GradeCommand) -> Result<()> {
     let client = ctx.client()?;
     match command {
         GradeCommand::Queue(args) if args.next => {
-            let next: NextUngraded = client.get("/grading/next", &args).await?;
+            let next = client.next_ungraded(&args.filter()).await?;
             match &next.item {
                 Some(item) => print!("{}", ctx.out.record(item, &fields(item))?),
                 None => ctx.out.note("nothing to grade"),
             }
         }
         GradeCommand::Queue(args) => {
-            #[derive(Serialize)]
-            struct Query<'a> {
-                #[serde(flatten)]
-                filter: &'a QueueArgs,
-                page: u64,
-                limit: u64,
-            }
+            let filter = args.filter();
             let mut items = Vec::new();
             let mut page = 1;
             loop {
-                let queue: GradingQueue = client
-                    .get(
-                        "/grading/queue",
-                        &Query {
-                            filter: &args,
-                            page,
-                            limit: 100,
-                        },
-                    )
-                    .await?;
+                let queue = client.grading_queue(&filter, api::page(page, 100)).await?;
                 items.extend(queue.items);
                 if !queue.pagination.has_next {
                     break;
@@ -140,9 +132,7 @@ pub async fn run(ctx: &Context, command: GradeCommand) -> Result<()> {
             print!("{}", ctx.out.list(&items, &HEADERS, row)?);
         }
         GradeCommand::Show { id, blind } => {
-            let item: GradingItem = client
-                .get(&format!("/grading/answers/{id}"), &[("blind", blind)])
-                .await?;
+            let item = client.grading_item(id, blind).await?;
             print!("{}", ctx.out.record(&item, &fields(&item))?);
         }
         GradeCommand::Set {
@@ -150,20 +140,14 @@ pub async fn run(ctx: &Context, command: GradeCommand) -> Result<()> {
             marks,
             feedback,
         } => {
-            let answer: ApiResponse<GradedAnswer> = client
-                .request(
-                    Method::PUT,
-                    &format!("/grading/answers/{id}"),
-                    &(),
-                    Some(&json!({ "marks": marks, "feedback": feedback })),
-                )
+            let graded = client
+                .grade_answer(id, &GradeAnswer { marks, feedback })
                 .await?;
-            let graded = answer.data;
             let mut f = fields(&graded.item);
             f.push(("attempt score", graded.attempt_score.to_string()));
             f.push(("attempt graded", graded.grading_complete.to_string()));
             print!("{}", ctx.out.record(&graded, &f)?);
-            let next: NextUngraded = client.get("/grading/next", &()).await?;
+            let next = client.next_ungraded(&GradingFilter::default()).await?;
             match next.item {
                 Some(item) => ctx.out.note(&format!(
                     "next: edupro grade show {} ({} waiting)",

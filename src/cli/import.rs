@@ -10,15 +10,14 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use edupro_server::api::{
-    ImportKind, ImportLine, ImportRow, ImportRun, ImportRunList, ImportSummary, RevertedImport,
+    ImportKind, ImportLine, ImportMode, ImportRow, ImportRun, ImportRunList, ImportSummary,
     RowOutcome,
 };
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
-use reqwest::Method;
-use serde::Serialize;
 
 use super::Context;
+use crate::api::ImportOptions;
 use crate::error::{ClientError, Result};
 use crate::output::Format;
 
@@ -60,18 +59,6 @@ pub struct FileArgs {
     pub batch_size: Option<u64>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ImportQuery {
-    mode: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_errors: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    file_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    batch: Option<u64>,
-}
-
 /// Runs an `import` command.
 pub async fn run(ctx: &Context, cmd: ImportCommand) -> Result<()> {
     match cmd {
@@ -108,8 +95,6 @@ async fn import_file(ctx: &Context, kind: ImportKind, args: FileArgs) -> Result<
         .map_err(|e| ClientError::Usage(format!("cannot read {}: {e}", args.file.display())))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let client = ctx.client()?;
-    // Refreshes an expired token now: a streamed body can't be sent twice.
-    client.get::<serde_json::Value>("/auth/me", &()).await?;
     let bar = progress(size, ctx.out.quiet);
     let sent = bar.clone();
     let chunks = futures_util::stream::unfold(Some(file), move |file| {
@@ -128,8 +113,12 @@ async fn import_file(ctx: &Context, kind: ImportKind, args: FileArgs) -> Result<
             }
         }
     });
-    let query = ImportQuery {
-        mode: if args.dry_run { "plan" } else { "apply" },
+    let options = ImportOptions {
+        mode: if args.dry_run {
+            ImportMode::Plan
+        } else {
+            ImportMode::Apply
+        },
         max_errors: args.max_errors,
         file_name: args
             .file
@@ -138,9 +127,9 @@ async fn import_file(ctx: &Context, kind: ImportKind, args: FileArgs) -> Result<
         batch: args.batch_size,
     };
     let response = client
-        .post_stream(
-            &format!("/imports/{kind}"),
-            &query,
+        .import(
+            kind,
+            &options,
             content_type(&args.file),
             reqwest::Body::wrap_stream(chunks),
         )
@@ -292,17 +281,16 @@ fn row(r: &ImportRun) -> Vec<String> {
 
 async fn list(ctx: &Context, limit: Option<u64>) -> Result<()> {
     let client = ctx.client()?;
-    let runs = super::paging::all_pages::<ImportRunList>(&client, "/imports", &(), limit).await?;
+    let runs =
+        super::paging::all_pages::<ImportRunList, _, _>(limit, |at| client.imports(at)).await?;
     print!("{}", ctx.out.list(&runs, &HEADERS, row)?);
     Ok(())
 }
 
 async fn revert(ctx: &Context, id: uuid::Uuid) -> Result<()> {
     let client = ctx.client()?;
-    let answer = client
-        .request::<RevertedImport>(Method::POST, &format!("/imports/{id}/revert"), &(), None)
-        .await?;
-    let r = &answer.data;
+    let reverted = client.revert_import(id).await?;
+    let r = &reverted;
     let fields = [
         ("import", r.run.id.to_string()),
         ("status", r.run.status.as_str().to_owned()),

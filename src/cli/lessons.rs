@@ -4,14 +4,11 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use edupro_server::api::{ApiResponse, Lesson, LessonSummary, LessonType, UpdateLesson};
-use reqwest::Method;
+use edupro_server::api::{Lesson, LessonSummary, LessonType, NewLesson, UpdateLesson};
 use serde::Serialize;
-use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::Context;
-use super::courses::fetch;
 use crate::error::{ClientError, Result};
 
 /// `edupro lessons …`.
@@ -167,7 +164,7 @@ pub async fn run(ctx: &Context, command: LessonsCommand) -> Result<()> {
     let client = ctx.client()?;
     let lesson: Lesson = match command {
         LessonsCommand::List { course, section } => {
-            let course = fetch(&client, &course).await?;
+            let course = client.course(&course).await?;
             let sections = course.sections.unwrap_or_default();
             if let Some(wanted) = section
                 && !sections.iter().any(|s| s.id == wanted)
@@ -193,28 +190,23 @@ pub async fn run(ctx: &Context, command: LessonsCommand) -> Result<()> {
             print!("{}", ctx.out.list(&lessons, &HEADERS, row)?);
             return Ok(());
         }
-        LessonsCommand::Show { lesson } => client.get(&format!("/lessons/{lesson}"), &()).await?,
+        LessonsCommand::Show { lesson } => client.lesson(lesson).await?,
         LessonsCommand::Add(args) => {
             let content = match &args.content_file {
                 Some(path) => Some(read_content(path)?),
                 None => args.content,
             };
-            client
-                .post::<Lesson>(
-                    &format!("/sections/{}/lessons", args.section),
-                    &json!({
-                        "title": args.title,
-                        "type": args.kind,
-                        "content": content,
-                        "url": args.url,
-                        "duration": args.duration,
-                        "isFreePreview": args.free_preview,
-                        "isPublished": args.publish,
-                        "position": args.position,
-                    }),
-                )
-                .await?
-                .data
+            let body = NewLesson {
+                title: args.title,
+                r#type: args.kind,
+                content,
+                url: args.url,
+                duration: args.duration,
+                is_free_preview: Some(args.free_preview),
+                is_published: Some(args.publish),
+                position: args.position,
+            };
+            client.create_lesson(args.section, &body).await?
         }
         LessonsCommand::Edit(args) => {
             let content = match (&args.content_file, args.content, args.no_content) {
@@ -244,45 +236,30 @@ pub async fn run(ctx: &Context, command: LessonsCommand) -> Result<()> {
                         .into(),
                 ));
             }
-            let body = serde_json::to_value(&body).map_err(anyhow::Error::from)?;
-            patch(&client, args.lesson, &body).await?
+            client.update_lesson(args.lesson, &body).await?
         }
         LessonsCommand::Move {
             lesson,
             position,
             section,
         } => {
-            patch(
-                &client,
-                lesson,
-                &json!({ "position": position, "sectionId": section }),
-            )
-            .await?
+            let body = UpdateLesson {
+                position,
+                section_id: section,
+                ..UpdateLesson::default()
+            };
+            client.update_lesson(lesson, &body).await?
         }
         LessonsCommand::Delete { lesson } => {
-            let answer: ApiResponse<Value> = client
-                .request(Method::DELETE, &format!("/lessons/{lesson}"), &(), None)
-                .await?;
+            let deleted = client.delete_lesson(lesson).await?;
             print!(
                 "{}",
                 ctx.out
-                    .record(&answer.data, &[("deleted", lesson.to_string())])?
+                    .record(&deleted, &[("deleted", lesson.to_string())])?
             );
             return Ok(());
         }
     };
     print!("{}", ctx.out.record(&lesson, &fields(&lesson))?);
     Ok(())
-}
-
-async fn patch(client: &crate::api::ApiClient, lesson: Uuid, body: &Value) -> Result<Lesson> {
-    let answer: ApiResponse<Lesson> = client
-        .request(
-            Method::PATCH,
-            &format!("/lessons/{lesson}"),
-            &(),
-            Some(body),
-        )
-        .await?;
-    Ok(answer.data)
 }

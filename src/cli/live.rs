@@ -4,16 +4,15 @@
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use edupro_server::api::{
-    ApiResponse, AttendanceReport, CalendarFeed, DayOfWeek, LiveClass, LiveClassCreated,
-    LiveClassList, LiveClassesChanged, LivePlatform, Pagination,
+    DayOfWeek, LiveClass, LiveClassCreated, LiveClassFilter, LivePlatform, NewLiveClass,
+    Pagination, ScopeQuery, SeriesScope, UpdateLiveClass, WeeklyRecurrence,
 };
-use reqwest::Method;
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::Context;
-use crate::api::ApiClient;
+use crate::api::{self, ApiClient};
 use crate::error::{ClientError, Result};
 
 /// `edupro live …`.
@@ -50,18 +49,18 @@ pub enum Scope {
 }
 
 impl Scope {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Occurrence => "occurrence",
-            Self::Following => "following",
-            Self::Series => "series",
-        }
+    fn query(self) -> ScopeQuery {
+        let scope = match self {
+            Self::Occurrence => SeriesScope::Occurrence,
+            Self::Following => SeriesScope::Following,
+            Self::Series => SeriesScope::Series,
+        };
+        ScopeQuery { scope: Some(scope) }
     }
 }
 
 /// Filters of `live list`.
-#[derive(Debug, Args, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Args)]
 pub struct ListArgs {
     /// upcoming, live, completed or cancelled.
     #[arg(long)]
@@ -188,27 +187,19 @@ fn fields(c: &LiveClass) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn list_all(client: &ApiClient, filter: &ListArgs) -> Result<Vec<LiveClass>> {
+async fn list_all(client: &ApiClient, args: &ListArgs) -> Result<Vec<LiveClass>> {
+    let filter = LiveClassFilter {
+        status: args.status.clone(),
+        course_id: args.course_id,
+        batch_id: args.batch_id,
+        from: args.from,
+        to: args.to,
+        ..LiveClassFilter::default()
+    };
     let mut classes = Vec::new();
     let mut page = 1;
     loop {
-        #[derive(Serialize)]
-        struct Query<'a> {
-            #[serde(flatten)]
-            filter: &'a ListArgs,
-            page: u64,
-            limit: u64,
-        }
-        let list: LiveClassList = client
-            .get(
-                "/live-classes",
-                &Query {
-                    filter,
-                    page,
-                    limit: 100,
-                },
-            )
-            .await?;
+        let list = client.live_classes(&filter, api::page(page, 100)).await?;
         let Pagination { has_next, .. } = list.pagination;
         classes.extend(list.classes);
         if !has_next {
@@ -233,23 +224,32 @@ pub async fn run(ctx: &Context, command: LiveCommand) -> Result<()> {
                         "--count and --until need --days (a weekly series)".into(),
                     ));
                 }
-                Value::Null
+                None
             } else {
-                json!({ "daysOfWeek": a.days, "count": a.count, "until": a.until, "timeZone": a.time_zone })
+                Some(WeeklyRecurrence {
+                    days_of_week: a.days,
+                    count: a.count,
+                    until: a.until,
+                    time_zone: a.time_zone,
+                })
             };
-            let mut body = json!({
-                "courseId": a.course_id, "title": a.title, "scheduledAt": a.at, "duration": a.duration,
-                "batchId": a.batch_id, "description": a.description, "capacity": a.capacity,
-                "platform": a.platform, "meetingUrl": a.meeting_url, "meetingId": a.meeting_id,
-                "meetingPassword": a.meeting_password, "hostId": a.host_id,
-                "reminderMinutes": a.reminder_minutes,
-            });
-            if !recurrence.is_null() {
-                body["recurrence"] = recurrence;
-            }
-            let created: ApiResponse<LiveClassCreated> =
-                client.post("/live-classes", &body).await?;
-            let LiveClassCreated { class, occurrences } = created.data;
+            let body = NewLiveClass {
+                course_id: a.course_id,
+                batch_id: a.batch_id,
+                title: a.title,
+                description: a.description,
+                scheduled_at: a.at,
+                duration: a.duration,
+                capacity: a.capacity,
+                platform: a.platform,
+                meeting_url: a.meeting_url,
+                meeting_id: a.meeting_id,
+                meeting_password: a.meeting_password,
+                host_id: a.host_id,
+                reminder_minutes: a.reminder_minutes,
+                recurrence,
+            };
+            let LiveClassCreated { class, occurrences } = client.schedule_live_class(&body).await?;
             if occurrences.is_empty() {
                 print!("{}", ctx.out.record(&class, &fields(&class))?);
             } else {
@@ -264,49 +264,30 @@ pub async fn run(ctx: &Context, command: LiveCommand) -> Result<()> {
             if a.at.is_none() && a.duration.is_none() {
                 return Err(ClientError::Usage("give --at and/or --duration".into()));
             }
-            let mut body = json!({});
-            if let Some(at) = a.at {
-                body["scheduledAt"] = json!(at);
-            }
-            if let Some(d) = a.duration {
-                body["duration"] = json!(d);
-            }
-            let changed: ApiResponse<LiveClassesChanged> = client
-                .request(
-                    Method::PATCH,
-                    &format!("/live-classes/{}", a.id),
-                    &[("scope", a.scope.as_str())],
-                    Some(&body),
-                )
+            let body = UpdateLiveClass {
+                scheduled_at: a.at,
+                duration: a.duration,
+                ..UpdateLiveClass::default()
+            };
+            let changed = client
+                .update_live_class(a.id, &a.scope.query(), &body)
                 .await?;
-            print!("{}", ctx.out.list(&changed.data.classes, &HEADERS, row)?);
+            print!("{}", ctx.out.list(&changed.classes, &HEADERS, row)?);
         }
         LiveCommand::Cancel { id, scope } => {
-            let changed: ApiResponse<LiveClassesChanged> = client
-                .request(
-                    Method::DELETE,
-                    &format!("/live-classes/{id}"),
-                    &[("scope", scope.as_str())],
-                    None,
-                )
-                .await?;
-            print!("{}", ctx.out.list(&changed.data.classes, &HEADERS, row)?);
+            let changed = client.cancel_live_class(id, &scope.query()).await?;
+            print!("{}", ctx.out.list(&changed.classes, &HEADERS, row)?);
         }
-        LiveCommand::Start { id } | LiveCommand::End { id } => {
-            let action = if matches!(command, LiveCommand::Start { .. }) {
-                "start"
-            } else {
-                "end"
-            };
-            let answer: ApiResponse<LiveClass> = client
-                .post(&format!("/live-classes/{id}/{action}"), &json!({}))
-                .await?;
-            print!("{}", ctx.out.record(&answer.data, &fields(&answer.data))?);
+        LiveCommand::Start { id } => {
+            let class = client.start_live_class(id).await?;
+            print!("{}", ctx.out.record(&class, &fields(&class))?);
+        }
+        LiveCommand::End { id } => {
+            let class = client.end_live_class(id).await?;
+            print!("{}", ctx.out.record(&class, &fields(&class))?);
         }
         LiveCommand::Attendance { id } => {
-            let report: AttendanceReport = client
-                .get(&format!("/live-classes/{id}/attendance"), &())
-                .await?;
+            let report = client.attendance(id).await?;
             #[derive(Serialize)]
             #[serde(rename_all = "camelCase")]
             struct Line {
@@ -357,10 +338,8 @@ pub async fn run(ctx: &Context, command: LiveCommand) -> Result<()> {
             ));
         }
         LiveCommand::Ics => {
-            let feed: ApiResponse<CalendarFeed> = client
-                .post("/live-classes/calendar-token", &json!({}))
-                .await?;
-            let url = format!("{}{}", ctx.target.server, feed.data.url);
+            let feed = client.create_calendar_feed().await?;
+            let url = format!("{}{}", ctx.target.server, feed.url);
             print!(
                 "{}",
                 ctx.out

@@ -1,13 +1,10 @@
 //! `edupro notifications list|read`: the signed-in user's inbox.
 
 use clap::{Args, Subcommand};
-use edupro_server::api::{ApiResponse, MarkedRead, Notification, NotificationList, Pagination};
-use reqwest::Method;
-use serde::Serialize;
-use serde_json::json;
+use edupro_server::api::{Notification, NotificationFilter, Pagination};
 
 use super::Context;
-use crate::api::ApiClient;
+use crate::api::{self, ApiClient};
 use crate::error::{ClientError, Result};
 
 /// `edupro notifications …`.
@@ -67,27 +64,14 @@ fn fields(n: &Notification) -> Vec<(&'static str, String)> {
 
 /// Every page of `GET /notifications` (or up to `limit`).
 pub async fn list_all(client: &ApiClient, args: &ListArgs) -> Result<Vec<Notification>> {
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Query {
-        page: u64,
-        limit: u64,
-        #[serde(skip_serializing_if = "std::ops::Not::not")]
-        unread_only: bool,
-    }
+    let filter = NotificationFilter {
+        unread_only: args.unread.then_some(true),
+        ..NotificationFilter::default()
+    };
     let mut all = Vec::new();
     let mut page = 1;
     loop {
-        let list: NotificationList = client
-            .get(
-                "/notifications",
-                &Query {
-                    page,
-                    limit: 100,
-                    unread_only: args.unread,
-                },
-            )
-            .await?;
+        let list = client.notifications(&filter, api::page(page, 100)).await?;
         let Pagination { has_next, .. } = list.pagination;
         all.extend(list.notifications);
         if let Some(limit) = args.limit
@@ -113,36 +97,20 @@ pub async fn run(ctx: &Context, command: NotificationsCommand) -> Result<()> {
             print!("{}", ctx.out.list(&list, &HEADERS, row)?);
         }
         NotificationsCommand::Read(ReadArgs { all: true, .. }) => {
-            let answer: ApiResponse<MarkedRead> = client
-                .request(
-                    Method::PATCH,
-                    "/notifications/read-all",
-                    &(),
-                    Some(&json!({})),
-                )
-                .await?;
+            let marked = client.mark_all_read().await?;
             if ctx.out.format == crate::output::Format::Json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&answer.data).map_err(anyhow::Error::from)?
+                    serde_json::to_string_pretty(&marked).map_err(anyhow::Error::from)?
                 );
             } else {
-                ctx.out.note(&format!(
-                    "Marked {} notification(s) read",
-                    answer.data.marked
-                ));
+                ctx.out
+                    .note(&format!("Marked {} notification(s) read", marked.marked));
             }
         }
         NotificationsCommand::Read(ReadArgs { id: Some(id), .. }) => {
-            let answer: ApiResponse<Notification> = client
-                .request(
-                    Method::PATCH,
-                    &format!("/notifications/{id}/read"),
-                    &(),
-                    Some(&json!({})),
-                )
-                .await?;
-            print!("{}", ctx.out.record(&answer.data, &fields(&answer.data))?);
+            let read = client.mark_read(id).await?;
+            print!("{}", ctx.out.record(&read, &fields(&read))?);
         }
         NotificationsCommand::Read(_) => {
             return Err(ClientError::Usage(

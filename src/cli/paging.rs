@@ -5,14 +5,12 @@ use edupro_server::api::{
     CourseEnrollmentList, CourseList, ImportRunList, MyCourses, PageQuery, Pagination, UserList,
 };
 use futures_util::StreamExt;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
-use crate::api::ApiClient;
+use crate::api;
 use crate::error::Result;
 
 /// A page of a list as the server answers it: its items and the `pagination` object.
-pub trait Page: DeserializeOwned {
+pub trait Page {
     type Item;
     fn into_parts(self) -> (Vec<Self::Item>, Pagination);
 }
@@ -38,41 +36,24 @@ page!(
 page!(MyCourses, enrollments, edupro_server::api::MyEnrollment);
 page!(ImportRunList, imports, edupro_server::api::ImportRun);
 
-#[derive(Serialize)]
-struct PagedQuery<'a, F: Serialize> {
-    #[serde(flatten)]
-    filter: &'a F,
-    page: u64,
-    limit: u64,
-}
-
 /// Pages fetched at once after the first: enough to hide round trips, few enough not
 /// to crowd a server that others use too.
 const IN_FLIGHT: usize = 4;
 
-/// `GET path?filter` for every page (the server's largest pages), or until `limit`
-/// items are in hand. The first page says how many there are; the rest are fetched
-/// [`IN_FLIGHT`] at a time and kept in order.
-pub async fn all_pages<P: Page>(
-    client: &ApiClient,
-    path: &str,
-    filter: &impl Serialize,
-    limit: Option<u64>,
-) -> Result<Vec<P::Item>> {
+/// Every page `fetch` gives (the server's largest pages), or until `limit` items are in
+/// hand. The first page says how many there are; the rest are fetched [`IN_FLIGHT`] at a
+/// time and kept in order.
+pub async fn all_pages<P, F, Fut>(limit: Option<u64>, fetch: F) -> Result<Vec<P::Item>>
+where
+    P: Page,
+    F: Fn(PageQuery) -> Fut,
+    Fut: Future<Output = Result<P>>,
+{
     // One page size throughout: the server pages by offset = (page - 1) * limit.
     let size = limit.map_or(PageQuery::MAX_LIMIT, |l| l.clamp(1, PageQuery::MAX_LIMIT));
-    let fetch = |page: u64| async move {
-        let answer: P = client
-            .get(
-                path,
-                &PagedQuery {
-                    filter,
-                    page,
-                    limit: size,
-                },
-            )
-            .await?;
-        Ok::<_, crate::error::ClientError>(answer.into_parts())
+    let fetch = |at: u64| {
+        let answer = fetch(api::page(at, size));
+        async move { Ok::<_, crate::error::ClientError>(answer.await?.into_parts()) }
     };
     // Sequential first: an expired token is refreshed once, before the others start.
     let (mut items, pagination) = fetch(1).await?;

@@ -2,13 +2,10 @@
 //! 1..n by the server.
 
 use clap::Subcommand;
-use edupro_server::api::{ApiResponse, Section};
-use reqwest::Method;
-use serde_json::{Value, json};
+use edupro_server::api::{NewSection, Section, UpdateSection};
 use uuid::Uuid;
 
 use super::Context;
-use super::courses::{fetch, segment};
 use crate::error::Result;
 
 /// `edupro sections …`.
@@ -74,7 +71,7 @@ pub async fn run(ctx: &Context, command: SectionsCommand) -> Result<()> {
     let client = ctx.client()?;
     let section = match command {
         SectionsCommand::List { course } => {
-            let course = fetch(&client, &course).await?;
+            let course = client.course(&course).await?;
             let sections = course.sections.unwrap_or_default();
             print!("{}", ctx.out.list(&sections, &HEADERS, row)?);
             return Ok(());
@@ -85,43 +82,33 @@ pub async fn run(ctx: &Context, command: SectionsCommand) -> Result<()> {
             position,
         } => {
             client
-                .post::<Section>(
-                    &format!("/courses/{}/sections", segment(&course)),
-                    &json!({ "title": title, "position": position }),
-                )
+                .create_section(&course, &NewSection { title, position })
                 .await?
-                .data
         }
         SectionsCommand::Edit { section, title } => {
-            patch(&client, section, json!({ "title": title })).await?
+            let body = UpdateSection {
+                title: Some(title),
+                position: None,
+            };
+            client.update_section(section, &body).await?
         }
         SectionsCommand::Move { section, position } => {
-            patch(&client, section, json!({ "position": position })).await?
+            let body = UpdateSection {
+                title: None,
+                position: Some(position),
+            };
+            client.update_section(section, &body).await?
         }
         SectionsCommand::Delete { section } => {
-            let answer: ApiResponse<Value> = client
-                .request(Method::DELETE, &format!("/sections/{section}"), &(), None)
-                .await?;
+            let deleted = client.delete_section(section).await?;
             print!(
                 "{}",
                 ctx.out
-                    .record(&answer.data, &[("deleted", section.to_string())])?
+                    .record(&deleted, &[("deleted", section.to_string())])?
             );
             return Ok(());
         }
     };
     print!("{}", ctx.out.record(&section, &fields(&section))?);
     Ok(())
-}
-
-async fn patch(client: &crate::api::ApiClient, section: Uuid, body: Value) -> Result<Section> {
-    let answer: ApiResponse<Section> = client
-        .request(
-            Method::PATCH,
-            &format!("/sections/{section}"),
-            &(),
-            Some(&body),
-        )
-        .await?;
-    Ok(answer.data)
 }

@@ -5,15 +5,11 @@
 use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
-use edupro_server::api::{
-    ApiResponse, AttemptList, AttemptSummary, CreatedTest, Gradebook, Test, TestList,
-};
-use reqwest::Method;
-use serde::Serialize;
-use serde_json::json;
+use edupro_server::api::{AttemptSummary, Test};
 use uuid::Uuid;
 
 use super::Context;
+use crate::api;
 use crate::error::{ClientError, Result};
 use crate::output::Format;
 
@@ -146,15 +142,6 @@ fn result_row(a: &AttemptSummary) -> Vec<String> {
     ]
 }
 
-/// `?courseId=&page=&limit=` of `GET /tests`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ListQuery<'a> {
-    course_id: Option<&'a str>,
-    page: u64,
-    limit: u64,
-}
-
 /// Runs `edupro tests …`.
 pub async fn run(ctx: &Context, command: TestsCommand) -> Result<()> {
     let client = ctx.client()?;
@@ -163,15 +150,8 @@ pub async fn run(ctx: &Context, command: TestsCommand) -> Result<()> {
             let mut tests = Vec::new();
             let mut page = 1;
             loop {
-                let list: TestList = client
-                    .get(
-                        "/tests",
-                        &ListQuery {
-                            course_id: course.as_deref(),
-                            page,
-                            limit: 100,
-                        },
-                    )
+                let list = client
+                    .tests(course.as_deref(), api::page(page, 100))
                     .await?;
                 tests.extend(list.tests);
                 if !list.pagination.has_next {
@@ -182,7 +162,7 @@ pub async fn run(ctx: &Context, command: TestsCommand) -> Result<()> {
             print!("{}", ctx.out.list(&tests, &HEADERS, row)?);
         }
         TestsCommand::Show { id } => {
-            let test: Test = client.get(&format!("/tests/{id}"), &()).await?;
+            let test = client.test(id).await?;
             print!("{}", ctx.out.record(&test, &fields(&test))?);
         }
         TestsCommand::Create { from, course } => {
@@ -191,25 +171,12 @@ pub async fn run(ctx: &Context, command: TestsCommand) -> Result<()> {
             let toml = from
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
-            let content_type = if toml {
-                "application/toml"
+            let format = if toml {
+                api::DocumentFormat::Toml
             } else {
-                "application/json"
+                api::DocumentFormat::Json
             };
-            // Something cheap first, so an expired token is refreshed before the body.
-            let _: serde_json::Value = client.get("/auth/me", &()).await?;
-            let answer = client
-                .post_stream(
-                    &format!("/courses/{course}/tests"),
-                    &(),
-                    content_type,
-                    reqwest::Body::from(text),
-                )
-                .await?;
-            let bytes = answer.bytes().await.map_err(|e| client.unreachable(e))?;
-            let created: ApiResponse<CreatedTest> = serde_json::from_slice(&bytes)
-                .map_err(|e| ClientError::Other(anyhow::anyhow!("unexpected answer: {e}")))?;
-            let c = created.data;
+            let c = client.upload_test(&course, format, text).await?;
             print!(
                 "{}",
                 ctx.out.record(
@@ -224,13 +191,11 @@ pub async fn run(ctx: &Context, command: TestsCommand) -> Result<()> {
         }
         TestsCommand::Export { id, format, output } => {
             let format = match format {
-                DocumentFormat::Json => "json",
-                DocumentFormat::Toml => "toml",
+                DocumentFormat::Json => api::DocumentFormat::Json,
+                DocumentFormat::Toml => api::DocumentFormat::Toml,
             };
-            let mut text = client
-                .get_text(&format!("/tests/{id}/export"), &[("format", format)])
-                .await?;
-            if format == "json"
+            let mut text = client.export_test(id, format).await?;
+            if format == api::DocumentFormat::Json
                 && let Ok(value) = serde_json::from_str::<serde_json::Value>(&text)
             {
                 text = format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or(text));
@@ -246,18 +211,11 @@ pub async fn run(ctx: &Context, command: TestsCommand) -> Result<()> {
             }
         }
         TestsCommand::Publish { id } => {
-            let answer: ApiResponse<Test> = client
-                .request(
-                    Method::POST,
-                    &format!("/tests/{id}/publish"),
-                    &(),
-                    Some(&json!({})),
-                )
-                .await?;
-            print!("{}", ctx.out.record(&answer.data, &fields(&answer.data))?);
+            let test = client.publish_test(id).await?;
+            print!("{}", ctx.out.record(&test, &fields(&test))?);
         }
         TestsCommand::Results { id } => {
-            let list: AttemptList = client.get(&format!("/tests/{id}/attempts"), &()).await?;
+            let list = client.attempts(id).await?;
             print!(
                 "{}",
                 ctx.out.list(&list.attempts, &RESULT_HEADERS, result_row)?
@@ -266,18 +224,11 @@ pub async fn run(ctx: &Context, command: TestsCommand) -> Result<()> {
         TestsCommand::Gradebook { course } => {
             if matches!(ctx.out.format, Format::Csv) {
                 // The server's CSV, formula-like cells already escaped.
-                let text = client
-                    .get_text(
-                        &format!("/courses/{course}/gradebook"),
-                        &[("format", "csv")],
-                    )
-                    .await?;
+                let text = client.gradebook_csv(&course).await?;
                 print!("{text}");
                 return Ok(());
             }
-            let book: Gradebook = client
-                .get(&format!("/courses/{course}/gradebook"), &())
-                .await?;
+            let book = client.gradebook(&course).await?;
             let mut headers: Vec<&str> = vec!["STUDENT", "EMAIL"];
             headers.extend(book.tests.iter().map(|t| t.title.as_str()));
             let rows: Vec<Vec<String>> = book

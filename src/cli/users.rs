@@ -1,10 +1,7 @@
 //! `edupro users list|show|create|deactivate|reactivate|role`.
 
 use clap::{Args, Subcommand};
-use edupro_server::api::{ApiResponse, CreatedUser, Role, User, UserList};
-use reqwest::Method;
-use serde::Serialize;
-use serde_json::json;
+use edupro_server::api::{ChangeRole, CreatedUser, NewUser, Role, User, UserFilter, UserList};
 
 use super::{Context, read_stdin_line};
 use crate::api::ApiClient;
@@ -32,8 +29,7 @@ pub enum UsersCommand {
 }
 
 /// Filters of `users list`.
-#[derive(Debug, Args, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only this role.
     #[arg(long)]
@@ -46,7 +42,6 @@ pub struct ListArgs {
     pub active: Option<bool>,
     /// At most this many users.
     #[arg(long)]
-    #[serde(skip)]
     pub limit: Option<u64>,
 }
 
@@ -102,19 +97,14 @@ fn fields(u: &User) -> Vec<(&'static str, String)> {
 }
 
 /// Every page of `GET /users` (or up to `limit` users).
-pub async fn list_all(client: &ApiClient, filter: &ListArgs) -> Result<Vec<User>> {
-    #[derive(Serialize)]
-    struct Query<'a> {
-        #[serde(flatten)]
-        filter: &'a ListArgs,
-        #[serde(rename = "isActive", skip_serializing_if = "Option::is_none")]
-        is_active: Option<bool>,
-    }
-    let query = Query {
-        filter,
-        is_active: filter.active,
+pub async fn list_all(client: &ApiClient, args: &ListArgs) -> Result<Vec<User>> {
+    let filter = UserFilter {
+        role: args.role,
+        search: args.search.clone(),
+        is_active: args.active,
+        ..UserFilter::default()
     };
-    super::paging::all_pages::<UserList>(client, "/users", &query, filter.limit).await
+    super::paging::all_pages::<UserList, _, _>(args.limit, |at| client.users(&filter, at)).await
 }
 
 /// Runs `edupro users …`.
@@ -126,7 +116,7 @@ pub async fn run(ctx: &Context, command: UsersCommand) -> Result<()> {
             print!("{}", ctx.out.list(&users, &HEADERS, row)?);
         }
         UsersCommand::Show { id } => {
-            let user: User = client.get(&format!("/users/{id}"), &()).await?;
+            let user = client.user(id).await?;
             print!("{}", ctx.out.record(&user, &fields(&user))?);
         }
         UsersCommand::Create(args) => {
@@ -135,16 +125,15 @@ pub async fn run(ctx: &Context, command: UsersCommand) -> Result<()> {
             } else {
                 None
             };
-            let created: ApiResponse<CreatedUser> = client
-                .post(
-                    "/users",
-                    &json!({
-                        "email": args.email, "firstName": args.first_name, "lastName": args.last_name,
-                        "role": args.role, "phone": args.phone, "password": password,
-                    }),
-                )
-                .await?;
-            let CreatedUser { user, two_factor } = created.data;
+            let body = NewUser {
+                email: args.email,
+                password: password.clone(),
+                first_name: args.first_name,
+                last_name: args.last_name,
+                phone: args.phone,
+                role: args.role,
+            };
+            let CreatedUser { user, two_factor } = client.create_user(&body).await?;
             print!("{}", ctx.out.record(&user, &fields(&user))?);
             if password.is_none() {
                 ctx.out.note(&format!(
@@ -161,32 +150,17 @@ pub async fn run(ctx: &Context, command: UsersCommand) -> Result<()> {
                 ));
             }
         }
-        UsersCommand::Deactivate { id } | UsersCommand::Reactivate { id } => {
-            let action = if matches!(command, UsersCommand::Deactivate { .. }) {
-                "deactivate"
-            } else {
-                "reactivate"
-            };
-            let answer: ApiResponse<User> = client
-                .request(
-                    Method::POST,
-                    &format!("/users/{id}/{action}"),
-                    &(),
-                    Some(&json!({})),
-                )
-                .await?;
-            print!("{}", ctx.out.record(&answer.data, &fields(&answer.data))?);
+        UsersCommand::Deactivate { id } => {
+            let user = client.deactivate_user(id).await?;
+            print!("{}", ctx.out.record(&user, &fields(&user))?);
+        }
+        UsersCommand::Reactivate { id } => {
+            let user = client.reactivate_user(id).await?;
+            print!("{}", ctx.out.record(&user, &fields(&user))?);
         }
         UsersCommand::Role { id, role } => {
-            let answer: ApiResponse<User> = client
-                .request(
-                    Method::PATCH,
-                    &format!("/users/{id}/role"),
-                    &(),
-                    Some(&json!({ "role": role })),
-                )
-                .await?;
-            print!("{}", ctx.out.record(&answer.data, &fields(&answer.data))?);
+            let user = client.change_role(id, &ChangeRole { role }).await?;
+            print!("{}", ctx.out.record(&user, &fields(&user))?);
         }
     }
     Ok(())

@@ -5,13 +5,14 @@
 
 use chrono::{Days, NaiveTime, Utc};
 use edupro_server::api::{
-    ApiResponse, Attempt, CourseEnrollmentList, CourseList, CreatedTest, LiveClassList,
-    QuestionType, TestList, User,
+    AnswerInput, CourseFilter, EnrollmentFilter, LiveClassFilter, MultipleSelectScoring,
+    NewLiveClass, OptionDocument, QuestionDocument, QuestionType, ShowAnswers, SubmitAttempt,
+    TestDocument, TestType,
 };
-use serde_json::{Value, json};
+use uuid::Uuid;
 
 use super::SeedReport;
-use crate::api::ApiClient;
+use crate::api::{self, ApiClient};
 use crate::error::Result;
 
 /// The course the classroom goes into.
@@ -36,23 +37,63 @@ const ANSWERS: [(&str, &str, &str); 3] = [
     ),
 ];
 
-fn test_document(course: &str) -> Value {
-    json!({
-        "courseId": course,
-        "title": "Ownership check",
-        "type": "QUIZ",
-        "instructions": "Short questions, then two in your own words.",
-        "durationMinutes": 30,
-        "passingMarks": 6,
-        "attemptsAllowed": 1,
-        "showAnswers": "AFTER_SUBMIT",
-        "questions": [
-            { "type": "MCQ", "questionText": "Which keyword makes a binding mutable?", "marks": 2,
-              "options": [ { "text": "let" }, { "text": "mut", "isCorrect": true }, { "text": "ref" } ] },
-            { "type": "LONG_ANSWER", "questionText": "Explain borrowing in your own words.", "marks": 5 },
-            { "type": "LONG_ANSWER", "questionText": "When would you reach for Box<T>?", "marks": 5 }
-        ]
-    })
+fn test_document(course: Uuid) -> TestDocument {
+    let question = |question_type, text: &str, marks, options: &[(&str, bool)]| QuestionDocument {
+        question_type,
+        question_text: text.to_owned(),
+        marks,
+        negative_marks: 0.0,
+        explanation: None,
+        options: options
+            .iter()
+            .map(|&(text, is_correct)| OptionDocument {
+                text: text.to_owned(),
+                is_correct,
+            })
+            .collect(),
+        accepted_answers: Vec::new(),
+        numeric_tolerance: None,
+        position: None,
+    };
+    TestDocument {
+        course_id: Some(course),
+        batch_id: None,
+        title: "Ownership check".into(),
+        test_type: TestType::Quiz,
+        instructions: Some("Short questions, then two in your own words.".into()),
+        duration_minutes: Some(30),
+        passing_marks: 6.0,
+        total_marks: None,
+        available_from: None,
+        available_until: None,
+        attempts_allowed: 1,
+        shuffle_questions: false,
+        shuffle_options: false,
+        multiple_select_scoring: MultipleSelectScoring::AllOrNothing,
+        allow_negative_total: false,
+        show_results: true,
+        show_answers: ShowAnswers::AfterSubmit,
+        questions: vec![
+            question(
+                QuestionType::Mcq,
+                "Which keyword makes a binding mutable?",
+                2.0,
+                &[("let", false), ("mut", true), ("ref", false)],
+            ),
+            question(
+                QuestionType::LongAnswer,
+                "Explain borrowing in your own words.",
+                5.0,
+                &[],
+            ),
+            question(
+                QuestionType::LongAnswer,
+                "When would you reach for Box<T>?",
+                5.0,
+                &[],
+            ),
+        ],
+    }
 }
 
 /// Signs a demo student in.
@@ -66,16 +107,13 @@ async fn student_client(server: &str, email: &str) -> Result<Option<ApiClient>> 
 /// Creates the classroom of [`CLASSROOM_COURSE`] (see the module doc) as `teacher`.
 pub(super) async fn seed_demo_classroom(teacher: &ApiClient) -> Result<SeedReport> {
     let mut report = SeedReport::default();
-    let me: User = teacher.get("/auth/me", &()).await?;
-    let mine: CourseList = teacher
-        .get(
-            "/courses",
-            &[
-                ("creator", me.id.to_string()),
-                ("search", CLASSROOM_COURSE.into()),
-            ],
-        )
-        .await?;
+    let me = teacher.me().await?;
+    let filter = CourseFilter {
+        creator: Some(me.id),
+        search: Some(CLASSROOM_COURSE.into()),
+        ..CourseFilter::default()
+    };
+    let mine = teacher.courses(&filter, api::DEFAULT_PAGE).await?;
     let Some(course) = mine
         .courses
         .into_iter()
@@ -85,22 +123,13 @@ pub(super) async fn seed_demo_classroom(teacher: &ApiClient) -> Result<SeedRepor
     };
     let course_id = course.id.to_string();
 
-    let tests: TestList = teacher
-        .get("/tests", &[("courseId", course_id.as_str())])
-        .await?;
+    let tests = teacher.tests(Some(&course_id), api::DEFAULT_PAGE).await?;
     if tests.tests.is_empty() {
-        let created: ApiResponse<CreatedTest> =
-            teacher.post("/tests", &test_document(&course_id)).await?;
-        let test = created.data.id;
-        teacher
-            .post::<Value>(&format!("/tests/{test}/publish"), &json!({}))
-            .await?;
+        let test = teacher.create_test(&test_document(course.id)).await?.id;
+        teacher.publish_test(test).await?;
         report.created += 1;
-        let roster: CourseEnrollmentList = teacher
-            .get(
-                &format!("/courses/{course_id}/enrollments"),
-                &[("limit", 100)],
-            )
+        let roster = teacher
+            .enrollments(&course_id, &EnrollmentFilter::default(), api::first(100))
             .await?;
         let mut students: Vec<_> = roster.enrollments.into_iter().map(|e| e.student).collect();
         students.sort_by(|a, b| a.email.cmp(&b.email));
@@ -108,47 +137,45 @@ pub(super) async fn seed_demo_classroom(teacher: &ApiClient) -> Result<SeedRepor
             let Some(client) = student_client(&teacher.server, &student.email).await? else {
                 continue;
             };
-            let attempt: ApiResponse<Attempt> = client
-                .post(&format!("/tests/{test}/attempts"), &json!({}))
-                .await?;
-            let attempt = attempt.data;
+            let attempt = client.start_attempt(test).await?;
             let mut essays = [first, second].into_iter();
-            let answers: Vec<Value> = attempt
+            let answers: Vec<AnswerInput> = attempt
                 .questions
                 .iter()
                 .map(|q| match q.question_type {
-                    QuestionType::LongAnswer => {
-                        json!({ "questionId": q.id, "answer": essays.next().unwrap_or_default() })
-                    }
-                    _ => {
-                        let picked: Vec<_> = q
+                    QuestionType::LongAnswer => AnswerInput {
+                        question_id: q.id,
+                        selected_options: Vec::new(),
+                        answer: Some(essays.next().unwrap_or_default().to_owned()),
+                    },
+                    _ => AnswerInput {
+                        question_id: q.id,
+                        selected_options: q
                             .options
                             .iter()
                             .filter(|o| o.text == choice)
                             .map(|o| o.id)
-                            .collect();
-                        json!({ "questionId": q.id, "selectedOptions": picked })
-                    }
+                            .collect(),
+                        answer: None,
+                    },
                 })
                 .collect();
-            client
-                .post::<Value>(
-                    &format!("/attempts/{}/submit", attempt.id),
-                    &json!({ "answers": answers, "timeSpent": 900 }),
-                )
-                .await?;
+            let submit = SubmitAttempt {
+                answers,
+                time_spent: Some(900),
+            };
+            client.submit_attempt(attempt.id, &submit).await?;
             report.created += 1;
         }
     } else {
         report.unchanged += tests.tests.len();
     }
 
-    let classes: LiveClassList = teacher
-        .get(
-            "/live-classes",
-            &[("courseId", course_id.as_str()), ("limit", "1")],
-        )
-        .await?;
+    let filter = LiveClassFilter {
+        course_id: Some(course.id),
+        ..LiveClassFilter::default()
+    };
+    let classes = teacher.live_classes(&filter, api::first(1)).await?;
     if classes.classes.is_empty() {
         let today = Utc::now().date_naive();
         let plan = [
@@ -161,13 +188,23 @@ pub(super) async fn seed_demo_classroom(teacher: &ApiClient) -> Result<SeedRepor
             let at = day
                 .and_time(NaiveTime::from_hms_opt(hour, 0, 0).unwrap_or(NaiveTime::MIN))
                 .and_utc();
-            teacher
-                .post::<Value>(
-                    "/live-classes",
-                    &json!({ "courseId": course_id, "title": title, "scheduledAt": at,
-                             "duration": duration, "capacity": 30 }),
-                )
-                .await?;
+            let class = NewLiveClass {
+                course_id: course.id,
+                batch_id: None,
+                title: title.into(),
+                description: None,
+                scheduled_at: at,
+                duration,
+                capacity: Some(30),
+                platform: None,
+                meeting_url: None,
+                meeting_id: None,
+                meeting_password: None,
+                host_id: None,
+                reminder_minutes: None,
+                recurrence: None,
+            };
+            teacher.schedule_live_class(&class).await?;
             report.created += 1;
         }
     } else {

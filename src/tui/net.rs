@@ -9,20 +9,21 @@ use std::io::Read;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use chrono::SubsecRound;
 use edupro_server::api::{
-    ApiResponse, AuthSession, Course, CourseEnrollmentList, CourseList, CreatedCourse,
-    GradingQueue, ImportLine, LiveClassList, LoginOutcome, MarkedRead, Notification,
-    NotificationList, Role, RowOutcome, User, UserList,
+    AuthSession, ChangeRole, Course, CourseFilter, EnrollmentFilter, GradingFilter, ImportLine,
+    LiveClassFilter, Login, LoginOutcome, NotificationFilter, Role, RowOutcome, UpdateLesson,
+    UpdateSection, UserFilter, VerifyMfa,
 };
 use futures_util::StreamExt;
-use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
+use uuid::Uuid;
 
 use super::action::{
     Action, Answer, Effect, Failure, Realtime, RecentEnrollment, SaveTarget, TodayData,
 };
-use crate::api::ApiClient;
+use crate::api::{self, ApiClient, ImportOptions, read_body};
 use crate::config::Target;
 use crate::credentials::{CredentialStore, StoredCredentials};
 
@@ -82,25 +83,17 @@ impl Net {
     pub async fn run(&self, effect: Effect) -> Action {
         match effect {
             Effect::Ping => {
-                let ok = self
-                    .health
-                    .get(format!("{}/health", self.target.server))
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success());
-                Action::Reachable(ok)
+                Action::Reachable(api::health::is_up(&self.health, &self.target.server).await)
             }
             Effect::Login { email, password } => self.login(email, password).await,
             Effect::VerifyMfa { challenge, code } => match self.anonymous() {
                 Ok(client) => {
-                    let answer: Result<ApiResponse<AuthSession>, _> = client
-                        .post(
-                            "/auth/2fa/verify",
-                            &json!({ "challengeToken": challenge, "code": code }),
-                        )
-                        .await;
-                    match answer {
-                        Ok(session) => self.signed_in_with(session.data),
+                    let body = VerifyMfa {
+                        challenge_token: challenge,
+                        code,
+                    };
+                    match client.verify_mfa(&body).await {
+                        Ok(session) => self.signed_in_with(session),
                         Err(err) => Action::LoginRefused(err.into()),
                     }
                 }
@@ -108,7 +101,7 @@ impl Net {
             },
             Effect::Me => match self.client() {
                 Err(_) => Action::SignInNeeded(None),
-                Ok(client) => match client.get::<User>("/auth/me", &()).await {
+                Ok(client) => match client.me().await {
                     Ok(me) => Action::SignedIn(me),
                     Err(err) => {
                         let failure = Failure::from(err);
@@ -129,36 +122,35 @@ impl Net {
                 page,
                 search,
             } => {
+                let filter = CourseFilter {
+                    search: Some(search),
+                    ..CourseFilter::default()
+                };
                 let answer = self
-                    .get::<CourseList>(
-                        "/courses",
-                        &[
-                            ("page", page.to_string()),
-                            ("limit", "100".into()),
-                            ("search", search),
-                        ],
-                    )
+                    .with_client(|c| async move { c.courses(&filter, api::page(page, 100)).await })
                     .await;
                 Action::Courses { generation, answer }
             }
-            Effect::LoadCourse { id } => {
-                Action::Course(self.get::<Course>(&format!("/courses/{id}"), &()).await)
-            }
+            Effect::LoadCourse { id } => Action::Course(
+                self.with_client(|c| async move { c.course(&id.to_string()).await })
+                    .await,
+            ),
             Effect::LoadRoster {
                 generation,
                 course,
                 page,
             } => {
                 let answer = self
-                    .get::<CourseEnrollmentList>(
-                        &format!("/courses/{course}/enrollments"),
-                        &[("page", page), ("limit", 100)],
-                    )
+                    .with_client(|c| async move {
+                        let filter = EnrollmentFilter::default();
+                        c.enrollments(&course.to_string(), &filter, api::page(page, 100))
+                            .await
+                    })
                     .await;
                 Action::Roster { generation, answer }
             }
             Effect::Save { target, body } => {
-                let answer = self.save(&target, &body).await;
+                let answer = self.save(&target, body).await;
                 Action::Saved { target, answer }
             }
             Effect::MoveSection {
@@ -166,13 +158,14 @@ impl Net {
                 section,
                 position,
             } => Action::CourseChanged(
-                self.change_then_reload(
-                    Method::PATCH,
-                    &format!("/sections/{section}"),
-                    json!({ "position": position }),
-                    course,
-                    "Section moved",
-                )
+                self.with_client(|c| async move {
+                    let body = UpdateSection {
+                        title: None,
+                        position: Some(position),
+                    };
+                    c.update_section(section, &body).await?;
+                    reload(&c, course, "Section moved").await
+                })
                 .await,
             ),
             Effect::MoveLesson {
@@ -180,54 +173,46 @@ impl Net {
                 lesson,
                 position,
             } => Action::CourseChanged(
-                self.change_then_reload(
-                    Method::PATCH,
-                    &format!("/lessons/{lesson}"),
-                    json!({ "position": position }),
-                    course,
-                    "Lesson moved",
-                )
+                self.with_client(|c| async move {
+                    let body = UpdateLesson {
+                        position: Some(position),
+                        ..UpdateLesson::default()
+                    };
+                    c.update_lesson(lesson, &body).await?;
+                    reload(&c, course, "Lesson moved").await
+                })
                 .await,
             ),
-            Effect::SetCourseStatus { course, publish } => {
-                let verb = if publish { "publish" } else { "archive" };
-                Action::CourseChanged(
-                    self.change_then_reload(
-                        Method::POST,
-                        &format!("/courses/{course}/{verb}"),
-                        json!({}),
-                        course,
-                        if publish {
-                            "Course published"
-                        } else {
-                            "Course archived"
-                        },
-                    )
-                    .await,
-                )
-            }
+            Effect::SetCourseStatus { course, publish } => Action::CourseChanged(
+                self.with_client(|c| async move {
+                    let key = course.to_string();
+                    if publish {
+                        c.publish_course(&key).await?;
+                        reload(&c, course, "Course published").await
+                    } else {
+                        c.archive_course(&key).await?;
+                        reload(&c, course, "Course archived").await
+                    }
+                })
+                .await,
+            ),
             Effect::LoadUsers {
                 generation,
                 page,
                 search,
             } => {
+                let filter = UserFilter {
+                    search: Some(search),
+                    ..UserFilter::default()
+                };
                 let answer = self
-                    .get::<UserList>(
-                        "/users",
-                        &[
-                            ("page", page.to_string()),
-                            ("limit", "100".into()),
-                            ("search", search),
-                        ],
-                    )
+                    .with_client(|c| async move { c.users(&filter, api::page(page, 100)).await })
                     .await;
                 Action::Users { generation, answer }
             }
             Effect::ChangeRole { user, role } => Action::UserChanged(
-                self.send::<User>(
-                    Method::PATCH,
-                    &format!("/users/{user}/role"),
-                    json!({ "role": role }),
+                self.with_client(
+                    |c| async move { c.change_role(user, &ChangeRole { role }).await },
                 )
                 .await
                 .map(|u| (format!("{} is now {}", u.email, u.role), u)),
@@ -235,9 +220,15 @@ impl Net {
             Effect::SetActive { user, active } => {
                 let verb = if active { "reactivate" } else { "deactivate" };
                 Action::UserChanged(
-                    self.send::<User>(Method::POST, &format!("/users/{user}/{verb}"), json!({}))
-                        .await
-                        .map(|u| (format!("{} {verb}d", u.email), u)),
+                    self.with_client(|c| async move {
+                        if active {
+                            c.reactivate_user(user).await
+                        } else {
+                            c.deactivate_user(user).await
+                        }
+                    })
+                    .await
+                    .map(|u| (format!("{} {verb}d", u.email), u)),
                 )
             }
             Effect::Import { path, kind, mode } => {
@@ -245,41 +236,42 @@ impl Net {
             }
             Effect::LoadNotifications { generation, page } => {
                 let answer = self
-                    .get::<NotificationList>("/notifications", &[("page", page), ("limit", 100)])
+                    .with_client(|c| async move {
+                        let filter = NotificationFilter::default();
+                        c.notifications(&filter, api::page(page, 100)).await
+                    })
                     .await;
                 Action::Notifications { generation, answer }
             }
             Effect::MarkRead { id } => Action::MarkedRead(
-                self.send::<Notification>(
-                    Method::PATCH,
-                    &format!("/notifications/{id}/read"),
-                    json!({}),
-                )
-                .await,
+                self.with_client(|c| async move { c.mark_read(id).await })
+                    .await,
             ),
             Effect::MarkAllRead => Action::MarkedAllRead(
-                self.send::<MarkedRead>(Method::PATCH, "/notifications/read-all", json!({}))
+                self.with_client(|c| async move { c.mark_all_read().await })
                     .await,
             ),
             Effect::Watch { since } => Action::Realtime(self.watch(since)),
             Effect::LoadUpcoming => {
-                let from = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                let filter = LiveClassFilter {
+                    status: Some("upcoming".to_owned()),
+                    from: Some(chrono::Utc::now().trunc_subsecs(0)),
+                    ..LiveClassFilter::default()
+                };
                 Action::Upcoming(
-                    self.get::<LiveClassList>(
-                        "/live-classes",
-                        &[
-                            ("status", "upcoming".to_owned()),
-                            ("from", from),
-                            ("limit", "5".to_owned()),
-                        ],
+                    self.with_client(
+                        |c| async move { c.live_classes(&filter, api::first(5)).await },
                     )
                     .await,
                 )
             }
             Effect::LoadGradingCount => Action::GradingCount(
-                self.get::<GradingQueue>("/grading/queue", &[("limit", 1)])
-                    .await
-                    .map(|q| q.pagination.total),
+                self.with_client(|c| async move {
+                    c.grading_queue(&GradingFilter::default(), api::first(1))
+                        .await
+                })
+                .await
+                .map(|q| q.pagination.total),
             ),
             Effect::Live(effect) => self.run_live(effect).await,
             Effect::Grading(effect) => self.run_grading(effect).await,
@@ -316,14 +308,8 @@ impl Net {
             Ok(c) => c,
             Err(f) => return Action::LoginRefused(f),
         };
-        let answer: Result<ApiResponse<LoginOutcome>, _> = client
-            .post(
-                "/auth/login",
-                &json!({ "email": email, "password": password }),
-            )
-            .await;
-        match answer {
-            Ok(outcome) => match outcome.data {
+        match client.login(&Login { email, password }).await {
+            Ok(outcome) => match outcome {
                 LoginOutcome::Session(session) => self.signed_in_with(*session),
                 LoginOutcome::MfaRequired(challenge) => Action::MfaRequired {
                     challenge: challenge.challenge_token,
@@ -360,109 +346,77 @@ impl Net {
         }
     }
 
-    async fn get<T: serde::de::DeserializeOwned>(
-        &self,
-        path: &str,
-        query: &impl serde::Serialize,
-    ) -> Answer<T> {
+    /// Runs `call` with the signed-in client; its error as a [`Failure`].
+    pub(super) async fn with_client<T, F, Fut>(&self, call: F) -> Answer<T>
+    where
+        F: FnOnce(Arc<ApiClient>) -> Fut,
+        Fut: Future<Output = crate::error::Result<T>>,
+    {
         let client = self.client()?;
-        client.get(path, query).await.map_err(Failure::from)
+        Ok(call(client).await?)
     }
 
-    async fn send<T: serde::de::DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        body: Value,
-    ) -> Answer<T> {
+    /// Sends a form's body where `target` says, read as that endpoint's wire type.
+    async fn save(&self, target: &SaveTarget, body: Value) -> Answer<String> {
         let client = self.client()?;
-        client
-            .request::<T>(method, path, &(), Some(&body))
-            .await
-            .map(|a| a.data)
-            .map_err(Failure::from)
-    }
-
-    async fn change_then_reload(
-        &self,
-        method: Method,
-        path: &str,
-        body: Value,
-        course: uuid::Uuid,
-        done: &str,
-    ) -> Answer<(String, Course)> {
-        self.send::<Value>(method, path, body).await?;
-        let course = self
-            .get::<Course>(&format!("/courses/{course}"), &())
-            .await?;
-        Ok((done.to_owned(), course))
-    }
-
-    async fn save(&self, target: &SaveTarget, body: &Value) -> Answer<String> {
-        match target {
+        Ok(match target {
             SaveTarget::NewCourse => {
-                let created: CreatedCourse =
-                    self.send(Method::POST, "/courses", body.clone()).await?;
-                Ok(format!("Created course “{}” (a draft)", created.title))
+                let created = client.create_course(&read_body(body)?).await?;
+                format!("Created course “{}” (a draft)", created.title)
             }
             SaveTarget::EditCourse(id) => {
-                self.send::<Value>(Method::PATCH, &format!("/courses/{id}"), body.clone())
+                client
+                    .update_course(&id.to_string(), &read_body(body)?)
                     .await?;
-                Ok("Course saved".into())
+                "Course saved".into()
             }
             SaveTarget::NewSection { course } => {
-                self.send::<Value>(
-                    Method::POST,
-                    &format!("/courses/{course}/sections"),
-                    body.clone(),
-                )
-                .await?;
-                Ok("Section added".into())
+                client
+                    .create_section(&course.to_string(), &read_body(body)?)
+                    .await?;
+                "Section added".into()
             }
             SaveTarget::EditSection(id) => {
-                self.send::<Value>(Method::PATCH, &format!("/sections/{id}"), body.clone())
-                    .await?;
-                Ok("Section saved".into())
+                client.update_section(*id, &read_body(body)?).await?;
+                "Section saved".into()
             }
             SaveTarget::NewLesson { section } => {
-                self.send::<Value>(
-                    Method::POST,
-                    &format!("/sections/{section}/lessons"),
-                    body.clone(),
-                )
-                .await?;
-                Ok("Lesson added".into())
+                client.create_lesson(*section, &read_body(body)?).await?;
+                "Lesson added".into()
             }
             SaveTarget::EditLesson(id) => {
-                self.send::<Value>(Method::PATCH, &format!("/lessons/{id}"), body.clone())
-                    .await?;
-                Ok("Lesson saved".into())
+                client.update_lesson(*id, &read_body(body)?).await?;
+                "Lesson saved".into()
             }
-        }
+        })
     }
 
     /// The caller's courses and the latest enrollments in them.
     async fn today(&self, role: Role, me: uuid::Uuid) -> Answer<TodayData> {
-        let mut query = vec![("limit", "20".to_owned())];
-        if role == Role::Teacher {
-            query.push(("creator", me.to_string()));
-        }
-        let list: CourseList = self.get("/courses", &query).await?;
+        let client = self.client()?;
+        let filter = CourseFilter {
+            creator: (role == Role::Teacher).then_some(me),
+            ..CourseFilter::default()
+        };
+        let list = client.courses(&filter, api::first(20)).await?;
         let mut recent = Vec::new();
         if matches!(role, Role::Teacher | Role::Admin) {
             // The rosters in parallel: the first frame waits for the slowest, not the sum.
-            let rosters = futures_util::future::try_join_all(list.courses.iter().take(10).map(
-                |course| async move {
-                    let roster: CourseEnrollmentList = self
-                        .get(
-                            &format!("/courses/{}/enrollments", course.id),
-                            &[("limit", 100)],
-                        )
-                        .await?;
-                    Ok::<_, Failure>((course, roster))
-                },
-            ))
-            .await?;
+            let rosters =
+                futures_util::future::try_join_all(list.courses.iter().take(10).map(|course| {
+                    let client = &client;
+                    async move {
+                        let roster = client
+                            .enrollments(
+                                &course.id.to_string(),
+                                &EnrollmentFilter::default(),
+                                api::first(100),
+                            )
+                            .await?;
+                        Ok::<_, Failure>((course, roster))
+                    }
+                }))
+                .await?;
             for (course, roster) in rosters {
                 recent.extend(roster.enrollments.into_iter().map(|e| RecentEnrollment {
                     course: course.title.clone(),
@@ -497,11 +451,6 @@ impl Net {
             ..Failure::msg(format!("cannot read {}: {e}", path.display()))
         })?;
         let client = self.client()?;
-        // Refreshes an expired token now: a streamed body can't be sent twice.
-        client
-            .get::<Value>("/auth/me", &())
-            .await
-            .map_err(Failure::from)?;
         let chunks = futures_util::stream::unfold(Some(file), |file| async move {
             let mut file = file?;
             let mut buf = vec![0u8; 64 * 1024];
@@ -522,10 +471,15 @@ impl Net {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let options = ImportOptions {
+            mode,
+            file_name: Some(file_name),
+            ..ImportOptions::default()
+        };
         let response = client
-            .post_stream(
-                &format!("/imports/{kind}"),
-                &[("mode", mode.as_str()), ("fileName", &file_name)],
+            .import(
+                kind,
+                &options,
                 content_type,
                 reqwest::Body::wrap_stream(chunks),
             )
@@ -574,4 +528,14 @@ impl Net {
             "the server's answer ended before its summary; `edupro import list` shows how far it got",
         ))
     }
+}
+
+/// The course again after a change to it, with `done` to show.
+async fn reload(
+    client: &ApiClient,
+    course: Uuid,
+    done: &str,
+) -> crate::error::Result<(String, Course)> {
+    let course = client.course(&course.to_string()).await?;
+    Ok((done.to_owned(), course))
 }

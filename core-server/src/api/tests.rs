@@ -619,7 +619,12 @@ pub struct Regrade {
     /// The ids of the options that are now correct.
     pub correct_options: Option<Vec<Uuid>>,
     pub accepted_answers: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    /// `null` removes the tolerance; absent keeps it (so a `None` is not sent).
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub numeric_tolerance: Option<Option<f64>>,
 }
 

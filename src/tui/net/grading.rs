@@ -3,29 +3,24 @@
 
 use std::collections::BTreeSet;
 
-use edupro_server::api::{
-    Course, GradedAnswer, GradingQueue, NextUngraded, RegradeReport, Test, TestList,
-};
-use reqwest::Method;
-use serde_json::json;
+use edupro_server::api::{GradeAnswer, GradingFilter, Regrade};
 use uuid::Uuid;
 
 use super::Net;
+use crate::api::{self, read_body};
 use crate::tui::action::grading::{
     CourseRef, GradingAction, GradingChoices, GradingEffect, QueueFilter,
 };
 use crate::tui::action::{Action, Answer, Failure};
 
-/// The query of the queue and of `next`.
-fn filter_query(filter: &QueueFilter) -> Vec<(&'static str, String)> {
-    let mut query = vec![("blind", filter.blind.to_string())];
-    if let Some(course) = filter.course {
-        query.push(("courseId", course.to_string()));
+/// The filter of the queue and of `next`.
+fn grading_filter(filter: &QueueFilter) -> GradingFilter {
+    GradingFilter {
+        course_id: filter.course,
+        test_id: filter.test,
+        blind: filter.blind,
+        ..GradingFilter::default()
     }
-    if let Some(test) = filter.test {
-        query.push(("testId", test.to_string()));
-    }
-    query
 }
 
 impl Net {
@@ -36,12 +31,14 @@ impl Net {
                 page,
                 filter,
             } => {
-                let mut query = filter_query(&filter);
-                query.push(("page", page.to_string()));
-                query.push(("limit", "100".into()));
+                let filter = grading_filter(&filter);
                 GradingAction::Queue {
                     generation,
-                    answer: self.get::<GradingQueue>("/grading/queue", &query).await,
+                    answer: self
+                        .with_client(|c| async move {
+                            c.grading_queue(&filter, api::page(page, 100)).await
+                        })
+                        .await,
                 }
             }
             GradingEffect::LoadChoices => GradingAction::Choices(self.grading_choices().await),
@@ -50,23 +47,24 @@ impl Net {
                 marks,
                 feedback,
             } => GradingAction::Graded(
-                self.send::<GradedAnswer>(
-                    Method::PUT,
-                    &format!("/grading/answers/{answer}"),
-                    json!({ "marks": marks, "feedback": feedback }),
-                )
+                self.with_client(|c| async move {
+                    c.grade_answer(answer, &GradeAnswer { marks, feedback })
+                        .await
+                })
                 .await,
             ),
-            GradingEffect::Next { filter } => GradingAction::Next(
-                self.get::<NextUngraded>("/grading/next", &filter_query(&filter))
-                    .await,
-            ),
-            GradingEffect::Regrade { question, body } => GradingAction::Regraded(
-                self.send::<RegradeReport>(
-                    Method::POST,
-                    &format!("/questions/{question}/regrade"),
-                    body,
+            GradingEffect::Next { filter } => {
+                let filter = grading_filter(&filter);
+                GradingAction::Next(
+                    self.with_client(|c| async move { c.next_ungraded(&filter).await })
+                        .await,
                 )
+            }
+            GradingEffect::Regrade { question, body } => GradingAction::Regraded(
+                self.with_client(|c| async move {
+                    let body: Regrade = read_body(body)?;
+                    c.regrade(question, &body).await
+                })
                 .await,
             ),
         })
@@ -74,17 +72,16 @@ impl Net {
 
     /// The caller's tests (the first 100, with their questions) and their courses.
     async fn grading_choices(&self) -> Answer<GradingChoices> {
-        let list: TestList = self.get("/tests", &[("limit", 100)]).await?;
+        let client = self.client()?;
+        let list = client.tests(None, api::first(100)).await?;
         let ids: Vec<Uuid> = list.tests.iter().map(|t| t.id).collect();
-        let tests = futures_util::future::try_join_all(
-            ids.iter()
-                .map(|id| async move { self.get::<Test>(&format!("/tests/{id}"), &()).await }),
-        )
-        .await?;
+        let client = &client;
+        let tests =
+            futures_util::future::try_join_all(ids.iter().map(|id| client.test(*id))).await?;
         let course_ids: BTreeSet<Uuid> = tests.iter().map(|t| t.course_id).collect();
         let mut courses =
             futures_util::future::try_join_all(course_ids.iter().map(|id| async move {
-                let course: Course = self.get(&format!("/courses/{id}"), &()).await?;
+                let course = client.course(&id.to_string()).await?;
                 Ok::<_, Failure>(CourseRef {
                     id: course.id,
                     title: course.title,

@@ -5,15 +5,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{NaiveDate, NaiveTime, Utc};
-use edupro_server::api::{
-    AttendanceReport, BatchList, CourseList, LiveClass, LiveClassCreated, LiveClassList, Role, User,
-};
-use reqwest::Method;
-use serde_json::json;
+use edupro_server::api::{CourseFilter, LiveClassFilter, NewLiveClass, Role};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 use super::Net;
 use crate::api::room::{self, RoomEvent};
+use crate::api::{self, read_body};
 use crate::tui::action::live::{
     Agenda, CourseChoice, LiveAction, LiveEffect, ScheduleChoices, Span,
 };
@@ -61,30 +58,25 @@ impl Net {
             },
             LiveEffect::LoadChoices => LiveAction::Choices(self.schedule_choices().await),
             LiveEffect::Schedule { body } => LiveAction::Scheduled(
-                self.send::<LiveClassCreated>(Method::POST, "/live-classes", body)
-                    .await
-                    .map(|created| created.class),
+                self.with_client(|c| async move {
+                    let body: NewLiveClass = read_body(body)?;
+                    c.schedule_live_class(&body).await
+                })
+                .await
+                .map(|created| created.class),
             ),
             LiveEffect::Start { class } => LiveAction::Changed(
-                self.send::<LiveClass>(
-                    Method::POST,
-                    &format!("/live-classes/{class}/start"),
-                    json!({}),
-                )
-                .await
-                .map(|c| (format!("“{}” is live", c.title), c)),
+                self.with_client(|c| async move { c.start_live_class(class).await })
+                    .await
+                    .map(|c| (format!("“{}” is live", c.title), c)),
             ),
             LiveEffect::End { class } => LiveAction::Changed(
-                self.send::<LiveClass>(
-                    Method::POST,
-                    &format!("/live-classes/{class}/end"),
-                    json!({}),
-                )
-                .await
-                .map(|c| (format!("“{}” has ended", c.title), c)),
+                self.with_client(|c| async move { c.end_live_class(class).await })
+                    .await
+                    .map(|c| (format!("“{}” has ended", c.title), c)),
             ),
             LiveEffect::LoadAttendance { class } => LiveAction::Attendance(
-                self.get::<AttendanceReport>(&format!("/live-classes/{class}/attendance"), &())
+                self.with_client(|c| async move { c.attendance(class).await })
                     .await,
             ),
             LiveEffect::JoinRoom { room } => self.join_room(room).await,
@@ -113,20 +105,16 @@ impl Net {
         let today = Utc::now().date_naive();
         let (from, to) = span.range(today, offset);
         let at = |d: NaiveDate| d.and_time(NaiveTime::MIN).and_utc();
+        let filter = LiveClassFilter {
+            from: Some(at(from)),
+            to: Some(at(to)),
+            ..LiveClassFilter::default()
+        };
+        let client = self.client()?;
         let mut classes = Vec::new();
         let mut page = 1u64;
         loop {
-            let list: LiveClassList = self
-                .get(
-                    "/live-classes",
-                    &[
-                        ("from", at(from).to_rfc3339()),
-                        ("to", at(to).to_rfc3339()),
-                        ("page", page.to_string()),
-                        ("limit", "100".into()),
-                    ],
-                )
-                .await?;
+            let list = client.live_classes(&filter, api::page(page, 100)).await?;
             classes.extend(list.classes);
             // A day or a week: a few pages at most.
             if !list.pagination.has_next || page >= 10 {
@@ -145,17 +133,17 @@ impl Net {
     }
 
     async fn schedule_choices(&self) -> Answer<ScheduleChoices> {
-        let me: User = self.get("/auth/me", &()).await?;
-        let mut query = vec![("limit", "100".to_owned())];
-        if me.role != Role::Admin {
-            query.push(("creator", me.id.to_string()));
-        }
-        let list: CourseList = self.get("/courses", &query).await?;
+        let client = self.client()?;
+        let me = client.me().await?;
+        let filter = CourseFilter {
+            creator: (me.role != Role::Admin).then_some(me.id),
+            ..CourseFilter::default()
+        };
+        let list = client.courses(&filter, api::first(100)).await?;
+        let client = &client;
         let courses =
             futures_util::future::try_join_all(list.courses.into_iter().map(|course| async move {
-                let batches: BatchList = self
-                    .get(&format!("/courses/{}/batches", course.id), &())
-                    .await?;
+                let batches = client.batches(&course.id.to_string()).await?;
                 Ok::<_, Failure>(CourseChoice {
                     id: course.id,
                     title: course.title,
