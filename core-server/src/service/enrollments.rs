@@ -1,5 +1,15 @@
-//! Enrollments: finding and counting a course's students, a student's status, and the
+//! Enrollments: students enrolling in free courses, staff enrolling and removing
+//! students, finding and counting a course's students, a student's status, and the
 //! batches (cohorts) students are seated in.
+//!
+//! Every change runs in one transaction that starts with the course's lock (or the
+//! enrollment's row, for progress), keeps `courses.total_students` current and writes
+//! its domain event; the event is announced after the commit. Lesson progress and XP
+//! are [`progress`], rosters and the caller's courses [`roster`], batches [`batches`].
+
+pub mod batches;
+pub mod progress;
+pub mod roster;
 
 use std::collections::HashMap;
 
@@ -10,8 +20,16 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::api::{EnrollmentStatus, StudentRef};
+use crate::api::{
+    CourseEnrollment, CourseStatus, CreatedEnrollment, EnrollmentStatus, NewEnrollment, Role,
+    StaffEnrollment, StudentRef,
+};
 use crate::error::ApiError;
+use crate::platform::state::AppState;
+use crate::service::accounts::{find_user, role_of};
+use crate::service::auth::AuthUser;
+use crate::service::catalogue::{self, course_not_found, find_course, status_of};
+use crate::service::events::{self, Event, EventKind, StoredEvent};
 use crate::store::entity::{batch, course, enrollment, user};
 
 /// The stored status of an enrollment.
@@ -97,6 +115,7 @@ pub async fn lock_batch(db: &impl ConnectionTrait, id: Uuid) -> Result<batch::Mo
     find_batch(db, id).await
 }
 
+/// The number of enrollments seated in the batch, whatever their status.
 pub async fn member_count(db: &impl ConnectionTrait, batch_id: Uuid) -> Result<u64, ApiError> {
     Ok(enrollment::Entity::find()
         .filter(enrollment::Column::BatchId.eq(batch_id))
@@ -152,8 +171,272 @@ pub async fn seat(
     .await?)
 }
 
+/// The answer when a student to seat in a batch is not enrolled in its course.
 pub fn not_enrolled() -> ApiError {
     ApiError::Unprocessable(
         "Only students enrolled in the batch's course can join it; enroll them first".into(),
     )
+}
+
+/// Enrolls `student_id` in `course_id` inside `txn`, which holds the course lock: a new
+/// enrollment, or a CANCELLED or EXPIRED one made current again (its progress kept).
+/// An enrollment that already opens the course is a 409 naming `field`.
+async fn enroll(
+    txn: &impl ConnectionTrait,
+    course_id: Uuid,
+    student_id: Uuid,
+    actor_id: Uuid,
+    field: &str,
+) -> Result<(enrollment::Model, StoredEvent), ApiError> {
+    let now = Utc::now();
+    let row = match find_enrollment(txn, course_id, student_id).await? {
+        Some(existing) if enrollment_status(&existing).grants_access() => {
+            return Err(already_enrolled(field, actor_id == student_id));
+        }
+        Some(existing) => {
+            let status = if existing.completed_at.is_some() {
+                EnrollmentStatus::Completed
+            } else {
+                EnrollmentStatus::Active
+            };
+            enrollment::ActiveModel {
+                id: Set(existing.id),
+                status: Set(status.as_str().to_owned()),
+                enrolled_at: Set(now),
+                expires_at: Set(None),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .update(txn)
+            .await?
+        }
+        None => enrollment::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            course_id: Set(course_id),
+            student_id: Set(student_id),
+            status: Set(EnrollmentStatus::Active.as_str().to_owned()),
+            enrolled_at: Set(now),
+            completed_at: Set(None),
+            expires_at: Set(None),
+            progress_percent: Set(0),
+            last_accessed_at: Set(None),
+            batch_id: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(txn)
+        .await
+        .map_err(|err| match err.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                already_enrolled(field, actor_id == student_id)
+            }
+            _ => err.into(),
+        })?,
+    };
+    recount_students(txn, course_id).await?;
+    let event = events::publish(
+        txn,
+        Event::enrollment(
+            EventKind::CourseEnrolled,
+            row.id,
+            course_id,
+            student_id,
+            actor_id,
+        ),
+    )
+    .await?;
+    Ok((row, event))
+}
+
+fn already_enrolled(field: &str, self_enrolled: bool) -> ApiError {
+    ApiError::Conflict {
+        field: Some(field.into()),
+        message: if self_enrolled {
+            "You are already enrolled in this course".into()
+        } else {
+            "This student is already enrolled in this course".into()
+        },
+    }
+}
+
+fn created_enrollment(e: &enrollment::Model) -> CreatedEnrollment {
+    CreatedEnrollment {
+        enrollment_id: e.id,
+        course_id: e.course_id,
+        student_id: e.student_id,
+        enrolled_at: e.enrolled_at,
+        progress: e.progress_percent,
+        status: enrollment_status(e),
+        batch_id: e.batch_id,
+    }
+}
+
+/// An enrollment as a course's roster shows it, with its student.
+pub fn roster_row(e: &enrollment::Model, student: &user::Model) -> CourseEnrollment {
+    CourseEnrollment {
+        id: e.id,
+        course_id: e.course_id,
+        student: student_ref(student),
+        status: enrollment_status(e),
+        progress: e.progress_percent,
+        enrolled_at: e.enrolled_at,
+        completed_at: e.completed_at,
+        last_accessed_at: e.last_accessed_at,
+        batch_id: e.batch_id,
+    }
+}
+
+/// "₹499.00"-style text of a price in minor units, for messages.
+fn price_text(c: &course::Model) -> String {
+    format!(
+        "{} {}.{:02}",
+        c.currency,
+        c.effective_price / 100,
+        c.effective_price % 100
+    )
+}
+
+/// The calling student enrolls in a published course they can see. Free courses only
+/// until payments exist: a paid course is a 402; enrolled already, a 409 on `courseId`.
+pub async fn enroll_self(
+    state: &AppState,
+    auth: &AuthUser,
+    body: &NewEnrollment,
+) -> Result<CreatedEnrollment, ApiError> {
+    let course = find_course(&state.db, &body.course_id.to_string()).await?;
+    let access = catalogue::access(&state.db, Some(auth), course.id).await?;
+    if !catalogue::can_view(&state.db, &course, access, Some(auth)).await? {
+        return Err(course_not_found());
+    }
+    let txn = crate::store::db::begin_write(&state.db).await?;
+    catalogue::lock_course(&txn, course.id).await?;
+    // Re-read under the lock: the course may have been archived or repriced meanwhile.
+    let course = course::Entity::find_by_id(course.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(course_not_found)?;
+    if let Some(existing) = find_enrollment(&txn, course.id, auth.id()).await?
+        && enrollment_status(&existing).grants_access()
+    {
+        return Err(already_enrolled("courseId", true));
+    }
+    match status_of(&course) {
+        CourseStatus::Published => {}
+        CourseStatus::Archived => {
+            return Err(ApiError::Unprocessable(
+                "This course is archived and takes no new enrollments".into(),
+            ));
+        }
+        CourseStatus::Draft => return Err(course_not_found()),
+    }
+    if !course.is_free && course.effective_price > 0 {
+        return Err(ApiError::PaymentRequired(format!(
+            "This course costs {}; paid enrollment needs a completed payment, and this server does not take payments yet",
+            price_text(&course)
+        )));
+    }
+    let (row, event) = enroll(&txn, course.id, auth.id(), auth.id(), "courseId").await?;
+    txn.commit().await?;
+    state.events.announce([event]);
+    Ok(created_enrollment(&row))
+}
+
+/// The course's staff or an admin enrolls a STUDENT, optionally into one of its
+/// batches; a full batch fails the whole enrollment.
+pub async fn enroll_student(
+    state: &AppState,
+    auth: &AuthUser,
+    course_key: &str,
+    body: &StaffEnrollment,
+) -> Result<CreatedEnrollment, ApiError> {
+    let course = find_course(&state.db, course_key).await?;
+    catalogue::access(&state.db, Some(auth), course.id)
+        .await?
+        .require_edit()?;
+    let student = find_user(&state.db, body.student_id).await?;
+    if role_of(&student) != Role::Student {
+        return Err(ApiError::Unprocessable(format!(
+            "Only STUDENTs enroll in courses; this user is a {}",
+            role_of(&student)
+        )));
+    }
+    let txn = crate::store::db::begin_write(&state.db).await?;
+    catalogue::lock_course(&txn, course.id).await?;
+    let course = course::Entity::find_by_id(course.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(course_not_found)?;
+    if status_of(&course) == CourseStatus::Archived {
+        return Err(ApiError::Unprocessable(
+            "This course is archived and takes no new enrollments".into(),
+        ));
+    }
+    let (mut row, event) = enroll(&txn, course.id, student.id, auth.id(), "studentId").await?;
+    if let Some(batch_id) = body.batch_id {
+        let batch = batch::Entity::find_by_id(batch_id)
+            .one(&txn)
+            .await?
+            .filter(|b| b.course_id == course.id)
+            .ok_or_else(|| ApiError::field("batchId", "no such batch in this course"))?;
+        // A full batch fails the whole enrollment: nothing of it is kept.
+        row = seat(&txn, &batch, &row).await?;
+    }
+    txn.commit().await?;
+    state.events.announce([event]);
+    Ok(created_enrollment(&row))
+}
+
+/// What removing a student did.
+pub enum Removal {
+    /// The enrollment is CANCELLED now.
+    Removed(CourseEnrollment),
+    /// It was CANCELLED already; nothing changed.
+    AlreadyRemoved(CourseEnrollment),
+}
+
+/// The course's staff or an admin removes a student: the enrollment becomes CANCELLED,
+/// keeping its progress, and leaves its batch.
+pub async fn remove_student(
+    state: &AppState,
+    auth: &AuthUser,
+    course_key: &str,
+    student_id: Uuid,
+) -> Result<Removal, ApiError> {
+    let course = find_course(&state.db, course_key).await?;
+    catalogue::access(&state.db, Some(auth), course.id)
+        .await?
+        .require_edit()?;
+    let student = find_user(&state.db, student_id).await?;
+    let txn = crate::store::db::begin_write(&state.db).await?;
+    catalogue::lock_course(&txn, course.id).await?;
+    let existing = find_enrollment(&txn, course.id, student_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("This student is not enrolled in this course".into()))?;
+    if enrollment_status(&existing) == EnrollmentStatus::Cancelled {
+        return Ok(Removal::AlreadyRemoved(roster_row(&existing, &student)));
+    }
+    let row = enrollment::ActiveModel {
+        id: Set(existing.id),
+        status: Set(EnrollmentStatus::Cancelled.as_str().to_owned()),
+        batch_id: Set(None),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    recount_students(&txn, course.id).await?;
+    let event = events::publish(
+        &txn,
+        Event::enrollment(
+            EventKind::EnrollmentCancelled,
+            row.id,
+            course.id,
+            student_id,
+            auth.id(),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    state.events.announce([event]);
+    Ok(Removal::Removed(roster_row(&row, &student)))
 }

@@ -4,11 +4,6 @@
 //! lock (its row, written first), so a capacity holds however many join at once.
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use chrono::{NaiveDate, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -16,17 +11,11 @@ use super::{created, ok, ok_with};
 use crate::api::{
     ApiResponse, Batch, BatchList, BatchMember, BatchMembers, NewBatch, NewBatchMember, UpdateBatch,
 };
-use crate::domain::{Fields, Title};
 use crate::error::ApiError;
 use crate::http::extract::Json;
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
-use crate::service::catalogue::{self, find_course};
-use crate::service::enrollments::{
-    enrollment_status, find_batch, find_enrollment, lock_batch, member_count, not_enrolled, seat,
-    student_ref, users_by_id,
-};
-use crate::store::entity::{batch, enrollment};
+use crate::service::enrollments::batches;
 
 /// Registers every route of this file.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -37,63 +26,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(list_members)
         .service(add_member)
         .service(remove_member);
-}
-
-/// The largest capacity a batch may have.
-const MAX_CAPACITY: i32 = 100_000;
-
-fn to_wire(b: &batch::Model, members: u64) -> Batch {
-    Batch {
-        id: b.id,
-        course_id: b.course_id,
-        name: b.name.clone(),
-        capacity: b.capacity,
-        starts_on: b.starts_on,
-        ends_on: b.ends_on,
-        members: members as i64,
-        created_at: b.created_at,
-        updated_at: b.updated_at,
-    }
-}
-
-fn parse_capacity(fields: &mut Fields, capacity: i32) -> Option<i32> {
-    if (1..=MAX_CAPACITY).contains(&capacity) {
-        Some(capacity)
-    } else {
-        fields.push(
-            "capacity",
-            format!("must be between 1 and {MAX_CAPACITY}, or null for no limit"),
-        );
-        None
-    }
-}
-
-fn check_dates(fields: &mut Fields, starts: Option<NaiveDate>, ends: Option<NaiveDate>) {
-    if let (Some(s), Some(e)) = (starts, ends)
-        && e < s
-    {
-        fields.push("endsOn", "must not be before startsOn");
-    }
-}
-
-fn name_taken() -> ApiError {
-    ApiError::Conflict {
-        field: Some("name".into()),
-        message: "This course already has a batch with this name".into(),
-    }
-}
-
-/// The batch and the caller's right to manage it (the course's staff and admins).
-async fn managed_batch(
-    state: &AppState,
-    auth: &AuthUser,
-    id: Uuid,
-) -> Result<batch::Model, ApiError> {
-    let batch = find_batch(&state.db, id).await?;
-    catalogue::access(&state.db, Some(auth), batch.course_id)
-        .await?
-        .require_edit()?;
-    Ok(batch)
 }
 
 /// The course's batches, by name, with their member counts (its staff and admins).
@@ -113,20 +45,7 @@ pub async fn list_batches(
     auth: AuthUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let course = find_course(&state.db, &id).await?;
-    catalogue::access(&state.db, Some(&auth), course.id)
-        .await?
-        .require_edit()?;
-    let rows = batch::Entity::find()
-        .filter(batch::Column::CourseId.eq(course.id))
-        .order_by_asc(batch::Column::Name)
-        .all(&state.db)
-        .await?;
-    let mut batches = Vec::with_capacity(rows.len());
-    for b in &rows {
-        batches.push(to_wire(b, member_count(&state.db, b.id).await?));
-    }
-    Ok(ok(BatchList { batches }))
+    Ok(ok(batches::list(&state, &auth, &id).await?))
 }
 
 /// Creates a batch of the course (its staff and admins). Names are unique per course.
@@ -149,43 +68,7 @@ pub async fn create_batch(
     id: web::Path<String>,
     Json(body): Json<NewBatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut fields = Fields::default();
-    let name = fields.take("name", Title::parse(&body.name));
-    let capacity = match body.capacity {
-        Some(c) => parse_capacity(&mut fields, c).map(Some),
-        None => Some(None),
-    };
-    check_dates(&mut fields, body.starts_on, body.ends_on);
-    fields.finish()?;
-    let (Some(name), Some(capacity)) = (name, capacity) else {
-        return Err(anyhow::anyhow!("fields parsed without values").into());
-    };
-    let course = find_course(&state.db, &id).await?;
-    catalogue::access(&state.db, Some(&auth), course.id)
-        .await?
-        .require_edit()?;
-    let now = Utc::now();
-    let row = batch::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        course_id: Set(course.id),
-        name: Set(name.as_ref().to_owned()),
-        capacity: Set(capacity),
-        starts_on: Set(body.starts_on),
-        ends_on: Set(body.ends_on),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&state.db)
-    .await
-    // The only unique key a new row can break is (course, name).
-    .map_err(|err| {
-        catalogue::conflict(
-            err,
-            "name",
-            "This course already has a batch with this name",
-        )
-    })?;
-    Ok(created(to_wire(&row, 0)))
+    Ok(created(batches::create(&state, &auth, &id, &body).await?))
 }
 
 /// Renames a batch, changes its capacity (not below its members) or dates.
@@ -210,55 +93,7 @@ pub async fn update_batch(
     id: web::Path<Uuid>,
     Json(body): Json<UpdateBatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = managed_batch(&state, &auth, *id).await?;
-    let mut fields = Fields::default();
-    let mut update = batch::ActiveModel {
-        id: Set(found.id),
-        ..Default::default()
-    };
-    if let Some(n) = &body.name
-        && let Some(n) = fields.take("name", Title::parse(n))
-    {
-        update.name = Set(n.as_ref().to_owned());
-    }
-    match body.capacity {
-        Some(Some(c)) => {
-            if let Some(c) = parse_capacity(&mut fields, c) {
-                update.capacity = Set(Some(c));
-            }
-        }
-        Some(None) => update.capacity = Set(None),
-        None => {}
-    }
-    let starts = body.starts_on.unwrap_or(found.starts_on);
-    let ends = body.ends_on.unwrap_or(found.ends_on);
-    check_dates(&mut fields, starts, ends);
-    update.starts_on = Set(starts);
-    update.ends_on = Set(ends);
-    fields.finish()?;
-    let txn = crate::store::db::begin_write(&state.db).await?;
-    lock_batch(&txn, found.id).await?;
-    let members = member_count(&txn, found.id).await?;
-    if let Some(Some(capacity)) = body.capacity
-        && (capacity as u64) < members
-    {
-        return Err(ApiError::Unprocessable(format!(
-            "capacity can't be {capacity}: the batch has {members} members; remove some first"
-        )));
-    }
-    update.updated_at = Set(Utc::now());
-    let row = update.update(&txn).await.map_err(|err| {
-        if matches!(
-            err.sql_err(),
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-        ) {
-            name_taken()
-        } else {
-            err.into()
-        }
-    })?;
-    txn.commit().await?;
-    Ok(ok(to_wire(&row, members)))
+    Ok(ok(batches::update(&state, &auth, *id, &body).await?))
 }
 
 /// Deletes a batch; its members stay enrolled, in no batch.
@@ -278,34 +113,8 @@ pub async fn delete_batch(
     auth: AuthUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = managed_batch(&state, &auth, *id).await?;
-    let txn = crate::store::db::begin_write(&state.db).await?;
-    lock_batch(&txn, found.id).await?;
-    let members: Vec<Uuid> = enrollment::Entity::find()
-        .select_only()
-        .column(enrollment::Column::StudentId)
-        .filter(enrollment::Column::BatchId.eq(found.id))
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    enrollment::Entity::update_many()
-        .col_expr(
-            enrollment::Column::BatchId,
-            Expr::value(Option::<Uuid>::None),
-        )
-        .col_expr(enrollment::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(enrollment::Column::BatchId.eq(found.id))
-        .exec(&txn)
-        .await?;
-    batch::Entity::delete_by_id(found.id).exec(&txn).await?;
-    txn.commit().await?;
-    for student_id in members {
-        state
-            .realtime
-            .course_access_changed(&state.db, student_id)
-            .await;
-    }
-    Ok(ok_with("Batch deleted", json!({ "id": found.id })))
+    let id = batches::delete(&state, &auth, *id).await?;
+    Ok(ok_with("Batch deleted", json!({ "id": id })))
 }
 
 /// The batch's members, by name, with their progress.
@@ -325,31 +134,7 @@ pub async fn list_members(
     auth: AuthUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = managed_batch(&state, &auth, *id).await?;
-    let rows = enrollment::Entity::find()
-        .filter(enrollment::Column::BatchId.eq(found.id))
-        .all(&state.db)
-        .await?;
-    let students = users_by_id(&state.db, rows.iter().map(|e| e.student_id)).await?;
-    let mut members: Vec<BatchMember> = rows
-        .iter()
-        .filter_map(|e| {
-            Some(BatchMember {
-                enrollment_id: e.id,
-                student: student_ref(students.get(&e.student_id)?),
-                status: enrollment_status(e),
-                progress: e.progress_percent,
-            })
-        })
-        .collect();
-    members.sort_by(|a, b| {
-        (&a.student.last_name, &a.student.first_name, a.student.id).cmp(&(
-            &b.student.last_name,
-            &b.student.first_name,
-            b.student.id,
-        ))
-    });
-    Ok(ok(BatchMembers { members }))
+    Ok(ok(batches::members(&state, &auth, *id).await?))
 }
 
 /// Seats an enrolled student in the batch (its course's staff and admins). A full batch
@@ -375,20 +160,9 @@ pub async fn add_member(
     id: web::Path<Uuid>,
     Json(body): Json<NewBatchMember>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = managed_batch(&state, &auth, *id).await?;
-    let student = crate::service::accounts::find_user(&state.db, body.student_id).await?;
-    let enrollment = find_enrollment(&state.db, found.course_id, student.id)
-        .await?
-        .ok_or_else(not_enrolled)?;
-    let txn = crate::store::db::begin_write(&state.db).await?;
-    let row = seat(&txn, &found, &enrollment).await?;
-    txn.commit().await?;
-    Ok(created(BatchMember {
-        enrollment_id: row.id,
-        student: student_ref(&student),
-        status: enrollment_status(&row),
-        progress: row.progress_percent,
-    }))
+    Ok(created(
+        batches::add_member(&state, &auth, *id, &body).await?,
+    ))
 }
 
 /// Takes a student out of the batch; they stay enrolled in the course.
@@ -412,28 +186,9 @@ pub async fn remove_member(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (batch_id, student_id) = path.into_inner();
-    let found = managed_batch(&state, &auth, batch_id).await?;
-    let removed = enrollment::Entity::update_many()
-        .col_expr(
-            enrollment::Column::BatchId,
-            Expr::value(Option::<Uuid>::None),
-        )
-        .col_expr(enrollment::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(enrollment::Column::BatchId.eq(found.id))
-        .filter(enrollment::Column::StudentId.eq(student_id))
-        .exec(&state.db)
-        .await?;
-    if removed.rows_affected == 0 {
-        return Err(ApiError::NotFound(
-            "This student is not in this batch".into(),
-        ));
-    }
-    state
-        .realtime
-        .course_access_changed(&state.db, student_id)
-        .await;
+    let batch_id = batches::remove_member(&state, &auth, batch_id, student_id).await?;
     Ok(ok_with(
         "Removed from the batch",
-        json!({ "studentId": student_id, "batchId": found.id }),
+        json!({ "studentId": student_id, "batchId": batch_id }),
     ))
 }

@@ -14,20 +14,18 @@ use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use futures_util::StreamExt;
-use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ok;
 use crate::api::{
     ApiResponse, FieldError, ImportKind, ImportLine, ImportMode, ImportRow, ImportRun,
-    ImportRunList, ImportSummary, PageQuery, Pagination, RevertedImport, RowOutcome,
+    ImportRunList, ImportSummary, PageQuery, RevertedImport, RowOutcome,
 };
 use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
 use crate::service::imports::{self, Format, Header, RawRecord, Splitter};
-use crate::store::entity::import_run;
 
 /// Registers every route of this file.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -307,20 +305,7 @@ pub async fn list_imports(
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_admin()?;
-    let page = page.into_inner();
-    let query = import_run::Entity::find()
-        .order_by_desc(import_run::Column::CreatedAt)
-        .order_by_desc(import_run::Column::Id);
-    let total = query.clone().count(&state.db).await?;
-    let rows = query
-        .offset(page.offset())
-        .limit(page.limit())
-        .all(&state.db)
-        .await?;
-    Ok(ok(ImportRunList {
-        imports: rows.iter().map(imports::run_to_wire).collect(),
-        pagination: Pagination::new(page, total),
-    }))
+    Ok(ok(imports::list_runs(&state.db, page.into_inner()).await?))
 }
 
 /// One recorded run (admins only).
@@ -337,8 +322,7 @@ pub async fn get_import(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_admin()?;
-    let run = imports::find_run(&state.db, *id).await?;
-    Ok(ok(imports::run_to_wire(&run)))
+    Ok(ok(imports::get_run(&state.db, *id).await?))
 }
 
 /// Undoes an applied run in one transaction (admins only): created rows are deleted

@@ -1,0 +1,229 @@
+//! Lesson progress: an enrolled student's report on one lesson, the course progress it
+//! adds up to (COMPLETED at 100 %), and the XP a lesson's first completion earns.
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+};
+use uuid::Uuid;
+
+use super::enrollment_status;
+use crate::api::{EnrollmentStatus, LessonProgress, ProgressUpdate, Role, StudentProfile};
+use crate::error::ApiError;
+use crate::platform::state::AppState;
+use crate::service::accounts::{find_user, role_of};
+use crate::service::auth::AuthUser;
+use crate::service::catalogue;
+use crate::service::events::{self, Event, EventKind};
+use crate::store::entity::{enrollment, lesson, lesson_progress, user};
+
+/// XP for a lesson's first completion.
+pub const XP_PER_LESSON: i64 = 10;
+
+/// The longest single `timeSpent` report, in seconds (a day).
+pub const MAX_TIME_SPENT: i64 = 24 * 60 * 60;
+
+/// Records the calling student's progress on one published lesson of their enrollment's
+/// course (`time_spent` already checked against [`MAX_TIME_SPENT`]), recomputes the
+/// course progress, and adds [`XP_PER_LESSON`] on a first completion, in one transaction.
+pub async fn record(
+    state: &AppState,
+    auth: &AuthUser,
+    enrollment_id: Uuid,
+    lesson_id: Uuid,
+    completed: bool,
+    time_spent: i64,
+) -> Result<ProgressUpdate, ApiError> {
+    let not_found = || ApiError::NotFound("Enrollment not found".into());
+    let found = enrollment::Entity::find_by_id(enrollment_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(not_found)?;
+    if found.student_id != auth.id() {
+        return Err(ApiError::Forbidden(
+            "Only the enrolled student records their progress".into(),
+        ));
+    }
+    let now = Utc::now();
+    let txn = crate::store::db::begin_write(&state.db).await?;
+    // Writing first locks the enrollment: one student's reports queue, never interleave.
+    enrollment::Entity::update_many()
+        .col_expr(enrollment::Column::LastAccessedAt, Expr::value(now))
+        .col_expr(enrollment::Column::UpdatedAt, Expr::value(now))
+        .filter(enrollment::Column::Id.eq(found.id))
+        .exec(&txn)
+        .await?;
+    let current = enrollment::Entity::find_by_id(found.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(not_found)?;
+    let status = enrollment_status(&current);
+    if !status.grants_access() {
+        return Err(ApiError::Unprocessable(format!(
+            "This enrollment is {status}; enroll again to record progress"
+        )));
+    }
+    let lesson_ok = lesson::Entity::find_by_id(lesson_id)
+        .filter(lesson::Column::CourseId.eq(current.course_id))
+        .filter(lesson::Column::IsPublished.eq(true))
+        .one(&txn)
+        .await?
+        .is_some();
+    if !lesson_ok {
+        return Err(ApiError::field(
+            "lessonId",
+            "is not a published lesson of this enrollment's course",
+        ));
+    }
+    let existing = lesson_progress::Entity::find()
+        .filter(lesson_progress::Column::EnrollmentId.eq(current.id))
+        .filter(lesson_progress::Column::LessonId.eq(lesson_id))
+        .one(&txn)
+        .await?;
+    let first_completion = completed && existing.as_ref().is_none_or(|p| p.xp_earned == 0);
+    let xp = if first_completion { XP_PER_LESSON } else { 0 };
+    let progress = match existing {
+        Some(p) => {
+            let completed_at = match (completed, p.completed_at) {
+                (true, Some(at)) => Some(at),
+                (true, None) => Some(now),
+                (false, _) => None,
+            };
+            lesson_progress::ActiveModel {
+                id: Set(p.id),
+                completed: Set(completed),
+                completed_at: Set(completed_at),
+                time_spent_seconds: Set(p.time_spent_seconds + time_spent),
+                xp_earned: Set(p.xp_earned + xp as i32),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .update(&txn)
+            .await?
+        }
+        None => lesson_progress::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            enrollment_id: Set(current.id),
+            lesson_id: Set(lesson_id),
+            completed: Set(completed),
+            completed_at: Set(completed.then_some(now)),
+            time_spent_seconds: Set(time_spent),
+            xp_earned: Set(xp as i32),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|err| {
+            catalogue::conflict(
+                err,
+                "lessonId",
+                "Progress for this lesson was recorded concurrently; retry",
+            )
+        })?,
+    };
+    let percent = course_progress(&txn, current.id, current.course_id).await?;
+    let mut update = enrollment::ActiveModel {
+        id: Set(current.id),
+        progress_percent: Set(percent),
+        ..Default::default()
+    };
+    let mut announced = Vec::new();
+    let mut new_status = status;
+    if percent == 100 && status == EnrollmentStatus::Active {
+        new_status = EnrollmentStatus::Completed;
+        update.status = Set(new_status.as_str().to_owned());
+        update.completed_at = Set(Some(now));
+        announced.push(
+            events::publish(
+                &txn,
+                Event::enrollment(
+                    EventKind::EnrollmentCompleted,
+                    current.id,
+                    current.course_id,
+                    current.student_id,
+                    auth.id(),
+                ),
+            )
+            .await?,
+        );
+    }
+    update.update(&txn).await?;
+    if xp > 0 {
+        add_xp(&txn, auth.id(), xp).await?;
+    }
+    txn.commit().await?;
+    state.events.announce(announced);
+    Ok(ProgressUpdate {
+        lesson_progress: LessonProgress {
+            lesson_id: progress.lesson_id,
+            completed: progress.completed,
+            completed_at: progress.completed_at,
+            time_spent: progress.time_spent_seconds,
+        },
+        course_progress: percent,
+        xp_earned: xp,
+        status: new_status,
+    })
+}
+
+/// Completed published lessons over the course's published lessons, as a whole
+/// percentage rounded down (so 100 means every one); 0 for a course without any.
+async fn course_progress(
+    db: &impl ConnectionTrait,
+    enrollment_id: Uuid,
+    course_id: Uuid,
+) -> Result<i32, ApiError> {
+    let published = || {
+        Query::select()
+            .column(lesson::Column::Id)
+            .from(lesson::Entity)
+            .and_where(lesson::Column::CourseId.eq(course_id))
+            .and_where(lesson::Column::IsPublished.eq(true))
+            .to_owned()
+    };
+    let total = lesson::Entity::find()
+        .filter(lesson::Column::CourseId.eq(course_id))
+        .filter(lesson::Column::IsPublished.eq(true))
+        .count(db)
+        .await?;
+    if total == 0 {
+        return Ok(0);
+    }
+    let done = lesson_progress::Entity::find()
+        .filter(lesson_progress::Column::EnrollmentId.eq(enrollment_id))
+        .filter(lesson_progress::Column::Completed.eq(true))
+        .filter(lesson_progress::Column::LessonId.in_subquery(published()))
+        .count(db)
+        .await?;
+    Ok((done * 100 / total) as i32)
+}
+
+/// Adds `xp` to a student's `totalXp`, under the user row's lock (written first), so
+/// concurrent reports add up instead of overwriting each other.
+async fn add_xp(db: &impl ConnectionTrait, student_id: Uuid, xp: i64) -> Result<(), ApiError> {
+    let now = Utc::now();
+    user::Entity::update_many()
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(student_id))
+        .exec(db)
+        .await?;
+    let student = find_user(db, student_id).await?;
+    if role_of(&student) != Role::Student {
+        return Ok(());
+    }
+    let mut profile: StudentProfile = student
+        .profile
+        .clone()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    profile.total_xp += xp;
+    let profile = serde_json::to_value(profile).map_err(anyhow::Error::from)?;
+    user::Entity::update_many()
+        .col_expr(user::Column::Profile, Expr::value(profile))
+        .filter(user::Column::Id.eq(student_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
