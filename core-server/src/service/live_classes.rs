@@ -49,14 +49,17 @@ use crate::store::entity::{course, course_staff, enrollment, live_class, user};
 /// Minutes before its start a class opens for joining.
 pub const JOIN_EARLY_MINUTES: i64 = 15;
 
+/// The one 404 for a class that does not exist or that the caller may not see.
 pub fn not_found() -> ApiError {
     ApiError::NotFound("Live class not found".into())
 }
 
+/// The class's stored status (SCHEDULED for an unreadable one).
 pub fn status_of(c: &live_class::Model) -> LiveClassStatus {
     c.status.parse().unwrap_or(LiveClassStatus::Scheduled)
 }
 
+/// The class's stored platform (BUILTIN for an unreadable one).
 pub fn platform_of(c: &live_class::Model) -> LivePlatform {
     c.platform.parse().unwrap_or(LivePlatform::Builtin)
 }
@@ -74,6 +77,7 @@ pub struct Audience {
 }
 
 impl Audience {
+    /// For a user by id; `admin` sees everything.
     pub async fn of(db: &impl ConnectionTrait, user_id: Uuid, admin: bool) -> Result<Self, DbErr> {
         let staff = course_staff::Entity::find()
             .select_only()
@@ -130,6 +134,7 @@ impl Audience {
                 .is_none_or(|b| self.batches.get(&c.course_id) == Some(&b))
     }
 
+    /// Manages or attends the class: may see it.
     pub fn sees(&self, c: &live_class::Model) -> bool {
         self.manages(c) || self.attends(c)
     }
@@ -222,6 +227,7 @@ pub struct Slot {
 }
 
 impl Slot {
+    /// Whether the two share any moment (end times are exclusive).
     pub fn overlaps(&self, other: &Slot) -> bool {
         self.start < other.end && other.start < self.end
     }

@@ -20,7 +20,9 @@ use crate::store::entity::{enrollment, live_class, live_class_attendance};
 /// A student's leaving: the minutes present so far.
 #[derive(Debug, Clone, Copy)]
 pub struct Left {
+    /// The class left.
     pub live_class_id: Uuid,
+    /// Whole minutes present, over all the student's stays.
     pub minutes: i64,
 }
 

@@ -328,6 +328,7 @@ async fn targets(
     Ok(rows)
 }
 
+/// 422 unless the class is scheduled, naming `what` was asked of it.
 pub(super) fn require_scheduled(class: &live_class::Model, what: &str) -> Result<(), ApiError> {
     match status_of(class) {
         LiveClassStatus::Scheduled => Ok(()),
