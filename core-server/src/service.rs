@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalogue;
 pub mod chat;
+pub mod connections;
 pub mod enrollments;
 pub mod events;
 pub mod grading;

@@ -1,6 +1,12 @@
-//! What the live-class routes, the reminder scheduler, the calendar feed and the hub's
-//! `live_class` rooms share: who may see a class, the scheduling lock and clash check,
-//! events, and the wire form.
+//! Live classes: who may see a class, listing and reading them, the scheduling lock and
+//! clash check, events, and the wire form — what the parts below and the hub's
+//! `live_class` rooms share.
+//!
+//! - [`scheduling`]: the scheduling transaction (create, change, cancel; series).
+//! - [`lifecycle`]: the host starts and ends a class.
+//! - [`attendance`]: joining, leaving and the attendance report.
+//! - [`calendar`]: the feed token and the iCalendar feed ([`ics`] writes it).
+//! - [`recurrence`]: weekly rules; [`reminders`]: the reminder scheduler.
 //!
 //! **Scheduling is race-free.** Every transaction that places a class in time (create,
 //! reschedule, change of host) first takes the course's lock ([`catalogue::lock_course`],
@@ -9,24 +15,33 @@
 //! Two concurrent creates for one host or one batch therefore queue, and the second sees
 //! the first's row; SQLite serialises writers anyway and the first statement is a write.
 
+pub mod attendance;
+pub mod calendar;
 pub mod ics;
+pub mod lifecycle;
 pub mod recurrence;
 pub mod reminders;
+pub mod scheduling;
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::{self, EnrollmentStatus, LiveClassCourse, LiveClassStatus, LivePlatform, Role};
+use crate::api::{
+    self, EnrollmentStatus, LiveClassCourse, LiveClassFilter, LiveClassList, LiveClassStatus,
+    LivePlatform, PageQuery, Pagination, Role,
+};
+use crate::domain::Fields;
 use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::realtime::rooms::{Check, RoomAccess, live_class_room};
+use crate::service::auth::AuthUser;
 use crate::service::catalogue;
 use crate::service::events::{Event, EventKind};
 use crate::store::entity::{course, course_staff, enrollment, live_class, user};
@@ -34,14 +49,17 @@ use crate::store::entity::{course, course_staff, enrollment, live_class, user};
 /// Minutes before its start a class opens for joining.
 pub const JOIN_EARLY_MINUTES: i64 = 15;
 
+/// The one 404 for a class that does not exist or that the caller may not see.
 pub fn not_found() -> ApiError {
     ApiError::NotFound("Live class not found".into())
 }
 
+/// The class's stored status (SCHEDULED for an unreadable one).
 pub fn status_of(c: &live_class::Model) -> LiveClassStatus {
     c.status.parse().unwrap_or(LiveClassStatus::Scheduled)
 }
 
+/// The class's stored platform (BUILTIN for an unreadable one).
 pub fn platform_of(c: &live_class::Model) -> LivePlatform {
     c.platform.parse().unwrap_or(LivePlatform::Builtin)
 }
@@ -59,6 +77,7 @@ pub struct Audience {
 }
 
 impl Audience {
+    /// For a user by id; `admin` sees everything.
     pub async fn of(db: &impl ConnectionTrait, user_id: Uuid, admin: bool) -> Result<Self, DbErr> {
         let staff = course_staff::Entity::find()
             .select_only()
@@ -115,6 +134,7 @@ impl Audience {
                 .is_none_or(|b| self.batches.get(&c.course_id) == Some(&b))
     }
 
+    /// Manages or attends the class: may see it.
     pub fn sees(&self, c: &live_class::Model) -> bool {
         self.manages(c) || self.attends(c)
     }
@@ -207,6 +227,7 @@ pub struct Slot {
 }
 
 impl Slot {
+    /// Whether the two share any moment (end times are exclusive).
     pub fn overlaps(&self, other: &Slot) -> bool {
         self.start < other.end && other.start < self.end
     }
@@ -387,6 +408,117 @@ pub fn to_wire(
         created_at: c.created_at,
         updated_at: c.updated_at,
     }
+}
+
+/// The answer of a change that may have been made already (a retry, a second click):
+/// the handler tells the two apart in its message.
+#[derive(Debug, Clone)]
+pub enum Outcome<T> {
+    /// Changed now.
+    Done(T),
+    /// It was so already; nothing changed.
+    Already(T),
+}
+
+/// What the caller may see of live classes.
+pub async fn audience(db: &impl ConnectionTrait, auth: &AuthUser) -> Result<Audience, ApiError> {
+    Ok(Audience::of(db, auth.id(), auth.is_admin()).await?)
+}
+
+/// The class if the caller may see it (404 otherwise, so existence doesn't leak).
+pub async fn visible(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+) -> Result<(live_class::Model, Audience), ApiError> {
+    let class = find(&state.db, id).await?;
+    let audience = audience(&state.db, auth).await?;
+    if !audience.sees(&class) {
+        return Err(not_found());
+    }
+    Ok((class, audience))
+}
+
+/// 403 with `message` unless `allowed`.
+pub fn forbidden_unless(allowed: bool, message: &str) -> Result<(), ApiError> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(message.to_owned()))
+    }
+}
+
+/// One class in its wire form, for `audience`.
+pub async fn wire_one(
+    db: &impl ConnectionTrait,
+    class: &live_class::Model,
+    audience: &Audience,
+) -> Result<api::LiveClass, ApiError> {
+    let mut list = to_wire_many(db, std::slice::from_ref(class), audience).await?;
+    list.pop()
+        .ok_or_else(|| anyhow::anyhow!("class vanished while serialising").into())
+}
+
+/// The live classes `auth` may see, earliest first: students the classes of their
+/// courses (and batches), staff those of the courses they teach, admins all.
+pub async fn list(
+    state: &AppState,
+    auth: &AuthUser,
+    filter: LiveClassFilter,
+) -> Result<LiveClassList, ApiError> {
+    let mut fields = Fields::default();
+    let status = filter
+        .status
+        .as_deref()
+        .and_then(|s| fields.take("status", s.parse::<LiveClassStatus>()));
+    if let (Some(from), Some(to)) = (filter.from, filter.to)
+        && to < from
+    {
+        fields.push("to", "must not be before from");
+    }
+    fields.finish()?;
+    let audience = audience(&state.db, auth).await?;
+    let mut query = live_class::Entity::find().filter(audience.condition());
+    if let Some(status) = status {
+        query = query.filter(live_class::Column::Status.eq(status.as_str()));
+    }
+    if let Some(course_id) = filter.course_id {
+        query = query.filter(live_class::Column::CourseId.eq(course_id));
+    }
+    if let Some(batch_id) = filter.batch_id {
+        query = query.filter(live_class::Column::BatchId.eq(batch_id));
+    }
+    if let Some(series_id) = filter.series_id {
+        query = query.filter(live_class::Column::SeriesId.eq(series_id));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(live_class::Column::EndsAt.gt(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(live_class::Column::ScheduledAt.lt(to));
+    }
+    let page = PageQuery {
+        page: filter.page,
+        limit: filter.limit,
+    };
+    let total = query.clone().count(&state.db).await?;
+    let rows = query
+        .order_by_asc(live_class::Column::ScheduledAt)
+        .order_by_asc(live_class::Column::Id)
+        .offset(page.offset())
+        .limit(page.limit())
+        .all(&state.db)
+        .await?;
+    Ok(LiveClassList {
+        classes: to_wire_many(&state.db, &rows, &audience).await?,
+        pagination: Pagination::new(page, total),
+    })
+}
+
+/// One class, for those who may see it (404 for anyone else).
+pub async fn get(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<api::LiveClass, ApiError> {
+    let (class, audience) = visible(state, auth, id).await?;
+    wire_one(&state.db, &class, &audience).await
 }
 
 /// The hub's check for `live_class:<id>` rooms: the course's staff, the host, admins

@@ -4,12 +4,14 @@
 //! - [`plan`]: which notification an event makes, for whom, in what words.
 //! - [`consumer`]: the loop that turns events into rows, exactly once.
 //! - [`delivery`]: the rows handed to this instance's WebSocket hub, in id order.
+//! - [`inbox`]: what a user does with their own: list, mark read, preferences, replay.
 
 /// Keys per `IN (…)` list.
 const IN_CHUNK: usize = 1_000;
 
 pub mod consumer;
 pub mod delivery;
+pub mod inbox;
 mod plan;
 
 use std::collections::{HashMap, HashSet};

@@ -12,24 +12,23 @@ use std::time::Instant;
 use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
 use bytestring::ByteString;
 use chrono::Utc;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::{mpsc, oneshot};
-use uuid::Uuid;
 
 use super::rooms::{self, RoomRefusal};
 use crate::api::{
     CLOSE_CREDENTIALS_REVOKED, CLOSE_HEARTBEAT_TIMEOUT, CLOSE_RATE_LIMITED, CLOSE_UNAUTHENTICATED,
     ClientMessage, RoomMember, ServerMessage, TokenScope,
 };
+use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::realtime::hub::{Close, Command, ConnId, Outgoing, text_of};
 use crate::realtime::rooms::RoomAccess;
 use crate::service::accounts::role_of;
 use crate::service::auth::AuthUser;
 use crate::service::auth::rate_limit::{Bucket, network_of};
-use crate::service::auth::secrets;
-use crate::service::notifications::{Preferences, Visibility};
-use crate::store::entity::{access_token, notification, session, user};
+use crate::service::connections::{self, Credential};
+use crate::service::notifications::Preferences;
+use crate::service::notifications::inbox::{self, Backlog};
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
 
@@ -90,18 +89,6 @@ struct Joined {
     checked: Instant,
 }
 
-/// What a connection's authentication rests on, so it can be checked again later.
-#[derive(Debug, Clone)]
-pub enum Credential {
-    /// An access token: its session (if any) and the user's token version then.
-    Session {
-        session_id: Option<Uuid>,
-        token_version: i32,
-    },
-    /// A personal access token, by hash.
-    Token { hash: String },
-}
-
 /// An authenticated WebSocket peer.
 pub struct Peer {
     pub auth: AuthUser,
@@ -111,59 +98,8 @@ pub struct Peer {
 impl Peer {
     /// Wraps the caller a bearer `token` authenticated as.
     pub fn new(auth: AuthUser, token: &str) -> Self {
-        let credential = if token.starts_with(secrets::PAT_PREFIX) {
-            Credential::Token {
-                hash: secrets::token_hash(token),
-            }
-        } else {
-            Credential::Session {
-                session_id: auth.session_id,
-                token_version: auth.user.token_version,
-            }
-        };
+        let credential = Credential::of(&auth, token);
         Self { auth, credential }
-    }
-}
-
-/// Whether the credential still holds: the user active, the session not revoked (nor
-/// the token version bumped), or the personal access token not revoked or expired. An
-/// access token's own 15-minute expiry does not end a socket: its session does.
-pub async fn still_valid(
-    state: &AppState,
-    user_id: Uuid,
-    credential: &Credential,
-) -> Result<bool, sea_orm::DbErr> {
-    let now = Utc::now();
-    let Some(user) = user::Entity::find_by_id(user_id).one(&state.db).await? else {
-        return Ok(false);
-    };
-    if !user.is_active {
-        return Ok(false);
-    }
-    match credential {
-        Credential::Session {
-            session_id,
-            token_version,
-        } => {
-            if user.token_version != *token_version {
-                return Ok(false);
-            }
-            let Some(sid) = session_id else {
-                return Ok(true);
-            };
-            Ok(session::Entity::find_by_id(*sid)
-                .filter(session::Column::RevokedAt.is_null())
-                .filter(session::Column::ExpiresAt.gt(now))
-                .one(&state.db)
-                .await?
-                .is_some())
-        }
-        Credential::Token { hash } => Ok(access_token::Entity::find()
-            .filter(access_token::Column::TokenHash.eq(hash.as_str()))
-            .filter(access_token::Column::RevokedAt.is_null())
-            .one(&state.db)
-            .await?
-            .is_some_and(|t| t.expires_at.is_none_or(|at| at > now))),
     }
 }
 
@@ -349,10 +285,10 @@ impl Connection {
                     return stop;
                 }
             }
-            None => match self.newest_id().await {
+            None => match inbox::newest_id(&self.state, self.peer.auth.id()).await {
                 Ok(id) => self.last_sent = id,
                 Err(err) => {
-                    tracing::warn!(error = %err, "WebSocket start failed");
+                    tracing::warn!(error = ?err, "WebSocket start failed");
                     return stop(1011, "server error; reconnect");
                 }
             },
@@ -404,19 +340,6 @@ impl Connection {
         .await
     }
 
-    async fn newest_id(&self) -> Result<i64, sea_orm::DbErr> {
-        let newest: Option<i64> = notification::Entity::find()
-            .select_only()
-            .column(notification::Column::Id)
-            .filter(notification::Column::UserId.eq(self.peer.auth.id()))
-            .order_by_desc(notification::Column::Id)
-            .limit(1)
-            .into_tuple()
-            .one(&self.state.db)
-            .await?;
-        Ok(newest.unwrap_or(0))
-    }
-
     /// Sends every stored notification after `last_sent` the user may see, then
     /// `caughtUp` — unless it is quiet hours, when it waits for them to end.
     async fn catch_up(&mut self) -> Result<(), Stop> {
@@ -425,31 +348,27 @@ impl Connection {
             return Ok(());
         }
         self.held = false;
-        let failed = |err: sea_orm::DbErr| {
-            tracing::warn!(error = %err, "WebSocket replay failed");
+        let failed = |err: ApiError| {
+            tracing::warn!(error = ?err, "WebSocket replay failed");
             stop(1011, "server error; reconnect with since")
         };
-        let visibility = Visibility::of(&self.state.db, &self.peer.auth.user)
+        let backlog = Backlog::of(&self.state, &self.peer.auth.user)
             .await
             .map_err(failed)?;
         loop {
-            let rows = notification::Entity::find()
-                .filter(notification::Column::UserId.eq(self.peer.auth.id()))
-                .filter(notification::Column::Id.gt(self.last_sent))
-                .filter(visibility.condition())
-                .order_by_asc(notification::Column::Id)
-                .limit(REPLAY_PAGE)
-                .all(&self.state.db)
+            let page = backlog
+                .page(&self.state, self.last_sent, REPLAY_PAGE)
                 .await
                 .map_err(failed)?;
-            for row in &rows {
+            for notification in &page {
+                let id = notification.id;
                 self.send_message(&ServerMessage::Notification {
-                    notification: crate::service::notifications::to_wire(row),
+                    notification: notification.clone(),
                 })
                 .await?;
-                self.last_sent = row.id;
+                self.last_sent = id;
             }
-            if (rows.len() as u64) < REPLAY_PAGE {
+            if (page.len() as u64) < REPLAY_PAGE {
                 break;
             }
         }
@@ -507,7 +426,9 @@ impl Connection {
     }
 
     async fn recheck(&mut self) -> Result<(), Stop> {
-        match still_valid(&self.state, self.peer.auth.id(), &self.peer.credential).await {
+        match connections::still_valid(&self.state, self.peer.auth.id(), &self.peer.credential)
+            .await
+        {
             Ok(true) => Ok(()),
             Ok(false) => Err(stop(
                 CLOSE_CREDENTIALS_REVOKED,
@@ -515,7 +436,7 @@ impl Connection {
             )),
             // Can't tell now; the next check decides.
             Err(err) => {
-                tracing::warn!(error = %err, "WebSocket credential check failed");
+                tracing::warn!(error = ?err, "WebSocket credential check failed");
                 Ok(())
             }
         }
