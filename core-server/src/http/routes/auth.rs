@@ -18,8 +18,9 @@ use crate::http::auth::client_ip;
 use crate::http::extract::Json;
 use crate::http::rate_limit;
 use crate::platform::state::AppState;
-use crate::service::accounts::sessions::{self, Registered};
+use crate::service::accounts::sessions;
 use crate::service::accounts::tokens::{self, TokenRequest};
+use crate::service::accounts::users::{self, Registered};
 use crate::service::accounts::{self, NewAccount, codes, passwords, two_factor};
 use crate::service::auth::rate_limit::Bucket;
 use crate::service::auth::{AuthUser, jwt};
@@ -82,7 +83,7 @@ pub async fn register(
     }
     let admin = caller.as_ref().map(AuthUser::id);
     let registered =
-        sessions::register(&state, account, admin, user_agent(&req), &client_ip(&req)).await?;
+        users::register(&state, account, admin, user_agent(&req), &client_ip(&req)).await?;
     Ok(match registered {
         Registered::Admin(created_user) => created(created_user),
         Registered::SignedIn(session) => created(session),

@@ -1,4 +1,4 @@
-//! Sessions: sign-up and sign-in, the refresh-token family each session is, rotation
+//! Sessions: sign-in, the refresh-token family each session is, rotation
 //! with reuse detection, sign-out and the caller's list of signed-in devices.
 
 use chrono::{Duration, Utc};
@@ -11,15 +11,11 @@ use uuid::Uuid;
 
 use secrecy::SecretString;
 
-use crate::api::{
-    AuthSession, CreatedUser, LoginOutcome, MfaChallenge, SessionInfo, SessionList, TokenPair,
-};
+use crate::api::{AuthSession, LoginOutcome, MfaChallenge, SessionInfo, SessionList, TokenPair};
 use crate::domain::Email;
 use crate::error::ApiError;
 use crate::platform::state::AppState;
-use crate::service::accounts::{
-    CodePurpose, NewAccount, create, find_by_email, find_user, send_code, to_wire, two_factor,
-};
+use crate::service::accounts::{find_by_email, find_user, to_wire};
 use crate::service::audit::{self, Action};
 use crate::service::auth::{AuthUser, jwt, password, secrets};
 use crate::store::entity::{refresh_token, session, user};
@@ -27,7 +23,6 @@ use crate::store::entity::{refresh_token, session, user};
 /// Sessions (refresh-token families) last 30 days from sign-in.
 pub const SESSION_TTL_DAYS: i64 = 30;
 
-/// Signs `user` in: a new session with its first refresh token, and an access token.
 /// How a session began, for the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignIn {
@@ -254,48 +249,6 @@ pub async fn bump_token_version(db: &impl ConnectionTrait, user_id: Uuid) -> Res
         .exec(db)
         .await?;
     Ok(())
-}
-
-/// What a sign-up answers: the new account signed in, or — an ADMIN, which only an
-/// admin can register — the account and its 2FA enrolment, with nobody signed in.
-pub enum Registered {
-    SignedIn(Box<AuthSession>),
-    Admin(Box<CreatedUser>),
-}
-
-/// Creates an account, mails it a verification code and signs it in; a new ADMIN is
-/// not signed in: `admin` (who made it) gets its 2FA secret to pass on.
-pub async fn register(
-    state: &AppState,
-    account: NewAccount,
-    admin: Option<Uuid>,
-    user_agent: Option<String>,
-    ip: &str,
-) -> Result<Registered, ApiError> {
-    let (user, totp_secret) = create(&state.db, account).await?;
-    send_code(state, &user, CodePurpose::VerifyEmail).await?;
-    if let Some(secret) = totp_secret {
-        // A new admin signs in with 2FA from the start; the admin who made them passes
-        // the secret on. Nobody is signed in here.
-        audit::record(
-            &state.db,
-            Action::UserCreated,
-            audit::Event {
-                actor: admin,
-                subject: Some(user.id),
-                ip: Some(ip),
-                detail: Some("role ADMIN".into()),
-            },
-        )
-        .await;
-        let two_factor = two_factor::enrollment_with_recovery(state, &user, secret).await?;
-        return Ok(Registered::Admin(Box::new(CreatedUser {
-            user: to_wire(&user),
-            two_factor: Some(two_factor),
-        })));
-    }
-    let session = start_session(state, &user, user_agent, ip, SignIn::Registered).await?;
-    Ok(Registered::SignedIn(Box::new(session)))
 }
 
 fn invalid_credentials() -> ApiError {

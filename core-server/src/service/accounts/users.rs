@@ -1,5 +1,5 @@
-//! The user directory: the admin's list and new accounts, one's own profile, who may
-//! see whom, roles, deactivation, and parent ↔ child links.
+//! The user directory: new accounts (a sign-up, or an admin's), the admin's list, one's
+//! own profile, who may see whom, roles, deactivation, and parent ↔ child links.
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
@@ -10,19 +10,63 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::api::{
-    self, CreatedUser, PageQuery, Pagination, Role, StudentProfile, UpdateMe, UserFilter, UserList,
+    self, AuthSession, CreatedUser, PageQuery, Pagination, Role, StudentProfile, UpdateMe,
+    UserFilter, UserList,
 };
 use crate::domain::{Fields, PersonName, Phone};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
+use crate::service::accounts::sessions::{SignIn, start_session};
 use crate::service::accounts::{
-    NewAccount, bump_token_version, create, find_user, revoke_access_tokens, revoke_sessions,
-    role_of, send_invites, to_wire, two_factor,
+    CodePurpose, NewAccount, bump_token_version, create, find_user, revoke_access_tokens,
+    revoke_sessions, role_of, send_code, send_invites, to_wire, two_factor,
 };
 use crate::service::audit::{self, Action};
 use crate::service::auth::AuthUser;
 use crate::service::auth::caller::forbidden;
 use crate::store::entity::{parent_link, user};
+
+/// What a sign-up answers: the new account signed in, or — an ADMIN, which only an
+/// admin can register — the account and its 2FA enrolment, with nobody signed in.
+pub enum Registered {
+    SignedIn(Box<AuthSession>),
+    Admin(Box<CreatedUser>),
+}
+
+/// Creates an account, mails it a verification code and signs it in; a new ADMIN is
+/// not signed in: `admin` (who made it) gets its 2FA secret to pass on.
+pub async fn register(
+    state: &AppState,
+    account: NewAccount,
+    admin: Option<Uuid>,
+    user_agent: Option<String>,
+    ip: &str,
+) -> Result<Registered, ApiError> {
+    let (user, totp_secret) = create(&state.db, account).await?;
+    send_code(state, &user, CodePurpose::VerifyEmail).await?;
+    if let Some(secret) = totp_secret {
+        // A new admin signs in with 2FA from the start; the admin who made them passes
+        // the secret on. Nobody is signed in here.
+        audit::record(
+            &state.db,
+            Action::UserCreated,
+            audit::Event {
+                actor: admin,
+                subject: Some(user.id),
+                ip: Some(ip),
+                detail: Some("role ADMIN".into()),
+            },
+        )
+        .await;
+        let two_factor = two_factor::enrollment_with_recovery(state, &user, secret).await?;
+        return Ok(Registered::Admin(Box::new(CreatedUser {
+            user: to_wire(&user),
+            two_factor: Some(two_factor),
+        })));
+    }
+    let session = start_session(state, &user, user_agent, ip, SignIn::Registered).await?;
+    Ok(Registered::SignedIn(Box::new(session)))
+}
 
 /// Users matching `filter`, oldest first, one page.
 pub async fn list(state: &AppState, filter: &UserFilter) -> Result<UserList, ApiError> {
