@@ -15,3 +15,4 @@ pub mod grading;
 pub mod imports;
 pub mod live_classes;
 pub mod notifications;
+pub mod outbox;

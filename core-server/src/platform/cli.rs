@@ -5,14 +5,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use sea_orm::{ActiveModelTrait, Set};
 use sea_orm_migration::MigratorTrait;
 
 use crate::api::Role;
 use crate::domain::{Email, Password, PersonName};
 use crate::platform::config::ServerArgs;
 use crate::platform::state::AppState;
-use crate::service::accounts::{self, NewAccount};
+use crate::service::accounts::{self, NewAccount, codes, two_factor};
 
 /// Settings, and what to do (serve unless told otherwise).
 #[derive(Debug, Args)]
@@ -137,15 +136,11 @@ async fn create_admin(
                 .join("; "))
         )
     })?;
-    let user = crate::store::entity::user::ActiveModel {
-        id: Set(user.id),
-        is_email_verified: Set(true),
-        ..Default::default()
-    }
-    .update(&state.db)
-    .await?;
+    let user = codes::mark_email_verified(&state.db, user.id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let secret = secret.context("an admin always gets a 2FA secret")?;
-    let enrollment = crate::http::routes::auth::enrollment_with_recovery(&state, &user, secret)
+    let enrollment = two_factor::enrollment_with_recovery(&state, &user, secret)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("Created admin {} ({}).", user.email, user.id);

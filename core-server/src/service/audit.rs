@@ -1,9 +1,16 @@
-//! The audit log: logins, token reuse, 2FA failures, role changes, deactivations.
+//! The audit log: logins, token reuse, 2FA failures, role changes, deactivations —
+//! recorded by the account services, read by admins.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
 use uuid::Uuid;
 
+use crate::api::{AuditEntry, AuditList, PageQuery, Pagination};
+use crate::error::ApiError;
 use crate::store::entity::audit_event;
 
 /// What happened.
@@ -71,4 +78,48 @@ pub async fn record(db: &impl ConnectionTrait, action: Action, event: Event<'_>)
     if let Err(err) = row.insert(db).await {
         tracing::error!(error = %err, action = action.as_str(), "could not record audit event");
     }
+}
+
+/// One page of the log, newest first: of one `action` (case-insensitive) and by or
+/// about `user`, when given.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    page: PageQuery,
+    action: Option<&str>,
+    user: Option<Uuid>,
+) -> Result<AuditList, ApiError> {
+    let mut query = audit_event::Entity::find();
+    if let Some(action) = action {
+        query = query.filter(audit_event::Column::Action.eq(action.trim().to_uppercase()));
+    }
+    if let Some(user) = user {
+        query = query.filter(
+            audit_event::Column::ActorId
+                .eq(user)
+                .or(audit_event::Column::SubjectId.eq(user)),
+        );
+    }
+    let total = query.clone().count(db).await?;
+    let rows = query
+        .order_by_desc(audit_event::Column::CreatedAt)
+        .order_by_desc(audit_event::Column::Id)
+        .offset(page.offset())
+        .limit(page.limit())
+        .all(db)
+        .await?;
+    Ok(AuditList {
+        events: rows
+            .into_iter()
+            .map(|e| AuditEntry {
+                id: e.id,
+                action: e.action,
+                actor_id: e.actor_id,
+                subject_id: e.subject_id,
+                ip: e.ip,
+                detail: e.detail,
+                created_at: e.created_at,
+            })
+            .collect(),
+        pagination: Pagination::new(page, total),
+    })
 }

@@ -1,20 +1,16 @@
 //! `/api/v1/admin/*`: the audit log, and the development mail outbox.
 
 use actix_web::{HttpResponse, get, web};
-use sea_orm::sea_query::ExprTrait;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ok;
-use crate::api::{
-    ApiResponse, AuditEntry, AuditList, OutboxEntry, OutboxList, PageQuery, Pagination,
-};
+use crate::api::{ApiResponse, AuditList, OutboxList, PageQuery};
 use crate::error::ApiError;
 use crate::platform::config::Environment;
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
-use crate::store::entity::{audit_event, outbox_message};
+use crate::service::{audit, outbox};
 
 /// Registers every route of this file.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -51,40 +47,8 @@ pub async fn list_audit(
         page: filter.page,
         limit: filter.limit,
     };
-    let mut query = audit_event::Entity::find();
-    if let Some(action) = &filter.action {
-        query = query.filter(audit_event::Column::Action.eq(action.trim().to_uppercase()));
-    }
-    if let Some(user) = filter.user_id {
-        query = query.filter(
-            audit_event::Column::ActorId
-                .eq(user)
-                .or(audit_event::Column::SubjectId.eq(user)),
-        );
-    }
-    let total = query.clone().count(&state.db).await?;
-    let rows = query
-        .order_by_desc(audit_event::Column::CreatedAt)
-        .order_by_desc(audit_event::Column::Id)
-        .offset(page.offset())
-        .limit(page.limit())
-        .all(&state.db)
-        .await?;
-    Ok(ok(AuditList {
-        events: rows
-            .into_iter()
-            .map(|e| AuditEntry {
-                id: e.id,
-                action: e.action,
-                actor_id: e.actor_id,
-                subject_id: e.subject_id,
-                ip: e.ip,
-                detail: e.detail,
-                created_at: e.created_at,
-            })
-            .collect(),
-        pagination: Pagination::new(page, total),
-    }))
+    let events = audit::list(&state.db, page, filter.action.as_deref(), filter.user_id).await?;
+    Ok(ok(events))
 }
 
 /// Filters of `GET /admin/outbox`.
@@ -123,29 +87,10 @@ pub async fn list_outbox(
         page: filter.page,
         limit: filter.limit,
     };
-    let mut query = outbox_message::Entity::find();
-    if let Some(recipient) = &filter.recipient {
-        query = query.filter(outbox_message::Column::Recipient.eq(recipient.trim().to_lowercase()));
-    }
-    let total = query.clone().count(&state.db).await?;
-    let rows = query
-        .order_by_desc(outbox_message::Column::CreatedAt)
-        .order_by_desc(outbox_message::Column::Id)
-        .offset(page.offset())
-        .limit(page.limit())
-        .all(&state.db)
-        .await?;
-    Ok(ok(OutboxList {
-        messages: rows
-            .into_iter()
-            .map(|m| OutboxEntry {
-                id: m.id,
-                recipient: m.recipient,
-                subject: m.subject,
-                body: m.body,
-                created_at: m.created_at,
-            })
-            .collect(),
-        pagination: Pagination::new(page, total),
-    }))
+    Ok(ok(outbox::list(
+        &state.db,
+        page,
+        filter.recipient.as_deref(),
+    )
+    .await?))
 }

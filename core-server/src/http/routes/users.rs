@@ -2,30 +2,21 @@
 //! deactivation, and parent ↔ child links.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{created, ok, ok_with};
 use crate::api::{
-    ApiResponse, ChangeRole, CreatedUser, LinkChild, NewUser, PageQuery, Pagination, Role,
-    StudentProfile, UpdateMe, User, UserFilter, UserList,
+    ApiResponse, ChangeRole, CreatedUser, LinkChild, NewUser, UpdateMe, User, UserFilter, UserList,
 };
-use crate::domain::{Fields, PersonName, Phone};
 use crate::error::ApiError;
 use crate::http::auth::client_ip;
 use crate::http::extract::Json;
 use crate::platform::state::AppState;
-use crate::service::accounts::{self, NewAccount, role_of, to_wire};
-use crate::service::audit::{self, Action};
+use crate::service::accounts::users::{self, ProfileUpdate};
+use crate::service::accounts::{NewAccount, to_wire};
 use crate::service::auth::AuthUser;
 use crate::service::auth::caller::forbidden;
-use crate::store::entity::{parent_link, user};
 
 /// Registers every route of this file.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -59,51 +50,7 @@ pub async fn list_users(
     filter: web::Query<UserFilter>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_admin()?;
-    let page = PageQuery {
-        page: filter.page,
-        limit: filter.limit,
-    };
-    let mut query = user::Entity::find();
-    if let Some(role) = filter.role {
-        query = query.filter(user::Column::Role.eq(role.as_str()));
-    }
-    if let Some(active) = filter.is_active {
-        query = query.filter(user::Column::IsActive.eq(active));
-    }
-    if let Some(search) = filter
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        // `_` and `%` are searched for as text (emails often hold a `_`), not as wildcards.
-        let escaped = search
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let pattern = format!("%{escaped}%");
-        let like = || LikeExpr::new(&pattern).escape('\\');
-        let lower = |c: user::Column| Expr::expr(Func::lower(Expr::col(c)));
-        query = query.filter(
-            Condition::any()
-                .add(lower(user::Column::Email).like(like()))
-                .add(lower(user::Column::FirstName).like(like()))
-                .add(lower(user::Column::LastName).like(like())),
-        );
-    }
-    let total = query.clone().count(&state.db).await?;
-    let rows = query
-        .order_by_asc(user::Column::CreatedAt)
-        .order_by_asc(user::Column::Id)
-        .offset(page.offset())
-        .limit(page.limit())
-        .all(&state.db)
-        .await?;
-    Ok(ok(UserList {
-        users: rows.iter().map(to_wire).collect(),
-        pagination: Pagination::new(page, total),
-    }))
+    Ok(ok(users::list(&state, &filter).await?))
 }
 
 /// Creates an account of any role (admins only). Without a password, the user is
@@ -134,30 +81,8 @@ pub async fn create_user(
         body.phone.as_deref(),
         body.role,
     )?;
-    let needs_password = account.password.is_none();
-    let (user, totp_secret) = accounts::create(&state.db, account).await?;
-    if needs_password {
-        accounts::send_invites(&state, std::slice::from_ref(&user)).await?;
-    }
-    audit::record(
-        &state.db,
-        Action::UserCreated,
-        audit::Event {
-            actor: Some(auth.id()),
-            subject: Some(user.id),
-            ip: Some(&client_ip(&req)),
-            detail: Some(format!("role {}", body.role)),
-        },
-    )
-    .await;
-    let two_factor = match totp_secret {
-        Some(secret) => Some(super::auth::enrollment_with_recovery(&state, &user, secret).await?),
-        None => None,
-    };
-    Ok(created(CreatedUser {
-        user: to_wire(&user),
-        two_factor,
-    }))
+    let user = users::create_by_admin(&state, auth.id(), account, &client_ip(&req)).await?;
+    Ok(created(user))
 }
 
 /// The caller, with their role's profile (the same as `GET /auth/me`).
@@ -190,98 +115,8 @@ pub async fn update_me(
     auth: AuthUser,
     Json(body): Json<UpdateMe>,
 ) -> Result<HttpResponse, ApiError> {
-    let role = auth.role();
-    let mut fields = Fields::default();
-    let first_name = body
-        .first_name
-        .as_deref()
-        .and_then(|n| fields.take("firstName", PersonName::parse(n)));
-    let last_name = body
-        .last_name
-        .as_deref()
-        .and_then(|n| fields.take("lastName", PersonName::parse(n)));
-    let phone = body
-        .phone
-        .as_deref()
-        .and_then(|p| fields.take("phone", Phone::parse(p)));
-    if body.bio.as_ref().is_some_and(|b| b.chars().count() > 2000) {
-        fields.push("bio", "must be at most 2000 characters");
-    }
-    if let Some(avatar) = &body.avatar
-        && !(avatar.starts_with("https://") || avatar.starts_with("http://"))
-    {
-        fields.push("avatar", "must be an http(s) URL");
-    }
-    let profile = match (
-        role,
-        &body.student_profile,
-        &body.teacher_profile,
-        &body.parent_profile,
-    ) {
-        (_, None, None, None) => None,
-        (Role::Student, Some(p), None, None) => {
-            // XP, level and streak are earned, not sent: keep the stored ones.
-            let stored: StudentProfile = auth
-                .user
-                .profile
-                .clone()
-                .and_then(|v| serde_json::from_value(v).ok())
-                .unwrap_or_default();
-            serde_json::to_value(StudentProfile {
-                total_xp: stored.total_xp,
-                level: stored.level,
-                current_streak: stored.current_streak,
-                ..p.clone()
-            })
-            .ok()
-        }
-        (Role::Teacher, None, Some(p), None) => serde_json::to_value(p).ok(),
-        (Role::Parent, None, None, Some(p)) => serde_json::to_value(p).ok(),
-        _ => {
-            fields.push(
-                "profile",
-                format!("send only the profile of your role ({role})"),
-            );
-            None
-        }
-    };
-    fields.finish()?;
-    let mut update = user::ActiveModel {
-        id: Set(auth.id()),
-        updated_at: Set(Utc::now()),
-        ..Default::default()
-    };
-    if let Some(n) = first_name {
-        update.first_name = Set(n.as_ref().to_owned());
-    }
-    if let Some(n) = last_name {
-        update.last_name = Set(n.as_ref().to_owned());
-    }
-    if let Some(p) = phone {
-        update.phone = Set(Some(p.as_ref().to_owned()));
-        update.is_phone_verified = Set(false);
-    }
-    if let Some(bio) = body.bio {
-        update.bio = Set(Some(bio));
-    }
-    if let Some(avatar) = body.avatar {
-        update.avatar = Set(Some(avatar));
-    }
-    if let Some(profile) = profile {
-        update.profile = Set(Some(profile));
-    }
-    let user = update.update(&state.db).await?;
-    Ok(ok(to_wire(&user)))
-}
-
-/// Whether `parent` is linked to `child`.
-async fn is_linked(state: &AppState, parent: Uuid, child: Uuid) -> Result<bool, ApiError> {
-    Ok(parent_link::Entity::find()
-        .filter(parent_link::Column::ParentId.eq(parent))
-        .filter(parent_link::Column::ChildId.eq(child))
-        .one(&state.db)
-        .await?
-        .is_some())
+    let update = ProfileUpdate::parse(body, &auth.user)?;
+    Ok(ok(users::update_profile(&state, auth.id(), update).await?))
 }
 
 /// One user: to an admin, to themselves, to a parent linked to them, or to a teacher on
@@ -302,16 +137,9 @@ pub async fn get_user(
     auth: AuthUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let allowed = auth.is_admin()
-        || id == auth.id()
-        || (auth.role() == Role::Parent && is_linked(&state, auth.id(), id).await?)
-        || (auth.role() == Role::Teacher
-            && crate::service::catalogue::teaches_student(&state.db, auth.id(), id).await?);
-    if !allowed {
-        return Err(forbidden());
-    }
-    Ok(ok(to_wire(&accounts::find_user(&state.db, id).await?)))
+    Ok(ok(
+        users::find_visible(&state, &auth, id.into_inner()).await?
+    ))
 }
 
 /// Changes a user's role (admins only). Their sessions and parent ↔ child links end.
@@ -335,112 +163,15 @@ pub async fn change_role(
     Json(body): Json<ChangeRole>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_admin()?;
-    let id = id.into_inner();
-    if id == auth.id() {
-        return Err(ApiError::Unprocessable(
-            "Admins can't change their own role; ask another admin".into(),
-        ));
-    }
-    let target = accounts::find_user(&state.db, id).await?;
-    let old = role_of(&target);
-    if old == body.role {
-        return Ok(ok(to_wire(&target)));
-    }
-    if body.role == Role::Admin && !target.totp_enabled {
-        return Err(ApiError::Unprocessable(
-            "The user must turn on two-factor authentication before becoming an admin".into(),
-        ));
-    }
-    let txn = crate::store::db::begin_write(&state.db).await?;
-    user::ActiveModel {
-        id: Set(id),
-        role: Set(body.role.as_str().to_owned()),
-        profile: Set(None),
-        updated_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .update(&txn)
-    .await?;
-    accounts::bump_token_version(&txn, id).await?;
-    accounts::revoke_sessions(&txn, id, None, "ROLE_CHANGED").await?;
-    // Links join a PARENT to a STUDENT; with the old role, the user's links no longer fit.
-    parent_link::Entity::delete_many()
-        .filter(
-            Condition::any()
-                .add(parent_link::Column::ParentId.eq(id))
-                .add(parent_link::Column::ChildId.eq(id)),
-        )
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    state.realtime.credentials_changed(&state.db, id).await;
-    audit::record(
-        &state.db,
-        Action::RoleChanged,
-        audit::Event {
-            actor: Some(auth.id()),
-            subject: Some(id),
-            ip: Some(&client_ip(&req)),
-            detail: Some(format!("{old} -> {}", body.role)),
-        },
+    let user = users::change_role(
+        &state,
+        auth.id(),
+        id.into_inner(),
+        body.role,
+        &client_ip(&req),
     )
-    .await;
-    Ok(ok(to_wire(&accounts::find_user(&state.db, id).await?)))
-}
-
-async fn set_active(
-    state: &AppState,
-    req: &HttpRequest,
-    auth: &AuthUser,
-    id: Uuid,
-    active: bool,
-) -> Result<user::Model, ApiError> {
-    auth.require_admin()?;
-    if id == auth.id() {
-        return Err(ApiError::Unprocessable(
-            "Admins can't deactivate or reactivate themselves".into(),
-        ));
-    }
-    let target = accounts::find_user(&state.db, id).await?;
-    if target.is_active == active {
-        return Ok(target);
-    }
-    let txn = crate::store::db::begin_write(&state.db).await?;
-    user::ActiveModel {
-        id: Set(id),
-        is_active: Set(active),
-        updated_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .update(&txn)
     .await?;
-    if !active {
-        accounts::bump_token_version(&txn, id).await?;
-        accounts::revoke_sessions(&txn, id, None, "DEACTIVATED").await?;
-        // Personal access tokens end too, so that reactivation doesn't revive them.
-        accounts::revoke_access_tokens(&txn, id).await?;
-    }
-    txn.commit().await?;
-    if !active {
-        state.realtime.credentials_changed(&state.db, id).await;
-    }
-    let action = if active {
-        Action::UserReactivated
-    } else {
-        Action::UserDeactivated
-    };
-    audit::record(
-        &state.db,
-        action,
-        audit::Event {
-            actor: Some(auth.id()),
-            subject: Some(id),
-            ip: Some(&client_ip(req)),
-            ..Default::default()
-        },
-    )
-    .await;
-    accounts::find_user(&state.db, id).await
+    Ok(ok(user))
 }
 
 /// Deactivates a user (admins only): they can't sign in and their tokens stop working.
@@ -457,8 +188,10 @@ pub async fn deactivate_user(
     auth: AuthUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = set_active(&state, &req, &auth, id.into_inner(), false).await?;
-    Ok(ok_with("User deactivated", to_wire(&user)))
+    auth.require_admin()?;
+    let user =
+        users::set_active(&state, auth.id(), id.into_inner(), false, &client_ip(&req)).await?;
+    Ok(ok_with("User deactivated", user))
 }
 
 /// Reactivates a user (admins only).
@@ -475,8 +208,10 @@ pub async fn reactivate_user(
     auth: AuthUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = set_active(&state, &req, &auth, id.into_inner(), true).await?;
-    Ok(ok_with("User reactivated", to_wire(&user)))
+    auth.require_admin()?;
+    let user =
+        users::set_active(&state, auth.id(), id.into_inner(), true, &client_ip(&req)).await?;
+    Ok(ok_with("User reactivated", user))
 }
 
 /// Links a student to a parent (admins only).
@@ -499,31 +234,10 @@ pub async fn link_child(
     Json(body): Json<LinkChild>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_admin()?;
-    let parent = accounts::find_user(&state.db, id.into_inner()).await?;
-    let child = accounts::find_user(&state.db, body.child_id).await?;
-    if role_of(&parent) != Role::Parent || role_of(&child) != Role::Student {
-        return Err(ApiError::Unprocessable(
-            "Only a PARENT can be linked to a STUDENT".into(),
-        ));
-    }
-    if is_linked(&state, parent.id, child.id).await? {
-        return Err(ApiError::Conflict {
-            field: Some("childId".into()),
-            message: "This student is already linked to this parent".into(),
-        });
-    }
-    let now = Utc::now();
-    parent_link::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        parent_id: Set(parent.id),
-        child_id: Set(child.id),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&state.db)
-    .await?;
+    let parent = id.into_inner();
+    users::link_child(&state, parent, body.child_id).await?;
     Ok(created(
-        json!({ "parentId": parent.id, "childId": child.id }),
+        json!({ "parentId": parent, "childId": body.child_id }),
     ))
 }
 
@@ -544,19 +258,7 @@ pub async fn list_children(
     if !(auth.is_admin() || id == auth.id()) {
         return Err(forbidden());
     }
-    let child_ids: Vec<Uuid> = parent_link::Entity::find()
-        .filter(parent_link::Column::ParentId.eq(id))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|l| l.child_id)
-        .collect();
-    let children = user::Entity::find()
-        .filter(user::Column::Id.is_in(child_ids))
-        .order_by_asc(user::Column::FirstName)
-        .all(&state.db)
-        .await?;
-    Ok(ok(children.iter().map(to_wire).collect::<Vec<_>>()))
+    Ok(ok(users::children(&state, id).await?))
 }
 
 /// Removes a parent ↔ child link (admins only).
@@ -574,13 +276,6 @@ pub async fn unlink_child(
 ) -> Result<HttpResponse, ApiError> {
     auth.require_admin()?;
     let (parent, child) = path.into_inner();
-    let removed = parent_link::Entity::delete_many()
-        .filter(parent_link::Column::ParentId.eq(parent))
-        .filter(parent_link::Column::ChildId.eq(child))
-        .exec(&state.db)
-        .await?;
-    if removed.rows_affected == 0 {
-        return Err(ApiError::NotFound("Link not found".into()));
-    }
+    users::unlink_child(&state, parent, child).await?;
     Ok(ok_with("Unlinked", json!({})))
 }
