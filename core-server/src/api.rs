@@ -3,6 +3,7 @@
 //! This module depends on serde alone (plus utoipa schemas when the `server` feature is
 //! on), so the client can use it without pulling in actix-web or the database layer.
 
+mod assessments;
 mod auth;
 mod courses;
 mod enrollments;
@@ -13,9 +14,9 @@ mod live_classes;
 mod notifications;
 mod pagination;
 mod realtime;
-mod tests;
 mod users;
 
+pub use assessments::*;
 pub use auth::*;
 pub use courses::*;
 pub use enrollments::*;
@@ -26,7 +27,6 @@ pub use live_classes::*;
 pub use notifications::*;
 pub use pagination::{PageQuery, Pagination};
 pub use realtime::*;
-pub use tests::*;
 pub use users::*;
 
 /// Prefix of every versioned REST route.

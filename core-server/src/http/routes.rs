@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod announcements;
+pub mod assessments;
 pub mod attempts;
 pub mod auth;
 pub mod batches;
@@ -17,7 +18,6 @@ pub mod metrics;
 pub mod notifications;
 pub mod reviews;
 pub mod sections;
-pub mod tests;
 pub mod users;
 pub mod ws;
 

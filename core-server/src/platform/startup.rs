@@ -206,7 +206,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(routes::announcements::routes)
                 .configure(routes::ws::routes)
                 .configure(routes::live_classes::routes)
-                .configure(routes::tests::routes)
+                .configure(routes::assessments::routes)
                 .configure(routes::attempts::routes)
                 .configure(routes::grading::routes),
         );

@@ -1,66 +1,34 @@
-//! `/api/v1/tests`, `/api/v1/courses/{id}/tests` and `/api/v1/questions/{id}`: tests of a
-//! course and their questions, for the course's staff; students of the course see the
-//! published tests meant for them (their batch's, or the whole course's). Anyone else
-//! gets 404. Questions keep positions 1..n under the test's lock; once a test has
-//! attempts its questions change only through a regrade.
+//! Authoring: listing, creating (or importing), changing, publishing, exporting and
+//! deleting tests, and keeping their questions at positions 1..n under the test's lock.
+//! Once a test has attempts its questions change only through a regrade.
 
 use std::collections::HashMap;
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use chrono::Utc;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{created, ok, ok_with};
+use super::{
+    Standing, editable_test, find_test, hundredths, lock_test, marks, parse_document,
+    parse_question, question_row, question_to_wire, questions_of, require_no_attempts, settings_of,
+    status_of, test_document, test_to_wire, visible_test,
+};
 use crate::api::{
-    ApiResponse, CreatedTest, MoveQuestion, PageQuery, Pagination, Question, QuestionDocument,
-    Test, TestDocument, TestList, TestStatus, UpdateTest,
+    CreatedTest, MoveQuestion, PageQuery, Pagination, Question, QuestionDocument, Test,
+    TestDocument, TestList, TestStatus, UpdateTest,
 };
 use crate::domain::Fields;
 use crate::error::ApiError;
-use crate::http::extract::{Json, parse_json};
 use crate::platform::state::AppState;
-use crate::service::assessments::{
-    self as tests, Standing, editable_test, hundredths, lock_test, parse_document, parse_question,
-    question_row, question_to_wire, questions_of, renumber, require_no_attempts, test_to_wire,
-    visible_test,
-};
 use crate::service::auth::AuthUser;
 use crate::service::catalogue::{self, find_course};
 use crate::service::events::{self, Event, EventKind};
 use crate::store::entity::{batch, course_staff, enrollment, test, test_attempt, test_question};
-
-/// Registers every route of this file.
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_tests)
-        .service(create_test)
-        .service(import_test)
-        .service(get_test)
-        .service(update_test)
-        .service(delete_test)
-        .service(publish_test)
-        .service(export_test)
-        .service(add_question)
-        .service(replace_question)
-        .service(delete_question)
-        .service(move_question);
-}
-
-/// `GET /tests` filters.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(rename_all = "camelCase")]
-pub struct TestFilter {
-    /// Only this course's tests (id or slug).
-    pub course_id: Option<String>,
-    pub page: Option<u64>,
-    pub limit: Option<u64>,
-}
 
 async fn question_counts(
     db: &impl ConnectionTrait,
@@ -80,32 +48,19 @@ async fn question_counts(
 
 /// Tests the caller may see: staff see every test of their courses (drafts too),
 /// students the published tests of their courses meant for them (whole course or their
-/// batch), admins everything. `courseId` narrows to one course.
-#[utoipa::path(
-    tag = "tests",
-    security(("bearer" = [])),
-    params(TestFilter),
-    responses(
-        (status = 200, description = "The tests", body = ApiResponse<TestList>),
-        (status = 404, description = "No such course", body = crate::api::ErrorBody),
-    )
-)]
-#[get("/tests")]
+/// batch), admins everything. `course_key` (id or slug) narrows to one course.
 pub async fn list_tests(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    filter: web::Query<TestFilter>,
-) -> Result<HttpResponse, ApiError> {
-    let page = PageQuery {
-        page: filter.page,
-        limit: filter.limit,
-    };
+    state: &AppState,
+    auth: &AuthUser,
+    course_key: Option<&str>,
+    page: PageQuery,
+) -> Result<TestList, ApiError> {
     let db = &state.db;
     let mut query = test::Entity::find();
-    if let Some(key) = &filter.course_id {
+    if let Some(key) = course_key {
         let course = find_course(db, key).await?;
-        let access = catalogue::access(db, Some(&auth), course.id).await?;
-        if !catalogue::can_view(db, &course, access, Some(&auth)).await? {
+        let access = catalogue::access(db, Some(auth), course.id).await?;
+        if !catalogue::can_view(db, &course, access, Some(auth)).await? {
             return Err(catalogue::course_not_found());
         }
         query = query.filter(test::Column::CourseId.eq(course.id));
@@ -153,19 +108,20 @@ pub async fn list_tests(
         .iter()
         .map(|t| test_to_wire(t, counts.get(&t.id).copied().unwrap_or(0), None, None))
         .collect();
-    Ok(ok(TestList {
+    Ok(TestList {
         tests,
         pagination: Pagination::new(page, total),
-    }))
+    })
 }
 
-/// Creates a draft test (settings and questions) in `course_id` from a parsed document.
-async fn create_in(
+/// Creates a draft test (settings and questions) in the course `course_key` (id or
+/// slug) from a document. Course staff and admins only.
+pub async fn create_test(
     state: &AppState,
     auth: &AuthUser,
     course_key: &str,
     doc: TestDocument,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<CreatedTest, ApiError> {
     let (settings, questions) = parse_document(&doc)?;
     let db = &state.db;
     let course = find_course(db, course_key).await?;
@@ -221,99 +177,23 @@ async fn create_in(
             .await?;
     }
     txn.commit().await?;
-    Ok(created(CreatedTest {
+    Ok(CreatedTest {
         id: row.id,
         title: row.title,
         status: TestStatus::Draft,
-    }))
-}
-
-/// Creates a draft test with its questions (the contract's `POST /tests`; `courseId`
-/// in the body). Course staff and admins only.
-#[utoipa::path(
-    tag = "tests",
-    security(("bearer" = [])),
-    request_body = TestDocument,
-    responses(
-        (status = 201, description = "Created (a draft)", body = ApiResponse<CreatedTest>),
-        (status = 400, description = "Invalid fields, named by path (`questions[2].marks`)", body = crate::api::ErrorBody),
-        (status = 403, description = "Not staff of this course", body = crate::api::ErrorBody),
-        (status = 404, description = "No such course", body = crate::api::ErrorBody),
-    )
-)]
-#[post("/tests")]
-pub async fn create_test(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    Json(doc): Json<TestDocument>,
-) -> Result<HttpResponse, ApiError> {
-    let Some(course) = doc.course_id else {
-        return Err(ApiError::field("courseId", "is required"));
-    };
-    create_in(&state, &auth, &course.to_string(), doc).await
-}
-
-/// Whether a request body is TOML (by its content type).
-fn is_toml(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().contains("toml"))
-}
-
-/// Parses a TOML test document; a bad field is named by its path, as for JSON.
-pub fn parse_toml(body: &[u8]) -> Result<TestDocument, ApiError> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| ApiError::BadRequest("The TOML document is not UTF-8".into()))?;
-    let de = toml::Deserializer::parse(text)
-        .map_err(|e| ApiError::BadRequest(format!("Malformed TOML: {e}")))?;
-    serde_path_to_error::deserialize::<_, TestDocument>(de).map_err(|err| {
-        let path = err.path().to_string();
-        let message = err.inner().message().to_owned();
-        if let Some(name) = message
-            .strip_prefix("missing field `")
-            .and_then(|r| r.strip_suffix('`'))
-        {
-            let field = if path == "." {
-                name.to_owned()
-            } else {
-                format!("{path}.{name}")
-            };
-            ApiError::field(field, "is required")
-        } else {
-            ApiError::field(if path == "." { "body" } else { &path }, message)
-        }
     })
 }
 
-/// Imports a whole test (the document `GET /tests/{id}/export` gives) into the course as
-/// a draft. The body is JSON, or TOML with a `…toml` content type.
-#[utoipa::path(
-    tag = "tests",
-    security(("bearer" = [])),
-    params(("id" = String, Path, description = "Course id or slug")),
-    request_body(content = TestDocument, content_type = "application/json"),
-    responses(
-        (status = 201, description = "Created (a draft)", body = ApiResponse<CreatedTest>),
-        (status = 400, description = "Invalid fields, named by path", body = crate::api::ErrorBody),
-        (status = 403, description = "Not staff of this course", body = crate::api::ErrorBody),
-    )
-)]
-#[post("/courses/{id}/tests")]
+/// Imports a whole test document into the course of the URL as a draft; a `courseId`
+/// in the document must name that same course.
 pub async fn import_test(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<String>,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    let doc = if is_toml(&req) {
-        parse_toml(&body)?
-    } else {
-        parse_json::<TestDocument>(&body)?
-    };
+    state: &AppState,
+    auth: &AuthUser,
+    course_key: &str,
+    doc: TestDocument,
+) -> Result<CreatedTest, ApiError> {
     if let Some(course) = doc.course_id {
-        let target = find_course(&state.db, &id).await?;
+        let target = find_course(&state.db, course_key).await?;
         if target.id != course {
             return Err(ApiError::field(
                 "courseId",
@@ -321,30 +201,16 @@ pub async fn import_test(
             ));
         }
     }
-    create_in(&state, &auth, &id, doc).await
+    create_test(state, auth, course_key, doc).await
 }
 
 /// A test: staff get its questions with their keys; students its settings, the number
 /// of questions and their attempts used (questions come with an attempt).
-#[utoipa::path(
-    tag = "tests",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Test id")),
-    responses(
-        (status = 200, description = "The test", body = ApiResponse<Test>),
-        (status = 404, description = "No such test, or not yours to see", body = crate::api::ErrorBody),
-    )
-)]
-#[get("/tests/{id}")]
-pub async fn get_test(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let (t, standing) = visible_test(&state.db, &auth, *id).await?;
+pub async fn get_test(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<Test, ApiError> {
+    let (t, standing) = visible_test(&state.db, auth, id).await?;
     let questions = questions_of(&state.db, t.id).await?;
     let count = questions.len() as i64;
-    Ok(ok(match standing {
+    Ok(match standing {
         Standing::Staff => test_to_wire(
             &t,
             count,
@@ -359,33 +225,19 @@ pub async fn get_test(
                 .await?;
             test_to_wire(&t, count, None, Some(used as i64))
         }
-    }))
+    })
 }
 
 /// Changes a test's settings. Scoring rules (`multipleSelectScoring`,
 /// `allowNegativeTotal`) are fixed once anyone has started it.
-#[utoipa::path(
-    tag = "tests",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Test id")),
-    request_body = UpdateTest,
-    responses(
-        (status = 200, description = "Updated", body = ApiResponse<Test>),
-        (status = 400, description = "Invalid fields", body = crate::api::ErrorBody),
-        (status = 403, description = "A student of the course", body = crate::api::ErrorBody),
-        (status = 404, description = "No such test", body = crate::api::ErrorBody),
-        (status = 422, description = "Scoring change after attempts", body = crate::api::ErrorBody),
-    )
-)]
-#[patch("/tests/{id}")]
 pub async fn update_test(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-    Json(body): Json<UpdateTest>,
-) -> Result<HttpResponse, ApiError> {
-    let found = editable_test(&state.db, &auth, *id).await?;
-    let mut s = tests::settings_of(&found);
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+    body: &UpdateTest,
+) -> Result<Test, ApiError> {
+    let found = editable_test(&state.db, auth, id).await?;
+    let mut s = settings_of(&found);
     let mut fields = Fields::default();
     if let Some(title) = &body.title {
         let t = title.trim();
@@ -447,7 +299,7 @@ pub async fn update_test(
         s.allow_negative = v;
     }
     fields.finish()?;
-    tests::check_update(&s, found.total_marks)?;
+    super::check_update(&s, found.total_marks)?;
     let txn = crate::store::db::begin_write(&state.db).await?;
     lock_test(&txn, found.id).await?;
     if rescoring {
@@ -476,32 +328,17 @@ pub async fn update_test(
     .await?;
     let questions = questions_of(&txn, row.id).await?;
     txn.commit().await?;
-    Ok(ok(test_to_wire(
+    Ok(test_to_wire(
         &row,
         questions.len() as i64,
         Some(questions.iter().map(question_to_wire).collect()),
         None,
-    )))
+    ))
 }
 
-/// Deletes a test nobody has attempted (409 naming `attempts` otherwise).
-#[utoipa::path(
-    tag = "tests",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Test id")),
-    responses(
-        (status = 200, description = "Deleted"),
-        (status = 404, description = "No such test", body = crate::api::ErrorBody),
-        (status = 409, description = "The test has attempts", body = crate::api::ErrorBody),
-    )
-)]
-#[delete("/tests/{id}")]
-pub async fn delete_test(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let found = editable_test(&state.db, &auth, *id).await?;
+/// Deletes a test nobody has attempted (409 naming `attempts` otherwise); its id.
+pub async fn delete_test(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<Uuid, ApiError> {
+    let found = editable_test(&state.db, auth, id).await?;
     let txn = crate::store::db::begin_write(&state.db).await?;
     lock_test(&txn, found.id).await?;
     let attempts = test_attempt::Entity::find()
@@ -518,41 +355,33 @@ pub async fn delete_test(
     }
     test::Entity::delete_by_id(found.id).exec(&txn).await?;
     txn.commit().await?;
-    Ok(ok_with("Test deleted", json!({ "id": found.id })))
+    Ok(found.id)
 }
 
 /// Publishes a draft test to its course (or batch) and announces `test.published`.
-/// Needs at least one question and passing marks within the total; publishing a
-/// published test is a no-op 200.
-#[utoipa::path(
-    tag = "tests",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Test id")),
-    responses(
-        (status = 200, description = "Published", body = ApiResponse<Test>),
-        (status = 404, description = "No such test", body = crate::api::ErrorBody),
-        (status = 422, description = "No questions, or passing marks above the total", body = crate::api::ErrorBody),
-    )
-)]
-#[post("/tests/{id}/publish")]
+/// Needs at least one question and passing marks within the total. `true` with the
+/// test when it was published now; `false` when it already was (a no-op).
 pub async fn publish_test(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let found = editable_test(&state.db, &auth, *id).await?;
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+) -> Result<(Test, bool), ApiError> {
+    let found = editable_test(&state.db, auth, id).await?;
     let txn = crate::store::db::begin_write(&state.db).await?;
     lock_test(&txn, found.id).await?;
-    let t = tests::find_test(&txn, found.id).await?;
+    let t = find_test(&txn, found.id).await?;
     let questions = questions_of(&txn, t.id).await?;
-    if tests::status_of(&t) == TestStatus::Published {
+    if status_of(&t) == TestStatus::Published {
         txn.commit().await?;
-        return Ok(ok(test_to_wire(
-            &t,
-            questions.len() as i64,
-            Some(questions.iter().map(question_to_wire).collect()),
-            None,
-        )));
+        return Ok((
+            test_to_wire(
+                &t,
+                questions.len() as i64,
+                Some(questions.iter().map(question_to_wire).collect()),
+                None,
+            ),
+            false,
+        ));
     }
     if questions.is_empty() {
         return Err(ApiError::Unprocessable(
@@ -562,8 +391,8 @@ pub async fn publish_test(
     if t.passing_marks > t.total_marks {
         return Err(ApiError::Unprocessable(format!(
             "passingMarks ({}) is above the total marks ({})",
-            tests::marks(t.passing_marks),
-            tests::marks(t.total_marks)
+            marks(t.passing_marks),
+            marks(t.total_marks)
         )));
     }
     let now = Utc::now();
@@ -592,83 +421,64 @@ pub async fn publish_test(
     .await?;
     txn.commit().await?;
     state.events.announce([event]);
-    Ok(ok_with(
-        "Test published",
+    Ok((
         test_to_wire(
             &row,
             questions.len() as i64,
             Some(questions.iter().map(question_to_wire).collect()),
             None,
         ),
+        true,
     ))
 }
 
-/// `GET /tests/{id}/export` format.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct ExportFormat {
-    /// `json` (default) or `toml`.
-    pub format: Option<String>,
+/// The whole test as one document, ready to import again. Staff only.
+pub async fn export_test(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+) -> Result<TestDocument, ApiError> {
+    let t = editable_test(&state.db, auth, id).await?;
+    let questions = questions_of(&state.db, t.id).await?;
+    Ok(test_document(&t, &questions))
 }
 
-/// The whole test as one document (no envelope), JSON or TOML, ready for
-/// `POST /courses/{id}/tests`. Staff only.
-#[utoipa::path(
-    tag = "tests",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Test id"), ExportFormat),
-    responses(
-        (status = 200, description = "The document", body = TestDocument),
-        (status = 404, description = "No such test", body = crate::api::ErrorBody),
-    )
-)]
-#[get("/tests/{id}/export")]
-pub async fn export_test(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-    format: web::Query<ExportFormat>,
-) -> Result<HttpResponse, ApiError> {
-    let t = editable_test(&state.db, &auth, *id).await?;
-    let questions = questions_of(&state.db, t.id).await?;
-    let doc = tests::test_document(&t, &questions);
-    match format.format.as_deref().unwrap_or("json") {
-        "json" => Ok(HttpResponse::Ok().json(doc)),
-        "toml" => {
-            let text = toml::to_string_pretty(&doc).map_err(anyhow::Error::from)?;
-            Ok(HttpResponse::Ok()
-                .content_type("application/toml; charset=utf-8")
-                .body(text))
+/// Renumbers `questions` (in their new order) 1..n and stores `total_marks`, writing only
+/// what changed.
+pub async fn renumber(
+    txn: &impl ConnectionTrait,
+    test_id: Uuid,
+    questions: &[test_question::Model],
+) -> Result<i64, ApiError> {
+    for (i, q) in questions.iter().enumerate() {
+        let position = i as i64 + 1;
+        if q.position != position {
+            test_question::Entity::update_many()
+                .col_expr(test_question::Column::Position, Expr::value(position))
+                .filter(test_question::Column::Id.eq(q.id))
+                .exec(txn)
+                .await?;
         }
-        other => Err(ApiError::field(
-            "format",
-            format!("`{other}` is not one of json, toml"),
-        )),
     }
+    let total: i64 = questions.iter().map(|q| q.marks).sum();
+    test::Entity::update_many()
+        .col_expr(test::Column::TotalMarks, Expr::value(total))
+        .filter(test::Column::Id.eq(test_id))
+        .exec(txn)
+        .await?;
+    Ok(total)
 }
 
 /// Adds a question (at `position`, or last) to a test nobody has attempted yet.
-#[utoipa::path(
-    tag = "tests",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Test id")),
-    request_body = QuestionDocument,
-    responses(
-        (status = 201, description = "Added", body = ApiResponse<Question>),
-        (status = 400, description = "Invalid fields", body = crate::api::ErrorBody),
-        (status = 404, description = "No such test", body = crate::api::ErrorBody),
-        (status = 422, description = "The test has attempts", body = crate::api::ErrorBody),
-    )
-)]
-#[post("/tests/{id}/questions")]
 pub async fn add_question(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-    Json(doc): Json<QuestionDocument>,
-) -> Result<HttpResponse, ApiError> {
-    let found = editable_test(&state.db, &auth, *id).await?;
+    state: &AppState,
+    auth: &AuthUser,
+    test_id: Uuid,
+    doc: &QuestionDocument,
+) -> Result<Question, ApiError> {
+    let found = editable_test(&state.db, auth, test_id).await?;
     let mut fields = Fields::default();
-    let parsed = parse_question(&mut fields, "", &doc);
+    let parsed = parse_question(&mut fields, "", doc);
     fields.finish()?;
     let Some(parsed) = parsed else {
         return Err(anyhow::anyhow!("question parsed without a value").into());
@@ -684,7 +494,7 @@ pub async fn add_question(
     questions.insert(at, row.clone());
     renumber(&txn, found.id, &questions).await?;
     txn.commit().await?;
-    Ok(created(question_to_wire(&row)))
+    Ok(question_to_wire(&row))
 }
 
 /// A question and its test, for a change by the test's staff.
@@ -707,28 +517,15 @@ async fn editable_question(
 }
 
 /// Rewrites a question (its id stays; options get new ids). `position` moves it too.
-#[utoipa::path(
-    tag = "tests",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Question id")),
-    request_body = QuestionDocument,
-    responses(
-        (status = 200, description = "Rewritten", body = ApiResponse<Question>),
-        (status = 400, description = "Invalid fields", body = crate::api::ErrorBody),
-        (status = 404, description = "No such question", body = crate::api::ErrorBody),
-        (status = 422, description = "The test has attempts", body = crate::api::ErrorBody),
-    )
-)]
-#[put("/questions/{id}")]
 pub async fn replace_question(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-    Json(doc): Json<QuestionDocument>,
-) -> Result<HttpResponse, ApiError> {
-    let (q, t) = editable_question(&state, &auth, *id).await?;
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+    doc: &QuestionDocument,
+) -> Result<Question, ApiError> {
+    let (q, t) = editable_question(state, auth, id).await?;
     let mut fields = Fields::default();
-    let parsed = parse_question(&mut fields, "", &doc);
+    let parsed = parse_question(&mut fields, "", doc);
     fields.finish()?;
     let Some(parsed) = parsed else {
         return Err(anyhow::anyhow!("question parsed without a value").into());
@@ -756,27 +553,16 @@ pub async fn replace_question(
         .await?
         .ok_or_else(|| ApiError::NotFound("Question not found".into()))?;
     txn.commit().await?;
-    Ok(ok(question_to_wire(&row)))
+    Ok(question_to_wire(&row))
 }
 
-/// Deletes a question; the others close the gap.
-#[utoipa::path(
-    tag = "tests",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Question id")),
-    responses(
-        (status = 200, description = "Deleted"),
-        (status = 404, description = "No such question", body = crate::api::ErrorBody),
-        (status = 422, description = "The test has attempts", body = crate::api::ErrorBody),
-    )
-)]
-#[delete("/questions/{id}")]
+/// Deletes a question; the others close the gap. Its id.
 pub async fn delete_question(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let (q, t) = editable_question(&state, &auth, *id).await?;
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+) -> Result<Uuid, ApiError> {
+    let (q, t) = editable_question(state, auth, id).await?;
     let txn = crate::store::db::begin_write(&state.db).await?;
     lock_test(&txn, t.id).await?;
     require_no_attempts(&txn, t.id).await?;
@@ -784,29 +570,18 @@ pub async fn delete_question(
     let questions = questions_of(&txn, t.id).await?;
     renumber(&txn, t.id, &questions).await?;
     txn.commit().await?;
-    Ok(ok_with("Question deleted", json!({ "id": q.id })))
+    Ok(q.id)
 }
 
-/// Moves a question to `position` (1..n); the others shift.
-#[utoipa::path(
-    tag = "tests",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Question id")),
-    request_body = MoveQuestion,
-    responses(
-        (status = 200, description = "The test's questions in their new order", body = ApiResponse<Vec<Question>>),
-        (status = 400, description = "Position out of range", body = crate::api::ErrorBody),
-        (status = 404, description = "No such question", body = crate::api::ErrorBody),
-    )
-)]
-#[post("/questions/{id}/move")]
+/// Moves a question to `position` (1..n); the others shift. The test's questions in
+/// their new order.
 pub async fn move_question(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-    Json(body): Json<MoveQuestion>,
-) -> Result<HttpResponse, ApiError> {
-    let (q, t) = editable_question(&state, &auth, *id).await?;
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+    body: &MoveQuestion,
+) -> Result<Vec<Question>, ApiError> {
+    let (q, t) = editable_question(state, auth, id).await?;
     let txn = crate::store::db::begin_write(&state.db).await?;
     lock_test(&txn, t.id).await?;
     require_no_attempts(&txn, t.id).await?;
@@ -821,8 +596,5 @@ pub async fn move_question(
     renumber(&txn, t.id, &questions).await?;
     let questions = questions_of(&txn, t.id).await?;
     txn.commit().await?;
-    Ok(ok(questions
-        .iter()
-        .map(question_to_wire)
-        .collect::<Vec<_>>()))
+    Ok(questions.iter().map(question_to_wire).collect())
 }
