@@ -11,6 +11,7 @@ pub mod chat;
 pub mod enrollments;
 pub mod events;
 pub mod grading;
+pub mod idempotency;
 pub mod imports;
 pub mod live_classes;
 pub mod notifications;
