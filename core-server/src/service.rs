@@ -12,6 +12,7 @@ pub mod connections;
 pub mod enrollments;
 pub mod events;
 pub mod grading;
+pub mod idempotency;
 pub mod imports;
 pub mod live_classes;
 pub mod notifications;

@@ -18,10 +18,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
-use chrono::{Duration, Utc};
 use futures_util::StreamExt;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, SqlErr};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -29,16 +26,12 @@ use crate::error::ApiError;
 use crate::http::extract::BodyLimit;
 use crate::platform::state::AppState;
 use crate::service::auth::{jwt, secrets};
-use crate::store::entity::idempotency_key;
+use crate::service::idempotency::{self, Claim, StoredAnswer};
 
 /// The request header naming the key.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 /// Set on a replayed answer.
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
-/// How long a key is remembered.
-const TTL_HOURS: i64 = 24;
-/// After this long, a claim whose request never finished is considered abandoned.
-const ABANDONED_AFTER_MINUTES: i64 = 5;
 /// Paths whose writes are never stored (see the module doc).
 const EXCLUDED_PREFIXES: [&str; 2] = ["/api/v1/auth/", "/api/v1/imports"];
 
@@ -93,7 +86,7 @@ pub async fn idempotency(
     let scope = scope_of(&state, &req).await;
     req.set_payload(Payload::from(body));
 
-    match claim(&state, &scope, &key, &fingerprint).await {
+    match idempotency::claim(&state, &scope, &key, &fingerprint).await {
         Ok(Claim::Mine(id)) => {
             let mut claim = ClaimGuard {
                 state: state.clone(),
@@ -143,88 +136,14 @@ struct ClaimGuard {
 impl Drop for ClaimGuard {
     fn drop(&mut self) {
         if let Some(id) = self.id.take() {
-            let db = self.state.db.clone();
+            let state = self.state.clone();
             actix_web::rt::spawn(async move {
-                if let Err(err) = idempotency_key::Entity::delete_by_id(id).exec(&db).await {
-                    tracing::warn!(error = %err, "could not free an abandoned Idempotency-Key");
+                if let Err(err) = idempotency::free(&state, id).await {
+                    tracing::warn!(error = ?err, "could not free an abandoned Idempotency-Key");
                 }
             });
         }
     }
-}
-
-enum Claim {
-    /// The key is new: this request runs, and its answer is stored under this row.
-    Mine(Uuid),
-    /// The key has an answer for this very request.
-    Replay(idempotency_key::Model),
-}
-
-async fn claim(
-    state: &AppState,
-    scope: &str,
-    key: &str,
-    fingerprint: &str,
-) -> Result<Claim, ApiError> {
-    let now = Utc::now();
-    // Forget this key's expired answer, or a claim abandoned mid-request, so the key
-    // can be used afresh.
-    idempotency_key::Entity::delete_many()
-        .filter(idempotency_key::Column::Scope.eq(scope))
-        .filter(idempotency_key::Column::Key.eq(key))
-        .filter(
-            idempotency_key::Column::CreatedAt
-                .lt(now - Duration::hours(TTL_HOURS))
-                .or(idempotency_key::Column::Status.is_null().and(
-                    idempotency_key::Column::CreatedAt
-                        .lt(now - Duration::minutes(ABANDONED_AFTER_MINUTES)),
-                )),
-        )
-        .exec(&state.db)
-        .await?;
-    let id = Uuid::now_v7();
-    let inserted = idempotency_key::ActiveModel {
-        id: Set(id),
-        scope: Set(scope.to_owned()),
-        key: Set(key.to_owned()),
-        request_hash: Set(fingerprint.to_owned()),
-        status: Set(None),
-        response_body: Set(None),
-        content_type: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&state.db)
-    .await;
-    match inserted {
-        Ok(_) => return Ok(Claim::Mine(id)),
-        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
-        Err(err) => return Err(err.into()),
-    }
-    let existing = idempotency_key::Entity::find()
-        .filter(idempotency_key::Column::Scope.eq(scope))
-        .filter(idempotency_key::Column::Key.eq(key))
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::Conflict {
-            field: Some("Idempotency-Key".into()),
-            message: "A request with this Idempotency-Key just finished with a server error; retry"
-                .into(),
-        })?;
-    if existing.request_hash != fingerprint {
-        return Err(ApiError::Unprocessable(
-            "This Idempotency-Key was already used for a different request; use a new key for a new request".into(),
-        ));
-    }
-    if existing.status.is_none() {
-        return Err(ApiError::Conflict {
-            field: Some("Idempotency-Key".into()),
-            message:
-                "A request with this Idempotency-Key is still running; retry when it has finished"
-                    .into(),
-        });
-    }
-    Ok(Claim::Replay(existing))
 }
 
 /// Keeps the answer (below 500) under the claimed key, or frees the key.
@@ -254,37 +173,19 @@ async fn store(
                 | StatusCode::TOO_MANY_REQUESTS
         ));
     let outcome = match (keep, text) {
-        (true, Some(text)) => idempotency_key::Entity::update_many()
-            .col_expr(
-                idempotency_key::Column::Status,
-                Expr::value(i32::from(status.as_u16())),
-            )
-            .col_expr(
-                idempotency_key::Column::ResponseBody,
-                Expr::value(text.to_owned()),
-            )
-            .col_expr(
-                idempotency_key::Column::ContentType,
-                Expr::value(content_type),
-            )
-            .col_expr(idempotency_key::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(idempotency_key::Column::Id.eq(id))
-            .exec(&state.db)
-            .await
-            .map(|_| ()),
-        _ => idempotency_key::Entity::delete_by_id(id)
-            .exec(&state.db)
-            .await
-            .map(|_| ()),
+        (true, Some(text)) => {
+            idempotency::keep_answer(state, id, status.as_u16(), text, content_type).await
+        }
+        _ => idempotency::free(state, id).await,
     };
     if let Err(err) = outcome {
-        tracing::error!(error = %err, "could not record the answer for an Idempotency-Key");
+        tracing::error!(error = ?err, "could not record the answer for an Idempotency-Key");
     }
     let res = head.set_body(bytes).map_into_boxed_body();
     Ok(ServiceResponse::new(req, res))
 }
 
-fn replay(stored: &idempotency_key::Model) -> HttpResponse {
+fn replay(stored: &StoredAnswer) -> HttpResponse {
     let status = stored
         .status
         .and_then(|s| u16::try_from(s).ok())
@@ -295,5 +196,5 @@ fn replay(stored: &idempotency_key::Model) -> HttpResponse {
         response.insert_header((header::CONTENT_TYPE, content_type.as_str()));
     }
     response.insert_header((REPLAYED, HeaderValue::from_static("true")));
-    response.body(stored.response_body.clone().unwrap_or_default())
+    response.body(stored.body.clone().unwrap_or_default())
 }

@@ -4,9 +4,6 @@
 //! notification for each of them.
 
 use actix_web::{HttpResponse, post, web};
-use chrono::Utc;
-use serde_json::json;
-use uuid::Uuid;
 
 use super::created;
 use crate::api::{Announcement, ApiResponse, NewAnnouncement};
@@ -15,9 +12,7 @@ use crate::error::ApiError;
 use crate::http::extract::Json;
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
-use crate::service::catalogue::{self, find_course};
-use crate::service::enrollments::find_batch;
-use crate::service::events::{self, Event, EventKind};
+use crate::service::catalogue::announcements;
 
 /// The longest announcement text, in characters.
 pub const MAX_MESSAGE: usize = 5_000;
@@ -63,44 +58,8 @@ pub async fn create_announcement(
     let Some(title) = title else {
         return Err(anyhow::anyhow!("fields parsed without values").into());
     };
-    let course = find_course(&state.db, &id).await?;
-    catalogue::access(&state.db, Some(&auth), course.id)
-        .await?
-        .require_edit()?;
-    if let Some(batch_id) = body.batch_id {
-        let batch = find_batch(&state.db, batch_id).await.map_err(|e| match e {
-            ApiError::NotFound(_) => ApiError::field("batchId", "is not a batch of this course"),
-            other => other,
-        })?;
-        if batch.course_id != course.id {
-            return Err(ApiError::field("batchId", "is not a batch of this course"));
-        }
-    }
-    let announcement = Announcement {
-        id: Uuid::now_v7(),
-        course_id: course.id,
-        batch_id: body.batch_id,
-        title: title.as_ref().to_owned(),
-        message,
-        created_at: Utc::now(),
-    };
-    let txn = crate::store::db::begin_write(&state.db).await?;
-    let event = events::publish(
-        &txn,
-        Event {
-            kind: EventKind::CourseAnnouncement,
-            payload: json!({
-                "announcementId": announcement.id,
-                "courseId": course.id,
-                "batchId": announcement.batch_id,
-                "title": announcement.title,
-                "message": announcement.message,
-                "actorId": auth.id(),
-            }),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    state.events.announce([event]);
+    let announcement =
+        announcements::create_announcement(&state, &auth, &id, title, message, body.batch_id)
+            .await?;
     Ok(created(announcement))
 }

@@ -1,12 +1,6 @@
 //! `/api/v1/categories`: the category tree. Everyone reads it; admins change it.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
-};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -17,8 +11,7 @@ use crate::error::ApiError;
 use crate::http::extract::Json;
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
-use crate::service::catalogue;
-use crate::store::entity::category;
+use crate::service::catalogue::categories;
 
 /// Registers every route of this file.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -30,40 +23,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 const NAME_MAX: usize = 100;
 
-/// The tree under `parent`, each level sorted by name.
-fn subtree(
-    by_parent: &HashMap<Option<Uuid>, Vec<&category::Model>>,
-    parent: Option<Uuid>,
-) -> Vec<Category> {
-    let mut nodes: Vec<Category> = by_parent
-        .get(&parent)
-        .map(|children| {
-            children
-                .iter()
-                .map(|c| Category {
-                    id: c.id,
-                    parent_id: c.parent_id,
-                    name: c.name.clone(),
-                    slug: c.slug.clone(),
-                    children: subtree(by_parent, Some(c.id)),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    nodes.sort_by_key(|c| c.name.to_lowercase());
-    nodes
-}
-
-fn leaf(c: &category::Model) -> Category {
-    Category {
-        id: c.id,
-        parent_id: c.parent_id,
-        name: c.name.clone(),
-        slug: c.slug.clone(),
-        children: Vec::new(),
-    }
-}
-
 fn parse_name(fields: &mut Fields, raw: &str) -> Option<Title> {
     let name = fields.take("name", Title::parse(raw))?;
     if name.as_ref().chars().count() > NAME_MAX {
@@ -73,17 +32,6 @@ fn parse_name(fields: &mut Fields, raw: &str) -> Option<Title> {
     Some(name)
 }
 
-fn slug_conflict(err: sea_orm::DbErr) -> ApiError {
-    catalogue::conflict(err, "slug", "Another category already uses this slug")
-}
-
-async fn find_category(db: &impl ConnectionTrait, id: Uuid) -> Result<category::Model, ApiError> {
-    category::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("Category not found".into()))
-}
-
 /// The whole category tree (public).
 #[utoipa::path(
     tag = "courses",
@@ -91,13 +39,8 @@ async fn find_category(db: &impl ConnectionTrait, id: Uuid) -> Result<category::
 )]
 #[get("/categories")]
 pub async fn list_categories(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let all = category::Entity::find().all(&state.db).await?;
-    let mut by_parent: HashMap<Option<Uuid>, Vec<&category::Model>> = HashMap::new();
-    for c in &all {
-        by_parent.entry(c.parent_id).or_default().push(c);
-    }
     Ok(ok(CategoryTree {
-        categories: subtree(&by_parent, None),
+        categories: categories::list_categories(&state).await?,
     }))
 }
 
@@ -132,24 +75,8 @@ pub async fn create_category(
     let (Some(name), Some(slug)) = (name, slug) else {
         return Err(anyhow::anyhow!("fields parsed without values").into());
     };
-    if let Some(parent) = body.parent_id {
-        find_category(&state.db, parent)
-            .await
-            .map_err(|_| ApiError::field("parentId", "no such category"))?;
-    }
-    let now = Utc::now();
-    let row = category::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        parent_id: Set(body.parent_id),
-        name: Set(name.as_ref().to_owned()),
-        slug: Set(slug.as_ref().to_owned()),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&state.db)
-    .await
-    .map_err(slug_conflict)?;
-    Ok(created(leaf(&row)))
+    let category = categories::create_category(&state, name, slug, body.parent_id).await?;
+    Ok(created(category))
 }
 
 /// Renames a category, changes its slug or moves it (admins only). It can't move under
@@ -185,45 +112,9 @@ pub async fn update_category(
         .as_deref()
         .and_then(|s| fields.take("slug", Slug::parse(s)));
     fields.finish()?;
-    let id = id.into_inner();
-    find_category(&state.db, id).await?;
-    let mut update = category::ActiveModel {
-        id: Set(id),
-        updated_at: Set(Utc::now()),
-        ..Default::default()
-    };
-    if let Some(name) = name {
-        update.name = Set(name.as_ref().to_owned());
-    }
-    if let Some(slug) = slug {
-        update.slug = Set(slug.as_ref().to_owned());
-    }
-    if let Some(parent) = body.parent_id {
-        if let Some(parent) = parent {
-            // Walk up from the new parent: meeting `id` means a cycle.
-            let all: HashMap<Uuid, Option<Uuid>> = category::Entity::find()
-                .all(&state.db)
-                .await?
-                .into_iter()
-                .map(|c| (c.id, c.parent_id))
-                .collect();
-            if !all.contains_key(&parent) {
-                return Err(ApiError::field("parentId", "no such category"));
-            }
-            let mut cursor = Some(parent);
-            while let Some(node) = cursor {
-                if node == id {
-                    return Err(ApiError::Unprocessable(
-                        "A category can't move under itself or one of its own subcategories".into(),
-                    ));
-                }
-                cursor = all.get(&node).copied().flatten();
-            }
-        }
-        update.parent_id = Set(parent);
-    }
-    let row = update.update(&state.db).await.map_err(slug_conflict)?;
-    Ok(ok(leaf(&row)))
+    let category =
+        categories::update_category(&state, id.into_inner(), name, slug, body.parent_id).await?;
+    Ok(ok(category))
 }
 
 /// Deletes a category without subcategories (admins only); its courses become
@@ -247,17 +138,6 @@ pub async fn delete_category(
 ) -> Result<HttpResponse, ApiError> {
     auth.require_admin()?;
     let id = id.into_inner();
-    find_category(&state.db, id).await?;
-    let children = category::Entity::find()
-        .filter(category::Column::ParentId.eq(id))
-        .count(&state.db)
-        .await?;
-    if children > 0 {
-        return Err(ApiError::Unprocessable(format!(
-            "This category has {children} subcategories: delete or move them first"
-        )));
-    }
-    // Courses in it keep existing, uncategorised (the foreign key sets NULL).
-    category::Entity::delete_by_id(id).exec(&state.db).await?;
+    categories::delete_category(&state, id).await?;
     Ok(ok_with("Category deleted", json!({ "id": id })))
 }

@@ -3,11 +3,7 @@
 //! section of the same course), reorder and delete, each in one transaction under the
 //! course's lock.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use chrono::Utc;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -18,8 +14,8 @@ use crate::error::ApiError;
 use crate::http::extract::Json;
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
-use crate::service::catalogue::{self, Viewer, find_course, find_lesson, find_section};
-use crate::store::entity::lesson;
+use crate::service::catalogue::Viewer;
+use crate::service::catalogue::lessons::{self, LessonChanges};
 
 /// Registers every route of this file.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -33,13 +29,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// The longest lesson, in minutes (a week).
 const MAX_DURATION: i32 = 7 * 24 * 60;
 const MAX_CONTENT: usize = 1_000_000;
-
-fn positions(lessons: &[lesson::Model]) -> HashMap<Uuid, (Uuid, i32)> {
-    lessons
-        .iter()
-        .map(|l| (l.id, (l.section_id, l.position)))
-        .collect()
-}
 
 fn parse_duration(fields: &mut Fields, minutes: i32) -> Option<i32> {
     if (0..=MAX_DURATION).contains(&minutes) {
@@ -102,42 +91,18 @@ pub async fn create_lesson(
     else {
         return Err(anyhow::anyhow!("fields parsed without values").into());
     };
-    let section = find_section(&state.db, *id).await?;
-    catalogue::access(&state.db, Some(&auth), section.course_id)
-        .await?
-        .require_edit()?;
-    let txn = crate::store::db::begin_write(&state.db).await?;
-    catalogue::lock_course(&txn, section.course_id).await?;
-    // The section may have gone while we waited for the lock.
-    find_section(&txn, section.id).await?;
-    let existing = catalogue::lessons_of(&txn, section.id).await?;
-    let index = catalogue::insert_index(body.position, existing.len())?;
-    let new_id = Uuid::now_v7();
-    let mut order: Vec<Uuid> = existing.iter().map(|l| l.id).collect();
-    order.insert(index, new_id);
-    let mut old = positions(&existing);
-    old.insert(new_id, (section.id, index as i32 + 1));
-    catalogue::renumber_lessons(&txn, section.id, &old, &order).await?;
-    let now = Utc::now();
-    let row = lesson::ActiveModel {
-        id: Set(new_id),
-        section_id: Set(section.id),
-        course_id: Set(section.course_id),
-        title: Set(title.as_ref().to_owned()),
-        r#type: Set(body.r#type.as_str().to_owned()),
-        content: Set(content),
-        url: Set(url.map(|u| u.as_ref().to_owned())),
-        duration_minutes: Set(duration),
-        is_free_preview: Set(body.is_free_preview.unwrap_or(false)),
-        is_published: Set(body.is_published.unwrap_or(false)),
-        position: Set(index as i32 + 1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
-    txn.commit().await?;
-    Ok(created(catalogue::lesson_to_wire(&row)))
+    let new = lessons::NewLesson {
+        title,
+        kind: body.r#type,
+        content,
+        url,
+        duration,
+        is_free_preview: body.is_free_preview.unwrap_or(false),
+        is_published: body.is_published.unwrap_or(false),
+        position: body.position,
+    };
+    let lesson = lessons::create_lesson(&state, &auth, *id, new).await?;
+    Ok(created(lesson))
 }
 
 /// One lesson with its content: to its course's staff and admins always; to others when
@@ -158,26 +123,8 @@ pub async fn get_lesson(
     viewer: Viewer,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = find_lesson(&state.db, *id).await?;
-    let course = find_course(&state.db, &row.course_id.to_string()).await?;
-    let caller = viewer.0.as_ref();
-    let access = catalogue::access(&state.db, caller, course.id).await?;
-    if access.can_edit() {
-        return Ok(ok(catalogue::lesson_to_wire(&row)));
-    }
-    if !row.is_published || !catalogue::can_view(&state.db, &course, access, caller).await? {
-        return Err(ApiError::NotFound("Lesson not found".into()));
-    }
-    let enrolled = match caller {
-        Some(c) => catalogue::is_enrolled(&state.db, course.id, c.id()).await?,
-        None => false,
-    };
-    if !(row.is_free_preview || enrolled) {
-        return Err(ApiError::Forbidden(
-            "Enroll in this course to open this lesson".into(),
-        ));
-    }
-    Ok(ok(catalogue::lesson_to_wire(&row)))
+    let lesson = lessons::get_lesson(&state, viewer.0.as_ref(), *id).await?;
+    Ok(ok(lesson))
 }
 
 /// Changes a lesson (its course's staff and admins): any field; `position` moves it
@@ -203,32 +150,33 @@ pub async fn update_lesson(
     Json(body): Json<UpdateLesson>,
 ) -> Result<HttpResponse, ApiError> {
     let mut fields = Fields::default();
-    let mut update = lesson::ActiveModel {
-        id: Set(*id),
-        ..Default::default()
+    let mut changes = LessonChanges {
+        kind: body.r#type,
+        is_free_preview: body.is_free_preview,
+        is_published: body.is_published,
+        position: body.position,
+        section_id: body.section_id,
+        ..LessonChanges::default()
     };
     if let Some(t) = &body.title
         && let Some(t) = fields.take("title", Title::parse(t))
     {
-        update.title = Set(t.as_ref().to_owned());
-    }
-    if let Some(kind) = body.r#type {
-        update.r#type = Set(kind.as_str().to_owned());
+        changes.title = Some(t);
     }
     match &body.url {
-        Some(None) => update.url = Set(None),
+        Some(None) => changes.url = Some(None),
         Some(Some(u)) => {
             if let Some(u) = fields.take("url", WebUrl::parse(u)) {
-                update.url = Set(Some(u.as_ref().to_owned()));
+                changes.url = Some(Some(u));
             }
         }
         None => {}
     }
     match &body.content {
-        Some(None) => update.content = Set(None),
+        Some(None) => changes.content = Some(None),
         Some(Some(c)) => {
             if let Some(c) = parse_content(&mut fields, c) {
-                update.content = Set(Some(c));
+                changes.content = Some(Some(c));
             }
         }
         None => {}
@@ -236,71 +184,11 @@ pub async fn update_lesson(
     if let Some(d) = body.duration
         && let Some(d) = parse_duration(&mut fields, d)
     {
-        update.duration_minutes = Set(d);
-    }
-    if let Some(p) = body.is_free_preview {
-        update.is_free_preview = Set(p);
-    }
-    if let Some(p) = body.is_published {
-        update.is_published = Set(p);
+        changes.duration = Some(d);
     }
     fields.finish()?;
-    let found = find_lesson(&state.db, *id).await?;
-    catalogue::access(&state.db, Some(&auth), found.course_id)
-        .await?
-        .require_edit()?;
-    let target = match body.section_id {
-        Some(section_id) if section_id != found.section_id => {
-            let target = find_section(&state.db, section_id)
-                .await
-                .map_err(|_| ApiError::field("sectionId", "no such section"))?;
-            if target.course_id != found.course_id {
-                return Err(ApiError::Unprocessable(
-                    "A lesson can only move to a section of its own course".into(),
-                ));
-            }
-            Some(target.id)
-        }
-        _ => None,
-    };
-    let txn = crate::store::db::begin_write(&state.db).await?;
-    catalogue::lock_course(&txn, found.course_id).await?;
-    let current = find_lesson(&txn, found.id).await?;
-    let source = catalogue::lessons_of(&txn, current.section_id).await?;
-    let from = source
-        .iter()
-        .position(|l| l.id == current.id)
-        .ok_or_else(|| anyhow::anyhow!("lesson {} missing from its section", current.id))?;
-    match target {
-        Some(target_id) => {
-            find_section(&txn, target_id)
-                .await
-                .map_err(|_| ApiError::field("sectionId", "no such section"))?;
-            let mut rest: Vec<Uuid> = source.iter().map(|l| l.id).collect();
-            rest.remove(from);
-            let destination = catalogue::lessons_of(&txn, target_id).await?;
-            let index = catalogue::insert_index(body.position, destination.len())?;
-            let mut order: Vec<Uuid> = destination.iter().map(|l| l.id).collect();
-            order.insert(index, current.id);
-            catalogue::renumber_lessons(&txn, current.section_id, &positions(&source), &rest)
-                .await?;
-            catalogue::renumber_lessons(&txn, target_id, &positions(&destination), &order).await?;
-        }
-        None => {
-            if let Some(position) = body.position {
-                let to = catalogue::move_index(position, source.len())?;
-                let mut order: Vec<Uuid> = source.iter().map(|l| l.id).collect();
-                let moved = order.remove(from);
-                order.insert(to, moved);
-                catalogue::renumber_lessons(&txn, current.section_id, &positions(&source), &order)
-                    .await?;
-            }
-        }
-    }
-    update.updated_at = Set(Utc::now());
-    let row = update.update(&txn).await?;
-    txn.commit().await?;
-    Ok(ok(catalogue::lesson_to_wire(&row)))
+    let lesson = lessons::update_lesson(&state, &auth, *id, changes).await?;
+    Ok(ok(lesson))
 }
 
 /// Deletes a lesson (its course's staff and admins); later lessons move up.
@@ -320,19 +208,8 @@ pub async fn delete_lesson(
     auth: AuthUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = find_lesson(&state.db, *id).await?;
-    catalogue::access(&state.db, Some(&auth), found.course_id)
-        .await?
-        .require_edit()?;
-    let txn = crate::store::db::begin_write(&state.db).await?;
-    catalogue::lock_course(&txn, found.course_id).await?;
-    let current = find_lesson(&txn, found.id).await?;
-    lesson::Entity::delete_by_id(current.id).exec(&txn).await?;
-    let rest = catalogue::lessons_of(&txn, current.section_id).await?;
-    let order: Vec<Uuid> = rest.iter().map(|l| l.id).collect();
-    catalogue::renumber_lessons(&txn, current.section_id, &positions(&rest), &order).await?;
-    txn.commit().await?;
-    Ok(ok_with("Lesson deleted", json!({ "id": current.id })))
+    let id = lessons::delete_lesson(&state, &auth, *id).await?;
+    Ok(ok_with("Lesson deleted", json!({ "id": id })))
 }
 
 /// Puts a section's lessons in the given order (its course's staff and admins); the list
@@ -355,21 +232,6 @@ pub async fn reorder_lessons(
     id: web::Path<Uuid>,
     Json(body): Json<ReorderLessons>,
 ) -> Result<HttpResponse, ApiError> {
-    let section = find_section(&state.db, *id).await?;
-    catalogue::access(&state.db, Some(&auth), section.course_id)
-        .await?
-        .require_edit()?;
-    let txn = crate::store::db::begin_write(&state.db).await?;
-    catalogue::lock_course(&txn, section.course_id).await?;
-    find_section(&txn, section.id).await?;
-    let existing = catalogue::lessons_of(&txn, section.id).await?;
-    let current: Vec<Uuid> = existing.iter().map(|l| l.id).collect();
-    catalogue::check_permutation("lessonIds", &body.lesson_ids, &current, "lessons")?;
-    catalogue::renumber_lessons(&txn, section.id, &positions(&existing), &body.lesson_ids).await?;
-    let lessons = catalogue::lessons_of(&txn, section.id).await?;
-    txn.commit().await?;
-    Ok(ok(lessons
-        .iter()
-        .map(catalogue::lesson_summary)
-        .collect::<Vec<_>>()))
+    let order = lessons::reorder_lessons(&state, &auth, *id, &body.lesson_ids).await?;
+    Ok(ok(order))
 }

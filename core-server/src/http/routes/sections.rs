@@ -2,11 +2,7 @@
 //! kept at positions 1..n through every insert, move, reorder and delete. Each change
 //! runs in one transaction that first takes the course's lock (`catalogue::lock_course`).
 
-use std::collections::HashMap;
-
 use actix_web::{HttpResponse, delete, patch, post, web};
-use chrono::Utc;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -17,8 +13,7 @@ use crate::error::ApiError;
 use crate::http::extract::Json;
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
-use crate::service::catalogue::{self, find_course, find_section};
-use crate::store::entity::section;
+use crate::service::catalogue::sections;
 
 /// Registers every route of this file.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -26,10 +21,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(reorder_sections)
         .service(update_section)
         .service(delete_section);
-}
-
-fn positions(sections: &[section::Model]) -> HashMap<Uuid, i32> {
-    sections.iter().map(|s| (s.id, s.position)).collect()
 }
 
 /// Adds a section to a course (its staff and admins): appended, or inserted at
@@ -58,39 +49,8 @@ pub async fn create_section(
     let Some(title) = title else {
         return Err(anyhow::anyhow!("fields parsed without values").into());
     };
-    let course = find_course(&state.db, &id).await?;
-    catalogue::access(&state.db, Some(&auth), course.id)
-        .await?
-        .require_edit()?;
-    let txn = crate::store::db::begin_write(&state.db).await?;
-    catalogue::lock_course(&txn, course.id).await?;
-    let existing = catalogue::sections_of(&txn, course.id).await?;
-    let index = catalogue::insert_index(body.position, existing.len())?;
-    let now = Utc::now();
-    let new_id = Uuid::now_v7();
-    let mut order: Vec<Uuid> = existing.iter().map(|s| s.id).collect();
-    order.insert(index, new_id);
-    // Make room first, then insert at the freed position.
-    let mut old = positions(&existing);
-    old.insert(new_id, index as i32 + 1);
-    catalogue::renumber_sections(&txn, &old, &order).await?;
-    let row = section::ActiveModel {
-        id: Set(new_id),
-        course_id: Set(course.id),
-        title: Set(title.as_ref().to_owned()),
-        position: Set(index as i32 + 1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
-    txn.commit().await?;
-    Ok(created(Section {
-        id: row.id,
-        title: row.title,
-        order: row.position,
-        lessons: Vec::new(),
-    }))
+    let section = sections::create_section(&state, &auth, &id, title, body.position).await?;
+    Ok(created(section))
 }
 
 /// Renames a section or moves it to `position` (its course's staff and admins).
@@ -119,37 +79,8 @@ pub async fn update_section(
         None => None,
     };
     fields.finish()?;
-    let found = find_section(&state.db, *id).await?;
-    catalogue::access(&state.db, Some(&auth), found.course_id)
-        .await?
-        .require_edit()?;
-    let txn = crate::store::db::begin_write(&state.db).await?;
-    catalogue::lock_course(&txn, found.course_id).await?;
-    let existing = catalogue::sections_of(&txn, found.course_id).await?;
-    let Some(from) = existing.iter().position(|s| s.id == found.id) else {
-        return Err(ApiError::NotFound("Section not found".into()));
-    };
-    if let Some(position) = body.position {
-        let to = catalogue::move_index(position, existing.len())?;
-        let mut order: Vec<Uuid> = existing.iter().map(|s| s.id).collect();
-        let moved = order.remove(from);
-        order.insert(to, moved);
-        catalogue::renumber_sections(&txn, &positions(&existing), &order).await?;
-    }
-    if let Some(title) = title {
-        section::ActiveModel {
-            id: Set(found.id),
-            title: Set(title.as_ref().to_owned()),
-            updated_at: Set(Utc::now()),
-            ..Default::default()
-        }
-        .update(&txn)
-        .await?;
-    }
-    let row = find_section(&txn, found.id).await?;
-    let wire = catalogue::section_to_wire(&txn, &row, true).await?;
-    txn.commit().await?;
-    Ok(ok(wire))
+    let section = sections::update_section(&state, &auth, *id, title, body.position).await?;
+    Ok(ok(section))
 }
 
 /// Deletes a section and its lessons (its course's staff and admins); later sections
@@ -170,21 +101,8 @@ pub async fn delete_section(
     auth: AuthUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = find_section(&state.db, *id).await?;
-    catalogue::access(&state.db, Some(&auth), found.course_id)
-        .await?
-        .require_edit()?;
-    let txn = crate::store::db::begin_write(&state.db).await?;
-    catalogue::lock_course(&txn, found.course_id).await?;
-    let deleted = section::Entity::delete_by_id(found.id).exec(&txn).await?;
-    if deleted.rows_affected == 0 {
-        return Err(ApiError::NotFound("Section not found".into()));
-    }
-    let rest = catalogue::sections_of(&txn, found.course_id).await?;
-    let order: Vec<Uuid> = rest.iter().map(|s| s.id).collect();
-    catalogue::renumber_sections(&txn, &positions(&rest), &order).await?;
-    txn.commit().await?;
-    Ok(ok_with("Section deleted", json!({ "id": found.id })))
+    let id = sections::delete_section(&state, &auth, *id).await?;
+    Ok(ok_with("Section deleted", json!({ "id": id })))
 }
 
 /// Puts a course's sections in the given order (its staff and admins); the list must
@@ -207,17 +125,6 @@ pub async fn reorder_sections(
     id: web::Path<String>,
     Json(body): Json<ReorderSections>,
 ) -> Result<HttpResponse, ApiError> {
-    let course = find_course(&state.db, &id).await?;
-    catalogue::access(&state.db, Some(&auth), course.id)
-        .await?
-        .require_edit()?;
-    let txn = crate::store::db::begin_write(&state.db).await?;
-    catalogue::lock_course(&txn, course.id).await?;
-    let existing = catalogue::sections_of(&txn, course.id).await?;
-    let current: Vec<Uuid> = existing.iter().map(|s| s.id).collect();
-    catalogue::check_permutation("sectionIds", &body.section_ids, &current, "sections")?;
-    catalogue::renumber_sections(&txn, &positions(&existing), &body.section_ids).await?;
-    let outline = catalogue::outline(&txn, course.id, true).await?;
-    txn.commit().await?;
+    let outline = sections::reorder_sections(&state, &auth, &id, &body.section_ids).await?;
     Ok(ok(outline))
 }
