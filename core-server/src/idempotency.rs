@@ -40,7 +40,7 @@ const TTL_HOURS: i64 = 24;
 /// After this long, a claim whose request never finished is considered abandoned.
 const ABANDONED_AFTER_MINUTES: i64 = 5;
 /// Paths whose writes are never stored (see the module doc).
-const EXCLUDED_PREFIXES: [&str; 2] = ["/api/v1/auth/", "/api/v1/imports"];
+pub(crate) const EXCLUDED_PREFIXES: [&str; 2] = ["/api/v1/auth/", "/api/v1/imports"];
 
 /// The middleware: a no-op for reads and for writes without the header.
 pub async fn idempotency(
