@@ -68,7 +68,7 @@ mod users;
 pub use auth::*;
 pub use courses::*;
 pub use enrollments::*;
-pub use envelope::{ApiResponse, ErrorBody, ErrorCode, FieldError};
+pub use envelope::{ApiResponse, Deleted, Empty, ErrorBody, ErrorCode, FieldError};
 pub use health::{Health, HealthServices, HealthStatus, Readiness};
 pub use imports::*;
 pub use live_classes::*;

@@ -437,3 +437,11 @@ pub struct ReviewList {
     pub total_reviews: i64,
     pub pagination: Pagination,
 }
+
+/// `DELETE /courses/{id}/staff/{user_id}`: who left the staff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct StaffRemoved {
+    pub user_id: Uuid,
+}

@@ -41,6 +41,7 @@ fn review_to_wire(r: &review::Model, student: &user::Model) -> Review {
 /// A course's reviews, newest first, to anyone who can see the course.
 #[utoipa::path(
     tag = "courses",
+    security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Course id or slug"), PageQuery),
     responses(
         (status = 200, description = "A page of reviews", body = ApiResponse<ReviewList>),
