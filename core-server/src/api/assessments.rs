@@ -7,58 +7,11 @@
 //! allows: [`AttemptQuestion`] carries no key, and [`QuestionResult::correct`] is filled in
 //! only when `showAnswers` says so.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Pagination, StudentRef};
-
-/// A string enum of the wire: its SCREAMING_SNAKE_CASE spelling is also what is stored.
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-        pub enum $name {
-            $(#[serde(rename = $text)] $variant,)+
-        }
-
-        impl $name {
-            pub const ALL: &[$name] = &[$($name::$variant),+];
-
-            /// The stored and wire spelling.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $text,)+
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = String;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
-                    .ok_or_else(|| {
-                        let names: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
-                        format!("`{s}` is not one of {}", names.join(", "))
-                    })
-            }
-        }
-    };
-}
 
 wire_enum!(
     /// What kind of test this is (the seed's types).

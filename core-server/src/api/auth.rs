@@ -282,3 +282,34 @@ pub struct OutboxList {
     pub messages: Vec<OutboxEntry>,
     pub pagination: super::Pagination,
 }
+
+/// What `POST /auth/register` answers: the new account signed in, or, for an ADMIN
+/// account an admin registers, the account and its 2FA enrollment (nobody signs in).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum Registered {
+    Session(Box<AuthSession>),
+    Admin(Box<RegisteredAdmin>),
+}
+
+/// A new ADMIN account, registered by an admin, with the 2FA secret to pass on (shown
+/// once).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RegisteredAdmin {
+    pub user: User,
+    pub two_factor: TotpEnrollment,
+}
+
+/// `POST /auth/change-password`: the session goes on with this access token (its
+/// refresh token stays the same).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordChanged {
+    pub access_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}

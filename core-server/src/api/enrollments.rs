@@ -330,3 +330,12 @@ pub struct BatchMember {
 pub struct BatchMembers {
     pub members: Vec<BatchMember>,
 }
+
+/// `DELETE /batches/{id}/members/{student_id}`: who left which batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct MemberRemoved {
+    pub batch_id: Uuid,
+    pub student_id: Uuid,
+}

@@ -90,3 +90,16 @@ pub enum ErrorCode {
     Internal,
     ServiceUnavailable,
 }
+
+/// `data` of an answer whose message says it all (`{"success": true, "message": "Logged
+/// out", "data": {}}`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Empty {}
+
+/// `data` of a deletion: the id of what is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Deleted {
+    pub id: uuid::Uuid,
+}

@@ -424,3 +424,19 @@ pub struct CalendarFeed {
 pub struct CalendarQuery {
     pub token: Option<String>,
 }
+
+/// `POST /live-classes/{id}/leave`: the minutes present in the class so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct LeftClass {
+    pub live_class_id: Uuid,
+    pub minutes: i64,
+}
+
+/// `DELETE /live-classes/calendar-token`: whether there was a token to revoke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct CalendarTokenRevoked {
+    pub revoked: bool,
+}

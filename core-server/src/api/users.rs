@@ -200,3 +200,12 @@ pub struct CreatedUser {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub two_factor: Option<super::TotpEnrollment>,
 }
+
+/// `POST /users/{id}/children`: the parent and the child now linked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ChildLinked {
+    pub parent_id: Uuid,
+    pub child_id: Uuid,
+}

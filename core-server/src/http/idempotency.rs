@@ -33,7 +33,7 @@ pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key
 /// Set on a replayed answer.
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 /// Paths whose writes are never stored (see the module doc).
-const EXCLUDED_PREFIXES: [&str; 2] = ["/api/v1/auth/", "/api/v1/imports"];
+pub(crate) const EXCLUDED_PREFIXES: [&str; 2] = ["/api/v1/auth/", "/api/v1/imports"];
 
 /// The middleware: a no-op for reads and for writes without the header.
 pub async fn idempotency(

@@ -148,6 +148,7 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         .openapi(ApiDoc::openapi())
         .configure(api_routes)
         .split_for_parts();
+    let openapi = crate::http::openapi::complete(openapi);
     let server = HttpServer::new(move || {
         App::new()
             .service(

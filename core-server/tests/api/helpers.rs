@@ -1,11 +1,17 @@
 //! `spawn_app()`: the real server on port 0 against a fresh database, plus typed helpers.
 
-use std::sync::Once;
+use std::sync::{Arc, Once};
 
 use edupro_server::Application;
 use edupro_server::platform::config::ServerArgs;
 use edupro_server::platform::state::AppState;
 use serde_json::Value;
+
+/// The OpenAPI document as the contract every answer must keep.
+#[path = "contract.rs"]
+pub mod contract;
+
+use contract::Contract;
 
 /// Set to a PostgreSQL URL (e.g. `postgres://postgres@127.0.0.1:5432/postgres`) to run
 /// the suite on PostgreSQL: each test gets its own database, dropped afterwards.
@@ -18,6 +24,9 @@ pub struct TestApp {
     pub backend: &'static str,
     /// The server's own state (database, keys), for setting up what no endpoint makes.
     pub state: AppState,
+    /// The server's OpenAPI document, which every answer through [`TestApp::send`] and
+    /// [`TestApp::send_raw`] must satisfy.
+    pub contract: Arc<Contract>,
     _data_dir: tempfile::TempDir,
     _database: Option<PgTestDatabase>,
 }
@@ -93,16 +102,26 @@ pub async fn spawn_app_on(
     let addr = app.local_addr();
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
+    let address = format!("http://{addr}");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client");
+    let contract = contract::contract(&client, &address).await;
     TestApp {
-        address: format!("http://{addr}"),
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("http client"),
+        address,
+        client,
         backend,
         state,
+        contract,
         _data_dir: data_dir,
         _database: database,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        contract::report_stats();
     }
 }
 
@@ -111,12 +130,57 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
-    /// Sends `request` and parses the answer's JSON body (`Null` when it has none).
-    pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
-        let response = request.send().await.expect("request sent");
+    /// Sends `request` and checks the answer against the OpenAPI document: its status,
+    /// content type and body. The answer's parts.
+    async fn exchange(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let (client, request) = request.build_split();
+        let request = request.expect("request builds");
+        let method = request.method().to_string();
+        let path = request.url().path().to_owned();
+        let request_type = request
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let request_body = request
+            .body()
+            .and_then(reqwest::Body::as_bytes)
+            .map(<[u8]>::to_vec);
+        let response = client.execute(request).await.expect("request sent");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let bytes = response.bytes().await.expect("body read");
+        let bytes = response.bytes().await.expect("body read").to_vec();
+        self.contract.assert(&contract::Exchange {
+            method: &method,
+            path: &path,
+            request_type: request_type.as_deref(),
+            request_body: request_body.as_deref(),
+            status,
+            content_type: headers
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+            body: &bytes,
+        });
+        (status, headers, bytes)
+    }
+
+    /// Sends `request`, checks the answer against the OpenAPI document and hands it back
+    /// whole, for answers that are not JSON (iCalendar, CSV, NDJSON, metrics).
+    pub async fn send_raw(&self, request: reqwest::RequestBuilder) -> reqwest::Response {
+        let (status, headers, bytes) = self.exchange(request).await;
+        let mut response = http::Response::new(bytes);
+        *response.status_mut() = http::StatusCode::from_u16(status).expect("a status");
+        *response.headers_mut() = headers;
+        reqwest::Response::from(response)
+    }
+
+    /// Sends `request`, checks the answer against the OpenAPI document and parses its
+    /// JSON body (`Null` when it has none).
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        let (status, headers, bytes) = self.exchange(request).await;
         let body = if bytes.is_empty() {
             Value::Null
         } else {

@@ -36,14 +36,14 @@ async fn import(
     body: impl Into<reqwest::Body>,
 ) -> Imported {
     let response = app
-        .client
-        .post(app.url(&format!("/api/v1/imports/{kind}?{query}")))
-        .bearer_auth(token)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("import sent");
+        .send_raw(
+            app.client
+                .post(app.url(&format!("/api/v1/imports/{kind}?{query}")))
+                .bearer_auth(token)
+                .header("content-type", content_type)
+                .body(body),
+        )
+        .await;
     let status = response.status().as_u16();
     let text = response.text().await.expect("import answer");
     if status != 200 {

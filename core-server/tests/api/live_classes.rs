@@ -806,7 +806,7 @@ async fn the_calendar_feed_is_rfc_5545_and_opened_by_its_own_token_only() {
         .await;
     assert_eq!(token.status, 201, "{}", token.body);
     let url = token.body["data"]["url"].as_str().expect("url").to_owned();
-    let response = app.client.get(app.url(&url)).send().await.expect("feed");
+    let response = app.send_raw(app.client.get(app.url(&url))).await;
     assert_eq!(response.status().as_u16(), 200);
     assert!(
         response.headers()["content-type"]
@@ -855,14 +855,11 @@ async fn the_calendar_feed_is_rfc_5545_and_opened_by_its_own_token_only() {
 
     // The JWT is not a feed token; a rotated token replaces the old one.
     let with_jwt = app
-        .client
-        .get(app.url(&format!(
+        .send_raw(app.client.get(app.url(&format!(
             "/api/v1/live-classes/calendar.ics?token={}",
             students[0].access_token
-        )))
-        .send()
-        .await
-        .expect("feed");
+        ))))
+        .await;
     assert_eq!(with_jwt.status().as_u16(), 401);
     let rotated = app
         .post_as(
@@ -872,7 +869,7 @@ async fn the_calendar_feed_is_rfc_5545_and_opened_by_its_own_token_only() {
         )
         .await;
     assert_eq!(rotated.status, 201);
-    let old = app.client.get(app.url(&url)).send().await.expect("feed");
+    let old = app.send_raw(app.client.get(app.url(&url))).await;
     assert_eq!(old.status().as_u16(), 401);
     let outsider = app.register("STUDENT").await;
     let theirs = app
@@ -883,11 +880,11 @@ async fn the_calendar_feed_is_rfc_5545_and_opened_by_its_own_token_only() {
         )
         .await;
     let empty = app
-        .client
-        .get(app.url(theirs.body["data"]["url"].as_str().expect("url")))
-        .send()
+        .send_raw(
+            app.client
+                .get(app.url(theirs.body["data"]["url"].as_str().expect("url"))),
+        )
         .await
-        .expect("feed")
         .text()
         .await
         .expect("body");

@@ -20,6 +20,7 @@ mod live_class_reminders;
 mod live_class_rooms;
 mod live_classes;
 mod notifications;
+mod openapi_contract;
 mod operations;
 mod outage;
 mod realtime;

@@ -69,7 +69,7 @@ async fn a_request_id_that_could_forge_log_lines_is_replaced() {
 async fn metrics_expose_request_counts_latency_and_pool_gauges() {
     let app = spawn_app().await;
     app.get("/health").await;
-    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+    let response = app.send_raw(app.client.get(app.url("/metrics"))).await;
     assert_eq!(response.status(), 200);
     assert!(
         response.headers()["content-type"]

@@ -34,7 +34,10 @@ pub struct AuditFilter {
     tag = "admin",
     security(("bearer" = [])),
     params(AuditFilter),
-    responses((status = 200, description = "A page of events", body = ApiResponse<AuditList>))
+    responses(
+        (status = 200, description = "A page of events", body = ApiResponse<AuditList>),
+        (status = 403, description = "Not an admin", body = crate::api::ErrorBody),
+    )
 )]
 #[get("/admin/audit")]
 pub async fn list_audit(
@@ -68,6 +71,7 @@ pub struct OutboxFilter {
     params(OutboxFilter),
     responses(
         (status = 200, description = "A page of messages", body = ApiResponse<OutboxList>),
+        (status = 403, description = "Not an admin", body = crate::api::ErrorBody),
         (status = 404, description = "In production", body = crate::api::ErrorBody),
     )
 )]

@@ -216,7 +216,7 @@ pub async fn update_test(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Test id")),
     responses(
-        (status = 200, description = "Deleted"),
+        (status = 200, description = "Deleted", body = ApiResponse<crate::api::Deleted>),
         (status = 404, description = "No such test", body = crate::api::ErrorBody),
         (status = 409, description = "The test has attempts", body = crate::api::ErrorBody),
     )
@@ -272,7 +272,11 @@ pub struct ExportFormat {
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Test id"), ExportFormat),
     responses(
-        (status = 200, description = "The document", body = TestDocument),
+        (status = 200, description = "The document, as JSON or (`?format=toml`) TOML", content(
+            (TestDocument = "application/json"),
+            (String = "application/toml"),
+        )),
+        (status = 403, description = "Not staff of the test's course", body = crate::api::ErrorBody),
         (status = 404, description = "No such test", body = crate::api::ErrorBody),
     )
 )]
@@ -355,7 +359,7 @@ pub async fn replace_question(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Question id")),
     responses(
-        (status = 200, description = "Deleted"),
+        (status = 200, description = "Deleted", body = ApiResponse<crate::api::Deleted>),
         (status = 404, description = "No such question", body = crate::api::ErrorBody),
         (status = 422, description = "The test has attempts", body = crate::api::ErrorBody),
     )

@@ -54,8 +54,9 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     tag = "auth",
     request_body = Register,
     responses(
-        (status = 201, description = "Registered and signed in", body = ApiResponse<AuthSession>),
+        (status = 201, description = "Registered and signed in; or, for an ADMIN account an admin registers, the account and its 2FA secret", body = ApiResponse<crate::api::Registered>),
         (status = 400, description = "Invalid fields", body = crate::api::ErrorBody),
+        (status = 403, description = "ADMIN asked for without an admin's token", body = crate::api::ErrorBody),
         (status = 409, description = "Email already registered", body = crate::api::ErrorBody),
     )
 )]
@@ -167,6 +168,7 @@ pub async fn me(auth: AuthUser) -> HttpResponse {
     responses(
         (status = 200, description = "A new token pair", body = ApiResponse<TokenPair>),
         (status = 401, description = "Invalid, spent or expired refresh token", body = crate::api::ErrorBody),
+        (status = 429, description = "Too many refreshes", body = crate::api::ErrorBody),
     )
 )]
 #[post("/auth/refresh-token")]
@@ -189,7 +191,7 @@ pub async fn refresh_token(
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
-    responses((status = 200, description = "Signed out"))
+    responses((status = 200, description = "Signed out", body = ApiResponse<crate::api::Empty>))
 )]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
@@ -204,7 +206,7 @@ pub async fn logout(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRe
     security(("bearer" = [])),
     request_body = ChangePassword,
     responses(
-        (status = 200, description = "Changed", body = ApiResponse<TokenPair>),
+        (status = 200, description = "Changed", body = ApiResponse<crate::api::PasswordChanged>),
         (status = 400, description = "Wrong current password or weak new one", body = crate::api::ErrorBody),
     )
 )]
@@ -246,7 +248,10 @@ pub async fn change_password(
 #[utoipa::path(
     tag = "auth",
     request_body = ForgotPassword,
-    responses((status = 200, description = "Always, whether or not the email is registered"))
+    responses(
+        (status = 200, description = "Always, whether or not the email is registered", body = ApiResponse<crate::api::Empty>),
+        (status = 429, description = "Too many requests", body = crate::api::ErrorBody),
+    )
 )]
 #[post("/auth/forgot-password")]
 pub async fn forgot_password(
@@ -269,8 +274,9 @@ pub async fn forgot_password(
     tag = "auth",
     request_body = ResetPassword,
     responses(
-        (status = 200, description = "Password set"),
+        (status = 200, description = "Password set", body = ApiResponse<crate::api::Empty>),
         (status = 400, description = "Invalid or expired OTP, or weak password", body = crate::api::ErrorBody),
+        (status = 429, description = "Too many attempts", body = crate::api::ErrorBody),
     )
 )]
 #[post("/auth/reset-password")]
@@ -304,6 +310,7 @@ pub async fn reset_password(
     responses(
         (status = 200, description = "Email verified", body = ApiResponse<User>),
         (status = 400, description = "Invalid or expired OTP", body = crate::api::ErrorBody),
+        (status = 429, description = "Too many attempts", body = crate::api::ErrorBody),
     )
 )]
 #[post("/auth/verify-email")]
@@ -323,7 +330,7 @@ pub async fn verify_email(
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
-    responses((status = 200, description = "Code sent"), (status = 429, description = "Too many requests"))
+    responses((status = 200, description = "Code sent", body = ApiResponse<crate::api::Empty>), (status = 429, description = "Too many requests"))
 )]
 #[post("/auth/resend-otp")]
 pub async fn resend_otp(
@@ -359,7 +366,7 @@ pub async fn list_sessions(
     tag = "auth",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Session id")),
-    responses((status = 200, description = "Session ended"), (status = 404, description = "No such session of yours"))
+    responses((status = 200, description = "Session ended", body = ApiResponse<crate::api::Empty>), (status = 404, description = "No such session of yours"))
 )]
 #[delete("/auth/sessions/{id}")]
 pub async fn delete_session(
@@ -397,6 +404,7 @@ pub async fn enroll_totp(
     responses(
         (status = 200, description = "2FA on", body = ApiResponse<RecoveryCodes>),
         (status = 400, description = "Wrong code, or no enrolment started", body = crate::api::ErrorBody),
+        (status = 429, description = "Too many attempts", body = crate::api::ErrorBody),
     )
 )]
 #[post("/auth/2fa/confirm")]
@@ -422,9 +430,10 @@ pub async fn confirm_totp(
     security(("bearer" = [])),
     request_body = TotpCode,
     responses(
-        (status = 200, description = "2FA off"),
+        (status = 200, description = "2FA off", body = ApiResponse<crate::api::Empty>),
         (status = 401, description = "Wrong code", body = crate::api::ErrorBody),
         (status = 422, description = "Mandatory for admins", body = crate::api::ErrorBody),
+        (status = 429, description = "Too many attempts", body = crate::api::ErrorBody),
     )
 )]
 #[post("/auth/2fa/disable")]
@@ -504,7 +513,7 @@ pub async fn list_access_tokens(
     tag = "auth",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Token id")),
-    responses((status = 200, description = "Revoked"), (status = 404, description = "No such token of yours"))
+    responses((status = 200, description = "Revoked", body = ApiResponse<crate::api::Empty>), (status = 404, description = "No such token of yours"))
 )]
 #[delete("/auth/tokens/{id}")]
 pub async fn revoke_access_token(

@@ -102,7 +102,7 @@ pub async fn update_batch(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Batch id")),
     responses(
-        (status = 200, description = "Deleted"),
+        (status = 200, description = "Deleted", body = ApiResponse<crate::api::Deleted>),
         (status = 403, description = "Not staff of this course", body = crate::api::ErrorBody),
         (status = 404, description = "No such batch", body = crate::api::ErrorBody),
     )
@@ -174,7 +174,7 @@ pub async fn add_member(
         ("student_id" = Uuid, Path, description = "The student's user id"),
     ),
     responses(
-        (status = 200, description = "Removed"),
+        (status = 200, description = "Removed", body = ApiResponse<crate::api::MemberRemoved>),
         (status = 403, description = "Not staff of this course", body = crate::api::ErrorBody),
         (status = 404, description = "No such batch, or the student is not in it", body = crate::api::ErrorBody),
     )

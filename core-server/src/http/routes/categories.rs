@@ -124,7 +124,7 @@ pub async fn update_category(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Category id")),
     responses(
-        (status = 200, description = "Deleted"),
+        (status = 200, description = "Deleted", body = ApiResponse<crate::api::Deleted>),
         (status = 403, description = "Not an admin", body = crate::api::ErrorBody),
         (status = 404, description = "No such category", body = crate::api::ErrorBody),
         (status = 422, description = "It has subcategories", body = crate::api::ErrorBody),

@@ -34,6 +34,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// and students see published courses; teachers also the courses they staff; admins all.
 #[utoipa::path(
     tag = "courses",
+    security((), ("bearer" = [])),
     params(CourseFilter),
     responses(
         (status = 200, description = "A page of courses", body = ApiResponse<CourseList>),
@@ -54,6 +55,7 @@ pub async fn list_courses(
 /// (unpublished lessons only to staff and admins). Drafts are 404 to everyone else.
 #[utoipa::path(
     tag = "courses",
+    security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Course id or slug")),
     responses(
         (status = 200, description = "The course", body = ApiResponse<Course>),
@@ -169,7 +171,7 @@ pub async fn archive_course(
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Course id or slug")),
     responses(
-        (status = 200, description = "Deleted"),
+        (status = 200, description = "Deleted", body = ApiResponse<crate::api::Deleted>),
         (status = 403, description = "Not the owner", body = crate::api::ErrorBody),
         (status = 404, description = "No such course", body = crate::api::ErrorBody),
         (status = 409, description = "The course has enrollments", body = crate::api::ErrorBody),
@@ -215,6 +217,7 @@ pub async fn list_staff(
         (status = 201, description = "Added", body = ApiResponse<StaffMember>),
         (status = 400, description = "Role is not CO_TEACHER or TA", body = crate::api::ErrorBody),
         (status = 403, description = "Not the owner", body = crate::api::ErrorBody),
+        (status = 404, description = "No such course or user", body = crate::api::ErrorBody),
         (status = 409, description = "Already on the staff", body = crate::api::ErrorBody),
         (status = 422, description = "The user is not a teacher", body = crate::api::ErrorBody),
     )
@@ -246,7 +249,7 @@ pub async fn add_staff(
         ("user_id" = Uuid, Path, description = "The staff member's user id"),
     ),
     responses(
-        (status = 200, description = "Removed"),
+        (status = 200, description = "Removed", body = ApiResponse<crate::api::StaffRemoved>),
         (status = 403, description = "Not the owner", body = crate::api::ErrorBody),
         (status = 404, description = "Not on the staff", body = crate::api::ErrorBody),
         (status = 422, description = "The owner can't be removed", body = crate::api::ErrorBody),

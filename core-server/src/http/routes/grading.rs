@@ -165,7 +165,10 @@ pub struct GradebookFormat {
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Course id or slug"), GradebookFormat),
     responses(
-        (status = 200, description = "The gradebook (JSON, or text/csv)", body = ApiResponse<Gradebook>),
+        (status = 200, description = "The gradebook, as JSON or (`?format=csv`) CSV", content(
+            (ApiResponse<Gradebook> = "application/json"),
+            (String = "text/csv"),
+        )),
         (status = 403, description = "A student of the course", body = crate::api::ErrorBody),
         (status = 404, description = "No such course", body = crate::api::ErrorBody),
     )

@@ -296,7 +296,10 @@ fn read_header(columns: &imports::Columns, first: &RawRecord) -> Result<Header, 
     tag = "imports",
     security(("bearer" = [])),
     params(PageQuery),
-    responses((status = 200, description = "A page of runs", body = ApiResponse<ImportRunList>))
+    responses(
+        (status = 200, description = "A page of runs", body = ApiResponse<ImportRunList>),
+        (status = 403, description = "Not an admin", body = crate::api::ErrorBody),
+    )
 )]
 #[get("/imports")]
 pub async fn list_imports(

@@ -110,6 +110,7 @@ pub async fn create_lesson(
 /// enrollment.
 #[utoipa::path(
     tag = "courses",
+    security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "Lesson id")),
     responses(
         (status = 200, description = "The lesson", body = ApiResponse<Lesson>),
@@ -197,7 +198,7 @@ pub async fn update_lesson(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Lesson id")),
     responses(
-        (status = 200, description = "Deleted"),
+        (status = 200, description = "Deleted", body = ApiResponse<crate::api::Deleted>),
         (status = 403, description = "Not staff of this course", body = crate::api::ErrorBody),
         (status = 404, description = "No such lesson", body = crate::api::ErrorBody),
     )

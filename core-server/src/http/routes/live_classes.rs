@@ -243,7 +243,7 @@ pub async fn join_live_class(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Live class id")),
     responses(
-        (status = 200, description = "Left; the minutes present so far"),
+        (status = 200, description = "Left; the minutes present so far", body = ApiResponse<crate::api::LeftClass>),
         (status = 404, description = "No such class", body = crate::api::ErrorBody),
         (status = 422, description = "Never joined", body = crate::api::ErrorBody),
     )
@@ -303,7 +303,7 @@ pub async fn create_calendar_token(
 #[utoipa::path(
     tag = "live-classes",
     security(("bearer" = [])),
-    responses((status = 200, description = "Revoked (or there was none)"))
+    responses((status = 200, description = "Revoked (or there was none)", body = ApiResponse<crate::api::CalendarTokenRevoked>))
 )]
 #[delete("/live-classes/calendar-token")]
 pub async fn revoke_calendar_token(

@@ -22,6 +22,7 @@ const COMMENT_MAX: usize = 5_000;
 /// A course's reviews, newest first, to anyone who can see the course.
 #[utoipa::path(
     tag = "courses",
+    security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Course id or slug"), PageQuery),
     responses(
         (status = 200, description = "A page of reviews", body = ApiResponse<ReviewList>),

@@ -90,7 +90,7 @@ pub async fn update_section(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Section id")),
     responses(
-        (status = 200, description = "Deleted"),
+        (status = 200, description = "Deleted", body = ApiResponse<crate::api::Deleted>),
         (status = 403, description = "Not staff of this course", body = crate::api::ErrorBody),
         (status = 404, description = "No such section", body = crate::api::ErrorBody),
     )

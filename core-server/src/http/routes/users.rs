@@ -151,6 +151,8 @@ pub async fn get_user(
     request_body = ChangeRole,
     responses(
         (status = 200, description = "Role changed", body = ApiResponse<User>),
+        (status = 403, description = "Not an admin", body = crate::api::ErrorBody),
+        (status = 404, description = "No such user", body = crate::api::ErrorBody),
         (status = 422, description = "Own role, or ADMIN without 2FA", body = crate::api::ErrorBody),
     )
 )]
@@ -179,7 +181,12 @@ pub async fn change_role(
     tag = "users",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")),
-    responses((status = 200, description = "Deactivated", body = ApiResponse<User>))
+    responses(
+        (status = 200, description = "Deactivated", body = ApiResponse<User>),
+        (status = 403, description = "Not an admin", body = crate::api::ErrorBody),
+        (status = 404, description = "No such user", body = crate::api::ErrorBody),
+        (status = 422, description = "Deactivating yourself", body = crate::api::ErrorBody),
+    )
 )]
 #[post("/users/{id}/deactivate")]
 pub async fn deactivate_user(
@@ -199,7 +206,11 @@ pub async fn deactivate_user(
     tag = "users",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")),
-    responses((status = 200, description = "Reactivated", body = ApiResponse<User>))
+    responses(
+        (status = 200, description = "Reactivated", body = ApiResponse<User>),
+        (status = 403, description = "Not an admin", body = crate::api::ErrorBody),
+        (status = 404, description = "No such user", body = crate::api::ErrorBody),
+    )
 )]
 #[post("/users/{id}/reactivate")]
 pub async fn reactivate_user(
@@ -221,7 +232,9 @@ pub async fn reactivate_user(
     params(("id" = Uuid, Path, description = "The parent's id")),
     request_body = LinkChild,
     responses(
-        (status = 201, description = "Linked"),
+        (status = 201, description = "Linked", body = ApiResponse<crate::api::ChildLinked>),
+        (status = 403, description = "Not an admin", body = crate::api::ErrorBody),
+        (status = 404, description = "No such user", body = crate::api::ErrorBody),
         (status = 409, description = "Already linked", body = crate::api::ErrorBody),
         (status = 422, description = "Not a parent and a student", body = crate::api::ErrorBody),
     )
@@ -246,7 +259,10 @@ pub async fn link_child(
     tag = "users",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The parent's id")),
-    responses((status = 200, description = "Children", body = ApiResponse<Vec<User>>))
+    responses(
+        (status = 200, description = "Children", body = ApiResponse<Vec<User>>),
+        (status = 403, description = "Not an admin", body = crate::api::ErrorBody),
+    )
 )]
 #[get("/users/{id}/children")]
 pub async fn list_children(
@@ -266,7 +282,7 @@ pub async fn list_children(
     tag = "users",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The parent's id"), ("child_id" = Uuid, Path, description = "The child's id")),
-    responses((status = 200, description = "Unlinked"), (status = 404, description = "No such link"))
+    responses((status = 200, description = "Unlinked", body = ApiResponse<crate::api::Empty>), (status = 403, description = "Not an admin", body = crate::api::ErrorBody), (status = 404, description = "No such link"))
 )]
 #[delete("/users/{id}/children/{child_id}")]
 pub async fn unlink_child(

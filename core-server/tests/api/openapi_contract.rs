@@ -1,0 +1,170 @@
+//! The OpenAPI document is the contract, and the harness's check of it has teeth: every
+//! answer through `TestApp::send` is validated (see `helpers/contract.rs`); these tests
+//! show the check rejects what the document does not allow, and pin the defects the
+//! document once had (enum spellings, the bearer scheme, dangling `$ref`s).
+
+use serde_json::{Value, json};
+
+use crate::catalogue_helpers::draft;
+use crate::helpers::contract::Exchange;
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn the_contract_check_rejects_answers_the_document_does_not_allow() {
+    let app = spawn_app().await;
+    let teacher = app.register("TEACHER").await;
+    let id = draft(&app, &teacher.access_token, "Contract 101").await;
+    let path = format!("/api/v1/courses/{id}");
+    let answer = app.get_as(&teacher.access_token, &path).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let check = |status: u16, body: &Value| {
+        app.contract.check(&Exchange {
+            method: "GET",
+            path: &path,
+            status,
+            content_type: Some("application/json"),
+            body: &serde_json::to_vec(body).expect("serialises"),
+            ..Exchange::default()
+        })
+    };
+    // The real answer passes: the check is not rejecting everything either.
+    check(200, &answer.body).expect("the server's own answer keeps the contract");
+
+    // An enum in the Rust spelling rather than the wire's.
+    let mut wrong = answer.body.clone();
+    wrong["data"]["level"] = json!("Beginner");
+    let err = check(200, &wrong).expect_err("a PascalCase level is rejected");
+    assert!(err.contains("Beginner"), "{err}");
+
+    // A field the document does not list, a required one missing, one of the wrong type.
+    let mut wrong = answer.body.clone();
+    wrong["data"]["secretNotes"] = json!("internal");
+    let err = check(200, &wrong).expect_err("an undocumented field is rejected");
+    assert!(err.contains("secretNotes"), "{err}");
+    let mut wrong = answer.body.clone();
+    wrong["data"].as_object_mut().expect("data").remove("title");
+    check(200, &wrong).expect_err("a course without a title is rejected");
+    let mut wrong = answer.body.clone();
+    wrong["data"]["id"] = json!(42);
+    check(200, &wrong).expect_err("a numeric id is rejected");
+
+    // A status the operation does not list, an error body that is not an ErrorBody.
+    let err = check(418, &json!({})).expect_err("an unlisted status is rejected");
+    assert!(err.contains("418") && err.contains("not listed"), "{err}");
+    let err = check(
+        404,
+        &json!({"success": false, "message": "gone", "code": "GONE"}),
+    )
+    .expect_err("an unknown error code is rejected");
+    assert!(err.contains("GONE"), "{err}");
+
+    // The wrong content type; a path no operation serves.
+    app.contract
+        .check(&Exchange {
+            method: "GET",
+            path: &path,
+            status: 200,
+            content_type: Some("text/html"),
+            body: b"<p>hi</p>",
+            ..Exchange::default()
+        })
+        .expect_err("an unlisted content type is rejected");
+    app.contract
+        .check(&Exchange {
+            method: "GET",
+            path: "/nowhere",
+            status: 200,
+            content_type: Some("application/json"),
+            body: b"{}",
+            ..Exchange::default()
+        })
+        .expect_err("a path no operation serves cannot answer 200");
+
+    // A request the server accepted, though the document spells its enum otherwise.
+    let created = json!({ "success": true, "data": {
+        "id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "title": "Contract 102",
+        "slug": "contract-102", "status": "DRAFT",
+    }});
+    let created = serde_json::to_vec(&created).expect("json");
+    let request = |level: &str| {
+        serde_json::to_vec(&json!({ "title": "Contract 102", "level": level })).expect("json")
+    };
+    let accepted = |body: &[u8]| {
+        app.contract.check(&Exchange {
+            method: "POST",
+            path: "/api/v1/courses",
+            request_type: Some("application/json"),
+            request_body: Some(body),
+            status: 201,
+            content_type: Some("application/json"),
+            body: &created,
+        })
+    };
+    accepted(&request("BEGINNER")).expect("the wire's spelling is the document's");
+    let err = accepted(&request("Beginner")).expect_err("another spelling is rejected");
+    assert!(err.contains("request body"), "{err}");
+}
+
+/// Each wire enum is listed with the spellings serde reads and writes.
+#[tokio::test]
+async fn the_documents_enums_are_spelled_as_on_the_wire() {
+    use edupro_server::api::*;
+    fn spellings<T: std::fmt::Display>(all: &[T]) -> Value {
+        all.iter().map(|v| json!(v.to_string())).collect()
+    }
+    let app = spawn_app().await;
+    let document = app.get("/api/v1/openapi.json").await.body;
+    let schemas = &document["components"]["schemas"];
+    let expected = [
+        ("CourseLevel", spellings(CourseLevel::ALL)),
+        ("CourseStatus", spellings(CourseStatus::ALL)),
+        ("LessonType", spellings(LessonType::ALL)),
+        ("StaffRole", spellings(StaffRole::ALL)),
+        ("CourseSort", spellings(CourseSort::ALL)),
+        ("TestType", spellings(TestType::ALL)),
+        ("TestStatus", spellings(TestStatus::ALL)),
+        ("QuestionType", spellings(QuestionType::ALL)),
+        (
+            "MultipleSelectScoring",
+            spellings(MultipleSelectScoring::ALL),
+        ),
+        ("ShowAnswers", spellings(ShowAnswers::ALL)),
+        ("AttemptStatus", spellings(AttemptStatus::ALL)),
+        ("AnswerOutcome", spellings(AnswerOutcome::ALL)),
+    ];
+    for (name, spellings) in expected {
+        assert_eq!(schemas[name]["enum"], spellings, "{name}");
+    }
+    assert_eq!(
+        schemas["SeriesScope"]["enum"],
+        json!(["occurrence", "following", "series"])
+    );
+    for value in CourseLevel::ALL {
+        assert_eq!(json!(value), json!(value.as_str()), "serde agrees");
+    }
+}
+
+#[tokio::test]
+async fn every_ref_resolves_and_token_operations_name_the_bearer_scheme() {
+    let app = spawn_app().await;
+    let document = app.get("/api/v1/openapi.json").await.body;
+    let text = document.to_string();
+    let mut dangling: Vec<&str> = text
+        .split("\"$ref\":\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|reference| {
+            document
+                .pointer(reference.trim_start_matches('#'))
+                .is_none()
+        })
+        .collect();
+    dangling.dedup();
+    assert!(dangling.is_empty(), "unresolvable: {dangling:?}");
+
+    let bearer = &document["components"]["securitySchemes"]["bearer"];
+    assert_eq!(bearer["type"], "http", "{bearer}");
+    assert_eq!(bearer["scheme"], "bearer", "{bearer}");
+    let me = &document["paths"]["/api/v1/auth/me"]["get"];
+    assert_eq!(me["security"], json!([{ "bearer": [] }]), "{me}");
+}
