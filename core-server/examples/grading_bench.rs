@@ -290,7 +290,7 @@ async fn bench(name: &str, database_url: Option<String>) -> anyhow::Result<()> {
                 course_id: Set(course_id),
                 student_id: Set(*student),
                 number: Set(number as i32),
-                status: Set("SUBMITTED".into()),
+                status: Set(edupro_server::api::AttemptStatus::Submitted),
                 started_at: Set(now),
                 deadline: Set(None),
                 submitted_at: Set(Some(now)),

@@ -175,7 +175,7 @@ async fn server(n: usize, database_url: Option<String>) -> anyhow::Result<()> {
             id: Set(uuid::Uuid::now_v7()),
             course_id: Set(course_uuid),
             student_id: Set(student.id),
-            status: Set("ACTIVE".into()),
+            status: Set(edupro_server::api::EnrollmentStatus::Active),
             enrolled_at: Set(now),
             completed_at: Set(None),
             expires_at: Set(None),

@@ -89,7 +89,7 @@ impl NewAccount {
 
 /// The user as the API shows it.
 pub fn to_wire(m: &user::Model) -> api::User {
-    let role = m.role.parse().unwrap_or(Role::Student);
+    let role = m.role;
     let profile = m.profile.clone().unwrap_or(serde_json::Value::Null);
     let (mut student, mut teacher, mut parent) = (None, None, None);
     match role {
@@ -123,7 +123,7 @@ pub fn to_wire(m: &user::Model) -> api::User {
 
 /// The role of a stored user.
 pub fn role_of(m: &user::Model) -> Role {
-    m.role.parse().unwrap_or(Role::Student)
+    m.role
 }
 
 fn referral_code() -> String {
@@ -191,7 +191,7 @@ pub async fn create(
         password_hash: Set(password_hash),
         first_name: Set(new.first_name.as_ref().to_owned()),
         last_name: Set(new.last_name.as_ref().to_owned()),
-        role: Set(new.role.as_str().to_owned()),
+        role: Set(new.role),
         avatar: Set(None),
         bio: Set(None),
         profile: Set(None),

@@ -104,12 +104,12 @@ pub fn show_answers_of(t: &test::Model) -> ShowAnswers {
 
 /// Draft or published (an unknown value reads as a draft).
 pub fn status_of(t: &test::Model) -> TestStatus {
-    t.status.parse().unwrap_or(TestStatus::Draft)
+    t.status
 }
 
 /// The question's type (an unknown value reads as a long answer, graded by hand).
 pub fn question_type_of(q: &test_question::Model) -> QuestionType {
-    q.question_type.parse().unwrap_or(QuestionType::LongAnswer)
+    q.question_type
 }
 
 /// The question's options with their keys, from the stored JSON.
@@ -242,7 +242,7 @@ pub async fn require_no_attempts(db: &impl ConnectionTrait, test_id: Uuid) -> Re
 
 /// Open or submitted (an unknown value reads as open).
 pub fn attempt_status(a: &test_attempt::Model) -> AttemptStatus {
-    a.status.parse().unwrap_or(AttemptStatus::InProgress)
+    a.status
 }
 
 /// The attempt's question and option order, from the stored JSON.

@@ -34,7 +34,7 @@ use crate::store::entity::{batch, course, enrollment, user};
 
 /// The stored status of an enrollment.
 pub fn enrollment_status(e: &enrollment::Model) -> EnrollmentStatus {
-    e.status.parse().unwrap_or(EnrollmentStatus::Cancelled)
+    e.status
 }
 
 /// The student's enrollment in the course, whatever its status.
@@ -201,7 +201,7 @@ async fn enroll(
             };
             enrollment::ActiveModel {
                 id: Set(existing.id),
-                status: Set(status.as_str().to_owned()),
+                status: Set(status),
                 enrolled_at: Set(now),
                 expires_at: Set(None),
                 updated_at: Set(now),
@@ -214,7 +214,7 @@ async fn enroll(
             id: Set(Uuid::now_v7()),
             course_id: Set(course_id),
             student_id: Set(student_id),
-            status: Set(EnrollmentStatus::Active.as_str().to_owned()),
+            status: Set(EnrollmentStatus::Active),
             enrolled_at: Set(now),
             completed_at: Set(None),
             expires_at: Set(None),
@@ -417,7 +417,7 @@ pub async fn remove_student(
     }
     let row = enrollment::ActiveModel {
         id: Set(existing.id),
-        status: Set(EnrollmentStatus::Cancelled.as_str().to_owned()),
+        status: Set(EnrollmentStatus::Cancelled),
         batch_id: Set(None),
         updated_at: Set(Utc::now()),
         ..Default::default()

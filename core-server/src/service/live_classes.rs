@@ -56,12 +56,12 @@ pub fn not_found() -> ApiError {
 
 /// The class's stored status (SCHEDULED for an unreadable one).
 pub fn status_of(c: &live_class::Model) -> LiveClassStatus {
-    c.status.parse().unwrap_or(LiveClassStatus::Scheduled)
+    c.status
 }
 
 /// The class's stored platform (BUILTIN for an unreadable one).
 pub fn platform_of(c: &live_class::Model) -> LivePlatform {
-    c.platform.parse().unwrap_or(LivePlatform::Builtin)
+    c.platform
 }
 
 /// What one user may see of live classes: the courses they staff, the courses (and

@@ -31,7 +31,7 @@ use crate::store::entity::{course_staff, enrollment, notification, notification_
 pub fn to_wire(row: &notification::Model) -> api::Notification {
     api::Notification {
         id: row.id,
-        kind: row.kind.parse().unwrap_or(NotificationType::Announcement),
+        kind: row.kind,
         title: row.title.clone(),
         message: row.message.clone(),
         data: row.data.clone(),

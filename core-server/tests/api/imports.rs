@@ -847,7 +847,7 @@ async fn the_notification_consumer_cuts_big_batches_without_losing_or_repeating_
     // they were made in at least 3 (each batch's rows share its timestamp).
     let mut batches: Vec<_> = made
         .iter()
-        .filter(|n| n.kind == "ENROLLED")
+        .filter(|n| n.kind.as_str() == "ENROLLED")
         .map(|n| n.created_at)
         .collect();
     batches.dedup();
@@ -859,7 +859,7 @@ async fn the_notification_consumer_cuts_big_batches_without_losing_or_repeating_
     for kind in ["ENROLLED", "ANNOUNCEMENT"] {
         let mut to: Vec<uuid::Uuid> = made
             .iter()
-            .filter(|n| n.kind == kind)
+            .filter(|n| n.kind.as_str() == kind)
             .map(|n| n.user_id)
             .collect();
         assert_eq!(to.len(), 5, "{kind}: {made:?}");
@@ -869,7 +869,9 @@ async fn the_notification_consumer_cuts_big_batches_without_losing_or_repeating_
     }
     // The three imports' reports to the admin.
     assert_eq!(
-        made.iter().filter(|n| n.kind == "IMPORT_FINISHED").count(),
+        made.iter()
+            .filter(|n| n.kind.as_str() == "IMPORT_FINISHED")
+            .count(),
         3
     );
     assert_eq!(made.len(), 13, "{made:?}");

@@ -269,7 +269,7 @@ async fn the_background_sweep_submits_an_attempt_left_open_past_its_deadline() {
             .await
             .expect("query")
             .expect("row");
-        status = row.status.clone();
+        status = row.status.to_string();
         if status == "SUBMITTED" {
             assert!(row.auto_submitted);
             assert_eq!(row.score, Some(0));

@@ -329,7 +329,7 @@ pub async fn change_role(
     let txn = crate::store::db::begin_write(&state.db).await?;
     user::ActiveModel {
         id: Set(id),
-        role: Set(role.as_str().to_owned()),
+        role: Set(role),
         profile: Set(None),
         updated_at: Set(Utc::now()),
         ..Default::default()

@@ -242,7 +242,7 @@ pub async fn finalize(
     };
     let updated = test_attempt::ActiveModel {
         id: Set(attempt.id),
-        status: Set(AttemptStatus::Submitted.as_str().to_owned()),
+        status: Set(AttemptStatus::Submitted),
         submitted_at: Set(Some(submitted_at)),
         auto_submitted: Set(auto),
         raw_score: Set(Some(raw)),

@@ -222,7 +222,7 @@ async fn start(
         course_id: Set(t.course_id),
         student_id: Set(auth.id()),
         number: Set(mine.len() as i32 + 1),
-        status: Set(AttemptStatus::InProgress.as_str().to_owned()),
+        status: Set(AttemptStatus::InProgress),
         started_at: Set(now),
         deadline: Set(deadline),
         submitted_at: Set(None),

@@ -144,8 +144,8 @@ pub async fn create_test(
         course_id: Set(course.id),
         batch_id: Set(doc.batch_id),
         title: Set(settings.title.clone()),
-        test_type: Set(settings.kind.as_str().to_owned()),
-        status: Set(TestStatus::Draft.as_str().to_owned()),
+        test_type: Set(settings.kind),
+        status: Set(TestStatus::Draft),
         instructions: Set(settings.instructions.clone()),
         duration_minutes: Set(settings.duration),
         passing_marks: Set(settings.passing),
@@ -308,7 +308,7 @@ pub async fn update_test(
     let row = test::ActiveModel {
         id: Set(found.id),
         title: Set(s.title),
-        test_type: Set(s.kind.as_str().to_owned()),
+        test_type: Set(s.kind),
         instructions: Set(s.instructions),
         duration_minutes: Set(s.duration),
         passing_marks: Set(s.passing),
@@ -398,7 +398,7 @@ pub async fn publish_test(
     let now = Utc::now();
     let row = test::ActiveModel {
         id: Set(t.id),
-        status: Set(TestStatus::Published.as_str().to_owned()),
+        status: Set(TestStatus::Published),
         published_at: Set(Some(now)),
         updated_at: Set(now),
         ..Default::default()

@@ -83,7 +83,7 @@ pub async fn staff_role(
         .filter(course_staff::Column::UserId.eq(user_id))
         .one(db)
         .await?
-        .and_then(|row| row.role.parse().ok()))
+        .map(|row| row.role))
 }
 
 /// Whether `user_id` is enrolled in `course_id`: an ACTIVE or COMPLETED enrollment that

@@ -368,11 +368,7 @@ pub async fn create_course(
             slug: Set(candidate.as_ref().to_owned()),
             description: Set(description.clone()),
             category_id: Set(body.category),
-            level: Set(body
-                .level
-                .unwrap_or(CourseLevel::Beginner)
-                .as_str()
-                .to_owned()),
+            level: Set(body.level.unwrap_or(CourseLevel::Beginner)),
             language: Set(language.clone()),
             price: Set(pricing.price),
             discounted_price: Set(pricing.discounted),
@@ -381,7 +377,7 @@ pub async fn create_course(
             is_free: Set(pricing.is_free),
             tags: Set(json!(tags.clone().into_inner())),
             thumbnail_url: Set(thumbnail.as_ref().map(|t| t.as_ref().to_owned())),
-            status: Set(CourseStatus::Draft.as_str().to_owned()),
+            status: Set(CourseStatus::Draft),
             published_at: Set(None),
             created_by: Set(auth.id()),
             external_id: Set(None),
@@ -408,7 +404,7 @@ pub async fn create_course(
             id: Set(Uuid::now_v7()),
             course_id: Set(id),
             user_id: Set(auth.id()),
-            role: Set(StaffRole::Owner.as_str().to_owned()),
+            role: Set(StaffRole::Owner),
             created_at: Set(now),
             updated_at: Set(now),
         }
@@ -470,7 +466,7 @@ async fn set_status(
             update.published_at = Set(Some(Utc::now()));
         }
     }
-    update.status = Set(to.as_str().to_owned());
+    update.status = Set(to);
     let kind = match to {
         CourseStatus::Archived => EventKind::CourseArchived,
         _ => EventKind::CoursePublished,
@@ -517,7 +513,7 @@ pub async fn update_course(
         update.language = Set(l);
     }
     if let Some(level) = body.level {
-        update.level = Set(level.as_str().to_owned());
+        update.level = Set(level);
     }
     if let Some(c) = &body.currency
         && let Some(c) = fields.take("currency", Currency::parse(c))
@@ -705,7 +701,7 @@ pub fn course_to_wire(
             name: k.name.clone(),
             slug: k.slug.clone(),
         }),
-        level: c.level.parse().unwrap_or(CourseLevel::Beginner),
+        level: c.level,
         language: c.language.clone(),
         price: c.price,
         discounted_price: c.discounted_price,

@@ -86,7 +86,7 @@ pub async fn create_lesson(
         section_id: Set(section.id),
         course_id: Set(section.course_id),
         title: Set(new.title.as_ref().to_owned()),
-        r#type: Set(new.kind.as_str().to_owned()),
+        r#type: Set(new.kind),
         content: Set(new.content),
         url: Set(new.url.map(|u| u.as_ref().to_owned())),
         duration_minutes: Set(new.duration),
@@ -147,7 +147,7 @@ pub async fn update_lesson(
         update.title = Set(t.as_ref().to_owned());
     }
     if let Some(kind) = changes.kind {
-        update.r#type = Set(kind.as_str().to_owned());
+        update.r#type = Set(kind);
     }
     if let Some(u) = changes.url {
         update.url = Set(u.map(|u| u.as_ref().to_owned()));

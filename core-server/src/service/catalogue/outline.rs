@@ -8,7 +8,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use crate::api::{self, LessonType};
+use crate::api;
 use crate::error::ApiError;
 use crate::store::entity::{lesson, section};
 
@@ -167,7 +167,7 @@ pub fn lesson_summary(l: &lesson::Model) -> api::LessonSummary {
     api::LessonSummary {
         id: l.id,
         title: l.title.clone(),
-        r#type: l.r#type.parse().unwrap_or(LessonType::Text),
+        r#type: l.r#type,
         duration: l.duration_minutes,
         order: l.position,
         is_free_preview: l.is_free_preview,
@@ -182,7 +182,7 @@ pub fn lesson_to_wire(l: &lesson::Model) -> api::Lesson {
         course_id: l.course_id,
         section_id: l.section_id,
         title: l.title.clone(),
-        r#type: l.r#type.parse().unwrap_or(LessonType::Text),
+        r#type: l.r#type,
         content: l.content.clone(),
         url: l.url.clone(),
         duration: l.duration_minutes,

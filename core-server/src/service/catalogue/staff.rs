@@ -22,7 +22,7 @@ fn staff_to_wire(row: &course_staff::Model, user: &user::Model) -> StaffMember {
         first_name: user.first_name.clone(),
         last_name: user.last_name.clone(),
         email: user.email.clone(),
-        role: row.role.parse().unwrap_or(StaffRole::Ta),
+        role: row.role,
         added_at: row.created_at,
     }
 }
@@ -81,7 +81,7 @@ pub async fn add_staff(
         id: Set(Uuid::now_v7()),
         course_id: Set(course.id),
         user_id: Set(user.id),
-        role: Set(role.as_str().to_owned()),
+        role: Set(role),
         created_at: Set(now),
         updated_at: Set(now),
     }

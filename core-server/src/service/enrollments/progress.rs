@@ -133,7 +133,7 @@ pub async fn record(
     let mut new_status = status;
     if percent == 100 && status == EnrollmentStatus::Active {
         new_status = EnrollmentStatus::Completed;
-        update.status = Set(new_status.as_str().to_owned());
+        update.status = Set(new_status);
         update.completed_at = Set(Some(now));
         announced.push(
             events::publish(

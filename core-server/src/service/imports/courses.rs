@@ -17,7 +17,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{Columns, Format, Header, Planned, RawRecord, RevertOutcome, Row, Run};
-use crate::api::{CourseStatus, FieldError, ImportMode, ImportRow, RowOutcome};
+use crate::api::{
+    CourseLevel, CourseStatus, FieldError, ImportMode, ImportRow, RowOutcome, StaffRole,
+};
 use crate::domain::{CourseTitle, Slug};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
@@ -111,21 +113,18 @@ fn parse(row: &Row) -> Result<Parsed, Vec<FieldError>> {
 }
 
 /// The status a row gives a course that has `current` (None: a new course).
-fn target_status(current: Option<&course::Model>, status: SisStatus) -> (String, bool) {
-    let draft = CourseStatus::Draft.as_str();
-    let archived = CourseStatus::Archived.as_str();
-    let published = CourseStatus::Published.as_str();
+fn target_status(current: Option<&course::Model>, status: SisStatus) -> (CourseStatus, bool) {
     match (current, status) {
-        (_, SisStatus::Closed) => (archived.to_owned(), false),
-        (None, SisStatus::Active) => (draft.to_owned(), false),
-        (Some(c), SisStatus::Active) if c.status == archived => {
+        (_, SisStatus::Closed) => (CourseStatus::Archived, false),
+        (None, SisStatus::Active) => (CourseStatus::Draft, false),
+        (Some(c), SisStatus::Active) if c.status == CourseStatus::Archived => {
             if c.published_at.is_some() {
-                (published.to_owned(), false)
+                (CourseStatus::Published, false)
             } else {
-                (draft.to_owned(), false)
+                (CourseStatus::Draft, false)
             }
         }
-        (Some(c), SisStatus::Active) => (c.status.clone(), false),
+        (Some(c), SisStatus::Active) => (c.status, false),
     }
 }
 
@@ -138,7 +137,7 @@ pub enum Write {
         before: Box<course::Model>,
         slug: String,
         title: String,
-        status: String,
+        status: CourseStatus,
     },
 }
 
@@ -224,7 +223,7 @@ pub async fn process(
                     slug: Set(slug.clone()),
                     description: Set(String::new()),
                     category_id: Set(None),
-                    level: Set("BEGINNER".to_owned()),
+                    level: Set(CourseLevel::Beginner),
                     language: Set("en".to_owned()),
                     price: Set(0),
                     discounted_price: Set(None),
@@ -333,7 +332,7 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
                     id: Set(Uuid::now_v7()),
                     course_id: Set(id),
                     user_id: Set(run.actor),
-                    role: Set("OWNER".to_owned()),
+                    role: Set(StaffRole::Owner),
                     created_at: Set(now),
                     updated_at: Set(now),
                 });
@@ -406,7 +405,7 @@ pub async fn revert_change(
             } else {
                 course::ActiveModel {
                     id: Set(current.id),
-                    status: Set(CourseStatus::Archived.as_str().to_owned()),
+                    status: Set(CourseStatus::Archived),
                     updated_at: Set(Utc::now()),
                     ..Default::default()
                 }
@@ -417,8 +416,10 @@ pub async fn revert_change(
         }
         Some(before) => {
             let text = |k: &str| before[k].as_str().map(str::to_owned);
-            let (Some(slug), Some(title), Some(status)) =
-                (text("slug"), text("title"), text("status"))
+            let status = before["status"]
+                .as_str()
+                .and_then(|s| s.parse::<CourseStatus>().ok());
+            let (Some(slug), Some(title), Some(status)) = (text("slug"), text("title"), status)
             else {
                 return Err(
                     anyhow::anyhow!("import change {} has a bad before-image", change.id).into(),

@@ -36,9 +36,9 @@ pub async fn start_run(
     let id = Uuid::now_v7();
     import_run::ActiveModel {
         id: Set(id),
-        kind: Set(kind.as_str().to_owned()),
+        kind: Set(kind),
         mode: Set(mode.as_str().to_owned()),
-        status: Set(ImportStatus::Running.as_str().to_owned()),
+        status: Set(ImportStatus::Running),
         file_name: Set(file_name),
         actor_id: Set(Some(actor)),
         total_rows: Set(0),
@@ -85,7 +85,7 @@ pub async fn finish_run(
     let txn = crate::store::db::begin_write(&state.db).await?;
     import_run::ActiveModel {
         id: Set(run.id),
-        status: Set(status.as_str().to_owned()),
+        status: Set(status),
         total_rows: Set(as_i64(c.total)),
         created: Set(as_i64(c.create)),
         updated: Set(as_i64(c.update)),
@@ -168,13 +168,13 @@ pub fn run_to_wire(m: &import_run::Model) -> ImportRun {
     let as_u64 = |n: i64| u64::try_from(n).unwrap_or(0);
     ImportRun {
         id: m.id,
-        kind: m.kind.parse().unwrap_or(ImportKind::Users),
+        kind: m.kind,
         mode: if m.mode == "apply" {
             ImportMode::Apply
         } else {
             ImportMode::Plan
         },
-        status: m.status.parse().unwrap_or(ImportStatus::Failed),
+        status: m.status,
         file_name: m.file_name.clone(),
         actor_id: m.actor_id,
         counts: ImportCounts {
@@ -250,7 +250,7 @@ pub async fn revert(state: &AppState, id: Uuid, actor: Uuid) -> Result<RevertedI
         .all(&txn)
         .await?;
     let mut outcome = RevertOutcome::default();
-    let kind: ImportKind = run.kind.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let kind: ImportKind = run.kind;
     for change in &changes {
         match kind {
             ImportKind::Users => users::revert_change(&txn, change, &mut outcome).await?,

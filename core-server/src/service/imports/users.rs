@@ -172,7 +172,7 @@ pub enum Write {
         email: String,
         first_name: String,
         last_name: String,
-        role: String,
+        role: Role,
         active: bool,
         password: Option<Password>,
         /// Sessions must end (role change or deactivation).
@@ -281,7 +281,7 @@ pub async fn process(
                     password_hash: Set(None),
                     first_name: Set(p.first_name.as_ref().to_owned()),
                     last_name: Set(p.last_name.as_ref().to_owned()),
-                    role: Set(role.as_str().to_owned()),
+                    role: Set(role),
                     avatar: Set(None),
                     bio: Set(None),
                     profile: Set(None),
@@ -309,7 +309,7 @@ pub async fn process(
                 )
             }
             Some(u) => {
-                let role = p.role.map_or(u.role.clone(), |r| r.as_str().to_owned());
+                let role = p.role.unwrap_or(u.role);
                 let active = p.active.unwrap_or(u.is_active);
                 let password = p.password.filter(|_| u.password_hash.is_none());
                 let mut changes = Vec::new();
@@ -553,12 +553,10 @@ pub async fn revert_change(
         }
         Some(before) => {
             let text = |k: &str| before[k].as_str().map(str::to_owned);
-            let (Some(email), Some(first_name), Some(last_name), Some(role)) = (
-                text("email"),
-                text("firstName"),
-                text("lastName"),
-                text("role"),
-            ) else {
+            let role = before["role"].as_str().and_then(|r| r.parse::<Role>().ok());
+            let (Some(email), Some(first_name), Some(last_name), Some(role)) =
+                (text("email"), text("firstName"), text("lastName"), role)
+            else {
                 return Err(
                     anyhow::anyhow!("import change {} has a bad before-image", change.id).into(),
                 );

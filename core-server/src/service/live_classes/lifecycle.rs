@@ -52,7 +52,7 @@ pub async fn start(
     }
     let row = live_class::ActiveModel {
         id: Set(class.id),
-        status: Set(LiveClassStatus::Live.as_str().to_owned()),
+        status: Set(LiveClassStatus::Live),
         started_at: Set(Some(now)),
         updated_at: Set(now),
         ..Default::default()
@@ -109,7 +109,7 @@ pub async fn end(
     }
     let row = live_class::ActiveModel {
         id: Set(class.id),
-        status: Set(LiveClassStatus::Completed.as_str().to_owned()),
+        status: Set(LiveClassStatus::Completed),
         ended_at: Set(Some(now)),
         updated_at: Set(now),
         ..Default::default()

@@ -205,7 +205,7 @@ async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
                     first: notification::Model {
                         id: next_id,
                         user_id,
-                        kind: plan.kind.as_str().to_owned(),
+                        kind: plan.kind,
                         title: title.clone(),
                         message: message.clone(),
                         data: plan.data.clone(),
@@ -314,7 +314,7 @@ async fn insert_runs(txn: &impl ConnectionTrait, runs: &[Run]) -> Result<(), DbE
             recipients,
             (run.users.len() as i64).into(),
             first.id.into(),
-            first.kind.clone().into(),
+            first.kind.into(),
             first.title.clone().into(),
             first.message.clone().into(),
             first.data.clone().into(),

@@ -302,7 +302,7 @@ mod tests {
         notification::Model {
             id,
             user_id,
-            kind: "ANNOUNCEMENT".into(),
+            kind: api::NotificationType::Announcement,
             title: title.into(),
             message: "Quotes \" and \\ and ünïcode, \"id\":1,".into(),
             data: json!({"courseId": Uuid::nil(), "n": [1, 2]}),

@@ -3,6 +3,8 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::api::{CourseLevel, CourseStatus};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "courses")]
 pub struct Model {
@@ -15,7 +17,7 @@ pub struct Model {
     pub description: String,
     pub category_id: Option<Uuid>,
     /// BEGINNER, INTERMEDIATE or ADVANCED.
-    pub level: String,
+    pub level: CourseLevel,
     pub language: String,
     pub price: i64,
     pub discounted_price: Option<i64>,
@@ -26,7 +28,7 @@ pub struct Model {
     pub tags: Json,
     pub thumbnail_url: Option<String>,
     /// DRAFT, PUBLISHED or ARCHIVED.
-    pub status: String,
+    pub status: CourseStatus,
     /// Set on the first publish and kept after.
     pub published_at: Option<DateTimeUtc>,
     /// The owner: the user who created the course.

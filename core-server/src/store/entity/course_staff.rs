@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::api::StaffRole;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "course_staff")]
 pub struct Model {
@@ -10,7 +12,7 @@ pub struct Model {
     pub course_id: Uuid,
     pub user_id: Uuid,
     /// OWNER, CO_TEACHER or TA.
-    pub role: String,
+    pub role: StaffRole,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

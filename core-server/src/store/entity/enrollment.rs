@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::api::EnrollmentStatus;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "enrollments")]
 pub struct Model {
@@ -10,7 +12,7 @@ pub struct Model {
     pub course_id: Uuid,
     pub student_id: Uuid,
     /// ACTIVE, COMPLETED, EXPIRED or CANCELLED.
-    pub status: String,
+    pub status: EnrollmentStatus,
     pub enrolled_at: DateTimeUtc,
     pub completed_at: Option<DateTimeUtc>,
     pub expires_at: Option<DateTimeUtc>,

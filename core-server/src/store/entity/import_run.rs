@@ -2,17 +2,19 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::api::{ImportKind, ImportStatus};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "import_runs")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     /// `users` or `courses`.
-    pub kind: String,
+    pub kind: ImportKind,
     /// `plan` or `apply`.
     pub mode: String,
     /// RUNNING, PLANNED, APPLIED, FAILED or REVERTED.
-    pub status: String,
+    pub status: ImportStatus,
     pub file_name: Option<String>,
     pub actor_id: Option<Uuid>,
     pub total_rows: i64,

@@ -3,6 +3,8 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::api::LessonType;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "lessons")]
 pub struct Model {
@@ -12,7 +14,7 @@ pub struct Model {
     pub course_id: Uuid,
     pub title: String,
     /// VIDEO, PDF, TEXT, QUIZ, ASSIGNMENT or LIVE_CLASS.
-    pub r#type: String,
+    pub r#type: LessonType,
     #[sea_orm(column_type = "Text", nullable)]
     pub content: Option<String>,
     pub url: Option<String>,

@@ -3,6 +3,8 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::api::{LiveClassStatus, LivePlatform};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "live_classes")]
 pub struct Model {
@@ -21,12 +23,12 @@ pub struct Model {
     pub duration_minutes: i32,
     pub capacity: Option<i32>,
     /// BUILTIN, ZOOM, GOOGLE_MEET or CUSTOM.
-    pub platform: String,
+    pub platform: LivePlatform,
     pub meeting_url: Option<String>,
     pub meeting_id: Option<String>,
     pub meeting_password: Option<String>,
     /// SCHEDULED, LIVE, COMPLETED or CANCELLED.
-    pub status: String,
+    pub status: LiveClassStatus,
     pub started_at: Option<DateTimeUtc>,
     pub ended_at: Option<DateTimeUtc>,
     pub cancelled_at: Option<DateTimeUtc>,

@@ -3,6 +3,8 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::api::NotificationType;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "notifications")]
 pub struct Model {
@@ -11,7 +13,7 @@ pub struct Model {
     pub user_id: Uuid,
     /// `CLASS_SCHEDULED`, `TEST_PUBLISHED`… (the column is `type`).
     #[sea_orm(column_name = "type")]
-    pub kind: String,
+    pub kind: NotificationType,
     pub title: String,
     pub message: String,
     pub data: Json,

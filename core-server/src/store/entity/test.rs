@@ -3,6 +3,8 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::api::{TestStatus, TestType};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "tests")]
 pub struct Model {
@@ -12,9 +14,9 @@ pub struct Model {
     pub batch_id: Option<Uuid>,
     pub title: String,
     /// QUIZ, ASSIGNMENT, MOCK_TEST or FINAL_EXAM.
-    pub test_type: String,
+    pub test_type: TestType,
     /// DRAFT or PUBLISHED.
-    pub status: String,
+    pub status: TestStatus,
     #[sea_orm(column_type = "Text", nullable)]
     pub instructions: Option<String>,
     pub duration_minutes: Option<i32>,

@@ -3,6 +3,8 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::api::AttemptStatus;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "test_attempts")]
 pub struct Model {
@@ -14,7 +16,7 @@ pub struct Model {
     /// 1 for the first attempt of this student at this test.
     pub number: i32,
     /// IN_PROGRESS or SUBMITTED.
-    pub status: String,
+    pub status: AttemptStatus,
     pub started_at: DateTimeUtc,
     pub deadline: Option<DateTimeUtc>,
     pub submitted_at: Option<DateTimeUtc>,

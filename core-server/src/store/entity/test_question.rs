@@ -3,6 +3,8 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::api::QuestionType;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "test_questions")]
 pub struct Model {
@@ -11,7 +13,7 @@ pub struct Model {
     pub test_id: Uuid,
     pub position: i64,
     /// MCQ, MULTIPLE_SELECT, TRUE_FALSE, SHORT_ANSWER or LONG_ANSWER.
-    pub question_type: String,
+    pub question_type: QuestionType,
     #[sea_orm(column_type = "Text")]
     pub question_text: String,
     /// Hundredths.

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::api::Role;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
@@ -13,7 +15,7 @@ pub struct Model {
     pub password_hash: Option<String>,
     pub first_name: String,
     pub last_name: String,
-    pub role: String,
+    pub role: Role,
     pub avatar: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub bio: Option<String>,

@@ -127,7 +127,7 @@ pub(super) async fn apply(
                             id: Set(id),
                             course_id: Set(course_id),
                             student_id: Set(student_id),
-                            status: Set(status.as_str().to_owned()),
+                            status: Set(status),
                             enrolled_at: Set(now),
                             completed_at: Set(completed_at),
                             expires_at: Set(None),
@@ -212,7 +212,7 @@ pub(super) async fn apply(
                         id: Set(id),
                         course_id: Set(course_id),
                         user_id: Set(user_id),
-                        role: Set(role.as_str().to_owned()),
+                        role: Set(role),
                         created_at: Set(now),
                         updated_at: Set(now),
                     });
@@ -221,7 +221,7 @@ pub(super) async fn apply(
                 (Some(s), Some(role)) => {
                     course_staff::ActiveModel {
                         id: Set(s.id),
-                        role: Set(role.as_str().to_owned()),
+                        role: Set(role),
                         updated_at: Set(now),
                         ..Default::default()
                     }

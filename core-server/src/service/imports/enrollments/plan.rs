@@ -129,7 +129,7 @@ fn plan_student(
     let opens = status.grants_access();
     if opens
         && !current.is_some_and(EnrollmentStatus::grants_access)
-        && course.status == CourseStatus::Archived.as_str()
+        && course.status == CourseStatus::Archived
     {
         return Err(vec![FieldError::new(
             "course_id",
@@ -218,7 +218,7 @@ fn plan_staff(
         SisRole::Ta => StaffRole::Ta,
         _ => StaffRole::CoTeacher,
     };
-    let current: Option<StaffRole> = before.and_then(|s| s.role.parse().ok());
+    let current: Option<StaffRole> = before.map(|s| s.role);
     let target = if p.status == SisStatus::Active {
         Some(role)
     } else {

@@ -50,7 +50,7 @@ pub async fn revert_change(
                 } else {
                     enrollment::ActiveModel {
                         id: Set(current.id),
-                        status: Set(EnrollmentStatus::Cancelled.as_str().to_owned()),
+                        status: Set(EnrollmentStatus::Cancelled),
                         batch_id: Set(None),
                         updated_at: Set(Utc::now()),
                         ..Default::default()
@@ -61,7 +61,9 @@ pub async fn revert_change(
                 }
             }
             Some(before) => {
-                let status = before["status"].as_str().map(str::to_owned);
+                let status = before["status"]
+                    .as_str()
+                    .and_then(|s| s.parse::<crate::api::EnrollmentStatus>().ok());
                 let Some(status) = status else {
                     return Err(bad_image(change));
                 };
@@ -100,7 +102,10 @@ pub async fn revert_change(
             outcome.deleted += 1;
         }
         (Some(before), current) => {
-            let Some(role) = before["role"].as_str().map(str::to_owned) else {
+            let Some(role) = before["role"]
+                .as_str()
+                .and_then(|s| s.parse::<crate::api::StaffRole>().ok())
+            else {
                 return Err(bad_image(change));
             };
             match current {
