@@ -94,12 +94,12 @@ pub struct LayoutItem {
 
 /// The test's rule for multiple-select partial credit.
 pub fn scoring_of(t: &test::Model) -> MultipleSelectScoring {
-    t.multiple_select_scoring.parse().unwrap_or_default()
+    t.multiple_select_scoring
 }
 
 /// When the test's students see correct answers.
 pub fn show_answers_of(t: &test::Model) -> ShowAnswers {
-    t.show_answers.parse().unwrap_or_default()
+    t.show_answers
 }
 
 /// Draft or published (an unknown value reads as a draft).

@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use crate::api::{
     AttemptStatus, CourseLevel, CourseStatus, EnrollmentStatus, ImportKind, ImportStatus,
-    LessonType, LiveClassStatus, LivePlatform, NotificationType, QuestionType, Role, StaffRole,
-    TestStatus, TestType,
+    LessonType, LiveClassStatus, LivePlatform, MultipleSelectScoring, NotificationType,
+    QuestionType, Role, ShowAnswers, StaffRole, TestStatus, TestType,
 };
 
 /// The error for a stored value that does not decode: which table, column and row.
@@ -101,6 +101,8 @@ stored_enums! {
     NotificationType in "notifications"."type";
     TestType in "tests"."test_type";
     TestStatus in "tests"."status";
+    MultipleSelectScoring in "tests"."multiple_select_scoring";
+    ShowAnswers in "tests"."show_answers";
     QuestionType in "test_questions"."question_type";
     AttemptStatus in "test_attempts"."status";
 }

@@ -3,7 +3,7 @@
 
 use sea_orm::entity::prelude::*;
 
-pub use crate::api::{TestStatus, TestType};
+pub use crate::api::{MultipleSelectScoring, ShowAnswers, TestStatus, TestType};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "tests")]
@@ -28,11 +28,11 @@ pub struct Model {
     pub shuffle_questions: bool,
     pub shuffle_options: bool,
     /// ALL_OR_NOTHING or PROPORTIONAL.
-    pub multiple_select_scoring: String,
+    pub multiple_select_scoring: MultipleSelectScoring,
     pub allow_negative_total: bool,
     pub show_results: bool,
     /// NEVER, AFTER_SUBMIT or AFTER_WINDOW.
-    pub show_answers: String,
+    pub show_answers: ShowAnswers,
     pub published_at: Option<DateTimeUtc>,
     pub created_by: Uuid,
     pub created_at: DateTimeUtc,

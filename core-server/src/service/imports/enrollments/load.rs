@@ -18,12 +18,12 @@ use crate::store::entity::{batch, course, course_staff, enrollment, user};
 pub(super) struct Person {
     pub(super) id: Uuid,
     pub(super) external_id: Option<String>,
-    pub(super) role: String,
+    pub(super) role: Role,
 }
 
 impl Person {
     pub(super) fn role(&self) -> Role {
-        self.role.parse().unwrap_or(Role::Student)
+        self.role
     }
 }
 
