@@ -121,11 +121,6 @@ pub fn to_wire(m: &user::Model) -> api::User {
     }
 }
 
-/// The role of a stored user.
-pub fn role_of(m: &user::Model) -> Role {
-    m.role
-}
-
 fn referral_code() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();

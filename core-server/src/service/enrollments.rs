@@ -26,16 +26,11 @@ use crate::api::{
 };
 use crate::error::ApiError;
 use crate::platform::state::AppState;
-use crate::service::accounts::{find_user, role_of};
+use crate::service::accounts::find_user;
 use crate::service::auth::AuthUser;
 use crate::service::catalogue::{self, course_not_found, find_course, status_of};
 use crate::service::events::{self, Event, EventKind, StoredEvent};
 use crate::store::entity::{batch, course, enrollment, user};
-
-/// The stored status of an enrollment.
-pub fn enrollment_status(e: &enrollment::Model) -> EnrollmentStatus {
-    e.status
-}
 
 /// The student's enrollment in the course, whatever its status.
 pub async fn find_enrollment(
@@ -135,7 +130,7 @@ pub async fn seat(
         .one(txn)
         .await?
         .ok_or_else(not_enrolled)?;
-    if !enrollment_status(&current).grants_access() {
+    if !current.status.grants_access() {
         return Err(not_enrolled());
     }
     match current.batch_id {
@@ -190,7 +185,7 @@ async fn enroll(
 ) -> Result<(enrollment::Model, StoredEvent), ApiError> {
     let now = Utc::now();
     let row = match find_enrollment(txn, course_id, student_id).await? {
-        Some(existing) if enrollment_status(&existing).grants_access() => {
+        Some(existing) if existing.status.grants_access() => {
             return Err(already_enrolled(field, actor_id == student_id));
         }
         Some(existing) => {
@@ -266,7 +261,7 @@ fn created_enrollment(e: &enrollment::Model) -> CreatedEnrollment {
         student_id: e.student_id,
         enrolled_at: e.enrolled_at,
         progress: e.progress_percent,
-        status: enrollment_status(e),
+        status: e.status,
         batch_id: e.batch_id,
     }
 }
@@ -277,7 +272,7 @@ pub fn roster_row(e: &enrollment::Model, student: &user::Model) -> CourseEnrollm
         id: e.id,
         course_id: e.course_id,
         student: student_ref(student),
-        status: enrollment_status(e),
+        status: e.status,
         progress: e.progress_percent,
         enrolled_at: e.enrolled_at,
         completed_at: e.completed_at,
@@ -316,7 +311,7 @@ pub async fn enroll_self(
         .await?
         .ok_or_else(course_not_found)?;
     if let Some(existing) = find_enrollment(&txn, course.id, auth.id()).await?
-        && enrollment_status(&existing).grants_access()
+        && existing.status.grants_access()
     {
         return Err(already_enrolled("courseId", true));
     }
@@ -354,10 +349,10 @@ pub async fn enroll_student(
         .await?
         .require_edit()?;
     let student = find_user(&state.db, body.student_id).await?;
-    if role_of(&student) != Role::Student {
+    if student.role != Role::Student {
         return Err(ApiError::Unprocessable(format!(
             "Only STUDENTs enroll in courses; this user is a {}",
-            role_of(&student)
+            student.role
         )));
     }
     let txn = crate::store::db::begin_write(&state.db).await?;
@@ -412,7 +407,7 @@ pub async fn remove_student(
     let existing = find_enrollment(&txn, course.id, student_id)
         .await?
         .ok_or_else(|| ApiError::NotFound("This student is not enrolled in this course".into()))?;
-    if enrollment_status(&existing) == EnrollmentStatus::Cancelled {
+    if existing.status == EnrollmentStatus::Cancelled {
         return Ok(Removal::AlreadyRemoved(roster_row(&existing, &student)));
     }
     let row = enrollment::ActiveModel {

@@ -114,12 +114,7 @@ impl Audience {
 
     /// For a user row (the hub's checks): admins by role.
     pub async fn of_user(db: &impl ConnectionTrait, user: &user::Model) -> Result<Self, DbErr> {
-        Self::of(
-            db,
-            user.id,
-            crate::service::accounts::role_of(user) == Role::Admin,
-        )
-        .await
+        Self::of(db, user.id, user.role == Role::Admin).await
     }
 
     /// Staff of the class's course, its host, or an admin.

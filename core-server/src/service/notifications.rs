@@ -128,7 +128,7 @@ pub struct Visibility {
 
 impl Visibility {
     pub async fn of(db: &impl ConnectionTrait, user: &user::Model) -> Result<Self, DbErr> {
-        if crate::service::accounts::role_of(user) == Role::Admin {
+        if user.role == Role::Admin {
             return Ok(Self {
                 everything: true,
                 enrolled: Vec::new(),

@@ -19,7 +19,7 @@ use crate::platform::state::AppState;
 use crate::service::accounts::sessions::{SignIn, start_session};
 use crate::service::accounts::{
     CodePurpose, NewAccount, bump_token_version, create, find_user, revoke_access_tokens,
-    revoke_sessions, role_of, send_code, send_invites, to_wire, two_factor,
+    revoke_sessions, send_code, send_invites, to_wire, two_factor,
 };
 use crate::service::audit::{self, Action};
 use crate::service::auth::AuthUser;
@@ -166,7 +166,7 @@ impl ProfileUpdate {
     /// Checks every field of `body` for `user`, reporting every bad one at once. A
     /// student's XP, level and streak are earned, not sent: the stored ones are kept.
     pub fn parse(body: UpdateMe, user: &user::Model) -> Result<Self, ApiError> {
-        let role = role_of(user);
+        let role = user.role;
         let mut fields = Fields::default();
         let first_name = body
             .first_name
@@ -317,7 +317,7 @@ pub async fn change_role(
         ));
     }
     let target = find_user(&state.db, id).await?;
-    let old = role_of(&target);
+    let old = target.role;
     if old == role {
         return Ok(to_wire(&target));
     }
@@ -424,7 +424,7 @@ pub async fn set_active(
 pub async fn link_child(state: &AppState, parent_id: Uuid, child_id: Uuid) -> Result<(), ApiError> {
     let parent = find_user(&state.db, parent_id).await?;
     let child = find_user(&state.db, child_id).await?;
-    if role_of(&parent) != Role::Parent || role_of(&child) != Role::Student {
+    if parent.role != Role::Parent || child.role != Role::Student {
         return Err(ApiError::Unprocessable(
             "Only a PARENT can be linked to a STUDENT".into(),
         ));

@@ -10,7 +10,6 @@ use uuid::Uuid;
 use crate::api::{Role, TokenScope};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
-use crate::service::accounts::role_of;
 use crate::service::auth::{jwt, secrets};
 use crate::store::entity::{access_token, session, user};
 
@@ -30,7 +29,7 @@ impl AuthUser {
     }
 
     pub fn role(&self) -> Role {
-        role_of(&self.user)
+        self.user.role
     }
 
     pub fn is_admin(&self) -> bool {

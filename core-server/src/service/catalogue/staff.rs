@@ -11,7 +11,7 @@ use super::find_course;
 use crate::api::{Role, StaffMember, StaffRole};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
-use crate::service::accounts::{find_user, role_of};
+use crate::service::accounts::find_user;
 use crate::service::auth::AuthUser;
 use crate::service::catalogue;
 use crate::store::entity::{course_staff, user};
@@ -70,10 +70,10 @@ pub async fn add_staff(
         .await?
         .require_manage()?;
     let user = find_user(&state.db, user_id).await?;
-    if role_of(&user) != Role::Teacher {
+    if user.role != Role::Teacher {
         return Err(ApiError::Unprocessable(format!(
             "Only a TEACHER can join a course's staff; this user is a {}",
-            role_of(&user)
+            user.role
         )));
     }
     let now = Utc::now();

@@ -11,8 +11,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    enrollment_status, find_batch, find_enrollment, lock_batch, member_count, not_enrolled, seat,
-    student_ref, users_by_id,
+    find_batch, find_enrollment, lock_batch, member_count, not_enrolled, seat, student_ref,
+    users_by_id,
 };
 use crate::api::{
     Batch, BatchList, BatchMember, BatchMembers, NewBatch, NewBatchMember, UpdateBatch,
@@ -260,7 +260,7 @@ pub async fn members(
             Some(BatchMember {
                 enrollment_id: e.id,
                 student: student_ref(students.get(&e.student_id)?),
-                status: enrollment_status(e),
+                status: e.status,
                 progress: e.progress_percent,
             })
         })
@@ -294,7 +294,7 @@ pub async fn add_member(
     Ok(BatchMember {
         enrollment_id: row.id,
         student: student_ref(&student),
-        status: enrollment_status(&row),
+        status: row.status,
         progress: row.progress_percent,
     })
 }

@@ -8,11 +8,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::enrollment_status;
 use crate::api::{EnrollmentStatus, LessonProgress, ProgressUpdate, Role, StudentProfile};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
-use crate::service::accounts::{find_user, role_of};
+use crate::service::accounts::find_user;
 use crate::service::auth::AuthUser;
 use crate::service::catalogue;
 use crate::service::events::{self, Event, EventKind};
@@ -58,7 +57,7 @@ pub async fn record(
         .one(&txn)
         .await?
         .ok_or_else(not_found)?;
-    let status = enrollment_status(&current);
+    let status = current.status;
     if !status.grants_access() {
         return Err(ApiError::Unprocessable(format!(
             "This enrollment is {status}; enroll again to record progress"
@@ -210,7 +209,7 @@ async fn add_xp(db: &impl ConnectionTrait, student_id: Uuid, xp: i64) -> Result<
         .exec(db)
         .await?;
     let student = find_user(db, student_id).await?;
-    if role_of(&student) != Role::Student {
+    if student.role != Role::Student {
         return Ok(());
     }
     let mut profile: StudentProfile = student

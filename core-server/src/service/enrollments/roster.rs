@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use super::{enrollment_status, roster_row, users_by_id};
+use super::{roster_row, users_by_id};
 use crate::api::{
     CourseEnrollmentList, EnrollmentFilter, EnrollmentStatus, MyCourseRef, MyCourses,
     MyCoursesFilter, MyEnrollment, PageQuery, Pagination,
@@ -54,7 +54,7 @@ pub async fn my_courses(
             Some(MyEnrollment {
                 id: e.id,
                 course_id: e.course_id,
-                status: enrollment_status(e),
+                status: e.status,
                 progress: e.progress_percent,
                 enrolled_at: e.enrolled_at,
                 completed_at: e.completed_at,

@@ -261,7 +261,7 @@ pub async fn process(
                 format!("`{email}` is already used by {whose}"),
             ));
         }
-        if existing.is_some_and(|u| accounts::role_of(u) == Role::Admin) {
+        if existing.is_some_and(|u| u.role == Role::Admin) {
             errors.push(FieldError::new(
                 "user_id",
                 "belongs to an admin; imports don't change admins",

@@ -151,7 +151,7 @@ async fn check_host(
         .one(db)
         .await?
         .ok_or_else(bad)?;
-    if !host.is_active || crate::service::accounts::role_of(&host) != Role::Teacher {
+    if !host.is_active || host.role != Role::Teacher {
         return Err(bad());
     }
     catalogue::staff_role(db, course_id, host_id)

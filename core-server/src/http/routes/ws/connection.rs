@@ -23,7 +23,6 @@ use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::realtime::hub::{Close, Command, ConnId, Outgoing, text_of};
 use crate::realtime::rooms::RoomAccess;
-use crate::service::accounts::role_of;
 use crate::service::auth::AuthUser;
 use crate::service::auth::rate_limit::{Bucket, network_of};
 use crate::service::connections::{self, Credential};
@@ -557,7 +556,7 @@ impl Connection {
                     id: user.id,
                     first_name: user.first_name.clone(),
                     last_name: user.last_name.clone(),
-                    role: role_of(&user),
+                    role: user.role,
                 },
                 reply,
             })

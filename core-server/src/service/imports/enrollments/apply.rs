@@ -92,9 +92,7 @@ pub(super) async fn apply(
             let counted = |s: Option<EnrollmentStatus>| {
                 i32::from(s.is_some_and(EnrollmentStatus::grants_access))
             };
-            let was = before
-                .as_deref()
-                .map(crate::service::enrollments::enrollment_status);
+            let was = before.as_deref().map(|m| m.status);
             *added.entry(*course_id).or_default() += counted(Some(*status)) - counted(was);
         }
     }
@@ -117,9 +115,7 @@ pub(super) async fn apply(
                 completed_at,
                 batch_id,
             } => {
-                let was = before
-                    .as_deref()
-                    .map(crate::service::enrollments::enrollment_status);
+                let was = before.as_deref().map(|m| m.status);
                 let id = match &before {
                     None => {
                         let id = Uuid::now_v7();

@@ -102,7 +102,7 @@ fn plan_student(
     student: &Person,
 ) -> Result<RowPlan, Vec<FieldError>> {
     let before = known.enrollments.get(&(course.id, student.id));
-    let current = before.map(crate::service::enrollments::enrollment_status);
+    let current = before.map(|m| m.status);
     let now = Utc::now();
     let (status, completed_at) = match (p.status, before) {
         (SisStatus::Deleted | SisStatus::Inactive, None) => {
