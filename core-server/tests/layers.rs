@@ -107,6 +107,20 @@ fn nothing_below_the_http_layer_imports_actix() {
 }
 
 #[test]
+fn unique_violations_are_recognised_only_by_the_constraint_map() {
+    // Everything else asks `store::constraints` (`violates`, or `ApiError::from`), so a
+    // constraint and what a client is told about it are written in one place.
+    let found = offenders(|module, text| {
+        module != "store/constraints"
+            && code_lines(text).any(|l| l.contains("UniqueConstraintViolation"))
+    });
+    assert!(
+        found.is_empty(),
+        "files matching unique violations by hand: {found:?}"
+    );
+}
+
+#[test]
 fn only_startup_imports_the_http_layer() {
     let found = offenders(|module, text| {
         !module.starts_with("http")

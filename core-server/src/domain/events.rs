@@ -37,7 +37,7 @@ pub enum DomainEvent {
     AttemptGraded(AttemptGraded),
     /// A course's staff posted an announcement.
     #[serde(rename = "course.announcement")]
-    CourseAnnouncement(Announcement),
+    CourseAnnouncement(CourseAnnouncement),
     #[serde(rename = "live_class.scheduled")]
     LiveClassScheduled(LiveClassChange),
     #[serde(rename = "live_class.rescheduled")]
@@ -71,22 +71,28 @@ pub struct CourseChange {
     pub actor_id: Uuid,
 }
 
-/// `import.finished`: the run, how it ended, and its counts.
+/// `import.finished`: the run, how it ended, and its counts. What the notification does
+/// not need (the status, a count, `stopped`, `fileError`) may be absent when read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportFinished {
     pub import_id: Uuid,
     pub kind: ImportKind,
     pub mode: ImportMode,
-    pub status: ImportStatus,
+    /// Always written; `None` only when reading an event that lacks it.
+    #[serde(default)]
+    pub status: Option<ImportStatus>,
     pub actor_id: Uuid,
     pub counts: StoredCounts,
+    #[serde(default)]
     pub stopped: bool,
+    #[serde(default)]
     pub file_error: Option<String>,
 }
 
-/// An import's counts as the event has always named them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// An import's counts as the event has always named them (an absent one reads as 0).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct StoredCounts {
     pub total: u64,
     pub created: u64,
@@ -135,7 +141,7 @@ pub struct AttemptGraded {
 /// `course.announcement`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Announcement {
+pub struct CourseAnnouncement {
     pub announcement_id: Uuid,
     pub course_id: Uuid,
     pub batch_id: Option<Uuid>,

@@ -12,9 +12,7 @@ pub mod users;
 
 use chrono::Utc;
 use rand::RngCore;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, SqlErr,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use secrecy::SecretString;
 use uuid::Uuid;
 
@@ -129,19 +127,6 @@ fn referral_code() -> String {
         .collect()
 }
 
-/// A unique-key violation on `users.email` becomes the contract's 409.
-pub fn email_conflict(err: DbErr) -> ApiError {
-    match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(detail)) if detail.contains("email") => {
-            ApiError::Conflict {
-                field: Some("email".into()),
-                message: "User with this email already exists".into(),
-            }
-        }
-        _ => err.into(),
-    }
-}
-
 /// Finds a user by (already normalised) email.
 pub async fn find_by_email(
     db: &impl ConnectionTrait,
@@ -204,7 +189,6 @@ pub async fn create(
         updated_at: Set(now),
     }
     .insert(db)
-    .await
-    .map_err(email_conflict)?;
+    .await?;
     Ok((model, totp_secret))
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, LockType, Order, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, SqlErr};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::api::{self, CourseStatus};
@@ -115,22 +115,6 @@ pub async fn lock_courses_adding_students(
         return Err(course_not_found());
     }
     Ok(())
-}
-
-/// A unique-key violation becomes a 409 naming `field`; other errors pass through.
-pub fn conflict(err: DbErr, field: &str, message: &str) -> ApiError {
-    match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::Conflict {
-            field: Some(field.into()),
-            message: message.into(),
-        },
-        _ => err.into(),
-    }
-}
-
-/// Whether `err` is a unique-key violation whose message mentions `column`.
-pub fn is_unique_violation_on(err: &DbErr, column: &str) -> bool {
-    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(detail)) if detail.contains(column))
 }
 
 /// A course's stored status (an unreadable one reads as DRAFT).

@@ -24,12 +24,14 @@ use crate::api::{
     CourseEnrollment, CourseStatus, CreatedEnrollment, EnrollmentStatus, NewEnrollment, Role,
     StaffEnrollment, StudentRef,
 };
+use crate::domain::events::{DomainEvent, EnrollmentChange};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::service::accounts::find_user;
 use crate::service::auth::AuthUser;
 use crate::service::catalogue::{self, course_not_found, find_course, status_of};
-use crate::service::events::{self, Event, EventKind, StoredEvent};
+use crate::service::events::{self, StoredEvent};
+use crate::store::constraints;
 use crate::store::entity::{batch, course, enrollment, user};
 
 /// The student's enrollment in the course, whatever its status.
@@ -221,23 +223,23 @@ async fn enroll(
         }
         .insert(txn)
         .await
-        .map_err(|err| match err.sql_err() {
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+        .map_err(|err| {
+            if constraints::violates(&err, &constraints::ENROLLMENTS_PAIR) {
                 already_enrolled(field, actor_id == student_id)
+            } else {
+                err.into()
             }
-            _ => err.into(),
         })?,
     };
     recount_students(txn, course_id).await?;
     let event = events::publish(
         txn,
-        Event::enrollment(
-            EventKind::CourseEnrolled,
-            row.id,
+        DomainEvent::CourseEnrolled(EnrollmentChange {
+            enrollment_id: row.id,
             course_id,
             student_id,
             actor_id,
-        ),
+        }),
     )
     .await?;
     Ok((row, event))
@@ -422,13 +424,12 @@ pub async fn remove_student(
     recount_students(&txn, course.id).await?;
     let event = events::publish(
         &txn,
-        Event::enrollment(
-            EventKind::EnrollmentCancelled,
-            row.id,
-            course.id,
+        DomainEvent::EnrollmentCancelled(EnrollmentChange {
+            enrollment_id: row.id,
+            course_id: course.id,
             student_id,
-            auth.id(),
-        ),
+            actor_id: auth.id(),
+        }),
     )
     .await?;
     txn.commit().await?;

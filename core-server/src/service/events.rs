@@ -12,10 +12,11 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseBackend, EntityTrait, NotSet, Set};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
+use crate::domain::events::DomainEvent;
 use crate::error::ApiError;
 use crate::store::entity::domain_event;
 
@@ -25,97 +26,6 @@ const ORDER_LOCK: i64 = 0x4556_4e54;
 /// How many announced events a slow subscriber may fall behind before it lags (and
 /// re-reads the table).
 const CHANNEL_CAPACITY: usize = 1024;
-
-/// What happened. The names are the ones the original system announced for webhooks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventKind {
-    /// A student was enrolled (or re-enrolled) in a course.
-    CourseEnrolled,
-    EnrollmentCancelled,
-    /// A student's progress reached 100 %.
-    EnrollmentCompleted,
-    CoursePublished,
-    CourseArchived,
-    /// An import run finished (plan or apply): `{importId, kind, mode, status, actorId,
-    /// counts: {total, created, updated, unchanged, failed, skipped}, stopped, fileError}`.
-    ImportFinished,
-    /// A test was published to a course (or one batch): `{testId, courseId, batchId?,
-    /// title, actorId}`.
-    TestPublished,
-    /// Every answer of a submitted attempt has its marks: `{attemptId, testId, courseId,
-    /// studentId, title, actorId}`.
-    AttemptGraded,
-    /// A course's staff posted an announcement: `{announcementId, courseId, batchId?,
-    /// title, message, actorId}`.
-    CourseAnnouncement,
-    /// Live classes: `{liveClassId, courseId, batchId, title, scheduledAt, duration,
-    /// actorId, seriesId?, occurrences?, previousScheduledAt?}`.
-    LiveClassScheduled,
-    LiveClassRescheduled,
-    LiveClassCancelled,
-    LiveClassStartingSoon,
-    LiveClassStarted,
-    LiveClassEnded,
-}
-
-impl EventKind {
-    /// The stored and announced name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::CourseEnrolled => "course.enrolled",
-            Self::EnrollmentCancelled => "enrollment.cancelled",
-            Self::EnrollmentCompleted => "enrollment.completed",
-            Self::CoursePublished => "course.published",
-            Self::CourseArchived => "course.archived",
-            Self::ImportFinished => "import.finished",
-            Self::TestPublished => "test.published",
-            Self::AttemptGraded => "attempt.graded",
-            Self::CourseAnnouncement => "course.announcement",
-            Self::LiveClassScheduled => "live_class.scheduled",
-            Self::LiveClassRescheduled => "live_class.rescheduled",
-            Self::LiveClassCancelled => "live_class.cancelled",
-            Self::LiveClassStartingSoon => "live_class.starting_soon",
-            Self::LiveClassStarted => "live_class.started",
-            Self::LiveClassEnded => "live_class.ended",
-        }
-    }
-}
-
-/// An event about to be published: its kind and a camelCase JSON payload.
-#[derive(Debug, Clone)]
-pub struct Event {
-    pub kind: EventKind,
-    pub payload: Value,
-}
-
-impl Event {
-    /// An enrollment event: who, in which course, through which enrollment, done by whom.
-    pub fn enrollment(
-        kind: EventKind,
-        enrollment_id: Uuid,
-        course_id: Uuid,
-        student_id: Uuid,
-        actor_id: Uuid,
-    ) -> Self {
-        Self {
-            kind,
-            payload: json!({
-                "enrollmentId": enrollment_id,
-                "courseId": course_id,
-                "studentId": student_id,
-                "actorId": actor_id,
-            }),
-        }
-    }
-
-    /// A course status event (`course.published`, `course.archived`).
-    pub fn course(kind: EventKind, course_id: Uuid, title: &str, actor_id: Uuid) -> Self {
-        Self {
-            kind,
-            payload: json!({ "courseId": course_id, "title": title, "actorId": actor_id }),
-        }
-    }
-}
 
 /// An event as stored and announced.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -127,6 +37,13 @@ pub struct StoredEvent {
     pub kind: String,
     pub payload: Value,
     pub created_at: DateTime<Utc>,
+}
+
+impl StoredEvent {
+    /// The typed event the row holds; the error names the kind and what does not decode.
+    pub fn decode(&self) -> Result<DomainEvent, String> {
+        DomainEvent::from_stored(&self.kind, &self.payload)
+    }
 }
 
 impl From<domain_event::Model> for StoredEvent {
@@ -143,7 +60,10 @@ impl From<domain_event::Model> for StoredEvent {
 
 /// Writes `event` in `txn`, the transaction of the change it reports. Announce the
 /// returned event with [`EventBus::announce`] once the transaction has committed.
-pub async fn publish(txn: &impl ConnectionTrait, event: Event) -> Result<StoredEvent, ApiError> {
+pub async fn publish(
+    txn: &impl ConnectionTrait,
+    event: DomainEvent,
+) -> Result<StoredEvent, ApiError> {
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({ORDER_LOCK})"))
             .await?;
@@ -153,12 +73,13 @@ pub async fn publish(txn: &impl ConnectionTrait, event: Event) -> Result<StoredE
 }
 
 /// The row of a new event (its `seq` comes from the database).
-fn new_row(event: Event, now: DateTime<Utc>) -> domain_event::ActiveModel {
+fn new_row(event: DomainEvent, now: DateTime<Utc>) -> domain_event::ActiveModel {
+    let (kind, payload) = event.to_stored();
     domain_event::ActiveModel {
         seq: NotSet,
         id: Set(Uuid::now_v7()),
-        kind: Set(event.kind.as_str().to_owned()),
-        payload: Set(event.payload),
+        kind: Set(kind.to_owned()),
+        payload: Set(payload),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -168,7 +89,7 @@ fn new_row(event: Event, now: DateTime<Utc>) -> domain_event::ActiveModel {
 /// import publishes one per row); the stored events come back in `seq` order.
 pub async fn publish_all(
     txn: &impl ConnectionTrait,
-    events: Vec<Event>,
+    events: Vec<DomainEvent>,
 ) -> Result<Vec<StoredEvent>, ApiError> {
     if events.is_empty() {
         return Ok(Vec::new());

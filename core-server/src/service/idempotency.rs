@@ -4,11 +4,12 @@
 
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, SqlErr};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::platform::state::AppState;
+use crate::store::constraints;
 use crate::store::entity::idempotency_key;
 
 /// How long a key is remembered.
@@ -73,7 +74,7 @@ pub async fn claim(
     .await;
     match inserted {
         Ok(_) => return Ok(Claim::Mine(id)),
-        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
+        Err(err) if constraints::violates(&err, &constraints::IDEMPOTENCY_KEYS_SCOPE_KEY) => {}
         Err(err) => return Err(err.into()),
     }
     let existing = idempotency_key::Entity::find()

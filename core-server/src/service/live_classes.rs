@@ -30,7 +30,6 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
 };
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::api::{
@@ -38,12 +37,12 @@ use crate::api::{
     LivePlatform, PageQuery, Pagination, Role,
 };
 use crate::domain::Fields;
+use crate::domain::events::LiveClassChange;
 use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::realtime::rooms::{Check, RoomAccess, live_class_room};
 use crate::service::auth::AuthUser;
 use crate::service::catalogue;
-use crate::service::events::{Event, EventKind};
 use crate::store::entity::{course, course_staff, enrollment, live_class, user};
 
 /// Minutes before its start a class opens for joining.
@@ -308,21 +307,22 @@ pub async fn check_clash(
     Ok(())
 }
 
-/// A live-class event's payload.
-pub fn event(kind: EventKind, c: &live_class::Model, actor: Option<Uuid>) -> Event {
-    let mut payload = json!({
-        "liveClassId": c.id,
-        "courseId": c.course_id,
-        "batchId": c.batch_id,
-        "title": c.title,
-        "scheduledAt": c.scheduled_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "duration": c.duration_minutes,
-        "actorId": actor,
-    });
-    if let Some(series) = c.series_id {
-        payload["seriesId"] = json!(series);
+/// What a live-class event says about the class `c` as it is now, done by `actor`
+/// (none for the reminder loop); the caller adds what the change covered.
+pub fn change(c: &live_class::Model, actor: Option<Uuid>) -> LiveClassChange {
+    LiveClassChange {
+        live_class_id: c.id,
+        course_id: c.course_id,
+        batch_id: c.batch_id,
+        title: c.title.clone(),
+        scheduled_at: c.scheduled_at,
+        duration: c.duration_minutes,
+        actor_id: actor,
+        series_id: c.series_id,
+        occurrences: None,
+        previous_scheduled_at: None,
+        reminder_minutes: None,
     }
-    Event { kind, payload }
 }
 
 /// Classes in their wire form, with courses and hosts loaded in two queries. Meeting

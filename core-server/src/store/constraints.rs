@@ -68,7 +68,7 @@ constraints! {
     ENROLLMENTS_PAIR: "uq_enrollments_pair" on "enrollments" ("course_id", "student_id") =>
         Some("studentId"), "This student is already enrolled in this course";
     LESSON_PROGRESS_PAIR: "uq_lesson_progress_pair" on "lesson_progress" ("enrollment_id", "lesson_id") =>
-        None, GENERIC_MESSAGE;
+        Some("lessonId"), "Progress for this lesson was recorded concurrently; retry";
     DOMAIN_EVENTS_ID: "domain_events_id_key" on "domain_events" ("id") =>
         None, GENERIC_MESSAGE;
     IDEMPOTENCY_KEYS_SCOPE_KEY: "uq_idempotency_keys_scope_key" on "idempotency_keys" ("scope", "key") =>

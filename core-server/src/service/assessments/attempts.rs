@@ -237,14 +237,7 @@ async fn start(
         updated_at: Set(now),
     }
     .insert(&state.db)
-    .await
-    .map_err(|err| {
-        crate::service::catalogue::conflict(
-            err,
-            "attempt",
-            "An attempt was started at the same moment; open it with GET /tests/{id}/attempts",
-        )
-    })?;
+    .await?;
     Ok((row, true))
 }
 

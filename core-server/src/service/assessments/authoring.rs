@@ -10,7 +10,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use serde_json::json;
 use uuid::Uuid;
 
 use super::{
@@ -23,11 +22,12 @@ use crate::api::{
     TestDocument, TestList, TestStatus, UpdateTest,
 };
 use crate::domain::Fields;
+use crate::domain::events::{DomainEvent, TestPublished};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
 use crate::service::catalogue::{self, find_course};
-use crate::service::events::{self, Event, EventKind};
+use crate::service::events;
 use crate::store::entity::{batch, course_staff, enrollment, test, test_attempt, test_question};
 
 async fn question_counts(
@@ -407,16 +407,13 @@ pub async fn publish_test(
     .await?;
     let event = events::publish(
         &txn,
-        Event {
-            kind: EventKind::TestPublished,
-            payload: json!({
-                "testId": row.id,
-                "courseId": row.course_id,
-                "batchId": row.batch_id,
-                "title": row.title,
-                "actorId": auth.id(),
-            }),
-        },
+        DomainEvent::TestPublished(TestPublished {
+            test_id: row.id,
+            course_id: row.course_id,
+            batch_id: row.batch_id,
+            title: row.title.clone(),
+            actor_id: auth.id(),
+        }),
     )
     .await?;
     txn.commit().await?;

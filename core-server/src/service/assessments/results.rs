@@ -15,12 +15,13 @@ use crate::api::{
     AnswerOutcome, AttemptResult, AttemptStatus, CorrectAnswer, EnrollmentStatus, Gradebook,
     GradebookRow, GradebookTest, QuestionResult, ShowAnswers,
 };
+use crate::domain::events::{AttemptGraded, DomainEvent};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
 use crate::service::catalogue::{self, find_course};
 use crate::service::enrollments::{student_ref, users_by_id};
-use crate::service::events::{self, Event, EventKind, StoredEvent};
+use crate::service::events::{self, StoredEvent};
 use crate::store::entity::{attempt_answer, enrollment, test, test_attempt, test_question, user};
 
 /// Whether students may see correct answers and explanations now.
@@ -166,17 +167,14 @@ pub async fn graded_event(
 ) -> Result<StoredEvent, ApiError> {
     events::publish(
         txn,
-        Event {
-            kind: EventKind::AttemptGraded,
-            payload: serde_json::json!({
-                "attemptId": attempt.id,
-                "testId": t.id,
-                "courseId": t.course_id,
-                "studentId": attempt.student_id,
-                "title": t.title,
-                "actorId": actor,
-            }),
-        },
+        DomainEvent::AttemptGraded(AttemptGraded {
+            attempt_id: attempt.id,
+            test_id: t.id,
+            course_id: t.course_id,
+            student_id: attempt.student_id,
+            title: t.title.clone(),
+            actor_id: Some(actor),
+        }),
     )
     .await
 }

@@ -3,18 +3,18 @@
 //! consumer turns it into an `ANNOUNCEMENT` notification for each of them.
 
 use chrono::Utc;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::find_course;
 use crate::api::Announcement;
 use crate::domain::Title;
+use crate::domain::events::{CourseAnnouncement, DomainEvent};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
 use crate::service::catalogue;
 use crate::service::enrollments::find_batch;
-use crate::service::events::{self, Event, EventKind};
+use crate::service::events;
 
 /// Posts `title` and `message` to the course `key`'s students, or to one batch of it
 /// (400 if the batch is another course's), and announces the event after the commit.
@@ -50,17 +50,14 @@ pub async fn create_announcement(
     let txn = crate::store::db::begin_write(&state.db).await?;
     let event = events::publish(
         &txn,
-        Event {
-            kind: EventKind::CourseAnnouncement,
-            payload: json!({
-                "announcementId": announcement.id,
-                "courseId": course.id,
-                "batchId": announcement.batch_id,
-                "title": announcement.title,
-                "message": announcement.message,
-                "actorId": auth.id(),
-            }),
-        },
+        DomainEvent::CourseAnnouncement(CourseAnnouncement {
+            announcement_id: announcement.id,
+            course_id: course.id,
+            batch_id: announcement.batch_id,
+            title: announcement.title.clone(),
+            message: announcement.message.clone(),
+            actor_id: auth.id(),
+        }),
     )
     .await?;
     txn.commit().await?;

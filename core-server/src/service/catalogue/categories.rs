@@ -49,10 +49,6 @@ fn leaf(c: &category::Model) -> Category {
     }
 }
 
-fn slug_conflict(err: sea_orm::DbErr) -> ApiError {
-    super::conflict(err, "slug", "Another category already uses this slug")
-}
-
 async fn find_category(db: &impl ConnectionTrait, id: Uuid) -> Result<category::Model, ApiError> {
     category::Entity::find_by_id(id)
         .one(db)
@@ -92,8 +88,7 @@ pub async fn create_category(
         updated_at: Set(now),
     }
     .insert(&state.db)
-    .await
-    .map_err(slug_conflict)?;
+    .await?;
     Ok(leaf(&row))
 }
 
@@ -142,7 +137,7 @@ pub async fn update_category(
         }
         update.parent_id = Set(parent);
     }
-    let row = update.update(&state.db).await.map_err(slug_conflict)?;
+    let row = update.update(&state.db).await?;
     Ok(leaf(&row))
 }
 

@@ -18,12 +18,14 @@ use crate::api::{
     self, Course, CourseFilter, CourseLevel, CourseList, CourseSort, CourseStatus, CreatedCourse,
     NewCourse, PageQuery, Pagination, Role, StaffRole, UpdateCourse,
 };
+use crate::domain::events::{CourseChange, DomainEvent};
 use crate::domain::{CourseTitle, Currency, Fields, Money, Slug, Tags, WebUrl};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::service::accounts::find_user;
 use crate::service::auth::AuthUser;
-use crate::service::events::{self, Event, EventKind, StoredEvent};
+use crate::service::events::{self, StoredEvent};
+use crate::store::constraints;
 use crate::store::entity::{category, course, course_staff, enrollment, user};
 
 const DESCRIPTION_MAX: usize = 20_000;
@@ -391,7 +393,7 @@ pub async fn create_course(
         .await;
         match inserted {
             Ok(_) => {}
-            Err(err) if super::is_unique_violation_on(&err, "slug") => {
+            Err(err) if constraints::violates(&err, &constraints::COURSES_SLUG) => {
                 txn.rollback().await?;
                 if slug.is_some() || attempt >= 5 {
                     return Err(slug_taken());
@@ -467,11 +469,16 @@ async fn set_status(
         }
     }
     update.status = Set(to);
-    let kind = match to {
-        CourseStatus::Archived => EventKind::CourseArchived,
-        _ => EventKind::CoursePublished,
+    let change = CourseChange {
+        course_id: course.id,
+        title: course.title.clone(),
+        actor_id: actor,
     };
-    let event = events::publish(txn, Event::course(kind, course.id, &course.title, actor)).await?;
+    let event = match to {
+        CourseStatus::Archived => DomainEvent::CourseArchived(change),
+        _ => DomainEvent::CoursePublished(change),
+    };
+    let event = events::publish(txn, event).await?;
     Ok(Some(event))
 }
 
@@ -577,13 +584,7 @@ pub async fn update_course(
         event = set_status(&txn, &current, to, &mut update, auth.id()).await?;
     }
     update.updated_at = Set(Utc::now());
-    let updated = update.update(&txn).await.map_err(|err| {
-        if super::is_unique_violation_on(&err, "slug") {
-            slug_taken()
-        } else {
-            err.into()
-        }
-    })?;
+    let updated = update.update(&txn).await?;
     txn.commit().await?;
     state.events.announce(event);
     course_detail(&state.db, &updated, access).await

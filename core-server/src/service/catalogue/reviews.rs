@@ -134,20 +134,19 @@ pub async fn put_my_review(
             .update(&txn)
             .await?
         }
-        None => review::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            course_id: Set(course.id),
-            student_id: Set(auth.id()),
-            rating: Set(rating.stars()),
-            comment: Set(comment.map(str::to_owned)),
-            created_at: Set(now),
-            updated_at: Set(now),
+        None => {
+            review::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                course_id: Set(course.id),
+                student_id: Set(auth.id()),
+                rating: Set(rating.stars()),
+                comment: Set(comment.map(str::to_owned)),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(&txn)
+            .await?
         }
-        .insert(&txn)
-        .await
-        .map_err(|err| {
-            catalogue::conflict(err, "review", "You have already reviewed this course")
-        })?,
     };
     catalogue::recompute_rating(&txn, course.id).await?;
     txn.commit().await?;

@@ -86,10 +86,7 @@ pub async fn add_staff(
         updated_at: Set(now),
     }
     .insert(&state.db)
-    .await
-    .map_err(|err| {
-        catalogue::conflict(err, "userId", "This user is already on the course's staff")
-    })?;
+    .await?;
     Ok(staff_to_wire(&row, &user))
 }
 

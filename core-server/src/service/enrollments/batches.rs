@@ -61,13 +61,6 @@ fn check_dates(fields: &mut Fields, starts: Option<NaiveDate>, ends: Option<Naiv
     }
 }
 
-fn name_taken() -> ApiError {
-    ApiError::Conflict {
-        field: Some("name".into()),
-        message: "This course already has a batch with this name".into(),
-    }
-}
-
 /// The batch and the caller's right to manage it (the course's staff and admins).
 async fn managed_batch(
     state: &AppState,
@@ -138,15 +131,7 @@ pub async fn create(
         updated_at: Set(now),
     }
     .insert(&state.db)
-    .await
-    // The only unique key a new row can break is (course, name).
-    .map_err(|err| {
-        catalogue::conflict(
-            err,
-            "name",
-            "This course already has a batch with this name",
-        )
-    })?;
+    .await?;
     Ok(to_wire(&row, 0))
 }
 
@@ -195,16 +180,7 @@ pub async fn update(
         )));
     }
     update.updated_at = Set(Utc::now());
-    let row = update.update(&txn).await.map_err(|err| {
-        if matches!(
-            err.sql_err(),
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-        ) {
-            name_taken()
-        } else {
-            err.into()
-        }
-    })?;
+    let row = update.update(&txn).await?;
     txn.commit().await?;
     Ok(to_wire(&row, members))
 }

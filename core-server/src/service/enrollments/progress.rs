@@ -9,12 +9,12 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::api::{EnrollmentStatus, LessonProgress, ProgressUpdate, Role, StudentProfile};
+use crate::domain::events::{DomainEvent, EnrollmentChange};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::service::accounts::find_user;
 use crate::service::auth::AuthUser;
-use crate::service::catalogue;
-use crate::service::events::{self, Event, EventKind};
+use crate::service::events;
 use crate::store::entity::{enrollment, lesson, lesson_progress, user};
 
 /// XP for a lesson's first completion.
@@ -101,26 +101,21 @@ pub async fn record(
             .update(&txn)
             .await?
         }
-        None => lesson_progress::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            enrollment_id: Set(current.id),
-            lesson_id: Set(lesson_id),
-            completed: Set(completed),
-            completed_at: Set(completed.then_some(now)),
-            time_spent_seconds: Set(time_spent),
-            xp_earned: Set(xp as i32),
-            created_at: Set(now),
-            updated_at: Set(now),
+        None => {
+            lesson_progress::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                enrollment_id: Set(current.id),
+                lesson_id: Set(lesson_id),
+                completed: Set(completed),
+                completed_at: Set(completed.then_some(now)),
+                time_spent_seconds: Set(time_spent),
+                xp_earned: Set(xp as i32),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(&txn)
+            .await?
         }
-        .insert(&txn)
-        .await
-        .map_err(|err| {
-            catalogue::conflict(
-                err,
-                "lessonId",
-                "Progress for this lesson was recorded concurrently; retry",
-            )
-        })?,
     };
     let percent = course_progress(&txn, current.id, current.course_id).await?;
     let mut update = enrollment::ActiveModel {
@@ -137,13 +132,12 @@ pub async fn record(
         announced.push(
             events::publish(
                 &txn,
-                Event::enrollment(
-                    EventKind::EnrollmentCompleted,
-                    current.id,
-                    current.course_id,
-                    current.student_id,
-                    auth.id(),
-                ),
+                DomainEvent::EnrollmentCompleted(EnrollmentChange {
+                    enrollment_id: current.id,
+                    course_id: current.course_id,
+                    student_id: current.student_id,
+                    actor_id: auth.id(),
+                }),
             )
             .await?,
         );

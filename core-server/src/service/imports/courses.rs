@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    Set, SqlErr,
+    Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -23,6 +23,7 @@ use crate::api::{
 use crate::domain::{CourseTitle, Slug};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
+use crate::store::constraints;
 use crate::store::entity::{course, course_staff, enrollment, import_change};
 
 /// The columns of `courses.csv`.
@@ -302,15 +303,17 @@ pub async fn process(
     Ok(planned.into_iter().map(|p| p.report).collect())
 }
 
+/// A slug of the batch taken by a write that raced it: the run can simply be re-run.
 fn slug_clash(err: sea_orm::DbErr) -> ApiError {
-    match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(d)) if d.contains("slug") => ApiError::Conflict {
+    if constraints::violates(&err, &constraints::COURSES_SLUG) {
+        ApiError::Conflict {
             field: Some("short_name".into()),
             message:
                 "A slug of this batch was taken while it was being written; run the import again"
                     .into(),
-        },
-        _ => err.into(),
+        }
+    } else {
+        err.into()
     }
 }
 
@@ -435,15 +438,18 @@ pub async fn revert_change(
             }
             .update(txn)
             .await
-            .map_err(|e| match e.sql_err() {
-                Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::Conflict {
-                    field: Some("short_name".into()),
-                    message: format!(
-                        "Can't restore course `{}`: its earlier slug is now used by another course",
-                        change.key
-                    ),
-                },
-                _ => e.into(),
+            .map_err(|e| {
+                if constraints::violates(&e, &constraints::COURSES_SLUG) {
+                    ApiError::Conflict {
+                        field: Some("short_name".into()),
+                        message: format!(
+                            "Can't restore course `{}`: its earlier slug is now used by another course",
+                            change.key
+                        ),
+                    }
+                } else {
+                    e.into()
+                }
             })?;
             outcome.restored += 1;
         }

@@ -17,6 +17,7 @@ use crate::api::{
     ImportCounts, ImportKind, ImportMode, ImportRun, ImportRunList, ImportStatus, PageQuery,
     Pagination, RevertedImport,
 };
+use crate::domain::events::{DomainEvent, ImportFinished};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::service::catalogue;
@@ -101,26 +102,16 @@ pub async fn finish_run(
     .await?;
     let event = crate::service::events::publish(
         &txn,
-        crate::service::events::Event {
-            kind: crate::service::events::EventKind::ImportFinished,
-            payload: serde_json::json!({
-                "importId": run.id,
-                "kind": run.kind,
-                "mode": run.mode,
-                "status": status,
-                "actorId": run.actor,
-                "counts": {
-                    "total": c.total,
-                    "created": c.create,
-                    "updated": c.update,
-                    "unchanged": c.unchanged,
-                    "failed": c.error,
-                    "skipped": c.skipped,
-                },
-                "stopped": run.stopped,
-                "fileError": file_error,
-            }),
-        },
+        DomainEvent::ImportFinished(ImportFinished {
+            import_id: run.id,
+            kind: run.kind,
+            mode: run.mode,
+            status: Some(status),
+            actor_id: run.actor,
+            counts: c.into(),
+            stopped: run.stopped,
+            file_error: file_error.map(str::to_owned),
+        }),
     )
     .await?;
     txn.commit().await?;

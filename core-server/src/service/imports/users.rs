@@ -9,9 +9,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set, SqlErr,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use secrecy::SecretString;
 use serde_json::json;
 use uuid::Uuid;
@@ -23,6 +21,7 @@ use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::service::accounts;
 use crate::service::auth::password;
+use crate::store::constraints;
 use crate::store::entity::{access_token, enrollment, import_change, user};
 
 /// The columns of `users.csv`.
@@ -476,15 +475,17 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
     Ok(())
 }
 
+/// An email of the batch taken by a write that raced it: the run can simply be re-run.
 fn email_clash(err: sea_orm::DbErr) -> ApiError {
-    match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(d)) if d.contains("email") => ApiError::Conflict {
+    if constraints::violates(&err, &constraints::USERS_EMAIL) {
+        ApiError::Conflict {
             field: Some("email".into()),
             message:
                 "An email of this batch was taken while it was being written; run the import again"
                     .into(),
-        },
-        _ => err.into(),
+        }
+    } else {
+        err.into()
     }
 }
 
@@ -576,15 +577,18 @@ pub async fn revert_change(
             }
             .update(txn)
             .await
-            .map_err(|e| match e.sql_err() {
-                Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::Conflict {
-                    field: Some("email".into()),
-                    message: format!(
-                        "Can't restore user `{}`: its earlier email is now used by another account",
-                        change.key
-                    ),
-                },
-                _ => e.into(),
+            .map_err(|e| {
+                if constraints::violates(&e, &constraints::USERS_EMAIL) {
+                    ApiError::Conflict {
+                        field: Some("email".into()),
+                        message: format!(
+                            "Can't restore user `{}`: its earlier email is now used by another account",
+                            change.key
+                        ),
+                    }
+                } else {
+                    e.into()
+                }
             })?;
             if revoke {
                 end_sessions(txn, current.id).await?;

@@ -9,10 +9,11 @@ use super::attendance::close_stay;
 use super::scheduling::require_scheduled;
 use super::{Outcome, forbidden_unless, lock_class, status_of, visible, wire_one};
 use crate::api::{LiveClass, LiveClassStatus};
+use crate::domain::events::DomainEvent;
 use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
-use crate::service::events::{self, EventKind};
+use crate::service::events;
 use crate::service::live_classes;
 use crate::store::entity::{live_class, live_class_attendance};
 
@@ -61,7 +62,7 @@ pub async fn start(
     .await?;
     let stored = events::publish(
         &txn,
-        live_classes::event(EventKind::LiveClassStarted, &row, Some(auth.id())),
+        DomainEvent::LiveClassStarted(live_classes::change(&row, Some(auth.id()))),
     )
     .await?;
     txn.commit().await?;
@@ -118,7 +119,7 @@ pub async fn end(
     .await?;
     let stored = events::publish(
         &txn,
-        live_classes::event(EventKind::LiveClassEnded, &row, Some(auth.id())),
+        DomainEvent::LiveClassEnded(live_classes::change(&row, Some(auth.id()))),
     )
     .await?;
     txn.commit().await?;

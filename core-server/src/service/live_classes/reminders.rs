@@ -17,9 +17,10 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::api::LiveClassStatus;
+use crate::domain::events::{DomainEvent, LiveClassChange};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
-use crate::service::events::{self, EventKind};
+use crate::service::events;
 use crate::store::entity::live_class;
 
 /// Classes handled per pass (the next pass takes the rest).
@@ -58,8 +59,10 @@ pub async fn send_due(state: &AppState) -> Result<usize, ApiError> {
             continue;
         }
         let class = super::find(&txn, id).await?;
-        let mut event = super::event(EventKind::LiveClassStartingSoon, &class, None);
-        event.payload["reminderMinutes"] = class.reminder_minutes.into();
+        let event = DomainEvent::LiveClassStartingSoon(LiveClassChange {
+            reminder_minutes: Some(class.reminder_minutes),
+            ..super::change(&class, None)
+        });
         let stored = events::publish(&txn, event).await?;
         txn.commit().await?;
         state.events.announce([stored]);

@@ -11,7 +11,6 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
-use serde_json::json;
 use uuid::Uuid;
 
 use super::recurrence::WeeklyRule;
@@ -23,13 +22,14 @@ use crate::api::{
     CourseStatus, LiveClassCreated, LiveClassStatus, LiveClassesChanged, LivePlatform,
     NewLiveClass, Role, SeriesScope, UpdateLiveClass,
 };
+use crate::domain::events::{DomainEvent, LiveClassChange};
 use crate::domain::{Fields, Title, WebUrl};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
 use crate::service::catalogue::{self, find_course};
 use crate::service::enrollments::find_batch;
-use crate::service::events::{self, EventKind, StoredEvent};
+use crate::service::events::{self, StoredEvent};
 use crate::service::live_classes;
 use crate::store::entity::{live_class, user};
 
@@ -279,10 +279,10 @@ pub async fn create(
     let Some(first) = rows.first() else {
         return Err(anyhow::anyhow!("a schedule without occurrences").into());
     };
-    let mut event = live_classes::event(EventKind::LiveClassScheduled, first, Some(auth.id()));
-    if series_id.is_some() {
-        event.payload["occurrences"] = json!(rows.len());
-    }
+    let event = DomainEvent::LiveClassScheduled(LiveClassChange {
+        occurrences: series_id.map(|_| rows.len() as u64),
+        ..live_classes::change(first, Some(auth.id()))
+    });
     let stored = events::publish(&txn, event).await?;
     txn.commit().await?;
     state.events.announce([stored]);
@@ -480,14 +480,11 @@ pub async fn update(
         .iter()
         .find(|(old, new)| old.scheduled_at != new.scheduled_at || old.ends_at != new.ends_at)
     {
-        let mut event = live_classes::event(EventKind::LiveClassRescheduled, new, Some(auth.id()));
-        event.payload["previousScheduledAt"] = json!(
-            old.scheduled_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        );
-        if updated.len() > 1 {
-            event.payload["occurrences"] = json!(updated.len());
-        }
+        let event = DomainEvent::LiveClassRescheduled(LiveClassChange {
+            previous_scheduled_at: Some(old.scheduled_at),
+            occurrences: (updated.len() > 1).then_some(updated.len() as u64),
+            ..live_classes::change(new, Some(auth.id()))
+        });
         stored.push(events::publish(&txn, event).await?);
     }
     txn.commit().await?;
@@ -542,10 +539,10 @@ pub async fn cancel(
     }
     let mut stored = Vec::new();
     if let Some(first) = rows.first() {
-        let mut event = live_classes::event(EventKind::LiveClassCancelled, first, Some(auth.id()));
-        if rows.len() > 1 {
-            event.payload["occurrences"] = json!(rows.len());
-        }
+        let event = DomainEvent::LiveClassCancelled(LiveClassChange {
+            occurrences: (rows.len() > 1).then_some(rows.len() as u64),
+            ..live_classes::change(first, Some(auth.id()))
+        });
         stored.push(events::publish(&txn, event).await?);
     }
     txn.commit().await?;

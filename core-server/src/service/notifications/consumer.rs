@@ -24,7 +24,6 @@ use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
 use crate::platform::state::AppState;
-use crate::service::events::EventKind;
 use crate::store::entity::{domain_event, enrollment, notification, notification_cursor, user};
 
 use super::delivery::Delivery;
@@ -105,13 +104,6 @@ struct Handled {
     lost_access: Vec<Uuid>,
 }
 
-/// The user an event takes a course away from, if any.
-fn lost_access(event: &domain_event::Model) -> Option<Uuid> {
-    (event.kind == EventKind::EnrollmentCancelled.as_str())
-        .then(|| uuid_at(&event.payload, "studentId"))
-        .flatten()
-}
-
 /// Handles the next batch of events in one transaction.
 async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
     let started = std::time::Instant::now();
@@ -144,10 +136,11 @@ async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
     };
     // What the batch's events need is read a query per kind of thing, not per event:
     // while an import runs, every event of a batch is an enrollment.
-    let titles = course_titles(&txn, &events).await?;
-    let mut plans: Vec<(&domain_event::Model, Plan)> = events
+    let decoded = decode(&events);
+    let titles = course_titles(&txn, &decoded).await?;
+    let mut plans: Vec<(&domain_event::Model, Plan)> = decoded
         .iter()
-        .filter_map(|event| Some((event, plan(event, &titles)?)))
+        .filter_map(|d| Some((d.row, plan(d, &titles)?)))
         .collect();
     let existing = existing_users(&txn, &plans).await?;
     let mut audiences = Vec::with_capacity(plans.len());
@@ -163,10 +156,10 @@ async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
         audiences.push(users);
     }
     plans.truncate(audiences.len());
-    let handled: Vec<&domain_event::Model> =
-        events.iter().take_while(|e| e.seq <= last_seq).collect();
-    let rooms: Vec<RoomPush> = handled.iter().copied().filter_map(room_push).collect();
-    let lost: Vec<Uuid> = handled.iter().copied().filter_map(lost_access).collect();
+    let handled = events.iter().take_while(|e| e.seq <= last_seq).count();
+    let handled_decoded = decoded.iter().take_while(|d| d.row.seq <= last_seq);
+    let rooms: Vec<RoomPush> = handled_decoded.clone().filter_map(room_push).collect();
+    let lost: Vec<Uuid> = handled_decoded.filter_map(lost_access).collect();
     let everyone: Vec<Uuid> = audiences
         .iter()
         .flatten()
@@ -245,7 +238,7 @@ async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
     txn.commit().await?;
     // Where a broadcast's time goes (ws_bench reads these with RUST_LOG=…=debug).
     tracing::debug!(
-        events = handled.len(),
+        events = handled,
         rows = made,
         plan_ms = planned.as_secs_f64() * 1e3,
         insert_ms = (inserted - planned).as_secs_f64() * 1e3,
@@ -254,7 +247,7 @@ async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
     );
     Ok(Handled {
         last_seq,
-        more: handled.len() < events.len() || events.len() as u64 == EVENT_BATCH,
+        more: handled < events.len() || events.len() as u64 == EVENT_BATCH,
         runs,
         rooms,
         lost_access: lost,

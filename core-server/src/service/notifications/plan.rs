@@ -9,7 +9,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Que
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::api::{NotificationType, ServerMessage};
+use crate::api::{ImportMode, NotificationType, ServerMessage};
+use crate::domain::events::{DomainEvent, LiveClassChange};
 use crate::store::entity::{course, domain_event};
 
 /// Who a notification goes to.
@@ -110,36 +111,24 @@ pub(super) struct Plan {
     pub(super) action_url: Option<String>,
 }
 
-pub(super) fn uuid_at(payload: &Value, key: &str) -> Option<Uuid> {
-    payload.get(key)?.as_str()?.parse().ok()
-}
-
-pub(super) fn str_at<'a>(payload: &'a Value, key: &str) -> Option<&'a str> {
-    payload.get(key)?.as_str()
-}
-
-pub(super) fn time_at(payload: &Value, key: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(str_at(payload, key)?)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
-
 /// The kinds of event whose notification names the course by its current title.
-pub(super) const TITLED_BY_COURSE: [&str; 3] = [
-    "course.enrolled",
-    "enrollment.cancelled",
-    "enrollment.completed",
-];
+fn titled_by_course(event: &DomainEvent) -> Option<Uuid> {
+    match event {
+        DomainEvent::CourseEnrolled(e)
+        | DomainEvent::EnrollmentCancelled(e)
+        | DomainEvent::EnrollmentCompleted(e) => Some(e.course_id),
+        _ => None,
+    }
+}
 
 /// The titles of the courses the batch's enrollment events name, in one query.
 pub(super) async fn course_titles(
     db: &impl ConnectionTrait,
-    events: &[domain_event::Model],
+    events: &[Decoded<'_>],
 ) -> Result<HashMap<Uuid, String>, DbErr> {
     let ids: HashSet<Uuid> = events
         .iter()
-        .filter(|e| TITLED_BY_COURSE.contains(&e.kind.as_str()))
-        .filter_map(|e| uuid_at(&e.payload, "courseId"))
+        .filter_map(|e| titled_by_course(&e.event))
         .collect();
     if ids.is_empty() {
         return Ok(HashMap::new());
@@ -155,6 +144,28 @@ pub(super) async fn course_titles(
     Ok(rows.into_iter().collect())
 }
 
+/// A stored event with its typed form.
+pub(super) struct Decoded<'a> {
+    pub(super) row: &'a domain_event::Model,
+    pub(super) event: DomainEvent,
+}
+
+/// The events of `rows` that decode. One that does not is logged with its `seq` and
+/// skipped: it makes no notification, and the events after it still do.
+pub(super) fn decode(rows: &[domain_event::Model]) -> Vec<Decoded<'_>> {
+    rows.iter()
+        .filter_map(
+            |row| match DomainEvent::from_stored(&row.kind, &row.payload) {
+                Ok(event) => Some(Decoded { row, event }),
+                Err(error) => {
+                    tracing::error!(seq = row.seq, %error, "a stored domain event does not decode; no notification made");
+                    None
+                }
+            },
+        )
+        .collect()
+}
+
 /// A room message (class started, ended, cancelled) to push with the event.
 pub struct RoomPush {
     pub room: String,
@@ -162,256 +173,242 @@ pub struct RoomPush {
 }
 
 /// The room events an event causes: a live class's state changes go to its room.
-pub(super) fn room_push(event: &domain_event::Model) -> Option<RoomPush> {
-    let what = match event.kind.as_str() {
-        "live_class.started" => "started",
-        "live_class.ended" => "ended",
-        "live_class.cancelled" => "cancelled",
+pub(super) fn room_push(decoded: &Decoded<'_>) -> Option<RoomPush> {
+    let (what, class) = match &decoded.event {
+        DomainEvent::LiveClassStarted(c) => ("started", c),
+        DomainEvent::LiveClassEnded(c) => ("ended", c),
+        DomainEvent::LiveClassCancelled(c) => ("cancelled", c),
         _ => return None,
     };
-    let id = uuid_at(&event.payload, "liveClassId")?;
-    let room = crate::realtime::rooms::live_class_room(id);
+    let room = crate::realtime::rooms::live_class_room(class.live_class_id);
     Some(RoomPush {
         message: ServerMessage::RoomEvent {
             room: room.clone(),
             event: what.to_owned(),
-            data: event.payload.clone(),
+            data: decoded.row.payload.clone(),
         },
         room,
     })
 }
 
-/// What notification (if any) `event` makes, given the titles of the courses the
-/// batch's enrollment events name ([`course_titles`]). Unknown kinds make none.
-pub(super) fn plan(event: &domain_event::Model, titles: &HashMap<Uuid, String>) -> Option<Plan> {
-    let p = &event.payload;
-    let actor = uuid_at(p, "actorId");
-    let plan = match event.kind.as_str() {
-        kind @ ("course.enrolled" | "enrollment.cancelled" | "enrollment.completed") => {
-            let (Some(course_id), Some(student)) =
-                (uuid_at(p, "courseId"), uuid_at(p, "studentId"))
-            else {
+/// The user an event takes a course away from, if any.
+pub(super) fn lost_access(decoded: &Decoded<'_>) -> Option<Uuid> {
+    match &decoded.event {
+        DomainEvent::EnrollmentCancelled(e) => Some(e.student_id),
+        _ => None,
+    }
+}
+
+/// A notification to one person with a fixed text, carrying the event's payload.
+fn to_user(
+    kind: NotificationType,
+    user: Uuid,
+    title: String,
+    message: String,
+    data: &Value,
+    action_url: String,
+) -> Plan {
+    Plan {
+        kind,
+        audience: Audience::User(user),
+        scope: None,
+        exclude: None,
+        text: Text::Fixed { title, message },
+        data: data.clone(),
+        action_url: Some(action_url),
+    }
+}
+
+/// A notification to a course's members (or one batch's), scoped to them and not sent
+/// to the one who caused it.
+fn to_course(
+    kind: NotificationType,
+    (course_id, batch_id): (Uuid, Option<Uuid>),
+    exclude: Option<Uuid>,
+    text: Text,
+    data: Value,
+    action_url: String,
+) -> Plan {
+    Plan {
+        kind,
+        audience: Audience::Course {
+            course_id,
+            batch_id,
+        },
+        scope: Some((course_id, batch_id)),
+        exclude,
+        text,
+        data,
+        action_url: Some(action_url),
+    }
+}
+
+/// What notification (if any) an event makes, given the titles of the courses the
+/// batch's enrollment events name ([`course_titles`]). The match is exhaustive: a new
+/// event must say here whether it notifies anyone.
+pub(super) fn plan(decoded: &Decoded<'_>, titles: &HashMap<Uuid, String>) -> Option<Plan> {
+    let p = &decoded.row.payload;
+    let plan = match &decoded.event {
+        DomainEvent::CourseEnrolled(e) => {
+            let title = titles.get(&e.course_id)?;
+            let message = if e.actor_id == e.student_id {
+                format!("You enrolled in {title}.")
+            } else {
+                format!("You were enrolled in {title}.")
+            };
+            to_user(
+                NotificationType::Enrolled,
+                e.student_id,
+                format!("Enrolled in {title}"),
+                message,
+                p,
+                format!("/courses/{}", e.course_id),
+            )
+        }
+        DomainEvent::EnrollmentCancelled(e) => {
+            if e.actor_id == e.student_id {
                 return None;
-            };
-            let title = titles.get(&course_id)?;
-            let by_self = actor == Some(student);
-            let (kind, heading, message) = match kind {
-                "course.enrolled" => (
-                    NotificationType::Enrolled,
-                    format!("Enrolled in {title}"),
-                    if by_self {
-                        format!("You enrolled in {title}.")
-                    } else {
-                        format!("You were enrolled in {title}.")
-                    },
-                ),
-                "enrollment.cancelled" if by_self => return None,
-                "enrollment.cancelled" => (
-                    NotificationType::EnrollmentCancelled,
-                    format!("Removed from {title}"),
-                    format!("You were removed from {title}. Your progress is kept if you return."),
-                ),
-                _ => (
-                    NotificationType::CourseCompleted,
-                    format!("Course completed: {title}"),
-                    format!("Congratulations: you completed every lesson of {title}."),
-                ),
-            };
-            Plan {
+            }
+            let title = titles.get(&e.course_id)?;
+            to_user(
+                NotificationType::EnrollmentCancelled,
+                e.student_id,
+                format!("Removed from {title}"),
+                format!("You were removed from {title}. Your progress is kept if you return."),
+                p,
+                format!("/courses/{}", e.course_id),
+            )
+        }
+        DomainEvent::EnrollmentCompleted(e) => {
+            let title = titles.get(&e.course_id)?;
+            to_user(
+                NotificationType::CourseCompleted,
+                e.student_id,
+                format!("Course completed: {title}"),
+                format!("Congratulations: you completed every lesson of {title}."),
+                p,
+                format!("/courses/{}", e.course_id),
+            )
+        }
+        DomainEvent::CoursePublished(e) | DomainEvent::CourseArchived(e) => {
+            let title = &e.title;
+            let (kind, heading, message) =
+                if matches!(decoded.event, DomainEvent::CoursePublished(_)) {
+                    (
+                        NotificationType::CoursePublished,
+                        format!("{title} is open"),
+                        format!("{title} is published: its lessons are open to you."),
+                    )
+                } else {
+                    (
+                        NotificationType::CourseArchived,
+                        format!("{title} was archived"),
+                        format!("{title} was archived. You can still open its lessons."),
+                    )
+                };
+            to_course(
                 kind,
-                audience: Audience::User(student),
-                scope: None,
-                exclude: None,
-                text: Text::Fixed {
+                (e.course_id, None),
+                Some(e.actor_id),
+                Text::Fixed {
                     title: heading,
                     message,
                 },
-                data: p.clone(),
-                action_url: Some(format!("/courses/{course_id}")),
-            }
+                p.clone(),
+                format!("/courses/{}", e.course_id),
+            )
         }
-        kind @ ("course.published" | "course.archived") => {
-            let course_id = uuid_at(p, "courseId")?;
-            let title = str_at(p, "title").unwrap_or("A course").to_owned();
-            let (kind, heading, message) = if kind == "course.published" {
-                (
-                    NotificationType::CoursePublished,
-                    format!("{title} is open"),
-                    format!("{title} is published: its lessons are open to you."),
-                )
-            } else {
-                (
-                    NotificationType::CourseArchived,
-                    format!("{title} was archived"),
-                    format!("{title} was archived. You can still open its lessons."),
-                )
+        DomainEvent::CourseAnnouncement(e) => to_course(
+            NotificationType::Announcement,
+            (e.course_id, e.batch_id),
+            Some(e.actor_id),
+            Text::Fixed {
+                title: e.title.clone(),
+                message: e.message.clone(),
+            },
+            json!({
+                "announcementId": e.announcement_id,
+                "courseId": e.course_id,
+                "batchId": e.batch_id,
+                "actorId": e.actor_id,
+            }),
+            format!("/courses/{}", e.course_id),
+        ),
+        DomainEvent::LiveClassScheduled(c) => class_plan(c, ClassChange::Scheduled, p),
+        DomainEvent::LiveClassRescheduled(c) => class_plan(c, ClassChange::Rescheduled, p),
+        DomainEvent::LiveClassCancelled(c) => class_plan(c, ClassChange::Cancelled, p),
+        DomainEvent::LiveClassStartingSoon(c) => class_plan(c, ClassChange::StartingSoon, p),
+        DomainEvent::LiveClassStarted(c) => class_plan(c, ClassChange::Started, p),
+        // Those in the class see it end in its room; nobody needs a notification.
+        DomainEvent::LiveClassEnded(_) => return None,
+        DomainEvent::TestPublished(e) => to_course(
+            NotificationType::TestPublished,
+            (e.course_id, e.batch_id),
+            Some(e.actor_id),
+            Text::Fixed {
+                title: format!("New test: {}", e.title),
+                message: format!("{} is published; you can take it now.", e.title),
+            },
+            p.clone(),
+            format!("/tests/{}", e.test_id),
+        ),
+        DomainEvent::AttemptGraded(e) => to_user(
+            NotificationType::TestGraded,
+            e.student_id,
+            format!("Graded: {}", e.title),
+            format!(
+                "Your attempt at {} has been graded; see your result.",
+                e.title
+            ),
+            p,
+            format!("/tests/{}", e.test_id),
+        ),
+        DomainEvent::ImportFinished(e) => {
+            let verb = match e.mode {
+                ImportMode::Plan => "Import plan",
+                ImportMode::Apply => "Import",
             };
-            Plan {
-                kind,
-                audience: Audience::Course {
-                    course_id,
-                    batch_id: None,
-                },
-                scope: Some((course_id, None)),
-                exclude: actor,
-                text: Text::Fixed {
-                    title: heading,
-                    message,
-                },
-                data: p.clone(),
-                action_url: Some(format!("/courses/{course_id}")),
-            }
-        }
-        "course.announcement" => {
-            let course_id = uuid_at(p, "courseId")?;
-            let batch_id = uuid_at(p, "batchId");
-            Plan {
-                kind: NotificationType::Announcement,
-                audience: Audience::Course {
-                    course_id,
-                    batch_id,
-                },
-                scope: Some((course_id, batch_id)),
-                exclude: actor,
-                text: Text::Fixed {
-                    title: str_at(p, "title").unwrap_or("Announcement").to_owned(),
-                    message: str_at(p, "message").unwrap_or_default().to_owned(),
-                },
-                data: json!({
-                    "announcementId": p.get("announcementId"),
-                    "courseId": course_id,
-                    "batchId": batch_id,
-                    "actorId": actor,
-                }),
-                action_url: Some(format!("/courses/{course_id}")),
-            }
-        }
-        kind @ ("live_class.scheduled"
-        | "live_class.rescheduled"
-        | "live_class.cancelled"
-        | "live_class.starting_soon"
-        | "live_class.started") => {
-            let (Some(id), Some(course_id), Some(at)) = (
-                uuid_at(p, "liveClassId"),
-                uuid_at(p, "courseId"),
-                time_at(p, "scheduledAt"),
-            ) else {
-                return None;
-            };
-            let batch_id = uuid_at(p, "batchId");
-            let (kind, what) = match kind {
-                "live_class.scheduled" => {
-                    (NotificationType::ClassScheduled, ClassChange::Scheduled)
-                }
-                "live_class.rescheduled" => {
-                    (NotificationType::ClassRescheduled, ClassChange::Rescheduled)
-                }
-                "live_class.cancelled" => {
-                    (NotificationType::ClassCancelled, ClassChange::Cancelled)
-                }
-                "live_class.starting_soon" => (
-                    NotificationType::ClassStartingSoon,
-                    ClassChange::StartingSoon,
+            let c = e.counts;
+            to_user(
+                NotificationType::ImportFinished,
+                e.actor_id,
+                format!("{verb} of {} finished", e.kind),
+                format!(
+                    "{} created, {} updated, {} unchanged, {} failed, {} skipped.",
+                    c.created, c.updated, c.unchanged, c.failed, c.skipped
                 ),
-                _ => (NotificationType::ClassStarted, ClassChange::Started),
-            };
-            Plan {
-                kind,
-                audience: Audience::Course {
-                    course_id,
-                    batch_id,
-                },
-                scope: Some((course_id, batch_id)),
-                exclude: actor,
-                text: Text::Class {
-                    what,
-                    title: str_at(p, "title").unwrap_or("A live class").to_owned(),
-                    at,
-                    previous: time_at(p, "previousScheduledAt"),
-                    minutes: p.get("duration").and_then(Value::as_i64).unwrap_or(0),
-                },
-                data: p.clone(),
-                action_url: Some(format!("/live-classes/{id}")),
-            }
+                p,
+                format!("/imports/{}", e.import_id),
+            )
         }
-        "test.published" => {
-            let (Some(test_id), Some(course_id)) = (uuid_at(p, "testId"), uuid_at(p, "courseId"))
-            else {
-                return None;
-            };
-            let batch_id = uuid_at(p, "batchId");
-            let title = str_at(p, "title").unwrap_or("A test").to_owned();
-            Plan {
-                kind: NotificationType::TestPublished,
-                audience: Audience::Course {
-                    course_id,
-                    batch_id,
-                },
-                scope: Some((course_id, batch_id)),
-                exclude: actor,
-                text: Text::Fixed {
-                    title: format!("New test: {title}"),
-                    message: format!("{title} is published; you can take it now."),
-                },
-                data: p.clone(),
-                action_url: Some(format!("/tests/{test_id}")),
-            }
-        }
-        "attempt.graded" => {
-            let (Some(test_id), Some(student)) = (uuid_at(p, "testId"), uuid_at(p, "studentId"))
-            else {
-                return None;
-            };
-            let title = str_at(p, "title").unwrap_or("Your test").to_owned();
-            Plan {
-                kind: NotificationType::TestGraded,
-                audience: Audience::User(student),
-                scope: None,
-                exclude: None,
-                text: Text::Fixed {
-                    title: format!("Graded: {title}"),
-                    message: format!("Your attempt at {title} has been graded; see your result."),
-                },
-                data: p.clone(),
-                action_url: Some(format!("/tests/{test_id}")),
-            }
-        }
-        "import.finished" => {
-            let (Some(import_id), Some(actor)) = (uuid_at(p, "importId"), actor) else {
-                return None;
-            };
-            let kind = str_at(p, "kind").unwrap_or("data");
-            let mode = str_at(p, "mode").unwrap_or("apply");
-            let counts = p.get("counts").cloned().unwrap_or(Value::Null);
-            let n = |k: &str| counts.get(k).and_then(Value::as_i64).unwrap_or(0);
-            let verb = if mode == "plan" {
-                "Import plan"
-            } else {
-                "Import"
-            };
-            Plan {
-                kind: NotificationType::ImportFinished,
-                audience: Audience::User(actor),
-                scope: None,
-                exclude: None,
-                text: Text::Fixed {
-                    title: format!("{verb} of {kind} finished"),
-                    message: format!(
-                        "{} created, {} updated, {} unchanged, {} failed, {} skipped.",
-                        n("created"),
-                        n("updated"),
-                        n("unchanged"),
-                        n("failed"),
-                        n("skipped")
-                    ),
-                },
-                data: p.clone(),
-                action_url: Some(format!("/imports/{import_id}")),
-            }
-        }
-        _ => return None,
     };
     Some(plan)
+}
+
+/// A live-class notification to the class's course or batch, its time in each
+/// recipient's zone.
+fn class_plan(c: &LiveClassChange, what: ClassChange, payload: &Value) -> Plan {
+    let kind = match what {
+        ClassChange::Scheduled => NotificationType::ClassScheduled,
+        ClassChange::Rescheduled => NotificationType::ClassRescheduled,
+        ClassChange::Cancelled => NotificationType::ClassCancelled,
+        ClassChange::StartingSoon => NotificationType::ClassStartingSoon,
+        ClassChange::Started => NotificationType::ClassStarted,
+    };
+    to_course(
+        kind,
+        (c.course_id, c.batch_id),
+        c.actor_id,
+        Text::Class {
+            what,
+            title: c.title.clone(),
+            at: c.scheduled_at,
+            previous: c.previous_scheduled_at,
+            minutes: i64::from(c.duration),
+        },
+        payload.clone(),
+        format!("/live-classes/{}", c.live_class_id),
+    )
 }
 
 #[cfg(test)]
@@ -434,5 +431,34 @@ mod tests {
             message,
             "Algebra moved from Fri 4 Dec 2026, 10:00 IST to Sat 5 Dec 2026, 10:00 IST (45 min)."
         );
+    }
+
+    #[test]
+    fn a_row_that_does_not_decode_is_skipped_and_the_rows_after_it_are_kept() {
+        let row = |seq: i64, kind: &str, payload: Value| domain_event::Model {
+            seq,
+            id: Uuid::now_v7(),
+            kind: kind.into(),
+            payload,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let course = Uuid::now_v7();
+        let rows = [
+            row(1, "course.published", json!({ "title": "No course id" })),
+            row(2, "something.new", json!({})),
+            row(
+                3,
+                "course.archived",
+                json!({ "courseId": course, "title": "Rust", "actorId": Uuid::nil() }),
+            ),
+        ];
+        let decoded = decode(&rows);
+        assert_eq!(decoded.len(), 1);
+        assert_eq!(decoded[0].row.seq, 3);
+        assert_eq!(decoded[0].event.course_id(), Some(course));
+        let plan = plan(&decoded[0], &HashMap::new()).expect("an archived course notifies");
+        assert_eq!(plan.kind, NotificationType::CourseArchived);
+        assert_eq!(plan.exclude, Some(Uuid::nil()));
     }
 }

@@ -6,23 +6,29 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, SqlErr};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::Write;
 use crate::api::{EnrollmentStatus, StaffRole};
+use crate::domain::events::{DomainEvent, EnrollmentChange};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::service::catalogue;
-use crate::service::events::{self, Event, EventKind};
+use crate::service::events;
 use crate::service::imports::{self, Run};
+use crate::store::constraints;
 use crate::store::entity::{course_staff, enrollment};
 
+/// A pair of the batch written by someone else since the plan: the run can be re-run.
 fn clash(err: sea_orm::DbErr) -> ApiError {
-    match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => changed_elsewhere(),
-        _ => err.into(),
+    if constraints::violates(&err, &constraints::ENROLLMENTS_PAIR)
+        || constraints::violates(&err, &constraints::COURSE_STAFF_PAIR)
+    {
+        changed_elsewhere()
+    } else {
+        err.into()
     }
 }
 
@@ -100,7 +106,7 @@ pub(super) async fn apply(
     let mut inserts = Vec::new();
     let mut staff_inserts = Vec::new();
     let mut changes = Vec::new();
-    let mut to_publish: Vec<Event> = Vec::new();
+    let mut to_publish: Vec<DomainEvent> = Vec::new();
     // Moved out of a batch or off a course's staff (cancellations announce themselves
     // through their event): their sockets check their rooms after the commit.
     let mut lost_access = Vec::new();
@@ -175,24 +181,27 @@ pub(super) async fn apply(
                         e.id
                     }
                 };
-                let kind = match (was, status) {
+                let kind: Option<fn(EnrollmentChange) -> DomainEvent> = match (was, status) {
                     (w, s)
                         if s.grants_access() && !w.is_some_and(EnrollmentStatus::grants_access) =>
                     {
-                        Some(EventKind::CourseEnrolled)
+                        Some(DomainEvent::CourseEnrolled)
                     }
                     (Some(w), EnrollmentStatus::Completed) if w != EnrollmentStatus::Completed => {
-                        Some(EventKind::EnrollmentCompleted)
+                        Some(DomainEvent::EnrollmentCompleted)
                     }
                     (Some(w), s) if w.grants_access() && !s.grants_access() => {
-                        Some(EventKind::EnrollmentCancelled)
+                        Some(DomainEvent::EnrollmentCancelled)
                     }
                     _ => None,
                 };
                 if let Some(kind) = kind {
-                    to_publish.push(Event::enrollment(
-                        kind, id, course_id, student_id, run.actor,
-                    ));
+                    to_publish.push(kind(EnrollmentChange {
+                        enrollment_id: id,
+                        course_id,
+                        student_id,
+                        actor_id: run.actor,
+                    }));
                 }
             }
             Write::Staff {
