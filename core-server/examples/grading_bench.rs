@@ -300,7 +300,7 @@ async fn bench(name: &str, database_url: Option<String>) -> anyhow::Result<()> {
                 pending_answers: Set(0),
                 graded_at: Set(Some(now)),
                 time_spent_seconds: Set(None),
-                layout: Set(json!([])),
+                layout: Set(Default::default()),
                 created_at: Set(now),
                 updated_at: Set(now),
             });

@@ -6,4 +6,5 @@ pub mod constraints;
 pub mod db;
 pub mod entity;
 pub mod enums;
+pub mod json;
 pub mod migration;

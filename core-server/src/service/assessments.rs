@@ -35,7 +35,7 @@ pub use sweeper::*;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
-use serde::{Deserialize, Serialize};
+
 use uuid::Uuid;
 
 use crate::api::{AttemptStatus, MultipleSelectScoring, QuestionType, ShowAnswers, TestStatus};
@@ -76,21 +76,7 @@ pub fn percentage(part: i64, whole: i64) -> f64 {
     ((part as f64 / whole as f64) * 10_000.0).round() / 100.0
 }
 
-/// An option as stored in `test_questions.options`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StoredOption {
-    pub id: Uuid,
-    pub text: String,
-    pub is_correct: bool,
-}
-
-/// One question's place in an attempt: the question and its options in shown order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LayoutItem {
-    pub q: Uuid,
-    pub o: Vec<Uuid>,
-}
+pub use crate::store::json::{LayoutItem, StoredOption};
 
 /// The test's rule for multiple-select partial credit.
 pub fn scoring_of(t: &test::Model) -> MultipleSelectScoring {
@@ -112,14 +98,14 @@ pub fn question_type_of(q: &test_question::Model) -> QuestionType {
     q.question_type
 }
 
-/// The question's options with their keys, from the stored JSON.
+/// The question's options with their keys.
 pub fn options_of(q: &test_question::Model) -> Vec<StoredOption> {
-    serde_json::from_value(q.options.clone()).unwrap_or_default()
+    q.options.0.clone()
 }
 
-/// A short-answer question's accepted answers, from the stored JSON.
+/// A short-answer question's accepted answers.
 pub fn accepted_of(q: &test_question::Model) -> Vec<String> {
-    serde_json::from_value(q.accepted_answers.clone()).unwrap_or_default()
+    q.accepted_answers.0.clone()
 }
 
 /// The caller's standing towards one test.
@@ -245,9 +231,9 @@ pub fn attempt_status(a: &test_attempt::Model) -> AttemptStatus {
     a.status
 }
 
-/// The attempt's question and option order, from the stored JSON.
+/// The attempt's question and option order.
 pub fn layout_of(a: &test_attempt::Model) -> Vec<LayoutItem> {
-    serde_json::from_value(a.layout.clone()).unwrap_or_default()
+    a.layout.0.clone()
 }
 
 /// Sorted option ids as the stored JSON text (equal answers, equal strings).

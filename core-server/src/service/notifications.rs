@@ -215,11 +215,7 @@ pub fn parse_time_of_day(text: &str) -> Option<NaiveTime> {
 
 impl Preferences {
     pub fn from_row(row: &notification_preference::Model) -> Self {
-        let muted = row
-            .muted_types
-            .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_str()?.parse().ok()).collect())
-            .unwrap_or_default();
+        let muted = row.muted_types.iter().copied().collect();
         let quiet = match (&row.quiet_start, &row.quiet_end) {
             (Some(s), Some(e)) => parse_time_of_day(s).zip(parse_time_of_day(e)),
             _ => None,

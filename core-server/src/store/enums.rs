@@ -21,7 +21,7 @@ pub fn undecodable(table: &str, column: &str, row: &str, value: &str, why: &str)
 
 /// The id of the row `res` is, for error messages: its `id` column (with the same
 /// prefix as `column`'s, in a joined select), as a UUID or a number.
-fn row_id(res: &QueryResult, index: &str, column: &str) -> String {
+pub(super) fn row_id(res: &QueryResult, index: &str, column: &str) -> String {
     let prefix = index.strip_suffix(column).unwrap_or("");
     let id = format!("{prefix}id");
     if let Ok(id) = res.try_get_by::<Uuid, _>(id.as_str()) {

@@ -232,7 +232,7 @@ async fn start(
         pending_answers: Set(0),
         graded_at: Set(None),
         time_spent_seconds: Set(None),
-        layout: Set(serde_json::to_value(&layout).map_err(anyhow::Error::from)?),
+        layout: Set(layout.into()),
         created_at: Set(now),
         updated_at: Set(now),
     }

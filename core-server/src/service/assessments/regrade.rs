@@ -101,7 +101,7 @@ fn regraded(q: &test_question::Model, body: &Regrade) -> Result<test_question::M
             for o in &mut options {
                 o.is_correct = unique.contains(&o.id);
             }
-            next.options = serde_json::to_value(&options).map_err(anyhow::Error::from)?;
+            next.options = options.into();
         }
     }
     if let Some(accepted) = &body.accepted_answers {
@@ -119,7 +119,7 @@ fn regraded(q: &test_question::Model, body: &Regrade) -> Result<test_question::M
             if cleaned.is_empty() {
                 fields.push("acceptedAnswers", "needs at least one non-empty answer");
             }
-            next.accepted_answers = serde_json::to_value(&cleaned).map_err(anyhow::Error::from)?;
+            next.accepted_answers = cleaned.into();
         }
     }
     if let Some(tolerance) = body.numeric_tolerance {

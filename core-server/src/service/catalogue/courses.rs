@@ -10,7 +10,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use serde_json::json;
 use uuid::Uuid;
 
 use super::{Access, course_not_found, find_course, person, status_of};
@@ -377,7 +376,7 @@ pub async fn create_course(
             effective_price: Set(pricing.effective),
             currency: Set(currency.as_ref().to_owned()),
             is_free: Set(pricing.is_free),
-            tags: Set(json!(tags.clone().into_inner())),
+            tags: Set(tags.clone().into_inner().into()),
             thumbnail_url: Set(thumbnail.as_ref().map(|t| t.as_ref().to_owned())),
             status: Set(CourseStatus::Draft),
             published_at: Set(None),
@@ -530,7 +529,7 @@ pub async fn update_course(
     if let Some(tags) = &body.tags
         && let Some(tags) = fields.take("tags", Tags::parse(tags))
     {
-        update.tags = Set(json!(tags.into_inner()));
+        update.tags = Set(tags.into_inner().into());
     }
     if let Some(thumbnail) = &body.thumbnail {
         match thumbnail {
@@ -708,7 +707,7 @@ pub fn course_to_wire(
         discounted_price: c.discounted_price,
         currency: c.currency.clone(),
         is_free: c.is_free,
-        tags: serde_json::from_value(c.tags.clone()).unwrap_or_default(),
+        tags: c.tags.0.clone(),
         thumbnail: c.thumbnail_url.clone(),
         status: status_of(c),
         published_at: c.published_at,

@@ -231,7 +231,7 @@ pub async fn process(
                     effective_price: Set(0),
                     currency: Set("INR".to_owned()),
                     is_free: Set(true),
-                    tags: Set(json!([])),
+                    tags: Set(Default::default()),
                     thumbnail_url: Set(None),
                     status: Set(status),
                     published_at: Set(None),

@@ -11,7 +11,6 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use serde_json::json;
 use uuid::Uuid;
 
 use super::{Preferences, Visibility, parse_time_of_day, preferences, to_wire};
@@ -206,7 +205,7 @@ pub async fn update_preferences(
     let now = Utc::now();
     notification_preference::Entity::insert(notification_preference::ActiveModel {
         user_id: Set(auth.id()),
-        muted_types: Set(json!(wire.muted_types)),
+        muted_types: Set(wire.muted_types.clone().into()),
         quiet_start: Set(wire.quiet_hours.as_ref().map(|q| q.start.clone())),
         quiet_end: Set(wire.quiet_hours.as_ref().map(|q| q.end.clone())),
         time_zone: Set(wire.time_zone.clone()),

@@ -1,6 +1,7 @@
 //! A course of the catalogue. Prices are minor units (cents, paise) of `currency`;
 //! `effective_price` is what a buyer pays (0 when free), kept on every write.
 
+use crate::store::json::CourseTags;
 use sea_orm::entity::prelude::*;
 
 pub use crate::api::{CourseLevel, CourseStatus};
@@ -25,7 +26,8 @@ pub struct Model {
     pub currency: String,
     pub is_free: bool,
     /// A JSON array of strings.
-    pub tags: Json,
+    #[sea_orm(column_type = "Json")]
+    pub tags: CourseTags,
     pub thumbnail_url: Option<String>,
     /// DRAFT, PUBLISHED or ARCHIVED.
     pub status: CourseStatus,

@@ -1,5 +1,6 @@
 //! One user's notification preferences: muted types and quiet hours in their time zone.
 
+use crate::store::json::MutedTypes;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,7 +9,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: Uuid,
     /// A JSON array of notification types the user does not want.
-    pub muted_types: Json,
+    #[sea_orm(column_type = "Json")]
+    pub muted_types: MutedTypes,
     /// `HH:MM`, local time in `time_zone`.
     pub quiet_start: Option<String>,
     pub quiet_end: Option<String>,

@@ -1,6 +1,7 @@
 //! A student's attempt at a test: its clock, and once submitted its score (hundredths;
 //! `raw_score` is the unclamped sum of the answers' marks, `score` what counts).
 
+use crate::store::json::AttemptLayout;
 use sea_orm::entity::prelude::*;
 
 pub use crate::api::AttemptStatus;
@@ -29,7 +30,8 @@ pub struct Model {
     pub graded_at: Option<DateTimeUtc>,
     pub time_spent_seconds: Option<i64>,
     /// The attempt's order: `[{"q": id, "o": [option ids]}]`.
-    pub layout: Json,
+    #[sea_orm(column_type = "Json")]
+    pub layout: AttemptLayout,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,6 +1,7 @@
 //! A question of a test at `position` (1..n). The key lives here: `options` is a JSON
 //! array of `{id, text, isCorrect}`, `accepted_answers` a JSON array of strings.
 
+use crate::store::json::{AcceptedAnswers, QuestionOptions};
 use sea_orm::entity::prelude::*;
 
 pub use crate::api::QuestionType;
@@ -21,8 +22,10 @@ pub struct Model {
     pub negative_marks: i64,
     #[sea_orm(column_type = "Text", nullable)]
     pub explanation: Option<String>,
-    pub options: Json,
-    pub accepted_answers: Json,
+    #[sea_orm(column_type = "Json")]
+    pub options: QuestionOptions,
+    #[sea_orm(column_type = "Json")]
+    pub accepted_answers: AcceptedAnswers,
     pub numeric_tolerance: Option<f64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
