@@ -1,5 +1,6 @@
 //! Command-line interface: global options, one module per noun, and dispatch.
 
+pub mod assessments;
 pub mod auth;
 pub mod batches;
 pub mod completions;
@@ -18,9 +19,6 @@ pub mod seed;
 #[cfg(feature = "embedded-server")]
 pub mod server;
 pub mod tui;
-// `tests` is taken by the unit tests below.
-#[path = "cli/tests.rs"]
-pub mod test_files;
 pub mod users;
 pub mod watch;
 
@@ -105,7 +103,7 @@ pub enum Command {
     Live(live::LiveCommand),
     /// Tests of your courses: create from a file, export, publish, results, gradebook.
     #[command(subcommand)]
-    Tests(test_files::TestsCommand),
+    Tests(assessments::TestsCommand),
     /// The grading queue: long answers waiting for your marks.
     #[command(subcommand)]
     Grade(grade::GradeCommand),
@@ -209,7 +207,7 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
             Command::Live(cmd) => live::run(&ctx, cmd).await,
             Command::Notifications(cmd) => notifications::run(&ctx, cmd).await,
             Command::Watch(args) => watch::run(&ctx, args).await,
-            Command::Tests(cmd) => test_files::run(&ctx, cmd).await,
+            Command::Tests(cmd) => assessments::run(&ctx, cmd).await,
             Command::Grade(cmd) => grade::run(&ctx, cmd).await,
             _ => Err(ClientError::Usage(
                 "this command runs without a server".into(),
