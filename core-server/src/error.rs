@@ -35,6 +35,9 @@ pub enum ApiError {
     PaymentRequired(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The request body did not arrive within its deadline.
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// Well-formed but breaks a rule (422).
@@ -68,6 +71,7 @@ impl ApiError {
             Self::Conflict { .. } => ErrorCode::Conflict,
             Self::PaymentRequired(_) => ErrorCode::PaymentRequired,
             Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            Self::RequestTimeout(_) => ErrorCode::RequestTimeout,
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             Self::Unprocessable(_) => ErrorCode::Unprocessable,
             Self::RateLimited { .. } => ErrorCode::RateLimited,

@@ -2,6 +2,7 @@
 //! middleware and the OpenAPI document. Only startup imports it.
 
 pub mod auth;
+pub mod body_deadline;
 pub mod error;
 pub mod extract;
 pub mod idempotency;

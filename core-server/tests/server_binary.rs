@@ -731,3 +731,172 @@ fn create_admin_refuses_a_weak_password_and_names_the_rule() {
     );
     assert!(String::from_utf8_lossy(&bad_email.stderr).contains("--email"));
 }
+
+/// An admin's access token on the server at `base`: `create-admin` on the same database,
+/// then the password and a TOTP code.
+async fn admin_token(data_dir: &Path, database_url: Option<&str>, base: &str) -> String {
+    use std::io::Write;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut command = server_command(data_dir);
+    if let Some(url) = database_url {
+        command.env("EDUPRO_DATABASE_URL", url);
+    }
+    command
+        .args([
+            "create-admin",
+            "--email",
+            "head@school.test",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped());
+    let mut child = command.spawn().expect("create-admin runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(b"Corr3ct-Horse!\n")
+        .expect("password written");
+    let made = child.wait_with_output().expect("create-admin finishes");
+    let stdout = String::from_utf8_lossy(&made.stdout);
+    assert!(made.status.success(), "{stdout}");
+    let secret = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("secret: "))
+        .expect("the 2FA secret is printed")
+        .trim()
+        .to_owned();
+    let http = reqwest::Client::new();
+    let challenge: serde_json::Value = http
+        .post(format!("{base}/auth/login"))
+        .json(&serde_json::json!({ "email": "head@school.test", "password": "Corr3ct-Horse!" }))
+        .send()
+        .await
+        .expect("the server answers")
+        .json()
+        .await
+        .expect("a JSON answer");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
+    let code = edupro_server::service::auth::totp::code_at(
+        &secret,
+        edupro_server::service::auth::totp::step_of(now),
+    )
+    .expect("a valid secret");
+    let verified: serde_json::Value = http
+        .post(format!("{base}/auth/2fa/verify"))
+        .json(&serde_json::json!({
+            "challengeToken": challenge["data"]["challengeToken"], "code": code
+        }))
+        .send()
+        .await
+        .expect("the server answers")
+        .json()
+        .await
+        .expect("a JSON answer");
+    verified["data"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("signed in: {verified}"))
+        .to_owned()
+}
+
+/// Polls `GET url` with `token` until `done` holds for the answer's `data`.
+async fn poll(
+    url: &str,
+    token: &str,
+    what: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(answer) = http.get(url).bearer_auth(token).send().await
+            && let Ok(body) = answer.json::<serde_json::Value>().await
+            && done(&body["data"])
+        {
+            return body["data"].clone();
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_import_is_marked_interrupted_with_what_it_wrote_and_can_be_reverted() {
+    use tokio::io::AsyncWriteExt;
+    let (_root, data_dir) = fresh_data_dir();
+    let database_url = match std::env::var("EDUPRO_TEST_DATABASE_URL") {
+        Ok(admin) if !admin.is_empty() => Some(fresh_pg_database(&admin).await),
+        _ => None,
+    };
+    let mut extra = vec!["--import-lease", "2"];
+    if let Some(url) = &database_url {
+        extra.extend(["--database-url", url.as_str()]);
+    }
+    let (mut server, address, _) = start(&data_dir, &extra);
+    let base = format!("http://{address}/api/v1");
+    let token = admin_token(&data_dir, database_url.as_deref(), &base).await;
+
+    // An upload that sends three batches of ten users and then stalls, as a long file
+    // would while the server is killed.
+    let mut upload = tokio::net::TcpStream::connect(address).await.unwrap();
+    let mut rows = String::from("user_id,login_id,first_name,last_name,role,status\n");
+    for i in 0..30 {
+        rows.push_str(&format!(
+            "crash-{i},crash-{i}@school.test,Row,Number{i},student,active\n"
+        ));
+    }
+    let head = format!(
+        "POST /api/v1/imports/users?mode=apply&batch=10 HTTP/1.1\r\nHost: {address}\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: text/csv\r\n\
+         Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{rows}\r\n",
+        rows.len()
+    );
+    upload.write_all(head.as_bytes()).await.unwrap();
+    let running = poll(
+        &format!("{base}/imports"),
+        &token,
+        "the run to write its three batches",
+        |data| data["imports"][0]["counts"]["create"] == 30,
+    )
+    .await;
+    let id = running["imports"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(running["imports"][0]["status"], "RUNNING");
+
+    server.signal("KILL");
+    server.wait_for_exit();
+    drop(upload);
+    let (mut server, address, _) = start(&data_dir, &extra);
+    let base = format!("http://{address}/api/v1");
+    let run = poll(
+        &format!("{base}/imports/{id}"),
+        &token,
+        "the restarted server to mark the run interrupted",
+        |data| data["status"] != "RUNNING" && !data["status"].is_null(),
+    )
+    .await;
+    assert_eq!(run["status"], "INTERRUPTED", "{run}");
+    assert_eq!(run["counts"]["create"], 30, "{run}");
+    assert_eq!(run["counts"]["total"], 30, "{run}");
+    assert!(
+        run["fileError"]
+            .as_str()
+            .is_some_and(|e| e.contains("server stopped")),
+        "{run}"
+    );
+
+    let reverted: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/imports/{id}/revert"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reverted["data"]["deleted"], 30, "{reverted}");
+    assert_eq!(reverted["data"]["run"]["status"], "REVERTED", "{reverted}");
+    server.signal("TERM");
+    server.wait_for_exit().assert_no_panic();
+}

@@ -83,6 +83,8 @@ pub enum ErrorCode {
     /// Payment is required before this action (paid course).
     PaymentRequired,
     PayloadTooLarge,
+    /// The request body did not arrive in time; the connection is closed.
+    RequestTimeout,
     UnsupportedMediaType,
     /// Well-formed, but breaks a rule (publishing an empty course).
     Unprocessable,

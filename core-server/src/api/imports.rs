@@ -183,6 +183,10 @@ pub enum ImportStatus {
     Failed,
     /// Undone by `POST /imports/{id}/revert`.
     Reverted,
+    /// Its server stopped (a crash, a kill) before the file was read to the end. The
+    /// batches written before it stay, with their before-images: it can be reverted, or
+    /// the file imported again (rows already written report `unchanged`).
+    Interrupted,
 }
 
 impl ImportStatus {
@@ -193,6 +197,7 @@ impl ImportStatus {
             Self::Applied => "APPLIED",
             Self::Failed => "FAILED",
             Self::Reverted => "REVERTED",
+            Self::Interrupted => "INTERRUPTED",
         }
     }
 }
@@ -207,6 +212,7 @@ impl FromStr for ImportStatus {
             Self::Applied,
             Self::Failed,
             Self::Reverted,
+            Self::Interrupted,
         ]
         .into_iter()
         .find(|v| v.as_str() == s)

@@ -50,9 +50,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             }
             let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::BadRequest(format!("Could not read the request body: {e}"))
-                })?;
+                let chunk = chunk.map_err(body_error)?;
                 if body.len() + chunk.len() > limit {
                     return Err(too_large());
                 }
@@ -60,6 +58,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             }
             parse_json(&body).map(Json)
         })
+    }
+}
+
+/// A body that could not be read: 408 when it missed its deadline, else 400.
+pub fn body_error(err: actix_web::error::PayloadError) -> ApiError {
+    if crate::http::body_deadline::is_timeout(&err) {
+        ApiError::RequestTimeout(format!(
+            "The request body did not arrive in time; send it whole within the server's body timeout ({err})"
+        ))
+    } else {
+        ApiError::BadRequest(format!("Could not read the request body: {err}"))
     }
 }
 

@@ -65,7 +65,13 @@ pub async fn idempotency(
     let mut body = web::BytesMut::new();
     let mut payload = req.take_payload();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk?;
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(err) => {
+                let err = crate::http::extract::body_error(err);
+                return Ok(req.into_response(err.error_response()));
+            }
+        };
         if body.len() + chunk.len() > limit {
             let err =
                 ApiError::PayloadTooLarge(format!("Request body is larger than {limit} bytes"));

@@ -121,6 +121,12 @@ pub struct ServerArgs {
     #[arg(long, env = "EDUPRO_BODY_LIMIT", value_name = "SIZE", value_parser = parse_size)]
     pub body_limit: Option<usize>,
 
+    /// Seconds a request body may take to arrive whole; an import upload may take
+    /// longer but may not pause for longer than this [default: 20].
+    #[arg(long, env = "EDUPRO_BODY_TIMEOUT", value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout: Option<u64>,
+
     /// Largest bulk-import body (CSV or JSON lines, streamed) [default: 64MiB].
     #[arg(long, env = "EDUPRO_IMPORT_BODY_LIMIT", value_name = "SIZE", value_parser = parse_size)]
     pub import_body_limit: Option<usize>,
@@ -128,6 +134,12 @@ pub struct ServerArgs {
     /// Seconds in-flight requests get to finish after SIGTERM or SIGINT [default: 30].
     #[arg(long, env = "EDUPRO_SHUTDOWN_TIMEOUT", value_name = "SECS")]
     pub shutdown_timeout: Option<u64>,
+
+    /// Seconds after which an import whose server stopped heartbeating is marked
+    /// INTERRUPTED by another (or the restarted) server [default: 30].
+    #[arg(long, env = "EDUPRO_IMPORT_LEASE", value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub import_lease: Option<u64>,
 
     /// HTTP worker threads [default: one per CPU core].
     #[arg(long, env = "EDUPRO_WORKERS", value_name = "N",
@@ -200,6 +212,8 @@ struct FileSettings {
     #[serde(default, deserialize_with = "deserialize_size")]
     import_body_limit: Option<usize>,
     shutdown_timeout: Option<u64>,
+    body_timeout: Option<u64>,
+    import_lease: Option<u64>,
     workers: Option<u16>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
@@ -285,6 +299,11 @@ pub struct Settings {
     pub body_limit: usize,
     pub import_body_limit: usize,
     pub shutdown_timeout: Duration,
+    /// How long a request body may take to arrive (an import's: between two chunks).
+    pub body_timeout: Duration,
+    /// How long an import run's owner may go without a heartbeat before the run counts
+    /// as interrupted.
+    pub import_lease: Duration,
     pub workers: Option<usize>,
     pub smtp_url: Option<SecretString>,
     pub mail_from: String,
@@ -376,6 +395,18 @@ impl ServerArgs {
                 self.shutdown_timeout
                     .or(file.shutdown_timeout)
                     .unwrap_or(30),
+            ),
+            body_timeout: Duration::from_secs(
+                self.body_timeout
+                    .or(file.body_timeout)
+                    .unwrap_or(20)
+                    .clamp(1, 3600),
+            ),
+            import_lease: Duration::from_secs(
+                self.import_lease
+                    .or(file.import_lease)
+                    .unwrap_or(30)
+                    .clamp(1, 86_400),
             ),
             workers: self.workers.or(file.workers).map(usize::from),
             smtp_url: self

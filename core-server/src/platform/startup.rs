@@ -55,6 +55,7 @@ impl Application {
             .background
             .spawn(crate::service::live_classes::reminders::run(state.clone()));
         crate::service::assessments::spawn_sweeper(&state.background, db.clone());
+        crate::service::imports::lease::start(&state).await?;
         let server = serve(listener, state.clone())?;
         tracing::info!(
             address = %local_addr,
@@ -158,6 +159,9 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .into_utoipa_app()
             .app_data(data.clone())
             .app_data(BodyLimit(settings.body_limit))
+            .app_data(crate::http::body_deadline::BodyTimeout(
+                settings.body_timeout,
+            ))
             .app_data(web::PayloadConfig::new(settings.body_limit))
             .app_data(query_config())
             .app_data(path_config())
@@ -166,6 +170,9 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .default_service(web::to(not_found))
             .wrap(ErrorHandlers::new().default_handler(json_error_envelope))
             .wrap(middleware::from_fn(crate::http::idempotency::idempotency))
+            .wrap(middleware::from_fn(
+                crate::http::body_deadline::body_deadline,
+            ))
             .wrap(
                 DefaultHeaders::new()
                     .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

@@ -15,6 +15,7 @@
 
 pub mod courses;
 pub mod enrollments;
+pub mod lease;
 pub mod read;
 pub mod runs;
 pub mod users;
@@ -141,6 +142,7 @@ pub async fn process_batch(
     for r in &reports {
         run.counts.add(r.outcome);
     }
+    lease::progress(state, run).await?;
     Ok(reports)
 }
 

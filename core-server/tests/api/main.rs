@@ -25,6 +25,7 @@ mod operations;
 mod outage;
 mod realtime;
 mod realtime_helpers;
+mod slow_bodies;
 mod tests_attempts;
 mod tests_crud;
 mod tests_grading;

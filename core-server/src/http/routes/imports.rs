@@ -135,6 +135,9 @@ pub async fn import_file(
                 }
                 splitter.push(&chunk, &mut pending);
             }
+            Some(Err(e)) if crate::http::body_deadline::is_timeout(&e) => {
+                return Err(crate::http::extract::body_error(e));
+            }
             Some(Err(e)) => {
                 return Err(ApiError::BadRequest(format!(
                     "Could not read the request body: {e}"

@@ -52,6 +52,7 @@ pub async fn start_run(
         file_error: Set(None),
         reverted_at: Set(None),
         reverted_by: Set(None),
+        owner_instance: Set(Some(state.realtime.instance)),
         created_at: Set(now),
         updated_at: Set(now),
     }

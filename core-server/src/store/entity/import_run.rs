@@ -13,7 +13,7 @@ pub struct Model {
     pub kind: ImportKind,
     /// `plan` or `apply`.
     pub mode: String,
-    /// RUNNING, PLANNED, APPLIED, FAILED or REVERTED.
+    /// RUNNING, PLANNED, APPLIED, FAILED, REVERTED or INTERRUPTED.
     pub status: ImportStatus,
     pub file_name: Option<String>,
     pub actor_id: Option<Uuid>,
@@ -29,6 +29,9 @@ pub struct Model {
     pub file_error: Option<String>,
     pub reverted_at: Option<DateTimeUtc>,
     pub reverted_by: Option<Uuid>,
+    /// The server process running it (`Realtime::instance`); while RUNNING, the owner
+    /// refreshes `updated_at` as its heartbeat.
+    pub owner_instance: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
