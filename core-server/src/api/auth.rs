@@ -9,7 +9,7 @@ use super::{Role, User};
 /// `POST /auth/register`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Register {
     pub email: String,
     pub password: String,

@@ -70,6 +70,18 @@ impl ImportMode {
     }
 }
 
+impl FromStr for ImportMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "plan" => Ok(Self::Plan),
+            "apply" => Ok(Self::Apply),
+            _ => Err(format!("`{s}` is not an import mode; use plan or apply")),
+        }
+    }
+}
+
 /// What happened (or, in a plan, would happen) to one row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

@@ -7,9 +7,9 @@ use sea_orm::{ColIdx, DbErr, QueryResult, TryGetError, TryGetable, Value};
 use uuid::Uuid;
 
 use crate::api::{
-    AttemptStatus, CourseLevel, CourseStatus, EnrollmentStatus, ImportKind, ImportStatus,
-    LessonType, LiveClassStatus, LivePlatform, MultipleSelectScoring, NotificationType,
-    QuestionType, Role, ShowAnswers, StaffRole, TestStatus, TestType,
+    AttemptStatus, CourseLevel, CourseStatus, EnrollmentStatus, ImportKind, ImportMode,
+    ImportStatus, LessonType, LiveClassStatus, LivePlatform, MultipleSelectScoring,
+    NotificationType, QuestionType, Role, ShowAnswers, StaffRole, TestStatus, TestType,
 };
 
 /// The error for a stored value that does not decode: which table, column and row.
@@ -95,6 +95,7 @@ stored_enums! {
     LessonType in "lessons"."type";
     EnrollmentStatus in "enrollments"."status";
     ImportKind in "import_runs"."kind";
+    ImportMode in "import_runs"."mode";
     ImportStatus in "import_runs"."status";
     LivePlatform in "live_classes"."platform";
     LiveClassStatus in "live_classes"."status";

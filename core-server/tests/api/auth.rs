@@ -1733,3 +1733,71 @@ async fn a_password_change_revokes_personal_access_tokens_too() {
         "a token minted before the change no longer works"
     );
 }
+
+#[tokio::test]
+async fn a_token_naming_another_users_session_is_refused() {
+    let app = spawn_app().await;
+    let ada = app.register("STUDENT").await;
+    let bob = app.register("STUDENT").await;
+    let ada_session: uuid::Uuid = session_of(&ada.access_token).parse().unwrap();
+    let bob_id: uuid::Uuid = bob.id.parse().unwrap();
+    let bob_row = edupro_server::store::entity::user::Entity::find_by_id(bob_id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    // Signed with the server's own key: only the session is someone else's.
+    let forged = app
+        .state
+        .keys
+        .access_token(bob_id, bob_row.token_version, ada_session)
+        .unwrap();
+    let answer = app.get_as(&forged, "/api/v1/auth/me").await;
+    assert_eq!(answer.status, 401, "{}", answer.body);
+    let own = app.get_as(&bob.access_token, "/api/v1/auth/me").await;
+    assert_eq!(own.status, 200, "{}", own.body);
+}
+
+#[tokio::test]
+async fn sign_ups_are_rate_limited_per_address_but_not_for_admins() {
+    let app = spawn_app_with(|args| args.rate_limit_per_ip = Some(3)).await;
+    let sign_up = |i: u32| {
+        json!({ "email": format!("burst-{i}@school.test"), "password": PASSWORD,
+                "firstName": "Burst", "lastName": "Signup", "role": "TEACHER" })
+    };
+    for i in 0..3 {
+        let answer = app.post_json(REGISTER, &sign_up(i)).await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+    }
+    let limited = app.post_json(REGISTER, &sign_up(3)).await;
+    assert_error(&limited, 429, "RATE_LIMITED");
+    assert!(limited.headers.contains_key("retry-after"));
+    let admin = app.admin().await;
+    let by_admin = app
+        .call_as(
+            &admin.access_token,
+            reqwest::Method::POST,
+            REGISTER,
+            Some(&sign_up(4)),
+        )
+        .await;
+    assert_eq!(by_admin.status, 201, "{}", by_admin.body);
+}
+
+#[tokio::test]
+async fn a_sign_up_with_an_unknown_field_is_refused_naming_it() {
+    let app = spawn_app().await;
+    let answer = app
+        .post_json(
+            REGISTER,
+            &json!({ "email": "extra@school.test", "password": PASSWORD, "firstName": "Ex",
+                     "lastName": "Tra", "isAdmin": true }),
+        )
+        .await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert!(
+        answer.body.to_string().contains("isAdmin"),
+        "{}",
+        answer.body
+    );
+}

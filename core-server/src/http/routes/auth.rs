@@ -58,6 +58,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         (status = 400, description = "Invalid fields", body = crate::api::ErrorBody),
         (status = 403, description = "ADMIN asked for without an admin's token", body = crate::api::ErrorBody),
         (status = 409, description = "Email already registered", body = crate::api::ErrorBody),
+        (status = 429, description = "Too many sign-ups from this address", body = crate::api::ErrorBody),
     )
 )]
 #[post("/auth/register")]
@@ -67,6 +68,12 @@ pub async fn register(
     caller: Option<AuthUser>,
     Json(body): Json<Register>,
 ) -> Result<HttpResponse, ApiError> {
+    let by_admin = caller.as_ref().is_some_and(AuthUser::is_admin);
+    if !by_admin {
+        // Sign-ups cost an argon2 hash and make an account: limited per address like
+        // sign-ins.
+        rate_limit::limit_ip(&req, Bucket::Register)?;
+    }
     let role = body.role.unwrap_or(Role::Student);
     let account = NewAccount::parse(
         &body.email,
@@ -76,7 +83,6 @@ pub async fn register(
         body.phone.as_deref(),
         role,
     )?;
-    let by_admin = caller.as_ref().is_some_and(AuthUser::is_admin);
     if role == Role::Admin && !by_admin {
         return Err(ApiError::Forbidden(
             "Only an admin can register an ADMIN account".into(),

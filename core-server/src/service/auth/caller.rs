@@ -100,7 +100,10 @@ async fn authenticate_jwt(state: &AppState, token: &str) -> Result<AuthUser, Api
         return Err(invalid_token());
     }
     if let Some(sid) = claims.sid {
+        // The session must be the subject's own: a token pairing one user with
+        // another's session is refused, whoever signed it.
         let live = session::Entity::find_by_id(sid)
+            .filter(session::Column::UserId.eq(claims.sub))
             .filter(session::Column::RevokedAt.is_null())
             .filter(session::Column::ExpiresAt.gt(Utc::now()))
             .one(&state.db)

@@ -36,6 +36,8 @@ pub enum Bucket {
     Refresh,
     Otp,
     Mfa,
+    /// Sign-ups (`POST /auth/register`) by anyone but an admin.
+    Register,
     /// Failed WebSocket authentications (upgrades and `auth` messages).
     WebSocket,
 }

@@ -17,7 +17,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::Run;
-use crate::api::{ImportCounts, ImportMode, ImportStatus};
+use crate::api::{ImportCounts, ImportStatus};
 use crate::domain::events::{DomainEvent, ImportFinished};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
@@ -120,11 +120,6 @@ pub async fn interrupt_orphans(state: &AppState) -> Result<Vec<Uuid>, ApiError> 
             txn.rollback().await?;
             continue;
         }
-        let mode = if run.mode == ImportMode::Apply.as_str() {
-            ImportMode::Apply
-        } else {
-            ImportMode::Plan
-        };
         let event = match run.actor_id {
             Some(actor_id) => Some(
                 crate::service::events::publish(
@@ -132,7 +127,7 @@ pub async fn interrupt_orphans(state: &AppState) -> Result<Vec<Uuid>, ApiError> 
                     DomainEvent::ImportFinished(ImportFinished {
                         import_id: run.id,
                         kind: run.kind,
-                        mode,
+                        mode: run.mode,
                         status: Some(ImportStatus::Interrupted),
                         actor_id,
                         counts: counts.into(),

@@ -38,7 +38,7 @@ pub async fn start_run(
     import_run::ActiveModel {
         id: Set(id),
         kind: Set(kind),
-        mode: Set(mode.as_str().to_owned()),
+        mode: Set(mode),
         status: Set(ImportStatus::Running),
         file_name: Set(file_name),
         actor_id: Set(Some(actor)),
@@ -161,11 +161,7 @@ pub fn run_to_wire(m: &import_run::Model) -> ImportRun {
     ImportRun {
         id: m.id,
         kind: m.kind,
-        mode: if m.mode == "apply" {
-            ImportMode::Apply
-        } else {
-            ImportMode::Plan
-        },
+        mode: m.mode,
         status: m.status,
         file_name: m.file_name.clone(),
         actor_id: m.actor_id,
@@ -197,7 +193,7 @@ pub async fn find_run(db: &impl ConnectionTrait, id: Uuid) -> Result<import_run:
 pub async fn revert(state: &AppState, id: Uuid, actor: Uuid) -> Result<RevertedImport, ApiError> {
     let txn = crate::store::db::begin_write(&state.db).await?;
     let run = find_run(&txn, id).await?;
-    if run.mode != "apply" {
+    if run.mode != ImportMode::Apply {
         return Err(ApiError::Unprocessable(
             "This import was a plan; it wrote nothing to revert".into(),
         ));

@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-pub use crate::api::{ImportKind, ImportStatus};
+pub use crate::api::{ImportKind, ImportMode, ImportStatus};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "import_runs")]
@@ -12,7 +12,7 @@ pub struct Model {
     /// `users` or `courses`.
     pub kind: ImportKind,
     /// `plan` or `apply`.
-    pub mode: String,
+    pub mode: ImportMode,
     /// RUNNING, PLANNED, APPLIED, FAILED, REVERTED or INTERRUPTED.
     pub status: ImportStatus,
     pub file_name: Option<String>,
