@@ -40,7 +40,8 @@ wire_enum!(
 );
 
 wire_enum!(
-    /// When students see correct answers and explanations.
+    /// When students see correct answers and explanations: never; after submitting once
+    /// no attempt is left (or the window has closed); or once the window has closed.
     ShowAnswers { Never = "NEVER", AfterSubmit = "AFTER_SUBMIT", AfterWindow = "AFTER_WINDOW" }
 );
 

@@ -255,3 +255,54 @@ async fn a_test_that_hides_results_shows_its_students_no_score_at_all() {
         .await;
     assert_eq!(staff.body["data"]["result"]["score"], 1.0);
 }
+
+#[tokio::test]
+async fn after_submit_shows_the_key_only_once_no_attempt_is_left() {
+    let app = spawn_app().await;
+    let c = class(&app).await;
+    let doc = json!({
+        "courseId": c.course, "title": "Two tries", "type": "QUIZ", "attemptsAllowed": 2,
+        "showAnswers": "AFTER_SUBMIT",
+        "questions": [ { "type": "TRUE_FALSE", "questionText": "Sky is blue", "marks": 1,
+                         "explanation": EXPLANATION,
+                         "options": [ { "text": "True", "isCorrect": true }, { "text": "False" } ] } ]
+    });
+    let id = crate::tests_helpers::published_test(&app, &c.teacher.access_token, &doc).await;
+    let token = &c.student.access_token;
+    let row =
+        |answer: &crate::helpers::Answer| answer.body["data"]["result"]["breakdown"][0].clone();
+
+    let first = start(&app, token, &id).await;
+    let q = question(&first, "Sky");
+    let a1 = first["id"].as_str().expect("id").to_owned();
+    let done = submit(&app, token, &a1, vec![pick(q, &["False"])]).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let read = app.get_as(token, &format!("/api/v1/attempts/{a1}")).await;
+    // One attempt is left: the key would answer it. The score is shown.
+    assert_eq!(read.body["data"]["result"]["score"], 0.0, "{}", read.body);
+    assert_eq!(row(&read)["correct"], Value::Null, "{}", read.body);
+    assert_eq!(row(&read)["explanation"], Value::Null, "{}", read.body);
+    assert!(!read.body.to_string().contains(EXPLANATION));
+
+    let second = start(&app, token, &id).await;
+    let a2 = second["id"].as_str().expect("id").to_owned();
+    let done = submit(
+        &app,
+        token,
+        &a2,
+        vec![pick(question(&second, "Sky"), &["True"])],
+    )
+    .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let read = app.get_as(token, &format!("/api/v1/attempts/{a2}")).await;
+    // No attempt left: the key and the explanation are shown, on both attempts.
+    assert_eq!(row(&read)["explanation"], EXPLANATION, "{}", read.body);
+    assert!(!row(&read)["correct"].is_null(), "{}", read.body);
+    let earlier = app.get_as(token, &format!("/api/v1/attempts/{a1}")).await;
+    assert_eq!(
+        row(&earlier)["explanation"],
+        EXPLANATION,
+        "{}",
+        earlier.body
+    );
+}

@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::{
@@ -24,12 +26,17 @@ use crate::service::enrollments::{student_ref, users_by_id};
 use crate::service::events::{self, StoredEvent};
 use crate::store::entity::{attempt_answer, enrollment, test, test_attempt, test_question, user};
 
-/// Whether students may see correct answers and explanations now.
-pub fn answers_visible(t: &test::Model, now: DateTime<Utc>) -> bool {
+/// Whether a student who has used `attempts_used` of the test's attempts may see the
+/// correct answers and explanations now. AFTER_SUBMIT shows them once no attempt is
+/// left (or the window has closed), so the key of one attempt never helps the next.
+pub fn answers_visible(t: &test::Model, now: DateTime<Utc>, attempts_used: u64) -> bool {
+    let window_closed = t.available_until.is_some_and(|u| now >= u);
     match show_answers_of(t) {
         ShowAnswers::Never => false,
-        ShowAnswers::AfterSubmit => true,
-        ShowAnswers::AfterWindow => t.available_until.is_some_and(|u| now >= u),
+        ShowAnswers::AfterSubmit => {
+            window_closed || attempts_used >= u64::try_from(t.attempts_allowed).unwrap_or(0)
+        }
+        ShowAnswers::AfterWindow => window_closed,
     }
 }
 
@@ -102,7 +109,14 @@ pub async fn result_of(
         .into_iter()
         .map(|a| (a.question_id, a))
         .collect();
-    let show_key = staff || answers_visible(t, now);
+    let show_key = staff || {
+        let used = test_attempt::Entity::find()
+            .filter(test_attempt::Column::TestId.eq(t.id))
+            .filter(test_attempt::Column::StudentId.eq(attempt.student_id))
+            .count(db)
+            .await?;
+        answers_visible(t, now, used)
+    };
     let order: HashMap<Uuid, i64> = layout_of(attempt)
         .iter()
         .enumerate()
