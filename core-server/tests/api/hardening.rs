@@ -142,3 +142,29 @@ async fn a_query_value_of_the_wrong_form_is_a_400_naming_its_parameter() {
     let errors = field_errors(&answer.body);
     assert_eq!(errors[0].0, "level", "{errors:?}");
 }
+
+#[tokio::test]
+async fn a_since_beyond_the_newest_notification_still_hears_new_ones() {
+    use crate::realtime_helpers::{Ws, announce, classroom, newest_id, wait_for_title};
+    let app = spawn_app().await;
+    let room = classroom(&app, "Geometry", 1).await;
+    let student = &room.students[0];
+    wait_for_title(&app, student, "Enrolled in Geometry").await;
+    let newest = newest_id(&app, student).await;
+
+    let mut ws = Ws::connect(&app, &student.access_token, Some(i64::MAX)).await;
+    let caught_up = ws.next().await;
+    assert_eq!(
+        caught_up["type"], "caughtUp",
+        "nothing to replay: {caught_up}"
+    );
+    assert_eq!(
+        caught_up["lastId"], newest,
+        "the cursor is clamped to the newest id"
+    );
+
+    announce(&app, &room.teacher, &room.course, "Homework", "Page 12").await;
+    let pushed = ws.next_notification().await;
+    assert_eq!(pushed["title"], "Homework", "{pushed}");
+    assert!(pushed["id"].as_i64().expect("id") > newest);
+}
