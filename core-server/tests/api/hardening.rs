@@ -2,7 +2,7 @@
 //! control character in a query, huge collections in a body, a `since` from the future.
 //! Each is answered at once with a 400 naming the field, or handled, never a panic.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app};
 
@@ -167,4 +167,190 @@ async fn a_since_beyond_the_newest_notification_still_hears_new_ones() {
     let pushed = ws.next_notification().await;
     assert_eq!(pushed["title"], "Homework", "{pushed}");
     assert!(pushed["id"].as_i64().expect("id") > newest);
+}
+
+/// The one error of a 400 answer; fails when there are more (a list was examined).
+fn only_error(answer: &crate::helpers::Answer) -> (String, String) {
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    let errors = field_errors(&answer.body);
+    assert_eq!(errors.len(), 1, "one error for the whole list: {errors:?}");
+    errors[0].clone()
+}
+
+#[tokio::test]
+async fn twenty_thousand_tags_are_refused_by_their_count_before_any_tag_is_read() {
+    let app = spawn_app().await;
+    let teacher = app.register("TEACHER").await;
+    // An empty first tag: had the tags been read before they were counted, the answer
+    // would be about that tag.
+    let mut tags = vec![String::new()];
+    tags.extend((0..20_000).map(|i| format!("tag{i}")));
+    let body = json!({ "title": "Tags galore", "tags": tags });
+    let created = app
+        .post_as(&teacher.access_token, "/api/v1/courses", &body)
+        .await;
+    assert_eq!(
+        only_error(&created),
+        (
+            "tags".to_owned(),
+            "must hold at most 20 tags (20001 given)".to_owned()
+        )
+    );
+
+    let course = crate::catalogue_helpers::draft(&app, &teacher.access_token, "Tagged").await;
+    let updated = app
+        .patch_as(
+            &teacher.access_token,
+            &format!("/api/v1/courses/{course}"),
+            &json!({ "tags": tags }),
+        )
+        .await;
+    assert_eq!(only_error(&updated).0, "tags");
+    // Repeats count as sent; twenty are fine and are de-duplicated ignoring case.
+    let repeated = app
+        .patch_as(
+            &teacher.access_token,
+            &format!("/api/v1/courses/{course}"),
+            &json!({ "tags": vec!["Rust"; 21] }),
+        )
+        .await;
+    assert_eq!(only_error(&repeated).0, "tags");
+    let mut twenty = vec!["rust"; 19];
+    twenty.push("Web");
+    let fine = app
+        .patch_as(
+            &teacher.access_token,
+            &format!("/api/v1/courses/{course}"),
+            &json!({ "tags": twenty }),
+        )
+        .await;
+    assert_eq!(fine.status, 200, "{}", fine.body);
+    assert_eq!(fine.body["data"]["tags"], json!(["rust", "Web"]));
+}
+
+#[tokio::test]
+async fn a_test_document_with_too_many_questions_options_or_answers_names_only_that_list() {
+    let app = spawn_app().await;
+    let c = crate::tests_helpers::class(&app).await;
+    let t = &c.teacher.access_token;
+    let blank = json!({ "type": "MCQ", "questionText": "", "marks": 0, "options": [] });
+    let mut doc = crate::tests_helpers::every_type(&c.course);
+    doc["questions"] = json!(vec![blank; 501]);
+    let answer = app.post_as(t, "/api/v1/tests", &doc).await;
+    assert_eq!(only_error(&answer).0, "questions");
+
+    let mut doc = crate::tests_helpers::every_type(&c.course);
+    doc["questions"][0]["options"] = json!(vec![json!({ "text": "" }); 1000]);
+    let answer = app.post_as(t, "/api/v1/tests", &doc).await;
+    let (field, message) = only_error(&answer);
+    assert_eq!(field, "questions[0].options");
+    assert!(message.contains("at most 26"), "{message}");
+
+    let mut doc = crate::tests_helpers::every_type(&c.course);
+    doc["questions"][3]["acceptedAnswers"] = json!(vec![""; 51]);
+    doc["questions"][3]
+        .as_object_mut()
+        .expect("question")
+        .remove("numericTolerance");
+    let answer = app.post_as(t, "/api/v1/tests", &doc).await;
+    let (field, message) = only_error(&answer);
+    assert_eq!(field, "questions[3].acceptedAnswers");
+    assert!(message.contains("at most 50"), "{message}");
+}
+
+#[tokio::test]
+async fn answers_beyond_one_per_question_are_refused_as_a_whole() {
+    use crate::tests_helpers::{class, every_type, pick, published_test, question, start};
+    let app = spawn_app().await;
+    let c = class(&app).await;
+    let test = published_test(&app, &c.teacher.access_token, &every_type(&c.course)).await;
+    let attempt = start(&app, &c.student.access_token, &test).await;
+    let a = attempt["id"].as_str().expect("id");
+    let mcq = question(&attempt, "Unit of force");
+    let path = format!("/api/v1/attempts/{a}/answers");
+    let save = |answers: Value| {
+        let path = path.clone();
+        let token = c.student.access_token.clone();
+        let app = &app;
+        async move {
+            app.call_as(
+                &token,
+                reqwest::Method::PUT,
+                &path,
+                Some(&json!({ "answers": answers })),
+            )
+            .await
+        }
+    };
+
+    // The same answer 5,000 times: one error, not one per repeat.
+    let repeated = save(json!(vec![pick(mcq, &["Newton"]); 5_000])).await;
+    let (field, message) = only_error(&repeated);
+    assert_eq!(field, "answers");
+    assert!(message.contains("this test has 5"), "{message}");
+
+    // More selections than the question has options (one option, 10,000 times).
+    let vectors = question(&attempt, "Which are vectors");
+    let mut flood = pick(vectors, &["Velocity"]);
+    flood["selectedOptions"] = json!(vec![vectors["options"][0]["id"].clone(); 10_000]);
+    let answer = save(json!([flood])).await;
+    assert_eq!(only_error(&answer).0, "answers[0].selectedOptions");
+
+    let fine = save(json!([pick(mcq, &["Newton"])])).await;
+    assert_eq!(fine.status, 200, "{}", fine.body);
+}
+
+#[tokio::test]
+async fn lists_of_scopes_days_muted_types_and_subjects_are_bounded() {
+    use crate::realtime_helpers::classroom;
+    let app = spawn_app().await;
+    let room = classroom(&app, "Bounded", 0).await;
+    let t = &room.teacher.access_token;
+
+    let token = app
+        .post_as(
+            t,
+            "/api/v1/auth/tokens",
+            &json!({ "name": "ci", "scopes": vec!["read"; 1000], "expiresInDays": 30 }),
+        )
+        .await;
+    assert_eq!(only_error(&token).0, "scopes");
+
+    let at = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
+    let class = app
+        .post_as(
+            t,
+            "/api/v1/live-classes",
+            &json!({ "courseId": room.course, "title": "Drill", "scheduledAt": at, "duration": 50,
+                     "recurrence": { "daysOfWeek": vec!["MON"; 8], "count": 3 } }),
+        )
+        .await;
+    assert_eq!(only_error(&class).0, "recurrence.daysOfWeek");
+
+    let preferences = app
+        .call_as(
+            t,
+            reqwest::Method::PUT,
+            "/api/v1/notifications/preferences",
+            Some(&json!({ "mutedTypes": vec!["no-such-type"; 1000] })),
+        )
+        .await;
+    assert_eq!(only_error(&preferences).0, "mutedTypes");
+
+    let me = app
+        .patch_as(
+            t,
+            "/api/v1/users/me",
+            &json!({ "teacherProfile": { "specialization": vec!["Physics"; 21] } }),
+        )
+        .await;
+    assert_eq!(only_error(&me).0, "teacherProfile.specialization");
+    let me = app
+        .patch_as(
+            t,
+            "/api/v1/users/me",
+            &json!({ "teacherProfile": { "specialization": ["Physics", "Maths"] } }),
+        )
+        .await;
+    assert_eq!(me.status, 200, "{}", me.body);
 }
