@@ -168,3 +168,17 @@ fn no_two_modules_import_each_other_in_a_circle() {
         "modules in an import circle: {circled:?}"
     );
 }
+
+#[test]
+fn every_query_string_is_read_through_the_one_checking_extractor() {
+    // `http::extract::Query` refuses control characters and bounds `page` and `limit`
+    // for every list; actix's own `web::Query` would skip those checks.
+    let found = offenders(|module, text| {
+        module.starts_with("http/")
+            && code_lines(text).any(|l| l.contains("web::Query") || l.contains("QueryConfig"))
+    });
+    assert!(
+        found.is_empty(),
+        "files reading a query without the checks: {found:?}"
+    );
+}

@@ -394,6 +394,10 @@ async fn starts_serves_and_stops_on(signal: &str) {
                 & 0o777
         };
         assert_eq!(mode(&data_dir.join("jwt-secret")), 0o600);
+        // The database holds password hashes and, in development, mailed codes.
+        for file in ["edupro.db", "edupro.db-wal", "edupro.db-shm"] {
+            assert_eq!(mode(&data_dir.join(file)), 0o600, "{file}");
+        }
         assert_eq!(mode(&data_dir), 0o700, "a new data dir is private");
     }
 

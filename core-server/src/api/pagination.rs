@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Query parameters every list accepts. `page` starts at 1; `limit` is capped at 100.
+/// Query parameters every list accepts: `page` from 1 to [`PageQuery::MAX_PAGE`], `limit`
+/// from 1 to [`PageQuery::MAX_LIMIT`]. The server refuses values outside those bounds
+/// with a 400 naming the parameter (one check for every list, in its query extractor).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::IntoParams))]
 pub struct PageQuery {
@@ -13,10 +15,13 @@ pub struct PageQuery {
 impl PageQuery {
     pub const DEFAULT_LIMIT: u64 = 20;
     pub const MAX_LIMIT: u64 = 100;
+    /// The deepest page: with the largest limit an offset of ten million rows, far
+    /// beyond any list here and far below what a database offset can hold.
+    pub const MAX_PAGE: u64 = 100_000;
 
-    /// The page number, at least 1.
+    /// The page number, between 1 and [`Self::MAX_PAGE`].
     pub fn page(&self) -> u64 {
-        self.page.unwrap_or(1).max(1)
+        self.page.unwrap_or(1).clamp(1, Self::MAX_PAGE)
     }
 
     /// The page size, between 1 and [`Self::MAX_LIMIT`].
@@ -26,7 +31,8 @@ impl PageQuery {
             .clamp(1, Self::MAX_LIMIT)
     }
 
-    /// Rows to skip for this page.
+    /// Rows to skip for this page; bounded by `MAX_PAGE × MAX_LIMIT`, so it never
+    /// overflows nor exceeds what a database offset holds, whatever the fields hold.
     pub fn offset(&self) -> u64 {
         (self.page() - 1) * self.limit()
     }
@@ -74,6 +80,17 @@ mod tests {
         assert_eq!(q.page(), 1);
         assert_eq!(q.limit(), 100);
         assert_eq!(q.offset(), 0);
+    }
+
+    #[test]
+    fn any_u64_gives_an_offset_a_database_can_hold() {
+        let q = PageQuery {
+            page: Some(u64::MAX),
+            limit: Some(u64::MAX),
+        };
+        assert_eq!(q.page(), PageQuery::MAX_PAGE);
+        assert_eq!(q.offset(), (PageQuery::MAX_PAGE - 1) * PageQuery::MAX_LIMIT);
+        assert!(i64::try_from(q.offset()).is_ok());
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Request extractors whose failures speak the API's error envelope: a JSON body that
-//! names the bad field, line and column, and query/path errors as 400s.
+//! names the bad field, line and column, a query string that names the bad parameter,
+//! and path errors as 400s.
 
-use std::future::Future;
+use std::future::{Future, Ready, ready};
+use std::ops::Deref;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
@@ -10,7 +12,8 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::api::FieldError;
+use crate::api::{FieldError, PageQuery};
+use crate::domain::Fields;
 use crate::error::ApiError;
 
 /// The configured request body limit, in bytes (app data).
@@ -100,6 +103,12 @@ fn field_error(path: &str, err: &serde_json::Error) -> FieldError {
     let message = full
         .rfind(" at line ")
         .map_or(full.as_str(), |i| &full[..i]);
+    named_error(path, message, "body")
+}
+
+/// A deserializer's `message` at `path` (`.` for the root) as a field error; a missing
+/// field is named itself, any other error at the root is put on `root`.
+fn named_error(path: &str, message: &str, root: &str) -> FieldError {
     let prefix = if path == "." { "" } else { path };
     if let Some(name) = message
         .strip_prefix("missing field `")
@@ -112,7 +121,7 @@ fn field_error(path: &str, err: &serde_json::Error) -> FieldError {
         };
         return FieldError::new(field, "is required");
     }
-    let field = if prefix.is_empty() { "body" } else { prefix };
+    let field = if prefix.is_empty() { root } else { prefix };
     FieldError::new(field, message)
 }
 
@@ -129,11 +138,70 @@ fn is_json_content_type(req: &HttpRequest) -> bool {
         .unwrap_or(false)
 }
 
-/// Query strings that don't parse answer 400 naming the problem.
-pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _req| {
-        ApiError::BadRequest(format!("Invalid query string: {err}")).into()
+/// A query string. Unlike `actix_web::web::Query`, every failure is a 400 naming the
+/// parameter: a control character in a name or value (a NUL in a search would otherwise
+/// reach the database's `LIKE`), a `page` or `limit` outside its bounds, or a value of
+/// the wrong form (`level=GURU`). Every route reads its query through this one type.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> Deref for Query<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+/// Parses a raw query string (without the `?`) into `T`; see [`Query`].
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let mut fields = Fields::default();
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if name.chars().chain(value.chars()).any(char::is_control) {
+            fields.push(
+                &name.escape_debug().to_string(),
+                "must not contain control characters",
+            );
+        } else if let Some(message) = paging_error(&name, &value) {
+            fields.push(&name, message);
+        }
+    }
+    fields.finish()?;
+    let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.into_inner().to_string();
+        ApiError::Validation(vec![named_error(&path, &message, "query")])
     })
+}
+
+/// `page` and `limit` mean the same on every list, so they are bounded here, once, for
+/// all of them: a page deep enough to overflow an offset never reaches a query.
+fn paging_error(name: &str, value: &str) -> Option<String> {
+    let max = match name {
+        "page" => PageQuery::MAX_PAGE,
+        "limit" => PageQuery::MAX_LIMIT,
+        _ => return None,
+    };
+    match value.parse::<u64>() {
+        Ok(n) if (1..=max).contains(&n) => None,
+        _ => Some(format!("must be a whole number from 1 to {max}")),
+    }
 }
 
 /// Path segments that don't parse (an id that is not a UUID) answer 400.
@@ -182,6 +250,64 @@ mod tests {
         let errors = err.body().errors.unwrap();
         assert_eq!(errors[0].field, "marks[1]");
         assert!(errors[0].message.contains("invalid type"), "{errors:?}");
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    #[allow(dead_code)]
+    struct Filter {
+        search: Option<String>,
+        page: Option<u64>,
+        limit: Option<u64>,
+        unread_only: Option<bool>,
+    }
+
+    fn query_errors(query: &str) -> Vec<FieldError> {
+        let err = parse_query::<Filter>(query).unwrap_err();
+        assert_eq!(err.status_code(), StatusCode::BAD_REQUEST);
+        err.body().errors.unwrap()
+    }
+
+    #[test]
+    fn a_query_parses_into_its_type() {
+        let filter = parse_query::<Filter>("search=a+b&page=2&limit=100").unwrap();
+        assert_eq!(filter.search.as_deref(), Some("a b"));
+        assert_eq!((filter.page, filter.limit), (Some(2), Some(100)));
+    }
+
+    #[test]
+    fn page_and_limit_out_of_bounds_are_named() {
+        for page in [
+            "0",
+            "100001",
+            "9223372036854775808",
+            "18446744073709551616",
+            "-1",
+            "x",
+        ] {
+            let errors = query_errors(&format!("page={page}"));
+            assert_eq!(errors[0].field, "page", "{page}: {errors:?}");
+            assert!(errors[0].message.contains("1 to 100000"), "{errors:?}");
+        }
+        let errors = query_errors("limit=101");
+        assert_eq!(errors[0].field, "limit");
+        assert!(errors[0].message.contains("1 to 100"), "{errors:?}");
+    }
+
+    #[test]
+    fn control_characters_are_refused_naming_the_parameter() {
+        for query in ["search=%00", "search=a%0Ab", "search=%7F", "search=%C2%85"] {
+            let errors = query_errors(query);
+            assert_eq!(errors[0].field, "search", "{query}: {errors:?}");
+            assert!(errors[0].message.contains("control"), "{errors:?}");
+        }
+        assert_eq!(query_errors("se%00arch=x")[0].field, "se\\0arch");
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_form_is_named() {
+        let errors = query_errors("unreadOnly=maybe");
+        assert_eq!(errors[0].field, "unreadOnly", "{errors:?}");
     }
 
     #[test]

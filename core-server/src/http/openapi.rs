@@ -1,14 +1,14 @@
 //! The OpenAPI 3.1 document's frame; paths and schemas are collected from the handlers.
 
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn, PathItem};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{
     Content, OpenApi as Document, Ref, RefOr, Required, Response, ResponseBuilder,
 };
 use utoipa::{Modify, OpenApi};
 
-use crate::api::API_PREFIX;
+use crate::api::{API_PREFIX, PageQuery};
 use crate::http::idempotency::EXCLUDED_PREFIXES;
 
 /// Title, version and shared schemas of the EduPro+ API.
@@ -69,6 +69,9 @@ impl Modify for BearerScheme {
 ///   `Idempotency-Key` header, 409 while the key's first request still runs and 422 when
 ///   the key was used for a different request;
 /// - everything: 500; under the API also 503 while the database is unreachable.
+///
+/// The bounds of `page` and `limit`, which the query extractor enforces on every list,
+/// are written into each list's parameters here too.
 pub fn complete(mut document: Document) -> Document {
     for (path, item) in document.paths.paths.iter_mut() {
         for (write, operation) in operations(item) {
@@ -93,6 +96,7 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = (bool, &mut Operation
 }
 
 fn complete_operation(path: &str, write: bool, operation: &mut Operation) {
+    document_paging(operation);
     let api = path.starts_with(API_PREFIX);
     let bearer = operation.security.iter().flatten().any(|requirement| {
         serde_json::to_value(requirement)
@@ -177,6 +181,28 @@ fn complete_operation(path: &str, write: bool, operation: &mut Operation) {
     for (status, response) in operation.responses.responses.iter_mut() {
         if let RefOr::T(response) = response {
             document_error_body(status, response);
+        }
+    }
+}
+
+/// `page` from 1 to `MAX_PAGE`, `limit` from 1 to `MAX_LIMIT`, as `http::extract::Query`
+/// enforces them.
+fn document_paging(operation: &mut Operation) {
+    for parameter in operation.parameters.iter_mut().flatten() {
+        let RefOr::T(parameter) = parameter else {
+            continue;
+        };
+        if parameter.parameter_in != ParameterIn::Query {
+            continue;
+        }
+        let max = match parameter.name.as_str() {
+            "page" => PageQuery::MAX_PAGE,
+            "limit" => PageQuery::MAX_LIMIT,
+            _ => continue,
+        };
+        if let Some(RefOr::T(Schema::Object(schema))) = parameter.schema.as_mut() {
+            schema.minimum = Some(1u64.into());
+            schema.maximum = Some(max.into());
         }
     }
 }

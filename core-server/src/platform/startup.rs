@@ -14,7 +14,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::http::extract::{BodyLimit, path_config, query_config};
+use crate::http::extract::{BodyLimit, path_config};
 use crate::http::middleware::{json_error_envelope, not_found, request_context};
 use crate::http::openapi::ApiDoc;
 use crate::http::routes;
@@ -163,7 +163,6 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                 settings.body_timeout,
             ))
             .app_data(web::PayloadConfig::new(settings.body_limit))
-            .app_data(query_config())
             .app_data(path_config())
             .configure(api_routes)
             .into_app()

@@ -21,6 +21,27 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long SQLite waits on a locked database before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Creates a missing SQLite file empty (SQLite takes it as a new database) and readable
+/// by its owner only, like the JWT secret: it holds password hashes and, in development,
+/// the outbox's mailed codes. SQLite gives its `-wal` and `-shm` files the same mode.
+/// An existing file keeps the mode its owner chose.
+fn create_file_private(path: &std::path::Path) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => {
+            Err(e).with_context(|| format!("cannot create the SQLite database {}", path.display()))
+        }
+    }
+}
+
 /// Opens a pool for `database`; an unreachable database is an error naming it.
 pub async fn connect(
     database: &DatabaseSettings,
@@ -31,6 +52,7 @@ pub async fn connect(
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 create_dir_private(parent)?;
             }
+            create_file_private(path)?;
             let options = SqliteConnectOptions::new()
                 .filename(path)
                 .create_if_missing(true)

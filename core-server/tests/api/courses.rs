@@ -524,7 +524,7 @@ async fn anonymous_users_and_students_list_published_courses_teachers_also_their
 }
 
 #[tokio::test]
-async fn listing_pages_with_the_contracts_pagination_object_and_caps_the_limit_at_100() {
+async fn listing_pages_with_the_contracts_pagination_object_and_refuses_a_limit_above_100() {
     let app = spawn_app().await;
     let teacher = app.register("TEACHER").await;
     for i in 0..5 {
@@ -547,10 +547,11 @@ async fn listing_pages_with_the_contracts_pagination_object_and_caps_the_limit_a
         .collect();
     assert_eq!(titles, ["Course 2", "Course 1"]);
     assert!(answer.body["data"]["courses"][0].get("sections").is_none());
-    let capped = app
+    let too_many = app
         .get_as(&teacher.access_token, "/api/v1/courses?limit=1000")
         .await;
-    assert_eq!(capped.body["data"]["pagination"]["limit"], 100);
+    assert_eq!(too_many.status, 400, "{}", too_many.body);
+    assert_eq!(too_many.body["errors"][0]["field"], "limit");
     let bad = app.get("/api/v1/courses?level=GURU").await;
     assert_eq!(bad.status, 400, "{}", bad.body);
 }

@@ -14,6 +14,7 @@ mod courses;
 mod enrollment_matrix;
 mod enrollments;
 mod errors;
+mod hardening;
 mod idempotency;
 mod imports;
 mod live_class_reminders;

@@ -148,7 +148,7 @@ async fn listing_users_pages_through_everyone_with_the_contracts_pagination_obje
 }
 
 #[tokio::test]
-async fn listing_users_defaults_to_twenty_a_page_and_caps_the_limit_at_100() {
+async fn listing_users_defaults_to_twenty_a_page_and_refuses_a_limit_above_100() {
     let app = spawn_app().await;
     let admin = app.admin().await;
 
@@ -163,18 +163,24 @@ async fn listing_users_defaults_to_twenty_a_page_and_caps_the_limit_at_100() {
     );
     assert_eq!(listed_ids(&default.body), vec![admin.id.clone()]);
 
-    let capped = app
+    let out_of_bounds = app
         .get_as(&admin.access_token, "/api/v1/users?limit=1000&page=0")
         .await;
-    assert_eq!(capped.status, 200, "{}", capped.body);
-    assert_eq!(capped.body["data"]["pagination"]["limit"], 100);
-    assert_eq!(capped.body["data"]["pagination"]["page"], 1);
+    assert_eq!(out_of_bounds.status, 400, "{}", out_of_bounds.body);
+    let fields: Vec<&str> = out_of_bounds.body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field"))
+        .collect();
+    assert_eq!(fields, ["limit", "page"]);
 
     let nonsense = app
         .get_as(&admin.access_token, "/api/v1/users?limit=many")
         .await;
     assert_eq!(nonsense.status, 400, "{}", nonsense.body);
     assert_eq!(nonsense.body["success"], false);
+    assert_eq!(nonsense.body["errors"][0]["field"], "limit");
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::ok;
 use crate::api::{ApiResponse, AuditList, OutboxList, PageQuery};
 use crate::error::ApiError;
+use crate::http::extract::Query;
 use crate::platform::config::Environment;
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
@@ -43,7 +44,7 @@ pub struct AuditFilter {
 pub async fn list_audit(
     state: web::Data<AppState>,
     auth: AuthUser,
-    filter: web::Query<AuditFilter>,
+    filter: Query<AuditFilter>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_admin()?;
     let page = PageQuery {
@@ -79,7 +80,7 @@ pub struct OutboxFilter {
 pub async fn list_outbox(
     state: web::Data<AppState>,
     auth: AuthUser,
-    filter: web::Query<OutboxFilter>,
+    filter: Query<OutboxFilter>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_admin()?;
     if state.settings.environment == Environment::Production {

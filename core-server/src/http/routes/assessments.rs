@@ -16,7 +16,7 @@ use crate::api::{
     TestDocument, TestList, UpdateTest,
 };
 use crate::error::ApiError;
-use crate::http::extract::{Json, parse_json};
+use crate::http::extract::{Json, Query, parse_json};
 use crate::platform::state::AppState;
 use crate::service::assessments;
 use crate::service::auth::AuthUser;
@@ -63,7 +63,7 @@ pub struct TestFilter {
 pub async fn list_tests(
     state: web::Data<AppState>,
     auth: AuthUser,
-    filter: web::Query<TestFilter>,
+    filter: Query<TestFilter>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageQuery {
         page: filter.page,
@@ -285,7 +285,7 @@ pub async fn export_test(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<Uuid>,
-    format: web::Query<ExportFormat>,
+    format: Query<ExportFormat>,
 ) -> Result<HttpResponse, ApiError> {
     let doc = assessments::export_test(&state, &auth, *id).await?;
     match format.format.as_deref().unwrap_or("json") {

@@ -11,7 +11,7 @@ use crate::api::{
     NewStaffMember, Role, StaffMember, StaffRole, UpdateCourse,
 };
 use crate::error::ApiError;
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
 use crate::service::catalogue::{Viewer, courses, staff};
@@ -45,7 +45,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub async fn list_courses(
     state: web::Data<AppState>,
     viewer: Viewer,
-    filter: web::Query<CourseFilter>,
+    filter: Query<CourseFilter>,
 ) -> Result<HttpResponse, ApiError> {
     let list = courses::list_courses(&state, viewer.0.as_ref(), filter.into_inner()).await?;
     Ok(ok(list))

@@ -15,7 +15,7 @@ use crate::api::{
     StaffEnrollment,
 };
 use crate::error::ApiError;
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
 use crate::service::enrollments::progress::{self, MAX_TIME_SPENT};
@@ -76,7 +76,7 @@ pub async fn create_enrollment(
 pub async fn my_courses(
     state: web::Data<AppState>,
     auth: AuthUser,
-    filter: web::Query<MyCoursesFilter>,
+    filter: Query<MyCoursesFilter>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(ok(roster::my_courses(&state, &auth, &filter).await?))
 }
@@ -142,7 +142,7 @@ pub async fn list_course_enrollments(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<String>,
-    filter: web::Query<EnrollmentFilter>,
+    filter: Query<EnrollmentFilter>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(ok(roster::course_roster(&state, &auth, &id, &filter).await?))
 }

@@ -15,7 +15,7 @@ use crate::api::{
     NextUngraded, Regrade, RegradeReport,
 };
 use crate::error::ApiError;
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::platform::state::AppState;
 use crate::service::assessments;
 use crate::service::auth::AuthUser;
@@ -45,7 +45,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub async fn grading_queue(
     state: web::Data<AppState>,
     auth: AuthUser,
-    filter: web::Query<GradingFilter>,
+    filter: Query<GradingFilter>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(ok(assessments::grading_queue(&state, &auth, &filter).await?))
 }
@@ -61,7 +61,7 @@ pub async fn grading_queue(
 pub async fn next_ungraded(
     state: web::Data<AppState>,
     auth: AuthUser,
-    filter: web::Query<GradingFilter>,
+    filter: Query<GradingFilter>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(ok(assessments::next_ungraded(&state, &auth, &filter).await?))
 }
@@ -88,7 +88,7 @@ pub async fn get_answer(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<Uuid>,
-    blind: web::Query<Blind>,
+    blind: Query<Blind>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(ok(
         assessments::get_answer(&state, &auth, *id, blind.blind).await?
@@ -178,7 +178,7 @@ pub async fn gradebook(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<String>,
-    format: web::Query<GradebookFormat>,
+    format: Query<GradebookFormat>,
 ) -> Result<HttpResponse, ApiError> {
     let csv_wanted = match format.format.as_deref().unwrap_or("json") {
         "json" => false,

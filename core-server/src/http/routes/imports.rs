@@ -23,6 +23,7 @@ use crate::api::{
     ImportRunList, ImportSummary, PageQuery, RevertedImport, RowOutcome,
 };
 use crate::error::ApiError;
+use crate::http::extract::Query;
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
 use crate::service::imports::{self, Format, Header, RawRecord, Splitter};
@@ -89,7 +90,7 @@ pub async fn import_file(
     req: HttpRequest,
     auth: AuthUser,
     kind: web::Path<String>,
-    query: web::Query<ImportQuery>,
+    query: Query<ImportQuery>,
     mut payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_admin()?;
@@ -308,7 +309,7 @@ fn read_header(columns: &imports::Columns, first: &RawRecord) -> Result<Header, 
 pub async fn list_imports(
     state: web::Data<AppState>,
     auth: AuthUser,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_admin()?;
     Ok(ok(imports::list_runs(&state.db, page.into_inner()).await?))

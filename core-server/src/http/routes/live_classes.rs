@@ -16,7 +16,7 @@ use crate::api::{
     UpdateLiveClass,
 };
 use crate::error::ApiError;
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
 use crate::service::live_classes::{self, Outcome, attendance, calendar, lifecycle, scheduling};
@@ -53,7 +53,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub async fn list_live_classes(
     state: web::Data<AppState>,
     auth: AuthUser,
-    filter: web::Query<LiveClassFilter>,
+    filter: Query<LiveClassFilter>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(ok(
         live_classes::list(&state, &auth, filter.into_inner()).await?
@@ -127,7 +127,7 @@ pub async fn update_live_class(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<Uuid>,
-    scope: web::Query<ScopeQuery>,
+    scope: Query<ScopeQuery>,
     Json(body): Json<UpdateLiveClass>,
 ) -> Result<HttpResponse, ApiError> {
     let scope = scope.scope.unwrap_or_default();
@@ -156,7 +156,7 @@ pub async fn cancel_live_class(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<Uuid>,
-    scope: web::Query<ScopeQuery>,
+    scope: Query<ScopeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let scope = scope.scope.unwrap_or_default();
     Ok(match scheduling::cancel(&state, &auth, *id, scope).await? {
@@ -332,7 +332,7 @@ pub async fn revoke_calendar_token(
 #[get("/live-classes/calendar.ics")]
 pub async fn calendar_feed(
     state: web::Data<AppState>,
-    query: web::Query<CalendarQuery>,
+    query: Query<CalendarQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let body = calendar::feed(&state, query.token.as_deref()).await?;
     Ok(HttpResponse::Ok()

@@ -12,7 +12,7 @@ use crate::api::{
     NotificationPreferences, UnreadCount, UpdateNotificationPreferences,
 };
 use crate::error::ApiError;
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
 use crate::service::notifications::inbox;
@@ -41,7 +41,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub async fn list_notifications(
     state: web::Data<AppState>,
     auth: AuthUser,
-    filter: web::Query<NotificationFilter>,
+    filter: Query<NotificationFilter>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(ok(inbox::list(&state, &auth, filter.into_inner()).await?))
 }

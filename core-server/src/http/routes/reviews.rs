@@ -7,7 +7,7 @@ use super::{created, ok};
 use crate::api::{ApiResponse, PageQuery, Review, ReviewInput, ReviewList};
 use crate::domain::{Fields, Rating};
 use crate::error::ApiError;
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
 use crate::service::catalogue::{Viewer, reviews};
@@ -34,7 +34,7 @@ pub async fn list_reviews(
     state: web::Data<AppState>,
     viewer: Viewer,
     id: web::Path<String>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let list = reviews::list_reviews(&state, viewer.0.as_ref(), &id, page.into_inner()).await?;
     Ok(ok(list))

@@ -11,7 +11,7 @@ use crate::api::{
 };
 use crate::error::ApiError;
 use crate::http::auth::client_ip;
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::platform::state::AppState;
 use crate::service::accounts::users::{self, ProfileUpdate};
 use crate::service::accounts::{NewAccount, to_wire};
@@ -47,7 +47,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub async fn list_users(
     state: web::Data<AppState>,
     auth: AuthUser,
-    filter: web::Query<UserFilter>,
+    filter: Query<UserFilter>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_admin()?;
     Ok(ok(users::list(&state, &filter).await?))

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::http::auth::{bearer, client_ip};
+use crate::http::extract::Query;
 use crate::platform::state::AppState;
 use crate::service::auth::rate_limit::{Bucket, network_of};
 use connection::Peer;
@@ -48,7 +49,7 @@ pub async fn connect(
     req: HttpRequest,
     body: web::Payload,
     state: web::Data<AppState>,
-    query: web::Query<WsQuery>,
+    query: Query<WsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     if connection::token_in_url(req.query_string()) {
         return Err(ApiError::BadRequest(

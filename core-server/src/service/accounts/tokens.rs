@@ -20,6 +20,9 @@ use crate::service::auth::caller::parse_scopes;
 use crate::service::auth::{AuthUser, secrets};
 use crate::store::entity::access_token;
 
+/// As many scopes as there are (read, write, admin): a longer list is refused unread.
+const MAX_SCOPES: usize = 3;
+
 /// A parsed request for a personal access token.
 pub struct TokenRequest {
     name: String,
@@ -36,12 +39,18 @@ impl TokenRequest {
         if name.is_empty() || name.chars().count() > 100 {
             fields.push("name", "must be 1 to 100 characters");
         }
-        let mut scopes = body.scopes.clone();
-        scopes.sort();
-        scopes.dedup();
-        if scopes.is_empty() {
-            fields.push("scopes", "name at least one of read, write, admin");
-        }
+        let scopes = if body.scopes.len() > MAX_SCOPES {
+            fields.push("scopes", "name each of read, write, admin at most once");
+            Vec::new()
+        } else {
+            let mut scopes = body.scopes.clone();
+            scopes.sort();
+            scopes.dedup();
+            if scopes.is_empty() {
+                fields.push("scopes", "name at least one of read, write, admin");
+            }
+            scopes
+        };
         if scopes.contains(&TokenScope::Admin) && role != Role::Admin {
             fields.push(
                 "scopes",

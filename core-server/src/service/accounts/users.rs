@@ -210,7 +210,10 @@ impl ProfileUpdate {
                 })
                 .ok()
             }
-            (Role::Teacher, None, Some(p), None) => serde_json::to_value(p).ok(),
+            (Role::Teacher, None, Some(p), None) => {
+                check_specialization(&mut fields, &p.specialization);
+                serde_json::to_value(p).ok()
+            }
             (Role::Parent, None, None, Some(p)) => serde_json::to_value(p).ok(),
             _ => {
                 fields.push(
@@ -229,6 +232,26 @@ impl ProfileUpdate {
             avatar: body.avatar,
             profile,
         })
+    }
+}
+
+/// The most subjects a teacher's profile lists, and the longest one.
+const MAX_SPECIALIZATIONS: usize = 20;
+const MAX_SPECIALIZATION_LEN: usize = 100;
+
+/// A teacher's subjects: counted before they are read, each of bounded length.
+fn check_specialization(fields: &mut Fields, subjects: &[String]) {
+    let field = "teacherProfile.specialization";
+    if subjects.len() > MAX_SPECIALIZATIONS {
+        fields.push(field, format!("at most {MAX_SPECIALIZATIONS} subjects"));
+    } else if subjects
+        .iter()
+        .any(|s| s.chars().count() > MAX_SPECIALIZATION_LEN)
+    {
+        fields.push(
+            field,
+            format!("each subject must be at most {MAX_SPECIALIZATION_LEN} characters"),
+        );
     }
 }
 

@@ -2,7 +2,7 @@
 //! attempt, and grading them all at submit (or at the deadline) into the attempt's
 //! marks and score.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -26,14 +26,26 @@ pub fn saved_to_wire(a: &attempt_answer::Model) -> SavedAnswer {
     }
 }
 
-/// Checks answers against the test's questions; errors name `answers[i].…`.
+/// Checks answers against the test's questions; errors name `answers[i].…`. There is at
+/// most one answer per question and one selection per option: longer lists are refused
+/// before any answer is looked at, and every check is a set or map lookup.
 pub fn check_answers(
     answers: &[AnswerInput],
     questions: &[test_question::Model],
 ) -> Result<(), ApiError> {
+    if answers.len() > questions.len() {
+        return Err(ApiError::field(
+            "answers",
+            format!(
+                "at most one answer per question: this test has {} ({} given)",
+                questions.len(),
+                answers.len()
+            ),
+        ));
+    }
     let by_id: HashMap<Uuid, &test_question::Model> = questions.iter().map(|q| (q.id, q)).collect();
     let mut fields = Fields::default();
-    let mut seen = Vec::new();
+    let mut seen = HashSet::with_capacity(answers.len());
     for (i, a) in answers.iter().enumerate() {
         let Some(q) = by_id.get(&a.question_id) else {
             fields.push(
@@ -42,15 +54,14 @@ pub fn check_answers(
             );
             continue;
         };
-        if seen.contains(&a.question_id) {
+        if !seen.insert(a.question_id) {
             fields.push(
                 &format!("answers[{i}].questionId"),
                 "is answered twice in this request",
             );
         }
-        seen.push(a.question_id);
         let kind = question_type_of(q);
-        let options: Vec<Uuid> = options_of(q).iter().map(|o| o.id).collect();
+        let options: HashSet<Uuid> = options_of(q).iter().map(|o| o.id).collect();
         match kind {
             QuestionType::Mcq | QuestionType::TrueFalse | QuestionType::MultipleSelect => {
                 if a.answer.is_some() {
@@ -59,7 +70,12 @@ pub fn check_answers(
                         "this question is answered with selectedOptions",
                     );
                 }
-                if a.selected_options.iter().any(|o| !options.contains(o)) {
+                if a.selected_options.len() > options.len() {
+                    fields.push(
+                        &format!("answers[{i}].selectedOptions"),
+                        format!("this question has {} options", options.len()),
+                    );
+                } else if a.selected_options.iter().any(|o| !options.contains(o)) {
                     fields.push(
                         &format!("answers[{i}].selectedOptions"),
                         "holds an option of another question",

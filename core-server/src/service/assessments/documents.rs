@@ -24,8 +24,13 @@ const MAX_MARKS: i64 = 100_000;
 /// The longest a timed test may run (a week).
 const MAX_DURATION_MINUTES: i32 = 7 * 24 * 60;
 const MAX_ATTEMPTS: i32 = 100;
+/// Lists in a test document are bounded, and each bound is checked before the list's
+/// items are examined, so an oversized document costs one comparison per list.
 const MAX_QUESTIONS: usize = 500;
-const MAX_OPTIONS: usize = 26;
+pub(super) const MAX_OPTIONS: usize = 26;
+/// The most spellings a SHORT_ANSWER question accepts (each submitted answer is
+/// compared with all of them).
+pub(super) const MAX_ACCEPTED: usize = 50;
 
 /// A question as parsed from a document: ready to store.
 #[derive(Debug, Clone)]
@@ -131,7 +136,12 @@ pub fn parse_question(
         QuestionType::Mcq | QuestionType::MultipleSelect | QuestionType::TrueFalse
     );
     let mut options = Vec::new();
-    if choice {
+    if choice && doc.options.len() > MAX_OPTIONS {
+        fields.push(
+            &path(prefix, "options"),
+            format!("has too many options (at most {MAX_OPTIONS})"),
+        );
+    } else if choice {
         let field = path(prefix, "options");
         for (i, o) in doc.options.iter().enumerate() {
             if let Some(text) = parse_text(fields, &format!("{field}[{i}].text"), &o.text, 1000) {
@@ -151,7 +161,6 @@ pub fn parse_question(
             QuestionType::Mcq | QuestionType::MultipleSelect if count < 2 => {
                 Some("needs at least 2 options")
             }
-            _ if count > MAX_OPTIONS => Some("has too many options (at most 26)"),
             QuestionType::Mcq | QuestionType::TrueFalse if correct != 1 => {
                 Some("needs exactly one correct option")
             }
@@ -181,6 +190,9 @@ pub fn parse_question(
     let mut accepted = Vec::new();
     let field = path(prefix, "acceptedAnswers");
     match doc.question_type {
+        QuestionType::ShortAnswer if doc.accepted_answers.len() > MAX_ACCEPTED => {
+            fields.push(&field, format!("at most {MAX_ACCEPTED} accepted answers"));
+        }
         QuestionType::ShortAnswer => {
             for (i, a) in doc.accepted_answers.iter().enumerate() {
                 if let Some(a) = parse_text(fields, &format!("{field}[{i}]"), a, 1000) {
@@ -272,18 +284,21 @@ pub fn parse_document(
     let mut fields = Fields::default();
     let title = parse_text(&mut fields, "title", &doc.title, 200);
     let passing = parse_marks(&mut fields, "passingMarks", doc.passing_marks, false);
-    if doc.questions.len() > MAX_QUESTIONS {
+    let questions: Vec<Option<ParsedQuestion>> = if doc.questions.len() > MAX_QUESTIONS {
         fields.push("questions", format!("at most {MAX_QUESTIONS} questions"));
-    }
-    let questions: Vec<Option<ParsedQuestion>> = doc
-        .questions
-        .iter()
-        .enumerate()
-        .map(|(i, q)| parse_question(&mut fields, &format!("questions[{i}]"), q))
-        .collect();
+        Vec::new()
+    } else {
+        doc.questions
+            .iter()
+            .enumerate()
+            .map(|(i, q)| parse_question(&mut fields, &format!("questions[{i}]"), q))
+            .collect()
+    };
+    // Totals are checked only against a complete, parsed list of questions.
+    let complete = doc.questions.len() <= MAX_QUESTIONS && questions.iter().all(Option::is_some);
     let total: i64 = questions.iter().flatten().map(|q| q.marks).sum();
     if let Some(given) = doc.total_marks
-        && questions.iter().all(Option::is_some)
+        && complete
         && hundredths(given).ok() != Some(total)
     {
         fields.push(
@@ -296,7 +311,7 @@ pub fn parse_document(
     }
     if let Some(p) = passing
         && !doc.questions.is_empty()
-        && questions.iter().all(Option::is_some)
+        && complete
         && p > total
     {
         fields.push(

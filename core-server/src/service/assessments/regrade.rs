@@ -75,9 +75,15 @@ fn regraded(q: &test_question::Model, body: &Regrade) -> Result<test_question::M
     }
     if let Some(correct) = &body.correct_options {
         let mut options = options_of(q);
+        let ids: HashSet<Uuid> = options.iter().map(|o| o.id).collect();
         if kind == QuestionType::ShortAnswer {
             fields.push("correctOptions", "a SHORT_ANSWER question has no options");
-        } else if correct.iter().any(|c| !options.iter().any(|o| o.id == *c)) {
+        } else if correct.len() > options.len() {
+            fields.push(
+                "correctOptions",
+                format!("this question has {} options", options.len()),
+            );
+        } else if correct.iter().any(|c| !ids.contains(c)) {
             fields.push(
                 "correctOptions",
                 "holds an id that is not an option of this question",
@@ -109,6 +115,14 @@ fn regraded(q: &test_question::Model, body: &Regrade) -> Result<test_question::M
             fields.push(
                 "acceptedAnswers",
                 "only SHORT_ANSWER questions have accepted answers",
+            );
+        } else if accepted.len() > super::documents::MAX_ACCEPTED {
+            fields.push(
+                "acceptedAnswers",
+                format!(
+                    "at most {} accepted answers",
+                    super::documents::MAX_ACCEPTED
+                ),
             );
         } else {
             let cleaned: Vec<String> = accepted

@@ -34,8 +34,19 @@ impl WeeklyRule {
     /// known zone. Errors name the field inside `recurrence`.
     pub fn parse(raw: &WeeklyRecurrence) -> Result<Self, Vec<(&'static str, String)>> {
         let mut errors = Vec::new();
-        let days: BTreeSet<u32> = raw.days_of_week.iter().map(|d| d.index()).collect();
-        if days.is_empty() {
+        // Seven days at most, counted before they are read.
+        let too_many = raw.days_of_week.len() > 7;
+        let days: BTreeSet<u32> = if too_many {
+            BTreeSet::new()
+        } else {
+            raw.days_of_week.iter().map(|d| d.index()).collect()
+        };
+        if too_many {
+            errors.push((
+                "recurrence.daysOfWeek",
+                "names each day at most once (7 at most)".to_owned(),
+            ));
+        } else if days.is_empty() {
             errors.push((
                 "recurrence.daysOfWeek",
                 "must name at least one day".to_owned(),

@@ -149,6 +149,16 @@ pub async fn update_preferences(
     let current = preferences(&state.db, auth.id()).await?;
     let mut fields = Fields::default();
     let muted = match &body.muted_types {
+        Some(names) if names.len() > NotificationType::ALL.len() => {
+            fields.push(
+                "mutedTypes",
+                format!(
+                    "names each of the {} types at most once",
+                    NotificationType::ALL.len()
+                ),
+            );
+            HashSet::new()
+        }
         Some(names) => {
             let mut muted = HashSet::new();
             for (i, name) in names.iter().enumerate() {

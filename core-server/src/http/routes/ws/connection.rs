@@ -277,20 +277,24 @@ impl Connection {
         if let Err(stop) = self.send(welcome).await {
             return stop;
         }
+        let newest = match inbox::newest_id(&self.state, self.peer.auth.id()).await {
+            Ok(id) => id,
+            Err(err) => {
+                tracing::warn!(error = ?err, "WebSocket start failed");
+                return stop(1011, "server error; reconnect");
+            }
+        };
         match since {
+            // A `since` beyond the user's newest id (a cursor from another database, or
+            // forged) would count every later notification as sent: the socket would
+            // stay silent. It is clamped to the newest; `caughtUp` tells the client.
             Some(since) => {
-                self.last_sent = since;
+                self.last_sent = since.min(newest);
                 if let Err(stop) = self.catch_up().await {
                     return stop;
                 }
             }
-            None => match inbox::newest_id(&self.state, self.peer.auth.id()).await {
-                Ok(id) => self.last_sent = id,
-                Err(err) => {
-                    tracing::warn!(error = ?err, "WebSocket start failed");
-                    return stop(1011, "server error; reconnect");
-                }
-            },
+            None => self.last_sent = newest,
         }
         let mut heartbeat = tokio::time::interval(settings.ping_interval);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
