@@ -11,6 +11,9 @@ pub mod exit {
     pub const NOT_FOUND: u8 = 4;
     pub const CONFLICT: u8 = 5;
     pub const IMPORT_FAILED_ROWS: u8 = 6;
+    /// 128 + SIGPIPE, what a shell reports for `gh` or `git` killed by a closed pipe;
+    /// used where the signal itself cannot be raised.
+    pub const BROKEN_PIPE: u8 = 141;
 }
 
 /// A failed command: what went wrong, and what to do next.
@@ -38,11 +41,39 @@ pub enum ClientError {
     /// Bad arguments that clap could not catch.
     #[error("{0}")]
     Usage(String),
+    /// Stdout's reader went away (`edupro users list | head -2`): not a failure to
+    /// report; `cli::run` ends the process quietly, as `gh` and `git` do.
+    #[error("standard output was closed")]
+    OutputClosed,
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
 
+impl From<std::io::Error> for ClientError {
+    fn from(err: std::io::Error) -> Self {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            Self::OutputClosed
+        } else {
+            Self::Other(err.into())
+        }
+    }
+}
+
 impl ClientError {
+    /// Whether this is a write to a closed pipe, directly or as the cause of an
+    /// `anyhow` error (the demo and the import stream wrap theirs).
+    pub fn is_output_closed(&self) -> bool {
+        match self {
+            Self::OutputClosed => true,
+            Self::Other(err) => err.chain().any(|cause| {
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }),
+            _ => false,
+        }
+    }
+
     /// From a non-2xx answer's status and body.
     pub fn from_answer(status: u16, body: &[u8]) -> Self {
         match serde_json::from_slice::<ErrorBody>(body) {
@@ -78,6 +109,7 @@ impl ClientError {
             Self::Usage(_) => exit::USAGE,
             Self::ImportFailedRows(_) => exit::IMPORT_FAILED_ROWS,
             Self::Unreachable { .. } | Self::Other(_) => exit::ERROR,
+            Self::OutputClosed => exit::BROKEN_PIPE,
         }
     }
 

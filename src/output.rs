@@ -1,7 +1,7 @@
 //! Rendering: a table on a terminal, tab-separated lines when piped, `--json` and
 //! `--csv` always. Decided once, from the flags and whether stdout is a terminal.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
@@ -93,9 +93,31 @@ impl Output {
     /// A human message (not data) on stderr, unless `--quiet` or printing JSON/CSV.
     pub fn note(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{text}");
+            eprint_line(text);
         }
     }
+}
+
+/// Writes `text` to stdout and flushes it. The one way the client prints data
+/// (`print!` is denied crate-wide): a reader that went away (`edupro users list | head
+/// -2`) comes back as an `io::ErrorKind::BrokenPipe` error, which `cli::run` turns
+/// into a quiet exit instead of `print!`'s panic.
+pub fn print(text: impl AsRef<str>) -> std::io::Result<()> {
+    print_bytes(text.as_ref().as_bytes())
+}
+
+/// [`print`] for bytes (a man page, a completion script).
+pub fn print_bytes(bytes: &[u8]) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(bytes)?;
+    stdout.flush()
+}
+
+/// One line on stderr. Errors are ignored: a closed stderr must not turn a message
+/// into a panic (`eprintln!` would), and there is nowhere left to report it.
+pub fn eprint_line(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{text}");
 }
 
 fn table(headers: &[&str], rows: &[Vec<String>], color: bool) -> Table {

@@ -562,3 +562,85 @@ async fn seeding_the_demo_twice_changes_nothing_the_second_time() {
         assert!(titles.contains(&kind), "{kind} in {titles:?}");
     }
 }
+
+/// Runs `command` with stdout a pipe whose reader has already gone (what `| head -2`
+/// leaves once `head` has its lines): its exit status and stderr.
+fn run_into_a_closed_pipe(mut command: Command) -> (std::process::ExitStatus, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = command
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A closed pipe ends the command as it ends `gh` and `git`: killed by SIGPIPE (a
+/// shell shows 141), nothing on stderr, never a panic (101).
+fn assert_quiet_broken_pipe(what: &str, status: std::process::ExitStatus, stderr: &str) {
+    assert!(!stderr.contains("panicked"), "{what} panicked: {stderr}");
+    assert_eq!(stderr, "", "{what} says nothing on a closed pipe");
+    assert_ne!(status.code(), Some(101), "{what}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(
+            status.signal(),
+            Some(13),
+            "{what} ends by SIGPIPE: {status}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_list_piped_into_a_reader_that_closes_early_ends_quietly() {
+    let server = spawn_server().await;
+    let admin = logged_in_admin(&server).await;
+    for format in [None, Some("--json"), Some("--csv")] {
+        let mut args = vec!["users", "list"];
+        args.extend(format);
+        let command = admin.command(&args);
+        let (status, stderr) = tokio::task::spawn_blocking(move || run_into_a_closed_pipe(command))
+            .await
+            .unwrap();
+        assert_quiet_broken_pipe(&args.join(" "), status, &stderr);
+    }
+}
+
+#[test]
+fn completions_and_the_man_page_piped_into_head_end_quietly() {
+    for args in [&["completions", "zsh"][..], &["man"]] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_edupro"));
+        command.args(args);
+        let (status, stderr) = run_into_a_closed_pipe(command);
+        assert_quiet_broken_pipe(&args.join(" "), status, &stderr);
+    }
+}
+
+#[test]
+fn a_reader_that_takes_a_few_bytes_and_leaves_ends_the_completion_script_quietly() {
+    use std::io::Read;
+    // The zsh script (~190 kB) outgrows a pipe's buffer (64 kB): the writer is still
+    // writing when the reader leaves, as with `| head -c 16`.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_edupro"))
+        .args(["completions", "zsh"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(&first, b"#compdef edupro\n");
+    assert_quiet_broken_pipe(
+        "completions zsh | head -c 16",
+        output.status,
+        &String::from_utf8_lossy(&output.stderr),
+    );
+}

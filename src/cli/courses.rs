@@ -318,9 +318,9 @@ pub fn outline_text(c: &Course) -> String {
 
 /// Prints one course: JSON as the server has it, else its fields and outline.
 fn print_course(ctx: &Context, c: &Course) -> Result<()> {
-    print!("{}", ctx.out.record(c, &fields(c))?);
+    crate::output::print(ctx.out.record(c, &fields(c))?)?;
     if matches!(ctx.out.format, Format::Table | Format::Plain) && c.sections.is_some() {
-        print!("{}", outline_text(c));
+        crate::output::print(outline_text(c))?;
     }
     Ok(())
 }
@@ -355,7 +355,7 @@ pub async fn run(ctx: &Context, command: CoursesCommand) -> Result<()> {
             };
             let courses =
                 all_pages::<CourseList, _, _>(args.limit, |at| client.courses(&filter, at)).await?;
-            print!("{}", ctx.out.list(&courses, &HEADERS, row)?);
+            crate::output::print(ctx.out.list(&courses, &HEADERS, row)?)?;
         }
         CoursesCommand::Show { course } => {
             let c = client.course(&course).await?;
@@ -435,7 +435,7 @@ pub async fn run(ctx: &Context, command: CoursesCommand) -> Result<()> {
         CoursesCommand::Delete { course } => {
             let deleted = client.delete_course(&course).await?;
             let id = deleted["id"].as_str().unwrap_or_default().to_owned();
-            print!("{}", ctx.out.record(&deleted, &[("deleted", id)])?);
+            crate::output::print(ctx.out.record(&deleted, &[("deleted", id)])?)?;
         }
     }
     Ok(())

@@ -85,18 +85,25 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
             return crate::tui::run(target, crate::tui::Options::default()).await;
         }
 
-        println!("EduPro+ demo running on {url}  (data: {})", data_dir.display());
-        println!("  seeded:   {} records created, {} already there", report.created, report.unchanged);
-        println!("  teacher:  teacher1@{DEMO_DOMAIN} / {DEMO_PASSWORD}");
-        println!("  student:  student1@{DEMO_DOMAIN} / {DEMO_PASSWORD}");
-        println!("  admin:    {} / {DEMO_PASSWORD}  (2FA secret {})", admin.email, admin.totp_secret);
-        println!("  API docs: {url}/api/v1/docs/");
-        println!();
-        println!("Try it from another terminal:");
-        println!("  export EDUPRO_SERVER={url}");
-        println!("  echo '{DEMO_PASSWORD}' | edupro login --email teacher1@{DEMO_DOMAIN} --password-stdin");
-        println!("  edupro whoami");
-        println!("Press Ctrl-C to stop.");
+        let admin_email = &admin.email;
+        let totp_secret = &admin.totp_secret;
+        let (created, unchanged) = (report.created, report.unchanged);
+        crate::output::print(format!(
+            "EduPro+ demo running on {url}  (data: {data})
+  seeded:   {created} records created, {unchanged} already there
+  teacher:  teacher1@{DEMO_DOMAIN} / {DEMO_PASSWORD}
+  student:  student1@{DEMO_DOMAIN} / {DEMO_PASSWORD}
+  admin:    {admin_email} / {DEMO_PASSWORD}  (2FA secret {totp_secret})
+  API docs: {url}/api/v1/docs/
+
+Try it from another terminal:
+  export EDUPRO_SERVER={url}
+  echo '{DEMO_PASSWORD}' | edupro login --email teacher1@{DEMO_DOMAIN} --password-stdin
+  edupro whoami
+Press Ctrl-C to stop.
+",
+            data = data_dir.display()
+        ))?;
         serving.await?
     })
 }

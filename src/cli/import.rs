@@ -161,7 +161,7 @@ async fn import_file(ctx: &Context, kind: ImportKind, args: FileArgs) -> Result<
                 anyhow::anyhow!("unexpected line in the server's import answer: {e}")
             })?;
             if json {
-                out.write_all(&line).map_err(anyhow::Error::from)?;
+                out.write_all(&line)?;
             }
             match parsed {
                 ImportLine::Row(row) => {
@@ -195,8 +195,7 @@ async fn import_file(ctx: &Context, kind: ImportKind, args: FileArgs) -> Result<
             out,
             "{} rows: {} created, {} updated, {} unchanged, {} failed, {} skipped ({verb} written; import {})",
             c.total, c.create, c.update, c.unchanged, c.error, c.skipped, summary.import_id
-        )
-        .map_err(anyhow::Error::from)?;
+        )?;
     }
     if let Some(problem) = &summary.file_error {
         return Err(ClientError::ImportFailedRows(format!(
@@ -223,7 +222,10 @@ fn report_row(row: &ImportRow, show_plan: bool, out: &mut impl Write) {
     match row.outcome {
         RowOutcome::Error => {
             for e in &row.errors {
-                eprintln!("line {}: {key}: {}: {}", row.line, e.field, e.message);
+                crate::output::eprint_line(&format!(
+                    "line {}: {key}: {}: {}",
+                    row.line, e.field, e.message
+                ));
             }
         }
         RowOutcome::Create if show_plan => {
@@ -283,7 +285,7 @@ async fn list(ctx: &Context, limit: Option<u64>) -> Result<()> {
     let client = ctx.client()?;
     let runs =
         super::paging::all_pages::<ImportRunList, _, _>(limit, |at| client.imports(at)).await?;
-    print!("{}", ctx.out.list(&runs, &HEADERS, row)?);
+    crate::output::print(ctx.out.list(&runs, &HEADERS, row)?)?;
     Ok(())
 }
 
@@ -298,6 +300,6 @@ async fn revert(ctx: &Context, id: uuid::Uuid) -> Result<()> {
         ("deactivated", r.deactivated.to_string()),
         ("restored", r.restored.to_string()),
     ];
-    print!("{}", ctx.out.record(r, &fields)?);
+    crate::output::print(ctx.out.record(r, &fields)?)?;
     Ok(())
 }

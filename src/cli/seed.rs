@@ -32,16 +32,13 @@ pub async fn run(ctx: &Context, command: SeedCommand) -> Result<()> {
     let client = ctx.client()?;
     let (report, _teacher) = seed::seed_demo_school(&client, args.seed).await?;
     let plan = seed::plan(args.seed);
-    print!(
-        "{}",
-        ctx.out.record(
-            &report,
-            &[
-                ("created", report.created.to_string()),
-                ("unchanged", report.unchanged.to_string()),
-            ],
-        )?
-    );
+    crate::output::print(ctx.out.record(
+        &report,
+        &[
+            ("created", report.created.to_string()),
+            ("unchanged", report.unchanged.to_string()),
+        ],
+    )?)?;
     ctx.out.note(&format!(
         "Demo accounts: {} … {} (password {}); the courses, test and classes are {}'s",
         plan.users.first().map_or("", |u| u.email.as_str()),

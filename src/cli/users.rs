@@ -113,11 +113,11 @@ pub async fn run(ctx: &Context, command: UsersCommand) -> Result<()> {
     match command {
         UsersCommand::List(args) => {
             let users = list_all(&client, &args).await?;
-            print!("{}", ctx.out.list(&users, &HEADERS, row)?);
+            crate::output::print(ctx.out.list(&users, &HEADERS, row)?)?;
         }
         UsersCommand::Show { id } => {
             let user = client.user(id).await?;
-            print!("{}", ctx.out.record(&user, &fields(&user))?);
+            crate::output::print(ctx.out.record(&user, &fields(&user))?)?;
         }
         UsersCommand::Create(args) => {
             let password = if args.password_stdin {
@@ -134,7 +134,7 @@ pub async fn run(ctx: &Context, command: UsersCommand) -> Result<()> {
                 role: args.role,
             };
             let CreatedUser { user, two_factor } = client.create_user(&body).await?;
-            print!("{}", ctx.out.record(&user, &fields(&user))?);
+            crate::output::print(ctx.out.record(&user, &fields(&user))?)?;
             if password.is_none() {
                 ctx.out.note(&format!(
                     "{} was mailed a code to set their password",
@@ -152,15 +152,15 @@ pub async fn run(ctx: &Context, command: UsersCommand) -> Result<()> {
         }
         UsersCommand::Deactivate { id } => {
             let user = client.deactivate_user(id).await?;
-            print!("{}", ctx.out.record(&user, &fields(&user))?);
+            crate::output::print(ctx.out.record(&user, &fields(&user))?)?;
         }
         UsersCommand::Reactivate { id } => {
             let user = client.reactivate_user(id).await?;
-            print!("{}", ctx.out.record(&user, &fields(&user))?);
+            crate::output::print(ctx.out.record(&user, &fields(&user))?)?;
         }
         UsersCommand::Role { id, role } => {
             let user = client.change_role(id, &ChangeRole { role }).await?;
-            print!("{}", ctx.out.record(&user, &fields(&user))?);
+            crate::output::print(ctx.out.record(&user, &fields(&user))?)?;
         }
     }
     Ok(())
