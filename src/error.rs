@@ -1,6 +1,6 @@
 //! What can go wrong in a command, and the stable exit code each maps to.
 
-use edupro_server::api::{ErrorBody, FieldError};
+use edupro_server::api::{ErrorBody, ErrorCode, FieldError, TokenScope};
 
 /// Exit codes: a contract for scripts (documented in `edupro --help`).
 pub mod exit {
@@ -26,6 +26,10 @@ pub enum ClientError {
         message: String,
         errors: Vec<FieldError>,
     },
+    /// The personal access token in use lacks a scope the request needs (403
+    /// `INSUFFICIENT_SCOPE`): the account may do it, the token may not.
+    #[error("{message}")]
+    MissingScope { message: String, scope: TokenScope },
     /// The server refused the email, password or 2FA code.
     #[error("{0}")]
     LoginRefused(String),
@@ -77,6 +81,12 @@ impl ClientError {
     /// From a non-2xx answer's status and body.
     pub fn from_answer(status: u16, body: &[u8]) -> Self {
         match serde_json::from_slice::<ErrorBody>(body) {
+            Ok(ErrorBody {
+                code: ErrorCode::InsufficientScope,
+                required_scope: Some(scope),
+                message,
+                ..
+            }) => Self::MissingScope { message, scope },
             Ok(error) => Self::Api {
                 status,
                 message: error.message,
@@ -105,7 +115,9 @@ impl ClientError {
                 400 | 402 | 409 | 422 => exit::CONFLICT,
                 _ => exit::ERROR,
             },
-            Self::NotLoggedIn { .. } | Self::LoginRefused(_) => exit::AUTH,
+            Self::NotLoggedIn { .. } | Self::LoginRefused(_) | Self::MissingScope { .. } => {
+                exit::AUTH
+            }
             Self::Usage(_) => exit::USAGE,
             Self::ImportFailedRows(_) => exit::IMPORT_FAILED_ROWS,
             Self::Unreachable { .. } | Self::Other(_) => exit::ERROR,
@@ -123,6 +135,22 @@ impl ClientError {
                 "check the email, the password (case-sensitive) and, with 2FA, the current code"
                     .into(),
             ),
+            Self::MissingScope { scope, .. } => {
+                let scopes = match scope {
+                    TokenScope::Read => "read",
+                    TokenScope::Write => "read,write",
+                    TokenScope::Admin => "read,write,admin",
+                };
+                let who = if *scope == TokenScope::Admin {
+                    " (signed in as an admin)"
+                } else {
+                    ""
+                };
+                Some(format!(
+                    "this token lacks the `{}` scope; create one with `edupro auth tokens create --name ci --scope {scopes}`{who}",
+                    scope.as_str()
+                ))
+            }
             Self::Api { status: 403, .. } => {
                 Some("your account's role does not allow this; ask an admin".into())
             }
@@ -137,3 +165,31 @@ impl ClientError {
 
 /// Shorthand for command results.
 pub type Result<T, E = ClientError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_without_the_admin_scope_is_told_to_get_one_not_to_ask_an_admin() {
+        let body = br#"{"success":false,"message":"This access token lacks the `admin` scope","code":"INSUFFICIENT_SCOPE","requiredScope":"admin"}"#;
+        let err = ClientError::from_answer(403, body);
+        assert_eq!(err.exit_code(), exit::AUTH);
+        assert_eq!(
+            err.hint().as_deref(),
+            Some(
+                "this token lacks the `admin` scope; create one with `edupro auth tokens create --name ci --scope read,write,admin` (signed in as an admin)"
+            )
+        );
+    }
+
+    #[test]
+    fn a_role_that_may_not_is_still_told_to_ask_an_admin() {
+        let body = br#"{"success":false,"message":"You don't have permission to access this resource","code":"FORBIDDEN"}"#;
+        let err = ClientError::from_answer(403, body);
+        assert_eq!(
+            err.hint().as_deref(),
+            Some("your account's role does not allow this; ask an admin")
+        );
+    }
+}

@@ -644,3 +644,109 @@ fn a_reader_that_takes_a_few_bytes_and_leaves_ends_the_completion_script_quietly
         &String::from_utf8_lossy(&output.stderr),
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ci_token_without_the_admin_scope_is_told_which_scope_to_add() {
+    let server = spawn_server().await;
+    let admin = logged_in_admin(&server).await;
+    let token = |scopes: &'static str| {
+        let admin = &admin;
+        async move {
+            let created = admin
+                .run(&[
+                    "auth", "tokens", "create", "--name", "ci", "--scope", scopes,
+                ])
+                .await;
+            assert_eq!(created.code, 0, "{}", created.stderr);
+            created.stdout.trim().to_owned()
+        }
+    };
+    let ci = Terminal::new(&server);
+
+    let read_write = token("read,write").await;
+    let refused = ci
+        .run_with(&["seed", "demo"], "", &[("EDUPRO_TOKEN", &read_write)])
+        .await;
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("lacks the `admin` scope")
+            && refused
+                .stderr
+                .contains("edupro auth tokens create --name ci --scope read,write,admin"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        !refused.stderr.contains("role does not allow"),
+        "the account is an admin: {}",
+        refused.stderr
+    );
+
+    let with_admin = token("read,write,admin").await;
+    let seeded = ci
+        .run_with(
+            &["seed", "demo", "--json"],
+            "",
+            &[("EDUPRO_TOKEN", &with_admin)],
+        )
+        .await;
+    assert_eq!(
+        seeded.code, 0,
+        "the README's recipe works: {}",
+        seeded.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ci_seeds_the_demo_with_the_token_create_admin_wrote_and_no_2fa_step() {
+    let server = spawn_server().await;
+    let out = tempfile::tempdir().unwrap();
+    let token_file = out.path().join("ci-token");
+    let ci = Terminal::new(&server);
+    let mut args = vec!["server".to_owned()];
+    args.extend(server.settings_args());
+    args.extend(
+        [
+            "create-admin",
+            "--email",
+            "ci@school.test",
+            "--password-stdin",
+            "--token-out",
+        ]
+        .map(str::to_owned),
+    );
+    args.push(token_file.display().to_string());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let made = ci.run_with(&args, &format!("{PASSWORD}\n"), &[]).await;
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the token file is private");
+    }
+    let token = std::fs::read_to_string(&token_file)
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert!(token.starts_with("edupro_pat_"), "{token}");
+    assert!(
+        !made.stdout.contains(&token),
+        "the token is written to the file only"
+    );
+
+    let seeded = ci
+        .run_with(&["seed", "demo", "--json"], "", &[("EDUPRO_TOKEN", &token)])
+        .await;
+    assert_eq!(seeded.code, 0, "{}", seeded.stderr);
+    assert!(seeded.json()["created"].as_u64().unwrap() > 0);
+
+    let again = ci.run_with(&args, &format!("{PASSWORD}\n"), &[]).await;
+    assert_ne!(again.code, 0, "an existing token file is never overwritten");
+    assert_eq!(
+        std::fs::read_to_string(&token_file).unwrap().trim(),
+        token,
+        "{}",
+        again.stderr
+    );
+}
