@@ -4,6 +4,7 @@ pub mod assessments;
 pub mod auth;
 pub mod batches;
 pub mod completions;
+pub mod confirm;
 pub mod courses;
 #[cfg(feature = "embedded-server")]
 pub mod demo;
@@ -35,7 +36,7 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  ok
   1  error (server unreachable, unexpected answer)
-  2  usage (bad flags or arguments)
+  2  usage (bad flags or arguments), or a confirmation declined or missing (--yes)
   3  not logged in, or not allowed
   4  not found
   5  conflict or validation failure (the field is named), or payment required
@@ -234,6 +235,10 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
 
 /// Prints `error: …`, the per-field problems and a hint; returns the exit code.
 pub fn report(err: &ClientError) -> ExitCode {
+    if let ClientError::Cancelled = err {
+        eprint_line("Cancelled; nothing was changed.");
+        return ExitCode::from(err.exit_code());
+    }
     eprint_line(&format!("error: {err}"));
     if let ClientError::Api { errors, .. } = err {
         for field in errors {

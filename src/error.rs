@@ -45,6 +45,12 @@ pub enum ClientError {
     /// Bad arguments that clap could not catch.
     #[error("{0}")]
     Usage(String),
+    /// A command that asks first ran off a terminal without `--yes` (exit 2).
+    #[error("this would {action}, and asks first; standard input is not a terminal")]
+    ConfirmationNeeded { action: String },
+    /// The user answered no to a confirmation (exit 2; nothing was changed).
+    #[error("cancelled; nothing was changed")]
+    Cancelled,
     /// Stdout's reader went away (`edupro users list | head -2`): not a failure to
     /// report; `cli::run` ends the process quietly, as `gh` and `git` do.
     #[error("standard output was closed")]
@@ -118,7 +124,7 @@ impl ClientError {
             Self::NotLoggedIn { .. } | Self::LoginRefused(_) | Self::MissingScope { .. } => {
                 exit::AUTH
             }
-            Self::Usage(_) => exit::USAGE,
+            Self::Usage(_) | Self::ConfirmationNeeded { .. } | Self::Cancelled => exit::USAGE,
             Self::ImportFailedRows(_) => exit::IMPORT_FAILED_ROWS,
             Self::Unreachable { .. } | Self::Other(_) => exit::ERROR,
             Self::OutputClosed => exit::BROKEN_PIPE,
@@ -155,6 +161,9 @@ impl ClientError {
                 Some("your account's role does not allow this; ask an admin".into())
             }
             Self::Api { status: 429, .. } => Some("wait a little and try again".into()),
+            Self::ConfirmationNeeded { action } => {
+                Some(format!("pass --yes to {action} without being asked"))
+            }
             Self::Unreachable { .. } => {
                 Some("check --server / EDUPRO_SERVER, or start one with `edupro server`".into())
             }

@@ -98,6 +98,15 @@ impl Output {
     }
 }
 
+/// "1 enrolled student" / "3 enrolled students": who a publish or an archive notifies.
+pub fn enrolled_students(n: i64) -> String {
+    if n == 1 {
+        "1 enrolled student".to_owned()
+    } else {
+        format!("{n} enrolled students")
+    }
+}
+
 /// Writes `text` to stdout and flushes it. The one way the client prints data
 /// (`print!` is denied crate-wide): a reader that went away (`edupro users list | head
 /// -2`) comes back as an `io::ErrorKind::BrokenPipe` error, which `cli::run` turns
@@ -182,6 +191,13 @@ mod tests {
             .list(&[1, 2], &["n"], |n| vec![n.to_string(), "x".into()])
             .unwrap();
         assert_eq!(text, "1\tx\n2\tx\n");
+    }
+
+    #[test]
+    fn student_counts_read_as_english() {
+        assert_eq!(enrolled_students(0), "0 enrolled students");
+        assert_eq!(enrolled_students(1), "1 enrolled student");
+        assert_eq!(enrolled_students(42), "42 enrolled students");
     }
 
     #[test]

@@ -247,7 +247,9 @@ async fn an_admin_creates_lists_and_shows_users_with_stable_exit_codes() {
 
     let role = term.run(&["users", "role", &id, "TEACHER", "--json"]).await;
     assert_eq!(role.json()["role"], "TEACHER");
-    let off = term.run(&["users", "deactivate", &id, "--json"]).await;
+    let off = term
+        .run(&["users", "deactivate", &id, "--json", "--yes"])
+        .await;
     assert_eq!(off.json()["isActive"], false);
 }
 
@@ -749,4 +751,57 @@ async fn ci_seeds_the_demo_with_the_token_create_admin_wrote_and_no_2fa_step() {
         "{}",
         again.stderr
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn destructive_commands_off_a_terminal_without_yes_exit_2_and_change_nothing() {
+    let server = spawn_server().await;
+    register(&server, "ada@school.test", "STUDENT").await;
+    let admin = logged_in_admin(&server).await;
+    let users = admin.run(&["users", "list", "--json"]).await.json();
+    let ada = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "ada@school.test")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let created = admin
+        .run(&["courses", "create", "--title", "Algebra", "--json"])
+        .await;
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let slug = created.json()["slug"].as_str().unwrap().to_owned();
+
+    let import_id = "01a213dc-0000-7000-8000-000000000000";
+    for (args, action) in [
+        (["users", "deactivate", ada.as_str()], "deactivate the user"),
+        (["courses", "publish", slug.as_str()], "publish the course"),
+        (["courses", "archive", slug.as_str()], "archive the course"),
+        (["courses", "delete", slug.as_str()], "delete the course"),
+        (["import", "revert", import_id], "revert the import"),
+    ] {
+        let run = admin.run(&args).await;
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("hint: pass --yes to {action} without being asked")),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert_eq!(run.stdout, "", "{args:?}");
+    }
+    let shown = admin.run(&["users", "show", &ada, "--json"]).await.json();
+    assert_eq!(shown["isActive"], true, "the user is still active");
+    let course = admin.run(&["courses", "show", &slug, "--json"]).await;
+    assert_eq!(
+        course.code, 0,
+        "the course is still there: {}",
+        course.stderr
+    );
+    assert_eq!(course.json()["status"], "DRAFT");
+
+    let deleted = admin.run(&["courses", "delete", &slug, "-y"]).await;
+    assert_eq!(deleted.code, 0, "-y is --yes: {}", deleted.stderr);
 }

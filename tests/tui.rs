@@ -215,6 +215,8 @@ async fn a_teacher_signs_in_on_the_login_screen_builds_a_course_and_publishes_it
             assert!(first < second, "{moved}");
 
             tui.keys(&["p"]);
+            tui.wait_for("Publish “Intro to Rust”?");
+            tui.keys(&["y"]);
             tui.wait_for("Course published");
             tui.keys(&["?"]);
             tui.wait_for("new lesson in this section");

@@ -36,8 +36,14 @@ pub enum ImportCommand {
         #[arg(long)]
         limit: Option<u64>,
     },
-    /// Undo an applied import: created rows removed, updated rows restored.
-    Revert { id: uuid::Uuid },
+    /// Undo an applied import: created rows removed, updated rows restored. Asks
+    /// first (--yes to skip).
+    Revert {
+        /// The import's id (`edupro import list`).
+        id: uuid::Uuid,
+        #[command(flatten)]
+        yes: super::confirm::YesArg,
+    },
 }
 
 /// Options of `import users|courses|enrollments`.
@@ -66,7 +72,7 @@ pub async fn run(ctx: &Context, cmd: ImportCommand) -> Result<()> {
         ImportCommand::Courses(args) => import_file(ctx, ImportKind::Courses, args).await,
         ImportCommand::Enrollments(args) => import_file(ctx, ImportKind::Enrollments, args).await,
         ImportCommand::List { limit } => list(ctx, limit).await,
-        ImportCommand::Revert { id } => revert(ctx, id).await,
+        ImportCommand::Revert { id, yes } => revert(ctx, id, yes).await,
     }
 }
 
@@ -289,8 +295,24 @@ async fn list(ctx: &Context, limit: Option<u64>) -> Result<()> {
     Ok(())
 }
 
-async fn revert(ctx: &Context, id: uuid::Uuid) -> Result<()> {
+async fn revert(ctx: &Context, id: uuid::Uuid, yes: super::confirm::YesArg) -> Result<()> {
     let client = ctx.client()?;
+    if super::confirm::must_ask(yes, "revert the import")? {
+        let run = client.import_run(id).await?;
+        let c = &run.counts;
+        super::confirm::ask(&format!(
+            "Revert the {} import {}{} of {}? Its {} created row(s) are removed (deactivated or archived when in use) and {} updated row(s) restored.",
+            run.kind,
+            run.id,
+            run.file_name
+                .as_deref()
+                .map(|f| format!(" ({f})"))
+                .unwrap_or_default(),
+            run.created_at.format("%Y-%m-%d %H:%M UTC"),
+            c.create,
+            c.update
+        ))?;
+    }
     let reverted = client.revert_import(id).await?;
     let r = &reverted;
     let fields = [

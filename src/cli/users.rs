@@ -17,7 +17,13 @@ pub enum UsersCommand {
     /// Create a user. Without --password-stdin they are mailed a code to set one.
     Create(CreateArgs),
     /// Deactivate a user: they are signed out and can't sign in.
-    Deactivate { id: uuid::Uuid },
+    /// Asks first (--yes to skip).
+    Deactivate {
+        /// The user's id.
+        id: uuid::Uuid,
+        #[command(flatten)]
+        yes: super::confirm::YesArg,
+    },
     /// Reactivate a user.
     Reactivate { id: uuid::Uuid },
     /// Change a user's role (their sessions end).
@@ -150,7 +156,16 @@ pub async fn run(ctx: &Context, command: UsersCommand) -> Result<()> {
                 ));
             }
         }
-        UsersCommand::Deactivate { id } => {
+        UsersCommand::Deactivate { id, yes } => {
+            if super::confirm::must_ask(yes, "deactivate the user")? {
+                let user = client.user(id).await?;
+                super::confirm::ask(&format!(
+                    "Deactivate {} ({}, {})? They are signed out everywhere, their tokens stop working, and they cannot sign in until reactivated.",
+                    user.full_name(),
+                    user.email,
+                    user.role
+                ))?;
+            }
             let user = client.deactivate_user(id).await?;
             crate::output::print(ctx.out.record(&user, &fields(&user))?)?;
         }
