@@ -4,6 +4,7 @@ pub mod assessments;
 pub mod auth;
 pub mod batches;
 pub mod completions;
+pub mod confirm;
 pub mod courses;
 #[cfg(feature = "embedded-server")]
 pub mod demo;
@@ -29,17 +30,19 @@ use clap::{Args, Parser, Subcommand};
 use crate::api::ApiClient;
 use crate::config::{Target, resolve_target};
 use crate::error::{ClientError, Result};
-use crate::output::Output;
+use crate::output::{Output, eprint_line};
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0  ok
   1  error (server unreachable, unexpected answer)
-  2  usage (bad flags or arguments)
+  2  usage (bad flags or arguments), or a confirmation declined or missing (--yes)
   3  not logged in, or not allowed
   4  not found
   5  conflict or validation failure (the field is named), or payment required
   6  an import finished with failed rows
+  A closed pipe (`edupro users list | head -2`) ends edupro quietly by SIGPIPE, as
+  it ends gh and git (a shell reports 141).
 
 Environment:
   EDUPRO_SERVER   server URL (default http://127.0.0.1:5001)
@@ -177,8 +180,22 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.is_output_closed() => end_quietly_on_closed_pipe(),
         Err(err) => report(&err),
     }
+}
+
+/// Ends the process as `gh` and `git` do when their reader goes away: killed by
+/// SIGPIPE, silently (a shell reports 141, `head` and `grep -q` pipelines stay quiet).
+/// Rust ignores SIGPIPE so that writes fail with `BrokenPipe` instead; the client
+/// keeps it ignored (a socket write must never kill it) and raises it here, once,
+/// after every destructor of the command has run. Where it cannot, exits 141.
+fn end_quietly_on_closed_pipe() -> ExitCode {
+    #[cfg(unix)]
+    {
+        let _ = signal_hook::low_level::emulate_default_handler(signal_hook::consts::SIGPIPE);
+    }
+    ExitCode::from(crate::error::exit::BROKEN_PIPE)
 }
 
 fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()> {
@@ -218,14 +235,18 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
 
 /// Prints `error: …`, the per-field problems and a hint; returns the exit code.
 pub fn report(err: &ClientError) -> ExitCode {
-    eprintln!("error: {err}");
+    if let ClientError::Cancelled = err {
+        eprint_line("Cancelled; nothing was changed.");
+        return ExitCode::from(err.exit_code());
+    }
+    eprint_line(&format!("error: {err}"));
     if let ClientError::Api { errors, .. } = err {
         for field in errors {
-            eprintln!("  {}: {}", field.field, field.message);
+            eprint_line(&format!("  {}: {}", field.field, field.message));
         }
     }
     if let Some(hint) = err.hint() {
-        eprintln!("hint: {hint}");
+        eprint_line(&format!("hint: {hint}"));
     }
     ExitCode::from(err.exit_code())
 }

@@ -91,7 +91,7 @@ impl CredentialStore {
     /// Stores credentials: in the keyring when it works, else in the 0600 file (and says so).
     pub fn save(&self, credentials: &StoredCredentials) -> anyhow::Result<()> {
         if let Some(warning) = self.save_quietly(credentials)? {
-            eprintln!("{warning}");
+            crate::output::eprint_line(&warning);
         }
         Ok(())
     }

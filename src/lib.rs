@@ -10,6 +10,10 @@
 //! - [`seed`]: deterministic demo data, through the API.
 //! - [`tui`]: the terminal UI (`edupro tui`).
 
+// Data goes through `output::print` (a closed pipe ends the command quietly) and
+// messages through `output::eprint_line`: the std macros panic on a write error.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod api;
 pub mod cli;
 pub mod config;

@@ -1,7 +1,7 @@
 //! Rendering: a table on a terminal, tab-separated lines when piped, `--json` and
 //! `--csv` always. Decided once, from the flags and whether stdout is a terminal.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
@@ -93,9 +93,40 @@ impl Output {
     /// A human message (not data) on stderr, unless `--quiet` or printing JSON/CSV.
     pub fn note(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{text}");
+            eprint_line(text);
         }
     }
+}
+
+/// "1 enrolled student" / "3 enrolled students": who a publish or an archive notifies.
+pub fn enrolled_students(n: i64) -> String {
+    if n == 1 {
+        "1 enrolled student".to_owned()
+    } else {
+        format!("{n} enrolled students")
+    }
+}
+
+/// Writes `text` to stdout and flushes it. The one way the client prints data
+/// (`print!` is denied crate-wide): a reader that went away (`edupro users list | head
+/// -2`) comes back as an `io::ErrorKind::BrokenPipe` error, which `cli::run` turns
+/// into a quiet exit instead of `print!`'s panic.
+pub fn print(text: impl AsRef<str>) -> std::io::Result<()> {
+    print_bytes(text.as_ref().as_bytes())
+}
+
+/// [`print`] for bytes (a man page, a completion script).
+pub fn print_bytes(bytes: &[u8]) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(bytes)?;
+    stdout.flush()
+}
+
+/// One line on stderr. Errors are ignored: a closed stderr must not turn a message
+/// into a panic (`eprintln!` would), and there is nowhere left to report it.
+pub fn eprint_line(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{text}");
 }
 
 fn table(headers: &[&str], rows: &[Vec<String>], color: bool) -> Table {
@@ -160,6 +191,13 @@ mod tests {
             .list(&[1, 2], &["n"], |n| vec![n.to_string(), "x".into()])
             .unwrap();
         assert_eq!(text, "1\tx\n2\tx\n");
+    }
+
+    #[test]
+    fn student_counts_read_as_english() {
+        assert_eq!(enrolled_students(0), "0 enrolled students");
+        assert_eq!(enrolled_students(1), "1 enrolled student");
+        assert_eq!(enrolled_students(42), "42 enrolled students");
     }
 
     #[test]

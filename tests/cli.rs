@@ -247,7 +247,9 @@ async fn an_admin_creates_lists_and_shows_users_with_stable_exit_codes() {
 
     let role = term.run(&["users", "role", &id, "TEACHER", "--json"]).await;
     assert_eq!(role.json()["role"], "TEACHER");
-    let off = term.run(&["users", "deactivate", &id, "--json"]).await;
+    let off = term
+        .run(&["users", "deactivate", &id, "--json", "--yes"])
+        .await;
     assert_eq!(off.json()["isActive"], false);
 }
 
@@ -561,4 +563,245 @@ async fn seeding_the_demo_twice_changes_nothing_the_second_time() {
     for kind in ["ENROLLED", "CLASS_SCHEDULED", "TEST_PUBLISHED"] {
         assert!(titles.contains(&kind), "{kind} in {titles:?}");
     }
+}
+
+/// Runs `command` with stdout a pipe whose reader has already gone (what `| head -2`
+/// leaves once `head` has its lines): its exit status and stderr.
+fn run_into_a_closed_pipe(mut command: Command) -> (std::process::ExitStatus, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = command
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A closed pipe ends the command as it ends `gh` and `git`: killed by SIGPIPE (a
+/// shell shows 141), nothing on stderr, never a panic (101).
+fn assert_quiet_broken_pipe(what: &str, status: std::process::ExitStatus, stderr: &str) {
+    assert!(!stderr.contains("panicked"), "{what} panicked: {stderr}");
+    assert_eq!(stderr, "", "{what} says nothing on a closed pipe");
+    assert_ne!(status.code(), Some(101), "{what}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(
+            status.signal(),
+            Some(13),
+            "{what} ends by SIGPIPE: {status}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_list_piped_into_a_reader_that_closes_early_ends_quietly() {
+    let server = spawn_server().await;
+    let admin = logged_in_admin(&server).await;
+    for format in [None, Some("--json"), Some("--csv")] {
+        let mut args = vec!["users", "list"];
+        args.extend(format);
+        let command = admin.command(&args);
+        let (status, stderr) = tokio::task::spawn_blocking(move || run_into_a_closed_pipe(command))
+            .await
+            .unwrap();
+        assert_quiet_broken_pipe(&args.join(" "), status, &stderr);
+    }
+}
+
+#[test]
+fn completions_and_the_man_page_piped_into_head_end_quietly() {
+    for args in [&["completions", "zsh"][..], &["man"]] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_edupro"));
+        command.args(args);
+        let (status, stderr) = run_into_a_closed_pipe(command);
+        assert_quiet_broken_pipe(&args.join(" "), status, &stderr);
+    }
+}
+
+#[test]
+fn a_reader_that_takes_a_few_bytes_and_leaves_ends_the_completion_script_quietly() {
+    use std::io::Read;
+    // The zsh script (~190 kB) outgrows a pipe's buffer (64 kB): the writer is still
+    // writing when the reader leaves, as with `| head -c 16`.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_edupro"))
+        .args(["completions", "zsh"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(&first, b"#compdef edupro\n");
+    assert_quiet_broken_pipe(
+        "completions zsh | head -c 16",
+        output.status,
+        &String::from_utf8_lossy(&output.stderr),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ci_token_without_the_admin_scope_is_told_which_scope_to_add() {
+    let server = spawn_server().await;
+    let admin = logged_in_admin(&server).await;
+    let token = |scopes: &'static str| {
+        let admin = &admin;
+        async move {
+            let created = admin
+                .run(&[
+                    "auth", "tokens", "create", "--name", "ci", "--scope", scopes,
+                ])
+                .await;
+            assert_eq!(created.code, 0, "{}", created.stderr);
+            created.stdout.trim().to_owned()
+        }
+    };
+    let ci = Terminal::new(&server);
+
+    let read_write = token("read,write").await;
+    let refused = ci
+        .run_with(&["seed", "demo"], "", &[("EDUPRO_TOKEN", &read_write)])
+        .await;
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("lacks the `admin` scope")
+            && refused
+                .stderr
+                .contains("edupro auth tokens create --name ci --scope read,write,admin"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        !refused.stderr.contains("role does not allow"),
+        "the account is an admin: {}",
+        refused.stderr
+    );
+
+    let with_admin = token("read,write,admin").await;
+    let seeded = ci
+        .run_with(
+            &["seed", "demo", "--json"],
+            "",
+            &[("EDUPRO_TOKEN", &with_admin)],
+        )
+        .await;
+    assert_eq!(
+        seeded.code, 0,
+        "the README's recipe works: {}",
+        seeded.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ci_seeds_the_demo_with_the_token_create_admin_wrote_and_no_2fa_step() {
+    let server = spawn_server().await;
+    let out = tempfile::tempdir().unwrap();
+    let token_file = out.path().join("ci-token");
+    let ci = Terminal::new(&server);
+    let mut args = vec!["server".to_owned()];
+    args.extend(server.settings_args());
+    args.extend(
+        [
+            "create-admin",
+            "--email",
+            "ci@school.test",
+            "--password-stdin",
+            "--token-out",
+        ]
+        .map(str::to_owned),
+    );
+    args.push(token_file.display().to_string());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let made = ci.run_with(&args, &format!("{PASSWORD}\n"), &[]).await;
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the token file is private");
+    }
+    let token = std::fs::read_to_string(&token_file)
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert!(token.starts_with("edupro_pat_"), "{token}");
+    assert!(
+        !made.stdout.contains(&token),
+        "the token is written to the file only"
+    );
+
+    let seeded = ci
+        .run_with(&["seed", "demo", "--json"], "", &[("EDUPRO_TOKEN", &token)])
+        .await;
+    assert_eq!(seeded.code, 0, "{}", seeded.stderr);
+    assert!(seeded.json()["created"].as_u64().unwrap() > 0);
+
+    let again = ci.run_with(&args, &format!("{PASSWORD}\n"), &[]).await;
+    assert_ne!(again.code, 0, "an existing token file is never overwritten");
+    assert_eq!(
+        std::fs::read_to_string(&token_file).unwrap().trim(),
+        token,
+        "{}",
+        again.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn destructive_commands_off_a_terminal_without_yes_exit_2_and_change_nothing() {
+    let server = spawn_server().await;
+    register(&server, "ada@school.test", "STUDENT").await;
+    let admin = logged_in_admin(&server).await;
+    let users = admin.run(&["users", "list", "--json"]).await.json();
+    let ada = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "ada@school.test")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let created = admin
+        .run(&["courses", "create", "--title", "Algebra", "--json"])
+        .await;
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let slug = created.json()["slug"].as_str().unwrap().to_owned();
+
+    let import_id = "01a213dc-0000-7000-8000-000000000000";
+    for (args, action) in [
+        (["users", "deactivate", ada.as_str()], "deactivate the user"),
+        (["courses", "publish", slug.as_str()], "publish the course"),
+        (["courses", "archive", slug.as_str()], "archive the course"),
+        (["courses", "delete", slug.as_str()], "delete the course"),
+        (["import", "revert", import_id], "revert the import"),
+    ] {
+        let run = admin.run(&args).await;
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("hint: pass --yes to {action} without being asked")),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert_eq!(run.stdout, "", "{args:?}");
+    }
+    let shown = admin.run(&["users", "show", &ada, "--json"]).await.json();
+    assert_eq!(shown["isActive"], true, "the user is still active");
+    let course = admin.run(&["courses", "show", &slug, "--json"]).await;
+    assert_eq!(
+        course.code, 0,
+        "the course is still there: {}",
+        course.stderr
+    );
+    assert_eq!(course.json()["status"], "DRAFT");
+
+    let deleted = admin.run(&["courses", "delete", &slug, "-y"]).await;
+    assert_eq!(deleted.code, 0, "-y is --yes: {}", deleted.stderr);
 }

@@ -198,7 +198,7 @@ async fn a_teacher_builds_an_outline_publishes_it_and_the_catalogue_shows_it() {
         assert!(shown.stdout.contains(line), "{line:?} in\n{}", shown.stdout);
     }
 
-    let published = json_of(&teacher, &["courses", "publish", "intro-to-rust"]).await;
+    let published = json_of(&teacher, &["courses", "publish", "intro-to-rust", "--yes"]).await;
     assert_eq!(published["status"], "PUBLISHED");
     let edited = json_of(
         &teacher,
@@ -234,7 +234,7 @@ async fn a_teacher_builds_an_outline_publishes_it_and_the_catalogue_shows_it() {
     let cheaper = json_of(&anonymous, &["courses", "list", "--max-price", "100"]).await;
     assert_eq!(cheaper, json!([]));
 
-    let archived = json_of(&teacher, &["courses", "archive", "intro-to-rust"]).await;
+    let archived = json_of(&teacher, &["courses", "archive", "intro-to-rust", "--yes"]).await;
     assert_eq!(archived["status"], "ARCHIVED");
     let gone = json_of(&student, &["courses", "list"]).await;
     assert_eq!(gone, json!([]), "archived courses leave the catalogue");
@@ -281,7 +281,7 @@ async fn catalogue_mistakes_exit_4_5_or_3_and_name_the_field() {
     );
 
     json_of(&teacher, &["courses", "create", "--title", "Empty"]).await;
-    let empty = teacher.run(&["courses", "publish", "empty"]).await;
+    let empty = teacher.run(&["courses", "publish", "empty", "--yes"]).await;
     assert_eq!(
         empty.code, 5,
         "publishing without a lesson breaks a rule: {}",
@@ -332,7 +332,7 @@ async fn catalogue_mistakes_exit_4_5_or_3_and_name_the_field() {
         not_staff.stderr
     );
 
-    let deleted = json_of(&teacher, &["courses", "delete", "empty"]).await;
+    let deleted = json_of(&teacher, &["courses", "delete", "empty", "--yes"]).await;
     assert!(deleted["id"].is_string());
     let again = teacher.run(&["courses", "show", "empty"]).await;
     assert_eq!(again.code, 4);
@@ -355,7 +355,7 @@ async fn published_course(teacher: &Terminal, title: &str) -> Value {
         ],
     )
     .await;
-    json_of(teacher, &["courses", "publish", &slug]).await
+    json_of(teacher, &["courses", "publish", &slug, "--yes"]).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -85,14 +85,14 @@ async fn plan_then_apply_then_a_rerun_that_changes_nothing_then_revert() {
         .as_str()
         .unwrap()
         .to_owned();
-    let revert = term.run(&["import", "revert", &applied]).await;
+    let revert = term.run(&["import", "revert", &applied, "--yes"]).await;
     assert_eq!(revert.code, 0, "{}", revert.stderr);
     assert!(revert.stdout.contains("deleted"), "{}", revert.stdout);
     let listed = term
         .run(&["users", "list", "--search", "cli.test", "--json"])
         .await;
     assert_eq!(listed.json().as_array().unwrap().len(), 0);
-    let twice = term.run(&["import", "revert", &applied]).await;
+    let twice = term.run(&["import", "revert", &applied, "--yes"]).await;
     assert_eq!(twice.code, 5, "{}", twice.stderr);
 }
 

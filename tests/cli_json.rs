@@ -152,7 +152,7 @@ async fn catalogue_commands_keep_their_json_shapes() {
     );
     insta::assert_json_snapshot!(
         "courses_publish",
-        shape(&teacher, &["courses", "publish", "intro-to-rust"]).await
+        shape(&teacher, &["courses", "publish", "intro-to-rust", "--yes"]).await
     );
     insta::assert_json_snapshot!("courses_list", shape(&student, &["courses", "list"]).await);
 

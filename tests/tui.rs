@@ -215,6 +215,8 @@ async fn a_teacher_signs_in_on_the_login_screen_builds_a_course_and_publishes_it
             assert!(first < second, "{moved}");
 
             tui.keys(&["p"]);
+            tui.wait_for("Publish “Intro to Rust”?");
+            tui.keys(&["y"]);
             tui.wait_for("Course published");
             tui.keys(&["?"]);
             tui.wait_for("new lesson in this section");
@@ -359,14 +361,38 @@ fn edupro_demo_on_a_terminal_opens_the_tui_as_the_demo_teacher() {
 }
 
 #[test]
+fn edupro_demo_on_a_taken_port_says_so_and_suggests_port_0() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let term = Terminal {
+        server: "http://127.0.0.1:1".into(),
+        config: tempfile::tempdir().unwrap(),
+    };
+    let output = term
+        .command(&["demo", "--headless", "--port", &port])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("error: port {port} is already in use"))
+            && stderr.contains("hint: pass --port 0 to pick a free port"),
+        "{stderr}"
+    );
+    drop(taken);
+}
+
+#[test]
 fn edupro_demo_off_a_terminal_prints_the_url_and_sign_ins_and_serves() {
     use std::io::BufRead;
     let term = Terminal {
         server: "http://127.0.0.1:1".into(),
         config: tempfile::tempdir().unwrap(),
     };
+    // No --port: a demo picks a free port rather than the server's 5001.
     let mut child = term
-        .command(&["demo", "--port", "0"])
+        .command(&["demo"])
         .stdin(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -387,6 +413,12 @@ fn edupro_demo_off_a_terminal_prints_the_url_and_sign_ins_and_serves() {
         text.starts_with("EduPro+ demo running on http://127.0.0.1:"),
         "{text}"
     );
+    let port: u16 = text["EduPro+ demo running on http://127.0.0.1:".len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("a port in {text}"));
+    assert_ne!(port, 5001, "the default is a free port: {text}");
     assert!(
         text.contains("teacher:  teacher1@demo.edupro.example / Demo-pass1!"),
         "{text}"

@@ -4,7 +4,7 @@
 
 use sea_orm::{DbErr, RuntimeErr};
 
-use crate::api::{ErrorBody, ErrorCode, FieldError};
+use crate::api::{ErrorBody, ErrorCode, FieldError, TokenScope};
 use crate::store::constraints::{self, Violation};
 
 /// An error a handler returns; the client sees its status, code and message.
@@ -20,6 +20,9 @@ pub enum ApiError {
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A personal access token lacks this scope (403, code `INSUFFICIENT_SCOPE`).
+    #[error("This access token lacks the `{}` scope", .0.as_str())]
+    MissingScope(TokenScope),
     /// Names what was not found: "Course not found".
     #[error("{0}")]
     NotFound(String),
@@ -66,6 +69,7 @@ impl ApiError {
             Self::BadRequest(_) => ErrorCode::BadRequest,
             Self::Unauthorized(_) => ErrorCode::Unauthorized,
             Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::MissingScope(_) => ErrorCode::InsufficientScope,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             Self::Conflict { .. } => ErrorCode::Conflict,
@@ -94,12 +98,17 @@ impl ApiError {
             Self::RateLimited { retry_after } => Some(*retry_after),
             _ => None,
         };
+        let required_scope = match self {
+            Self::MissingScope(scope) => Some(*scope),
+            _ => None,
+        };
         ErrorBody {
             success: false,
             message: self.to_string(),
             code: self.code(),
             errors,
             retry_after,
+            required_scope,
         }
     }
 }

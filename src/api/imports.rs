@@ -1,7 +1,9 @@
 //! `/imports`: bulk import of a file streamed in one request (the answer is NDJSON,
 //! read as it arrives), the recorded runs, and reverting one.
 
-use edupro_server::api::{ImportKind, ImportMode, ImportRunList, PageQuery, RevertedImport};
+use edupro_server::api::{
+    ImportKind, ImportMode, ImportRun, ImportRunList, PageQuery, RevertedImport,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -43,6 +45,11 @@ impl ApiClient {
     /// `GET /imports`: page `at` of the recorded runs, newest first.
     pub async fn imports(&self, at: PageQuery) -> Result<ImportRunList> {
         self.get("/imports", &at).await
+    }
+
+    /// `GET /imports/{id}`: one recorded run.
+    pub async fn import_run(&self, id: Uuid) -> Result<ImportRun> {
+        self.get(&format!("/imports/{id}"), &()).await
     }
 
     /// `POST /imports/{id}/revert`: created rows removed, updated rows restored.

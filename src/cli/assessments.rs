@@ -159,11 +159,11 @@ pub async fn run(ctx: &Context, command: TestsCommand) -> Result<()> {
                 }
                 page += 1;
             }
-            print!("{}", ctx.out.list(&tests, &HEADERS, row)?);
+            crate::output::print(ctx.out.list(&tests, &HEADERS, row)?)?;
         }
         TestsCommand::Show { id } => {
             let test = client.test(id).await?;
-            print!("{}", ctx.out.record(&test, &fields(&test))?);
+            crate::output::print(ctx.out.record(&test, &fields(&test))?)?;
         }
         TestsCommand::Create { from, course } => {
             let text = std::fs::read(&from)
@@ -177,17 +177,14 @@ pub async fn run(ctx: &Context, command: TestsCommand) -> Result<()> {
                 api::DocumentFormat::Json
             };
             let c = client.upload_test(&course, format, text).await?;
-            print!(
-                "{}",
-                ctx.out.record(
-                    &c,
-                    &[
-                        ("id", c.id.to_string()),
-                        ("title", c.title.clone()),
-                        ("status", c.status.to_string()),
-                    ]
-                )?
-            );
+            crate::output::print(ctx.out.record(
+                &c,
+                &[
+                    ("id", c.id.to_string()),
+                    ("title", c.title.clone()),
+                    ("status", c.status.to_string()),
+                ],
+            )?)?;
         }
         TestsCommand::Export { id, format, output } => {
             let format = match format {
@@ -207,25 +204,22 @@ pub async fn run(ctx: &Context, command: TestsCommand) -> Result<()> {
                     })?;
                     ctx.out.note(&format!("wrote {}", path.display()));
                 }
-                None => print!("{text}"),
+                None => crate::output::print(text)?,
             }
         }
         TestsCommand::Publish { id } => {
             let test = client.publish_test(id).await?;
-            print!("{}", ctx.out.record(&test, &fields(&test))?);
+            crate::output::print(ctx.out.record(&test, &fields(&test))?)?;
         }
         TestsCommand::Results { id } => {
             let list = client.attempts(id).await?;
-            print!(
-                "{}",
-                ctx.out.list(&list.attempts, &RESULT_HEADERS, result_row)?
-            );
+            crate::output::print(ctx.out.list(&list.attempts, &RESULT_HEADERS, result_row)?)?;
         }
         TestsCommand::Gradebook { course } => {
             if matches!(ctx.out.format, Format::Csv) {
                 // The server's CSV, formula-like cells already escaped.
                 let text = client.gradebook_csv(&course).await?;
-                print!("{text}");
+                crate::output::print(text)?;
                 return Ok(());
             }
             let book = client.gradebook(&course).await?;
@@ -248,13 +242,13 @@ pub async fn run(ctx: &Context, command: TestsCommand) -> Result<()> {
                 })
                 .collect();
             if matches!(ctx.out.format, Format::Json) {
-                println!(
-                    "{}",
+                crate::output::print(
                     serde_json::to_string_pretty(&book)
                         .map_err(|e| ClientError::Other(e.into()))?
-                );
+                        + "\n",
+                )?;
             } else {
-                print!("{}", ctx.out.list(&rows, &headers, Clone::clone)?);
+                crate::output::print(ctx.out.list(&rows, &headers, Clone::clone)?)?;
             }
         }
     }

@@ -36,7 +36,11 @@ fn prompt_line(question: &str) -> Result<String> {
             "{question} needed, and standard input is not a terminal; pass it as a flag"
         )));
     }
-    eprint!("{question}: ");
+    {
+        use std::io::Write;
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(stderr, "{question}: ").and_then(|()| stderr.flush());
+    }
     read_stdin_line(question)
 }
 
@@ -49,10 +53,10 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<()> {
             Some("localhost" | "127.0.0.1" | "[::1]" | "::1")
         )
     {
-        eprintln!(
+        crate::output::eprint_line(&format!(
             "warning: {} is plain http: your password and tokens cross the network unencrypted; use https://",
             ctx.target.server
-        );
+        ));
     }
     let client = ApiClient::anonymous(&ctx.target.server)?;
     let store = CredentialStore::new(&ctx.target.profile);
@@ -156,20 +160,17 @@ pub async fn logout(ctx: &Context) -> Result<()> {
 /// Prints the signed-in user.
 pub async fn whoami(ctx: &Context) -> Result<()> {
     let me = ctx.client()?.me().await?;
-    print!(
-        "{}",
-        ctx.out.record(
-            &me,
-            &[
-                ("email", me.email.clone()),
-                ("name", me.full_name()),
-                ("role", me.role.to_string()),
-                ("id", me.id.to_string()),
-                ("server", ctx.target.server.clone()),
-                ("2fa", yes_no(me.two_factor_enabled)),
-            ]
-        )?
-    );
+    crate::output::print(ctx.out.record(
+        &me,
+        &[
+            ("email", me.email.clone()),
+            ("name", me.full_name()),
+            ("role", me.role.to_string()),
+            ("id", me.id.to_string()),
+            ("server", ctx.target.server.clone()),
+            ("2fa", yes_no(me.two_factor_enabled)),
+        ],
+    )?)?;
     Ok(())
 }
 
@@ -228,19 +229,18 @@ pub async fn run(ctx: &Context, command: AuthCommand) -> Result<()> {
     match command {
         AuthCommand::Sessions(SessionsCommand::List) => {
             let list = client.sessions().await?;
-            print!(
-                "{}",
-                ctx.out.list(
-                    &list.sessions,
-                    &[
-                        "ID",
-                        "CURRENT",
-                        "USER AGENT",
-                        "IP",
-                        "SIGNED IN",
-                        "LAST USED"
-                    ],
-                    |s: &SessionInfo| vec![
+            crate::output::print(ctx.out.list(
+                &list.sessions,
+                &[
+                    "ID",
+                    "CURRENT",
+                    "USER AGENT",
+                    "IP",
+                    "SIGNED IN",
+                    "LAST USED",
+                ],
+                |s: &SessionInfo| {
+                    vec![
                         s.id.to_string(),
                         if s.current { "*".into() } else { String::new() },
                         s.user_agent.clone().unwrap_or_default(),
@@ -248,8 +248,8 @@ pub async fn run(ctx: &Context, command: AuthCommand) -> Result<()> {
                         s.created_at.format("%Y-%m-%d %H:%M").to_string(),
                         s.last_used_at.format("%Y-%m-%d %H:%M").to_string(),
                     ]
-                )?
-            );
+                },
+            )?)?;
         }
         AuthCommand::Sessions(SessionsCommand::Revoke { id }) => {
             client.revoke_session(id).await?;
@@ -275,26 +275,24 @@ pub async fn run(ctx: &Context, command: AuthCommand) -> Result<()> {
             };
             let token = client.create_access_token(&body).await?;
             if ctx.out.format == crate::output::Format::Json {
-                print!(
-                    "{}",
+                crate::output::print(
                     serde_json::to_string_pretty(&token)
                         .map_err(|e| ClientError::Other(e.into()))?
-                        + "\n"
-                );
+                        + "\n",
+                )?;
             } else {
-                println!("{}", token.token);
+                crate::output::print(format!("{}\n", token.token))?;
                 ctx.out
                     .note("Copy this token now; it is not shown again. Use it as EDUPRO_TOKEN.");
             }
         }
         AuthCommand::Tokens(TokensCommand::List) => {
             let list = client.access_tokens().await?;
-            print!(
-                "{}",
-                ctx.out.list(
-                    &list.tokens,
-                    &["ID", "NAME", "SCOPES", "CREATED", "EXPIRES", "LAST USED"],
-                    |t: &AccessTokenInfo| vec![
+            crate::output::print(ctx.out.list(
+                &list.tokens,
+                &["ID", "NAME", "SCOPES", "CREATED", "EXPIRES", "LAST USED"],
+                |t: &AccessTokenInfo| {
+                    vec![
                         t.id.to_string(),
                         t.name.clone(),
                         t.scopes
@@ -310,8 +308,8 @@ pub async fn run(ctx: &Context, command: AuthCommand) -> Result<()> {
                             .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
                             .unwrap_or_else(|| "never".into()),
                     ]
-                )?
-            );
+                },
+            )?)?;
         }
         AuthCommand::Tokens(TokensCommand::Revoke { id }) => {
             client.revoke_access_token(id).await?;

@@ -130,7 +130,7 @@ pub async fn run(ctx: &Context, command: BatchesCommand) -> Result<()> {
     let batch: Batch = match command {
         BatchesCommand::List { course } => {
             let list = client.batches(&course).await?;
-            print!("{}", ctx.out.list(&list.batches, &HEADERS, row)?);
+            crate::output::print(ctx.out.list(&list.batches, &HEADERS, row)?)?;
             return Ok(());
         }
         BatchesCommand::Create {
@@ -169,16 +169,15 @@ pub async fn run(ctx: &Context, command: BatchesCommand) -> Result<()> {
         }
         BatchesCommand::Delete { batch } => {
             let deleted = client.delete_batch(batch).await?;
-            print!(
-                "{}",
+            crate::output::print(
                 ctx.out
-                    .record(&deleted, &[("deleted", batch.to_string())])?
-            );
+                    .record(&deleted, &[("deleted", batch.to_string())])?,
+            )?;
             return Ok(());
         }
         BatchesCommand::Members { batch } => {
             let list = client.batch_members(batch).await?;
-            print!("{}", ctx.out.list(&list.members, &MEMBERS, member_row)?);
+            crate::output::print(ctx.out.list(&list.members, &MEMBERS, member_row)?)?;
             return Ok(());
         }
         BatchesCommand::AddMember { batch, student } => {
@@ -192,24 +191,21 @@ pub async fn run(ctx: &Context, command: BatchesCommand) -> Result<()> {
                 .zip(member_row(m))
                 .chain([("batch", batch.to_string())])
                 .collect();
-            print!("{}", ctx.out.record(m, &fields)?);
+            crate::output::print(ctx.out.record(m, &fields)?)?;
             return Ok(());
         }
         BatchesCommand::RemoveMember { batch, student } => {
             let removed = client.remove_batch_member(batch, student).await?;
-            print!(
-                "{}",
-                ctx.out.record(
-                    &removed,
-                    &[
-                        ("removed", student.to_string()),
-                        ("batch", batch.to_string())
-                    ]
-                )?
-            );
+            crate::output::print(ctx.out.record(
+                &removed,
+                &[
+                    ("removed", student.to_string()),
+                    ("batch", batch.to_string()),
+                ],
+            )?)?;
             return Ok(());
         }
     };
-    print!("{}", ctx.out.record(&batch, &fields(&batch))?);
+    crate::output::print(ctx.out.record(&batch, &fields(&batch))?)?;
     Ok(())
 }

@@ -15,13 +15,17 @@ pub struct CompletionsArgs {
 /// Prints the completion script for a shell.
 pub fn run(args: CompletionsArgs) -> Result<()> {
     let mut command = super::Cli::command();
-    clap_complete::generate(args.shell, &mut command, "edupro", &mut std::io::stdout());
-    Ok(())
+    // Into memory first: `generate` panics on a write error (a closed pipe).
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "edupro", &mut script);
+    Ok(crate::output::print_bytes(&script)?)
 }
 
 /// Prints the man page.
 pub fn man() -> Result<()> {
+    let mut page = Vec::new();
     clap_mangen::Man::new(super::Cli::command())
-        .render(&mut std::io::stdout())
-        .map_err(|e| ClientError::Other(e.into()))
+        .render(&mut page)
+        .map_err(|e| ClientError::Other(e.into()))?;
+    Ok(crate::output::print_bytes(&page)?)
 }

@@ -12,6 +12,7 @@ use edupro_server::api::{
 use uuid::Uuid;
 
 use super::Context;
+use super::confirm::{self, YesArg};
 use super::paging::all_pages;
 use crate::api::ApiClient;
 use crate::error::{ClientError, Result};
@@ -31,20 +32,29 @@ pub enum CoursesCommand {
     Create(CreateArgs),
     /// Change a course's fields (its staff and admins).
     Edit(EditArgs),
-    /// Publish a course: it needs at least one published lesson.
+    /// Publish a course: it needs at least one published lesson. Its enrolled students
+    /// are notified; asks first (--yes to skip).
     Publish {
         /// Course id or slug.
         course: String,
+        #[command(flatten)]
+        yes: YesArg,
     },
-    /// Archive a published course: it leaves the catalogue, enrollments stay.
+    /// Archive a published course: it leaves the catalogue, enrollments stay, its
+    /// students are notified. Asks first (--yes to skip).
     Archive {
         /// Course id or slug.
         course: String,
+        #[command(flatten)]
+        yes: YesArg,
     },
-    /// Delete a course with its sections and lessons (owner or admin; not once enrolled).
+    /// Delete a course with its sections and lessons (owner or admin; not once
+    /// enrolled). Asks first (--yes to skip).
     Delete {
         /// Course id or slug.
         course: String,
+        #[command(flatten)]
+        yes: YesArg,
     },
 }
 
@@ -318,9 +328,9 @@ pub fn outline_text(c: &Course) -> String {
 
 /// Prints one course: JSON as the server has it, else its fields and outline.
 fn print_course(ctx: &Context, c: &Course) -> Result<()> {
-    print!("{}", ctx.out.record(c, &fields(c))?);
+    crate::output::print(ctx.out.record(c, &fields(c))?)?;
     if matches!(ctx.out.format, Format::Table | Format::Plain) && c.sections.is_some() {
-        print!("{}", outline_text(c));
+        crate::output::print(outline_text(c))?;
     }
     Ok(())
 }
@@ -355,7 +365,7 @@ pub async fn run(ctx: &Context, command: CoursesCommand) -> Result<()> {
             };
             let courses =
                 all_pages::<CourseList, _, _>(args.limit, |at| client.courses(&filter, at)).await?;
-            print!("{}", ctx.out.list(&courses, &HEADERS, row)?);
+            crate::output::print(ctx.out.list(&courses, &HEADERS, row)?)?;
         }
         CoursesCommand::Show { course } => {
             let c = client.course(&course).await?;
@@ -426,16 +436,45 @@ pub async fn run(ctx: &Context, command: CoursesCommand) -> Result<()> {
             let course = client.update_course(&args.course, &body).await?;
             print_course(ctx, &course)?;
         }
-        CoursesCommand::Publish { course } => {
+        CoursesCommand::Publish { course, yes } => {
+            if confirm::must_ask(yes, "publish the course")? {
+                let c = client.course(&course).await?;
+                confirm::ask(&format!(
+                    "Publish \"{}\" ({})? It opens in the catalogue, and its {} will be notified.",
+                    c.title,
+                    c.slug,
+                    crate::output::enrolled_students(c.total_students)
+                ))?;
+            }
             print_course(ctx, &client.publish_course(&course).await?)?;
         }
-        CoursesCommand::Archive { course } => {
+        CoursesCommand::Archive { course, yes } => {
+            if confirm::must_ask(yes, "archive the course")? {
+                let c = client.course(&course).await?;
+                confirm::ask(&format!(
+                    "Archive \"{}\" ({})? It leaves the catalogue, and its {} will be notified (their enrollments stay).",
+                    c.title,
+                    c.slug,
+                    crate::output::enrolled_students(c.total_students)
+                ))?;
+            }
             print_course(ctx, &client.archive_course(&course).await?)?;
         }
-        CoursesCommand::Delete { course } => {
+        CoursesCommand::Delete { course, yes } => {
+            if confirm::must_ask(yes, "delete the course")? {
+                let c = client.course(&course).await?;
+                let sections = c.sections.as_deref().unwrap_or_default();
+                let lessons: usize = sections.iter().map(|s| s.lessons.len()).sum();
+                confirm::ask(&format!(
+                    "Delete \"{}\" ({}) with its {} section(s) and {lessons} lesson(s)? This cannot be undone.",
+                    c.title,
+                    c.slug,
+                    sections.len()
+                ))?;
+            }
             let deleted = client.delete_course(&course).await?;
             let id = deleted["id"].as_str().unwrap_or_default().to_owned();
-            print!("{}", ctx.out.record(&deleted, &[("deleted", id)])?);
+            crate::output::print(ctx.out.record(&deleted, &[("deleted", id)])?)?;
         }
     }
     Ok(())

@@ -22,8 +22,9 @@ pub struct DemoArgs {
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// Port to serve on; 0 picks a free one.
-    #[arg(long, default_value_t = 5001)]
+    /// Port to serve on [default: 0, a free one; the URL is printed or shown in the
+    /// TUI's header]. A demo never takes the real server's 5001 unless asked to.
+    #[arg(long, default_value_t = 0)]
     pub port: u16,
 
     /// Which deterministic variant of the demo data to make.
@@ -67,7 +68,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     super::server::runtime()?.block_on(async move {
         let settings = server.resolve()?;
         edupro_server::platform::telemetry::init(settings.log_format, &settings.log_level)?;
-        let app = edupro_server::Application::build(settings).await?;
+        let app = edupro_server::Application::build(settings)
+            .await
+            .map_err(|e| explain_port_taken(e, args.port))?;
         let url = format!("http://{}", app.local_addr());
         let state = app.state();
         let serving = tokio::spawn(app.run_until_stopped());
@@ -85,20 +88,44 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
             return crate::tui::run(target, crate::tui::Options::default()).await;
         }
 
-        println!("EduPro+ demo running on {url}  (data: {})", data_dir.display());
-        println!("  seeded:   {} records created, {} already there", report.created, report.unchanged);
-        println!("  teacher:  teacher1@{DEMO_DOMAIN} / {DEMO_PASSWORD}");
-        println!("  student:  student1@{DEMO_DOMAIN} / {DEMO_PASSWORD}");
-        println!("  admin:    {} / {DEMO_PASSWORD}  (2FA secret {})", admin.email, admin.totp_secret);
-        println!("  API docs: {url}/api/v1/docs/");
-        println!();
-        println!("Try it from another terminal:");
-        println!("  export EDUPRO_SERVER={url}");
-        println!("  echo '{DEMO_PASSWORD}' | edupro login --email teacher1@{DEMO_DOMAIN} --password-stdin");
-        println!("  edupro whoami");
-        println!("Press Ctrl-C to stop.");
+        let admin_email = &admin.email;
+        let totp_secret = &admin.totp_secret;
+        let (created, unchanged) = (report.created, report.unchanged);
+        crate::output::print(format!(
+            "EduPro+ demo running on {url}  (data: {data})
+  seeded:   {created} records created, {unchanged} already there
+  teacher:  teacher1@{DEMO_DOMAIN} / {DEMO_PASSWORD}
+  student:  student1@{DEMO_DOMAIN} / {DEMO_PASSWORD}
+  admin:    {admin_email} / {DEMO_PASSWORD}  (2FA secret {totp_secret})
+  API docs: {url}/api/v1/docs/
+
+Try it from another terminal:
+  export EDUPRO_SERVER={url}
+  echo '{DEMO_PASSWORD}' | edupro login --email teacher1@{DEMO_DOMAIN} --password-stdin
+  edupro whoami
+Press Ctrl-C to stop.
+",
+            data = data_dir.display()
+        ))?;
         serving.await?
     })
+}
+
+/// A port in use is the likeliest failure (another demo or server): say so, and how out.
+fn explain_port_taken(err: anyhow::Error, port: u16) -> anyhow::Error {
+    let taken = err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::AddrInUse)
+    });
+    if taken {
+        anyhow::anyhow!(
+            "port {port} is already in use (another `edupro demo` or server?)\n\
+             hint: pass --port 0 to pick a free port, or another --port"
+        )
+    } else {
+        err
+    }
 }
 
 /// Keeps the teacher's tokens under the `demo` profile for the TUI (which refreshes

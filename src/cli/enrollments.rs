@@ -105,7 +105,7 @@ pub async fn run(ctx: &Context, command: EnrollmentsCommand) -> Result<()> {
                 client.enrollments(&course, &filter, at)
             })
             .await?;
-            print!("{}", ctx.out.list(&roster, &ROSTER, roster_row)?);
+            crate::output::print(ctx.out.list(&roster, &ROSTER, roster_row)?)?;
         }
         EnrollmentsCommand::Add {
             course,
@@ -141,7 +141,7 @@ pub async fn run(ctx: &Context, command: EnrollmentsCommand) -> Result<()> {
                 ),
                 ("enrolled", e.enrolled_at.to_rfc3339()),
             ];
-            print!("{}", ctx.out.record(e, &fields)?);
+            crate::output::print(ctx.out.record(e, &fields)?)?;
         }
         EnrollmentsCommand::Remove { course, student } => {
             let removed: CourseEnrollment = client.unenroll(&course, student).await?;
@@ -153,7 +153,7 @@ pub async fn run(ctx: &Context, command: EnrollmentsCommand) -> Result<()> {
             .into_iter()
             .zip(r)
             .collect();
-            print!("{}", ctx.out.record(e, &fields)?);
+            crate::output::print(ctx.out.record(e, &fields)?)?;
         }
         EnrollmentsCommand::My { status, limit } => {
             let filter = MyCoursesFilter {
@@ -162,7 +162,7 @@ pub async fn run(ctx: &Context, command: EnrollmentsCommand) -> Result<()> {
             };
             let mine =
                 all_pages::<MyCourses, _, _>(limit, |at| client.my_courses(&filter, at)).await?;
-            print!("{}", ctx.out.list(&mine, &MINE, my_row)?);
+            crate::output::print(ctx.out.list(&mine, &MINE, my_row)?)?;
         }
     }
     Ok(())

@@ -113,7 +113,7 @@ pub async fn run(ctx: &Context, command: GradeCommand) -> Result<()> {
         GradeCommand::Queue(args) if args.next => {
             let next = client.next_ungraded(&args.filter()).await?;
             match &next.item {
-                Some(item) => print!("{}", ctx.out.record(item, &fields(item))?),
+                Some(item) => crate::output::print(ctx.out.record(item, &fields(item))?)?,
                 None => ctx.out.note("nothing to grade"),
             }
         }
@@ -129,11 +129,11 @@ pub async fn run(ctx: &Context, command: GradeCommand) -> Result<()> {
                 }
                 page += 1;
             }
-            print!("{}", ctx.out.list(&items, &HEADERS, row)?);
+            crate::output::print(ctx.out.list(&items, &HEADERS, row)?)?;
         }
         GradeCommand::Show { id, blind } => {
             let item = client.grading_item(id, blind).await?;
-            print!("{}", ctx.out.record(&item, &fields(&item))?);
+            crate::output::print(ctx.out.record(&item, &fields(&item))?)?;
         }
         GradeCommand::Set {
             id,
@@ -146,7 +146,7 @@ pub async fn run(ctx: &Context, command: GradeCommand) -> Result<()> {
             let mut f = fields(&graded.item);
             f.push(("attempt score", graded.attempt_score.to_string()));
             f.push(("attempt graded", graded.grading_complete.to_string()));
-            print!("{}", ctx.out.record(&graded, &f)?);
+            crate::output::print(ctx.out.record(&graded, &f)?)?;
             let next = client.next_ungraded(&GradingFilter::default()).await?;
             match next.item {
                 Some(item) => ctx.out.note(&format!(

@@ -36,8 +36,14 @@ pub enum ImportCommand {
         #[arg(long)]
         limit: Option<u64>,
     },
-    /// Undo an applied import: created rows removed, updated rows restored.
-    Revert { id: uuid::Uuid },
+    /// Undo an applied import: created rows removed, updated rows restored. Asks
+    /// first (--yes to skip).
+    Revert {
+        /// The import's id (`edupro import list`).
+        id: uuid::Uuid,
+        #[command(flatten)]
+        yes: super::confirm::YesArg,
+    },
 }
 
 /// Options of `import users|courses|enrollments`.
@@ -66,7 +72,7 @@ pub async fn run(ctx: &Context, cmd: ImportCommand) -> Result<()> {
         ImportCommand::Courses(args) => import_file(ctx, ImportKind::Courses, args).await,
         ImportCommand::Enrollments(args) => import_file(ctx, ImportKind::Enrollments, args).await,
         ImportCommand::List { limit } => list(ctx, limit).await,
-        ImportCommand::Revert { id } => revert(ctx, id).await,
+        ImportCommand::Revert { id, yes } => revert(ctx, id, yes).await,
     }
 }
 
@@ -161,7 +167,7 @@ async fn import_file(ctx: &Context, kind: ImportKind, args: FileArgs) -> Result<
                 anyhow::anyhow!("unexpected line in the server's import answer: {e}")
             })?;
             if json {
-                out.write_all(&line).map_err(anyhow::Error::from)?;
+                out.write_all(&line)?;
             }
             match parsed {
                 ImportLine::Row(row) => {
@@ -195,8 +201,7 @@ async fn import_file(ctx: &Context, kind: ImportKind, args: FileArgs) -> Result<
             out,
             "{} rows: {} created, {} updated, {} unchanged, {} failed, {} skipped ({verb} written; import {})",
             c.total, c.create, c.update, c.unchanged, c.error, c.skipped, summary.import_id
-        )
-        .map_err(anyhow::Error::from)?;
+        )?;
     }
     if let Some(problem) = &summary.file_error {
         return Err(ClientError::ImportFailedRows(format!(
@@ -223,7 +228,10 @@ fn report_row(row: &ImportRow, show_plan: bool, out: &mut impl Write) {
     match row.outcome {
         RowOutcome::Error => {
             for e in &row.errors {
-                eprintln!("line {}: {key}: {}: {}", row.line, e.field, e.message);
+                crate::output::eprint_line(&format!(
+                    "line {}: {key}: {}: {}",
+                    row.line, e.field, e.message
+                ));
             }
         }
         RowOutcome::Create if show_plan => {
@@ -283,12 +291,28 @@ async fn list(ctx: &Context, limit: Option<u64>) -> Result<()> {
     let client = ctx.client()?;
     let runs =
         super::paging::all_pages::<ImportRunList, _, _>(limit, |at| client.imports(at)).await?;
-    print!("{}", ctx.out.list(&runs, &HEADERS, row)?);
+    crate::output::print(ctx.out.list(&runs, &HEADERS, row)?)?;
     Ok(())
 }
 
-async fn revert(ctx: &Context, id: uuid::Uuid) -> Result<()> {
+async fn revert(ctx: &Context, id: uuid::Uuid, yes: super::confirm::YesArg) -> Result<()> {
     let client = ctx.client()?;
+    if super::confirm::must_ask(yes, "revert the import")? {
+        let run = client.import_run(id).await?;
+        let c = &run.counts;
+        super::confirm::ask(&format!(
+            "Revert the {} import {}{} of {}? Its {} created row(s) are removed (deactivated or archived when in use) and {} updated row(s) restored.",
+            run.kind,
+            run.id,
+            run.file_name
+                .as_deref()
+                .map(|f| format!(" ({f})"))
+                .unwrap_or_default(),
+            run.created_at.format("%Y-%m-%d %H:%M UTC"),
+            c.create,
+            c.update
+        ))?;
+    }
     let reverted = client.revert_import(id).await?;
     let r = &reverted;
     let fields = [
@@ -298,6 +322,6 @@ async fn revert(ctx: &Context, id: uuid::Uuid) -> Result<()> {
         ("deactivated", r.deactivated.to_string()),
         ("restored", r.restored.to_string()),
     ];
-    print!("{}", ctx.out.record(r, &fields)?);
+    crate::output::print(ctx.out.record(r, &fields)?)?;
     Ok(())
 }

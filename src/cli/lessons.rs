@@ -187,7 +187,7 @@ pub async fn run(ctx: &Context, command: LessonsCommand) -> Result<()> {
                     })
                 })
                 .collect();
-            print!("{}", ctx.out.list(&lessons, &HEADERS, row)?);
+            crate::output::print(ctx.out.list(&lessons, &HEADERS, row)?)?;
             return Ok(());
         }
         LessonsCommand::Show { lesson } => client.lesson(lesson).await?,
@@ -252,14 +252,13 @@ pub async fn run(ctx: &Context, command: LessonsCommand) -> Result<()> {
         }
         LessonsCommand::Delete { lesson } => {
             let deleted = client.delete_lesson(lesson).await?;
-            print!(
-                "{}",
+            crate::output::print(
                 ctx.out
-                    .record(&deleted, &[("deleted", lesson.to_string())])?
-            );
+                    .record(&deleted, &[("deleted", lesson.to_string())])?,
+            )?;
             return Ok(());
         }
     };
-    print!("{}", ctx.out.record(&lesson, &fields(&lesson))?);
+    crate::output::print(ctx.out.record(&lesson, &fields(&lesson))?)?;
     Ok(())
 }

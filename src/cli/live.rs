@@ -215,7 +215,7 @@ pub async fn run(ctx: &Context, command: LiveCommand) -> Result<()> {
     match command {
         LiveCommand::List(args) => {
             let classes = list_all(&client, &args).await?;
-            print!("{}", ctx.out.list(&classes, &HEADERS, row)?);
+            crate::output::print(ctx.out.list(&classes, &HEADERS, row)?)?;
         }
         LiveCommand::Schedule(a) => {
             let recurrence = if a.days.is_empty() {
@@ -251,9 +251,9 @@ pub async fn run(ctx: &Context, command: LiveCommand) -> Result<()> {
             };
             let LiveClassCreated { class, occurrences } = client.schedule_live_class(&body).await?;
             if occurrences.is_empty() {
-                print!("{}", ctx.out.record(&class, &fields(&class))?);
+                crate::output::print(ctx.out.record(&class, &fields(&class))?)?;
             } else {
-                print!("{}", ctx.out.list(&occurrences, &HEADERS, row)?);
+                crate::output::print(ctx.out.list(&occurrences, &HEADERS, row)?)?;
                 ctx.out.note(&format!(
                     "scheduled a series of {} classes",
                     occurrences.len()
@@ -272,19 +272,19 @@ pub async fn run(ctx: &Context, command: LiveCommand) -> Result<()> {
             let changed = client
                 .update_live_class(a.id, &a.scope.query(), &body)
                 .await?;
-            print!("{}", ctx.out.list(&changed.classes, &HEADERS, row)?);
+            crate::output::print(ctx.out.list(&changed.classes, &HEADERS, row)?)?;
         }
         LiveCommand::Cancel { id, scope } => {
             let changed = client.cancel_live_class(id, &scope.query()).await?;
-            print!("{}", ctx.out.list(&changed.classes, &HEADERS, row)?);
+            crate::output::print(ctx.out.list(&changed.classes, &HEADERS, row)?)?;
         }
         LiveCommand::Start { id } => {
             let class = client.start_live_class(id).await?;
-            print!("{}", ctx.out.record(&class, &fields(&class))?);
+            crate::output::print(ctx.out.record(&class, &fields(&class))?)?;
         }
         LiveCommand::End { id } => {
             let class = client.end_live_class(id).await?;
-            print!("{}", ctx.out.record(&class, &fields(&class))?);
+            crate::output::print(ctx.out.record(&class, &fields(&class))?)?;
         }
         LiveCommand::Attendance { id } => {
             let report = client.attendance(id).await?;
@@ -315,22 +315,19 @@ pub async fn run(ctx: &Context, command: LiveCommand) -> Result<()> {
                 present: false,
                 minutes: 0,
             }));
-            print!(
-                "{}",
-                ctx.out.list(
-                    &lines,
-                    &["STUDENT", "NAME", "EMAIL", "PRESENT", "MINUTES"],
-                    |l| {
-                        vec![
-                            l.student_id.to_string(),
-                            l.name.clone(),
-                            l.email.clone(),
-                            if l.present { "yes" } else { "no" }.into(),
-                            l.minutes.to_string(),
-                        ]
-                    }
-                )?
-            );
+            crate::output::print(ctx.out.list(
+                &lines,
+                &["STUDENT", "NAME", "EMAIL", "PRESENT", "MINUTES"],
+                |l| {
+                    vec![
+                        l.student_id.to_string(),
+                        l.name.clone(),
+                        l.email.clone(),
+                        if l.present { "yes" } else { "no" }.into(),
+                        l.minutes.to_string(),
+                    ]
+                },
+            )?)?;
             ctx.out.note(&format!(
                 "{} of {} expected students attended",
                 report.present.len(),
@@ -340,11 +337,10 @@ pub async fn run(ctx: &Context, command: LiveCommand) -> Result<()> {
         LiveCommand::Ics => {
             let feed = client.create_calendar_feed().await?;
             let url = format!("{}{}", ctx.target.server, feed.url);
-            print!(
-                "{}",
+            crate::output::print(
                 ctx.out
-                    .record(&json!({ "url": url }), &[("url", url.clone())])?
-            );
+                    .record(&json!({ "url": url }), &[("url", url.clone())])?,
+            )?;
             ctx.out
                 .note("subscribe to this URL in your calendar app; it replaces any earlier one");
         }

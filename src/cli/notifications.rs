@@ -94,15 +94,14 @@ pub async fn run(ctx: &Context, command: NotificationsCommand) -> Result<()> {
     match command {
         NotificationsCommand::List(args) => {
             let list = list_all(&client, &args).await?;
-            print!("{}", ctx.out.list(&list, &HEADERS, row)?);
+            crate::output::print(ctx.out.list(&list, &HEADERS, row)?)?;
         }
         NotificationsCommand::Read(ReadArgs { all: true, .. }) => {
             let marked = client.mark_all_read().await?;
             if ctx.out.format == crate::output::Format::Json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&marked).map_err(anyhow::Error::from)?
-                );
+                crate::output::print(
+                    serde_json::to_string_pretty(&marked).map_err(anyhow::Error::from)? + "\n",
+                )?;
             } else {
                 ctx.out
                     .note(&format!("Marked {} notification(s) read", marked.marked));
@@ -110,7 +109,7 @@ pub async fn run(ctx: &Context, command: NotificationsCommand) -> Result<()> {
         }
         NotificationsCommand::Read(ReadArgs { id: Some(id), .. }) => {
             let read = client.mark_read(id).await?;
-            print!("{}", ctx.out.record(&read, &fields(&read))?);
+            crate::output::print(ctx.out.record(&read, &fields(&read))?)?;
         }
         NotificationsCommand::Read(_) => {
             return Err(ClientError::Usage(

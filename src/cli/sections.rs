@@ -73,7 +73,7 @@ pub async fn run(ctx: &Context, command: SectionsCommand) -> Result<()> {
         SectionsCommand::List { course } => {
             let course = client.course(&course).await?;
             let sections = course.sections.unwrap_or_default();
-            print!("{}", ctx.out.list(&sections, &HEADERS, row)?);
+            crate::output::print(ctx.out.list(&sections, &HEADERS, row)?)?;
             return Ok(());
         }
         SectionsCommand::Add {
@@ -101,14 +101,13 @@ pub async fn run(ctx: &Context, command: SectionsCommand) -> Result<()> {
         }
         SectionsCommand::Delete { section } => {
             let deleted = client.delete_section(section).await?;
-            print!(
-                "{}",
+            crate::output::print(
                 ctx.out
-                    .record(&deleted, &[("deleted", section.to_string())])?
-            );
+                    .record(&deleted, &[("deleted", section.to_string())])?,
+            )?;
             return Ok(());
         }
     };
-    print!("{}", ctx.out.record(&section, &fields(&section))?);
+    crate::output::print(ctx.out.record(&section, &fields(&section))?)?;
     Ok(())
 }

@@ -6,15 +6,25 @@ use super::Context;
 use crate::error::Result;
 use crate::seed;
 
+const CI_RECIPE: &str = "\
+In CI, with no 2FA step (the token file is written once, mode 0600):
+  echo \"$ADMIN_PASSWORD\" | edupro-server create-admin --email ci@school.example \\
+      --password-stdin --token-out ci-token
+  EDUPRO_TOKEN=$(cat ci-token) edupro seed demo
+
+With an admin signed in, a token for CI to keep:
+  edupro auth tokens create --name ci --scope read,write,admin";
+
 /// `edupro seed …`.
 #[derive(Debug, Subcommand)]
 pub enum SeedCommand {
     /// The demo school: teachers, students and parents linked to children (all with
     /// the password printed at the end), then the demo teacher's courses with sections,
     /// lessons, enrolled students, progress and a batch, a test with attempts waiting
-    /// for marks, and upcoming live classes. Needs an admin login or token (the admin's
-    /// 2FA secret was printed once, by `edupro-server create-admin`). Safe to re-run:
-    /// what exists is left as it is.
+    /// for marks, and upcoming live classes. Needs an admin: signed in with `edupro
+    /// login`, or a token with the `admin` scope in EDUPRO_TOKEN. Safe to re-run: what
+    /// exists is left as it is.
+    #[command(after_help = CI_RECIPE)]
     Demo(DemoSeedArgs),
 }
 
@@ -32,16 +42,13 @@ pub async fn run(ctx: &Context, command: SeedCommand) -> Result<()> {
     let client = ctx.client()?;
     let (report, _teacher) = seed::seed_demo_school(&client, args.seed).await?;
     let plan = seed::plan(args.seed);
-    print!(
-        "{}",
-        ctx.out.record(
-            &report,
-            &[
-                ("created", report.created.to_string()),
-                ("unchanged", report.unchanged.to_string()),
-            ],
-        )?
-    );
+    crate::output::print(ctx.out.record(
+        &report,
+        &[
+            ("created", report.created.to_string()),
+            ("unchanged", report.unchanged.to_string()),
+        ],
+    )?)?;
     ctx.out.note(&format!(
         "Demo accounts: {} … {} (password {}); the courses, test and classes are {}'s",
         plan.users.first().map_or("", |u| u.email.as_str()),

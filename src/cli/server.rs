@@ -17,7 +17,9 @@ pub fn run(args: ServerCommand) -> ExitCode {
     match runtime() {
         Ok(runtime) => args.inner.run(&runtime),
         Err(err) => {
-            eprintln!("edupro: error: cannot start the async runtime: {err}");
+            crate::output::eprint_line(&format!(
+                "edupro: error: cannot start the async runtime: {err}"
+            ));
             ExitCode::FAILURE
         }
     }

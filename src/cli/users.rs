@@ -17,7 +17,13 @@ pub enum UsersCommand {
     /// Create a user. Without --password-stdin they are mailed a code to set one.
     Create(CreateArgs),
     /// Deactivate a user: they are signed out and can't sign in.
-    Deactivate { id: uuid::Uuid },
+    /// Asks first (--yes to skip).
+    Deactivate {
+        /// The user's id.
+        id: uuid::Uuid,
+        #[command(flatten)]
+        yes: super::confirm::YesArg,
+    },
     /// Reactivate a user.
     Reactivate { id: uuid::Uuid },
     /// Change a user's role (their sessions end).
@@ -113,11 +119,11 @@ pub async fn run(ctx: &Context, command: UsersCommand) -> Result<()> {
     match command {
         UsersCommand::List(args) => {
             let users = list_all(&client, &args).await?;
-            print!("{}", ctx.out.list(&users, &HEADERS, row)?);
+            crate::output::print(ctx.out.list(&users, &HEADERS, row)?)?;
         }
         UsersCommand::Show { id } => {
             let user = client.user(id).await?;
-            print!("{}", ctx.out.record(&user, &fields(&user))?);
+            crate::output::print(ctx.out.record(&user, &fields(&user))?)?;
         }
         UsersCommand::Create(args) => {
             let password = if args.password_stdin {
@@ -134,7 +140,7 @@ pub async fn run(ctx: &Context, command: UsersCommand) -> Result<()> {
                 role: args.role,
             };
             let CreatedUser { user, two_factor } = client.create_user(&body).await?;
-            print!("{}", ctx.out.record(&user, &fields(&user))?);
+            crate::output::print(ctx.out.record(&user, &fields(&user))?)?;
             if password.is_none() {
                 ctx.out.note(&format!(
                     "{} was mailed a code to set their password",
@@ -150,17 +156,26 @@ pub async fn run(ctx: &Context, command: UsersCommand) -> Result<()> {
                 ));
             }
         }
-        UsersCommand::Deactivate { id } => {
+        UsersCommand::Deactivate { id, yes } => {
+            if super::confirm::must_ask(yes, "deactivate the user")? {
+                let user = client.user(id).await?;
+                super::confirm::ask(&format!(
+                    "Deactivate {} ({}, {})? They are signed out everywhere, their tokens stop working, and they cannot sign in until reactivated.",
+                    user.full_name(),
+                    user.email,
+                    user.role
+                ))?;
+            }
             let user = client.deactivate_user(id).await?;
-            print!("{}", ctx.out.record(&user, &fields(&user))?);
+            crate::output::print(ctx.out.record(&user, &fields(&user))?)?;
         }
         UsersCommand::Reactivate { id } => {
             let user = client.reactivate_user(id).await?;
-            print!("{}", ctx.out.record(&user, &fields(&user))?);
+            crate::output::print(ctx.out.record(&user, &fields(&user))?)?;
         }
         UsersCommand::Role { id, role } => {
             let user = client.change_role(id, &ChangeRole { role }).await?;
-            print!("{}", ctx.out.record(&user, &fields(&user))?);
+            crate::output::print(ctx.out.record(&user, &fields(&user))?)?;
         }
     }
     Ok(())

@@ -2,14 +2,12 @@
 //! `--json`), reconnecting with `since` when the connection drops, so nothing is
 //! missed and nothing is printed twice. Runs until Ctrl-C.
 
-use std::io::Write;
-
 use clap::Args;
 use edupro_server::api::Notification;
 
 use super::Context;
 use crate::api::ws::{NotificationWatcher, WatchEvent};
-use crate::error::{ClientError, Result};
+use crate::error::Result;
 use crate::output::Format;
 
 /// Options of `watch`.
@@ -37,7 +35,6 @@ pub async fn run(ctx: &Context, args: WatchArgs) -> Result<()> {
     let client = ctx.client()?;
     let mut watcher = NotificationWatcher::new(&client, args.since);
     let json = ctx.out.format == Format::Json;
-    let mut stdout = std::io::stdout();
     loop {
         let event = tokio::select! {
             event = watcher.next() => event?,
@@ -51,9 +48,7 @@ pub async fn run(ctx: &Context, args: WatchArgs) -> Result<()> {
                 ));
             }
             WatchEvent::Notification(n) => {
-                writeln!(stdout, "{}", line(&n, json)?)
-                    .and_then(|()| stdout.flush())
-                    .map_err(|e| ClientError::Other(e.into()))?;
+                crate::output::print(format!("{}\n", line(&n, json)?))?;
             }
             WatchEvent::Disconnected { reason, retry_in } => {
                 ctx.out.note(&format!(

@@ -18,7 +18,25 @@ pub const PASSWORD: &str = "Corr3ct-Horse!";
 pub struct Server {
     pub url: String,
     pub state: edupro_server::platform::state::AppState,
-    _data: tempfile::TempDir,
+    /// The server's data dir (its SQLite database, its JWT secret).
+    pub data: tempfile::TempDir,
+    /// The PostgreSQL database it runs on, when not SQLite.
+    pub database_url: Option<String>,
+}
+
+impl Server {
+    /// The settings flags that point `edupro-server` (or `edupro server`) at this
+    /// server's database: for its commands besides serving (`create-admin`).
+    pub fn settings_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "--data-dir".to_owned(),
+            self.data.path().display().to_string(),
+        ];
+        if let Some(url) = &self.database_url {
+            args.extend(["--database-url".to_owned(), url.clone()]);
+        }
+        args
+    }
 }
 
 pub async fn spawn_server() -> Server {
@@ -31,7 +49,7 @@ pub async fn spawn_server() -> Server {
     let settings = ServerArgs {
         data_dir: Some(data.path().to_path_buf()),
         bind: Some("127.0.0.1:0".parse().unwrap()),
-        database_url,
+        database_url: database_url.clone(),
         workers: Some(2),
         rate_limit_per_ip: Some(10_000),
         rate_limit_per_account: Some(10_000),
@@ -46,7 +64,8 @@ pub async fn spawn_server() -> Server {
     Server {
         url,
         state,
-        _data: data,
+        data,
+        database_url,
     }
 }
 

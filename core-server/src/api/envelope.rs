@@ -47,6 +47,9 @@ pub struct ErrorBody {
     /// Seconds to wait before retrying, on 429 answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// The scope a personal access token lacks, on `INSUFFICIENT_SCOPE` answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_scope: Option<crate::api::TokenScope>,
 }
 
 /// One invalid field of a request: `{"field": "email", "message": "..."}`.
@@ -77,6 +80,9 @@ pub enum ErrorCode {
     BadRequest,
     Unauthorized,
     Forbidden,
+    /// The account may do this, but the personal access token used lacks a scope
+    /// (named in `requiredScope`): a new token is the fix, not another role.
+    InsufficientScope,
     NotFound,
     MethodNotAllowed,
     Conflict,

@@ -146,6 +146,7 @@ fn envelope_for_status(status: StatusCode, method: &str, path: &str) -> ErrorBod
         code,
         errors: None,
         retry_after: None,
+        required_scope: None,
     }
 }
 

@@ -28,7 +28,8 @@ pub enum ServerCommand {
     /// Serve the API (the default).
     Serve,
     /// Create an ADMIN account. There is no default admin: this is how the first one is
-    /// made. Prints the 2FA secret and recovery codes once.
+    /// made. Prints the 2FA secret and recovery codes once; with `--token-out`, also
+    /// writes an admin-scoped personal access token for CI (no 2FA step needed).
     CreateAdmin(CreateAdminArgs),
 }
 
@@ -45,6 +46,11 @@ pub struct CreateAdminArgs {
     /// Read the password from the first line of standard input instead of prompting.
     #[arg(long)]
     pub password_stdin: bool,
+    /// Also write a personal access token (scopes read,write,admin; 90 days) to this new
+    /// file (mode 0600), for CI: `EDUPRO_TOKEN=$(cat FILE) edupro seed demo`. Its
+    /// secret is shown nowhere else; the file must not exist yet.
+    #[arg(long, value_name = "FILE")]
+    pub token_out: Option<std::path::PathBuf>,
 }
 
 impl ServerCli {
@@ -108,6 +114,28 @@ async fn create_admin(
         PersonName::parse(&args.last_name).map_err(|m| anyhow::anyhow!("--last-name: {m}"))?;
     let password = Password::parse(&read_password(args.password_stdin)?)
         .map_err(|m| anyhow::anyhow!("password: {m}"))?;
+    // Claimed before the admin exists, so a path that cannot be written fails first;
+    // removed again if no admin comes of it.
+    let token_file = args
+        .token_out
+        .as_deref()
+        .map(new_private_file)
+        .transpose()?;
+    let made = make_admin(settings, email, first_name, last_name, password, token_file).await;
+    if let (Err(_), Some(path)) = (&made, args.token_out.as_deref()) {
+        let _ = std::fs::remove_file(path);
+    }
+    made
+}
+
+async fn make_admin(
+    settings: crate::platform::config::Settings,
+    email: Email,
+    first_name: PersonName,
+    last_name: PersonName,
+    password: Password,
+    token_file: Option<(&std::path::Path, std::fs::File)>,
+) -> anyhow::Result<()> {
     let db = crate::store::db::connect(&settings.database, 2).await?;
     crate::store::migration::Migrator::up(&db, None)
         .await
@@ -143,6 +171,9 @@ async fn create_admin(
     let enrollment = two_factor::enrollment_with_recovery(&state, &user, secret)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some((path, file)) = token_file {
+        write_admin_token(&state, &user, path, file).await?;
+    }
     println!("Created admin {} ({}).", user.email, user.id);
     println!();
     println!("Two-factor authentication is mandatory for admins. Add this secret to an");
@@ -154,5 +185,53 @@ async fn create_admin(
     for code in &enrollment.recovery_codes {
         println!("  {code}");
     }
+    Ok(())
+}
+
+/// Creates `path` for a secret: it must not exist yet, and only its owner may read it.
+fn new_private_file(path: &std::path::Path) -> anyhow::Result<(&std::path::Path, std::fs::File)> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
+        .open(path)
+        .with_context(|| format!("--token-out: cannot create {}", path.display()))?;
+    Ok((path, file))
+}
+
+/// Writes a read,write,admin personal access token of the new admin to `file`.
+async fn write_admin_token(
+    state: &AppState,
+    user: &crate::store::entity::user::Model,
+    path: &std::path::Path,
+    mut file: std::fs::File,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+
+    use crate::api::{NewAccessToken, TokenScope};
+    use crate::service::accounts::tokens;
+    use crate::service::auth::AuthUser;
+
+    let request = tokens::TokenRequest::parse(
+        &NewAccessToken {
+            name: "create-admin --token-out".into(),
+            scopes: vec![TokenScope::Read, TokenScope::Write, TokenScope::Admin],
+            expires_in_days: None,
+        },
+        user.role,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let caller = AuthUser {
+        user: user.clone(),
+        session_id: None,
+        scopes: None,
+    };
+    let created = tokens::create(state, &caller, request, "local")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    writeln!(file, "{}", created.token)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("--token-out: cannot write {}", path.display()))?;
     Ok(())
 }

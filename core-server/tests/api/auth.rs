@@ -1511,10 +1511,11 @@ async fn a_read_only_token_cannot_make_changes() {
             &json!({ "firstName": "Changed" }),
         )
         .await;
-    assert_error(&patch, 403, "FORBIDDEN");
-    assert!(message(&patch).contains("write scope"), "{}", patch.body);
+    assert_error(&patch, 403, "INSUFFICIENT_SCOPE");
+    assert_eq!(patch.body["requiredScope"], "write", "{}", patch.body);
+    assert!(message(&patch).contains("`write` scope"), "{}", patch.body);
     let post = app.post_as(token, "/api/v1/auth/logout", &json!({})).await;
-    assert_error(&post, 403, "FORBIDDEN");
+    assert_error(&post, 403, "INSUFFICIENT_SCOPE");
     let me = app.get_as(&user.access_token, ME).await;
     assert_eq!(me.body["data"]["firstName"], "Test");
 }
@@ -1557,6 +1558,29 @@ async fn only_admins_can_ask_for_the_admin_scope() {
     let token = str_of(&granted.body["data"]["token"], "token");
     let audit = app.get_as(token, "/api/v1/admin/audit").await;
     assert_eq!(audit.status, 200, "{}", audit.body);
+}
+
+#[tokio::test]
+async fn an_admins_token_without_the_admin_scope_is_told_which_scope_it_lacks() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let created = create_token(&app, &admin.access_token, "ci", &["read", "write"]).await;
+    let token = str_of(&created.body["data"]["token"], "token");
+    let audit = app.get_as(token, "/api/v1/admin/audit").await;
+    assert_error(&audit, 403, "INSUFFICIENT_SCOPE");
+    assert_eq!(audit.body["requiredScope"], "admin", "{}", audit.body);
+    assert!(message(&audit).contains("`admin` scope"), "{}", audit.body);
+
+    let teacher = app.register("TEACHER").await;
+    let refused = app
+        .get_as(&teacher.access_token, "/api/v1/admin/audit")
+        .await;
+    assert_error(&refused, 403, "FORBIDDEN");
+    assert!(
+        refused.body.get("requiredScope").is_none(),
+        "a role that may not is not a missing scope: {}",
+        refused.body
+    );
 }
 
 #[tokio::test]

@@ -178,11 +178,14 @@ fn a_new_course_form_shows_the_servers_field_errors_inline() {
 }
 
 #[test]
-fn publishing_from_the_list_asks_the_server_and_shows_the_new_status() {
+fn publishing_from_the_list_asks_first_then_the_server_and_shows_the_new_status() {
     let mut h = on_courses();
     h.answer(course_list(courses())).press(KeyCode::Down);
     h.effects();
     h.chars("p");
+    assert_eq!(h.effects(), [], "nothing is sent before the answer");
+    assert!(h.shows("Publish “Algebra I”?"), "{}", h.screen());
+    h.chars("y");
     assert_eq!(
         h.effects(),
         [Effect::SetCourseStatus {
@@ -199,7 +202,7 @@ fn publishing_from_the_list_asks_the_server_and_shows_the_new_status() {
     let screen = h.screen();
     assert!(screen.contains("Course published"), "{screen}");
     assert!(!screen.contains("DRAFT"), "{screen}");
-    h.chars("A");
+    h.chars("Ay");
     assert_eq!(
         h.effects(),
         [Effect::SetCourseStatus {
@@ -207,6 +210,34 @@ fn publishing_from_the_list_asks_the_server_and_shows_the_new_status() {
             publish: false
         }]
     );
+}
+
+#[test]
+fn archiving_asks_first_naming_the_students_notified_and_n_changes_nothing() {
+    let mut h = on_courses();
+    h.answer(course_list(courses()));
+    h.effects();
+    h.chars("A");
+    assert_eq!(h.effects(), []);
+    insta::assert_snapshot!(h.screen());
+    assert!(
+        h.shows("its 12 enrolled students will be"),
+        "{}",
+        h.screen()
+    );
+    h.chars("q");
+    assert!(
+        h.shows("Archive “Rust for Teachers”?"),
+        "other keys wait for y or n"
+    );
+    h.chars("n");
+    assert_eq!(h.effects(), [], "n archives nothing");
+    let screen = h.screen();
+    assert!(!screen.contains("Archive “Rust"), "{screen}");
+    assert!(screen.contains("Not archived."), "{screen}");
+    h.chars("A").press(KeyCode::Esc);
+    assert_eq!(h.effects(), [], "Esc cancels too");
+    assert!(!h.shows("Archive “Rust"));
 }
 
 fn on_tree() -> Harness {

@@ -1,24 +1,26 @@
 //! Courses: a searchable list → a course's tree (sections → lessons) → its enrolled
 //! students. Create and edit in forms that show the server's field errors inline;
-//! reorder with move up/down; publish and archive.
+//! reorder with move up/down; publish and archive, each after a y/n question that says
+//! how many students are notified.
 //!
 //! The course's tree (its page's rows, keys and drawing, and the section and lesson
 //! forms) is in `courses/tree.rs`.
 
 mod tree;
 
-use crossterm::event::KeyEvent;
+use crossterm::event::{KeyCode, KeyEvent};
 use edupro_server::api::{Course, CourseEnrollment, CourseLevel, CourseStatus};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::widgets::{Cell, Paragraph};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Wrap};
 use uuid::Uuid;
 
 use super::{Load, Out, Search, SearchOutcome, View};
 use crate::tui::action::{Action, Effect, SaveTarget};
 use crate::tui::keymap::Command;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::form::{Field, Form, Outcome};
+use crate::tui::widgets::form::{Field, Form, Outcome, centered};
 use crate::tui::widgets::list::{PagedList, draw_table};
 use tree::{TreeRow, tree_rows};
 
@@ -46,6 +48,35 @@ pub struct CoursesView {
     roster_of: Option<(Uuid, String)>,
     roster_from: Page,
     form: Option<(Form, SaveTarget)>,
+    /// A publish or archive waiting for its y/n.
+    confirm: Option<StatusChange>,
+}
+
+/// Publishing or archiving a course, asked about first: both notify its students.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct StatusChange {
+    course: Uuid,
+    title: String,
+    students: i64,
+    publish: bool,
+}
+
+impl StatusChange {
+    fn verb(&self) -> &'static str {
+        if self.publish { "Publish" } else { "Archive" }
+    }
+
+    /// What will happen, in the words of `edupro courses publish|archive`'s question.
+    fn consequence(&self) -> String {
+        let students = crate::output::enrolled_students(self.students);
+        if self.publish {
+            format!("It opens in the catalogue, and its {students} will be notified.")
+        } else {
+            format!(
+                "It leaves the catalogue, and its {students} will be notified (their enrollments stay)."
+            )
+        }
+    }
 }
 
 impl Default for CoursesView {
@@ -63,6 +94,7 @@ impl Default for CoursesView {
             roster_of: None,
             roster_from: Page::List,
             form: None,
+            confirm: None,
         }
     }
 }
@@ -201,10 +233,37 @@ impl CoursesView {
             });
             return;
         }
-        out.effect(Effect::SetCourseStatus {
+        self.confirm = Some(StatusChange {
             course: course.id,
+            title: course.title.clone(),
+            students: course.total_students,
             publish,
         });
+    }
+
+    /// `y` publishes or archives; `n` or Esc leaves the course as it is.
+    fn on_confirm_key(&mut self, key: &KeyEvent, out: &mut Out) {
+        let Some(change) = &self.confirm else {
+            return;
+        };
+        match key.code {
+            KeyCode::Char('y' | 'Y') => {
+                out.effect(Effect::SetCourseStatus {
+                    course: change.course,
+                    publish: change.publish,
+                });
+                self.confirm = None;
+            }
+            KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+                out.info(if change.publish {
+                    "Not published."
+                } else {
+                    "Not archived."
+                });
+                self.confirm = None;
+            }
+            _ => {}
+        }
     }
 
     fn list_command(&mut self, command: Command, out: &mut Out) -> bool {
@@ -274,10 +333,14 @@ impl CoursesView {
 
 impl View for CoursesView {
     fn captures_text(&self) -> bool {
-        self.form.is_some() || self.search.editing.is_some()
+        self.form.is_some() || self.search.editing.is_some() || self.confirm.is_some()
     }
 
     fn on_text_key(&mut self, key: &KeyEvent, out: &mut Out) {
+        if self.confirm.is_some() {
+            self.on_confirm_key(key, out);
+            return;
+        }
         if let Some((form, target)) = self.form.as_mut() {
             match form.on_key(key) {
                 Outcome::Editing => {}
@@ -418,7 +481,7 @@ impl View for CoursesView {
     }
 
     fn help(&self) -> Vec<(Command, &'static str)> {
-        if self.form.is_some() {
+        if self.form.is_some() || self.confirm.is_some() {
             return vec![];
         }
         match self.page {
@@ -523,6 +586,24 @@ impl View for CoursesView {
         }
         if let Some((form, _)) = &self.form {
             form.draw(frame, area, theme);
+        }
+        if let Some(change) = &self.confirm {
+            let popup = centered(area, 64, 7);
+            frame.render_widget(Clear, popup);
+            frame.render_widget(
+                Paragraph::new(vec![
+                    Line::from(format!("{} “{}”?", change.verb(), change.title)),
+                    Line::from(change.consequence()),
+                    Line::styled("y yes · n no", theme.dim()),
+                ])
+                .wrap(Wrap { trim: true })
+                .block(
+                    Block::default()
+                        .borders(Borders::ALL)
+                        .title(format!(" {} ", change.verb())),
+                ),
+                popup,
+            );
         }
     }
 }

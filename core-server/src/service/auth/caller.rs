@@ -45,9 +45,7 @@ impl AuthUser {
         if self.is_admin() {
             Ok(())
         } else if self.role() == Role::Admin {
-            Err(ApiError::Forbidden(
-                "This access token lacks the admin scope".into(),
-            ))
+            Err(ApiError::MissingScope(TokenScope::Admin))
         } else {
             Err(forbidden())
         }
@@ -141,9 +139,7 @@ async fn authenticate_pat(
     // Scopes compose: changes need `write`; admin endpoints need `admin` (checked by
     // `require_admin`); an admin change needs both.
     if !safe_method && !scopes.contains(&TokenScope::Write) {
-        return Err(ApiError::Forbidden(
-            "This access token lacks the write scope; create one with --scope write to make changes".into(),
-        ));
+        return Err(ApiError::MissingScope(TokenScope::Write));
     }
     // Recording every use would make each request a write; once a minute is enough.
     if stored
