@@ -10,6 +10,7 @@
 
 pub mod fanout;
 pub mod hub;
+pub mod queue;
 pub mod rooms;
 
 use std::sync::{Arc, Mutex};

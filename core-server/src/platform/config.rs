@@ -220,6 +220,8 @@ struct FileSettings {
     rate_limit_per_ip: Option<u32>,
     rate_limit_per_account: Option<u32>,
     ws_queue_size: Option<usize>,
+    #[serde(default, deserialize_with = "deserialize_size")]
+    ws_queue_bytes: Option<usize>,
     ws_ping_interval: Option<String>,
     ws_pong_timeout: Option<String>,
     notification_poll_interval: Option<String>,
@@ -431,6 +433,7 @@ impl ServerArgs {
                 .max(1),
             realtime: self.realtime.resolve(
                 file.ws_queue_size,
+                file.ws_queue_bytes,
                 file.ws_ping_interval.as_deref(),
                 file.ws_pong_timeout.as_deref(),
                 file.notification_poll_interval.as_deref(),

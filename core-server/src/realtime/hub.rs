@@ -4,6 +4,7 @@
 //! bounded queue, and a connection whose queue is full is evicted and told to close
 //! with 1013; it recovers through `since`.
 
+use super::queue::QueueSender;
 use std::collections::{HashMap, HashSet};
 
 use bytestring::ByteString;
@@ -42,6 +43,17 @@ pub enum Outgoing {
     ReloadPreferences,
 }
 
+impl Outgoing {
+    /// The bytes it holds while queued (what the queue's byte bound counts).
+    pub fn size(&self) -> usize {
+        match self {
+            Self::Notification { text, .. } => text.len(),
+            Self::Room { room, text } => room.len() + text.len(),
+            Self::Recheck | Self::RecheckRooms | Self::ReloadPreferences => 0,
+        }
+    }
+}
+
 /// One notification to push.
 #[derive(Debug, Clone)]
 pub struct Delivery {
@@ -55,7 +67,7 @@ pub enum Command {
     Register {
         conn: ConnId,
         user_id: Uuid,
-        queue: mpsc::Sender<Outgoing>,
+        queue: QueueSender,
         close: oneshot::Sender<Close>,
     },
     Unregister {
@@ -159,7 +171,7 @@ impl Hub {
 
 struct Entry {
     user_id: Uuid,
-    queue: mpsc::Sender<Outgoing>,
+    queue: QueueSender,
     close: Option<oneshot::Sender<Close>>,
     rooms: HashSet<String>,
 }
@@ -440,8 +452,11 @@ mod tests {
         conn: ConnId,
         user_id: Uuid,
         size: usize,
-    ) -> (mpsc::Receiver<Outgoing>, oneshot::Receiver<Close>) {
-        let (queue, rx) = mpsc::channel(size);
+    ) -> (
+        crate::realtime::queue::QueueReceiver,
+        oneshot::Receiver<Close>,
+    ) {
+        let (queue, rx) = crate::realtime::queue::queue(size, usize::MAX);
         let (close, close_rx) = oneshot::channel();
         state.handle(Command::Register {
             conn,

@@ -219,6 +219,61 @@ async fn a_client_that_stops_reading_is_closed_with_1013_and_others_keep_receivi
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_is_bounded_in_bytes_too_so_big_messages_cut_a_slow_client_off_sooner() {
+    // 100,000 messages would never fill during this test: only the byte bound (768 KiB,
+    // more than one consumer batch of 100 × 5 KB) can close the slow client.
+    let app = spawn_app_with(|args| {
+        args.realtime.ws_queue_size = Some(100_000);
+        args.realtime.ws_queue_bytes = Some(768 * 1024);
+    })
+    .await;
+    let room = classroom(&app, "Bytes", 2).await;
+    let (slow_user, fast_user) = (&room.students[0], &room.students[1]);
+    for student in &room.students {
+        wait_for_title(&app, student, "Enrolled in Bytes").await;
+    }
+    let since = newest_id(&app, fast_user)
+        .await
+        .max(newest_id(&app, slow_user).await);
+    let mut slow = Ws::connect_with_small_buffer(&app, &slow_user.access_token, since).await;
+    let (mut fast, _) = Ws::connect_caught_up(&app, &fast_user.access_token, since).await;
+    let reader = tokio::spawn(async move {
+        let mut got = Vec::new();
+        loop {
+            let n = fast.next_notification().await;
+            let done = n["title"] == "Last";
+            got.push(n);
+            if done {
+                return got;
+            }
+        }
+    });
+    let body = "x".repeat(5_000);
+    let mut posted = 0;
+    while app.state.realtime.hub.stats().await.evicted_slow == 0 {
+        posted += 1;
+        assert!(posted <= 3_000, "the slow client was never cut off");
+        announce(
+            &app,
+            &room.teacher,
+            &room.course,
+            &format!("Bulk {posted}"),
+            &body,
+        )
+        .await;
+    }
+    announce(&app, &room.teacher, &room.course, "Last", "x").await;
+    let fast_got = reader.await.expect("fast reader");
+    assert_eq!(fast_got.len(), posted + 1, "the fast client missed nothing");
+    let (close, _) = slow.until_closed().await;
+    assert_eq!(
+        code(close),
+        1013,
+        "the slow client is told to try again later"
+    );
+}
+
 #[tokio::test]
 async fn a_student_removed_from_a_course_no_longer_gets_its_news_on_replay() {
     let app = spawn_app().await;

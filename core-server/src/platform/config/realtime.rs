@@ -15,6 +15,13 @@ pub struct RealtimeArgs {
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub ws_queue_size: Option<u64>,
 
+    /// Bytes of messages a WebSocket connection may have waiting before it is closed
+    /// with 1013, e.g. `1MiB` (one message larger than this still goes through an empty
+    /// queue) [default: 1MiB].
+    #[arg(long, env = "EDUPRO_WS_QUEUE_BYTES", value_name = "SIZE",
+          value_parser = super::parse_size)]
+    pub ws_queue_bytes: Option<usize>,
+
     /// How often the server pings each WebSocket, e.g. `20s` or `500ms` [default: 20s].
     #[arg(long, env = "EDUPRO_WS_PING_INTERVAL", value_name = "DURATION")]
     pub ws_ping_interval: Option<String>,
@@ -45,6 +52,7 @@ pub struct RealtimeArgs {
 #[derive(Clone, Debug)]
 pub struct RealtimeSettings {
     pub queue_size: usize,
+    pub queue_bytes: usize,
     pub ping_interval: Duration,
     pub pong_timeout: Duration,
     pub poll_interval: Duration,
@@ -55,6 +63,7 @@ impl Default for RealtimeSettings {
     fn default() -> Self {
         Self {
             queue_size: 256,
+            queue_bytes: 1 << 20,
             ping_interval: Duration::from_secs(20),
             pong_timeout: Duration::from_secs(60),
             poll_interval: Duration::from_secs(5),
@@ -68,6 +77,7 @@ impl RealtimeArgs {
     pub fn resolve(
         &self,
         file_queue_size: Option<usize>,
+        file_queue_bytes: Option<usize>,
         file_ping_interval: Option<&str>,
         file_pong_timeout: Option<&str>,
         file_poll_interval: Option<&str>,
@@ -86,6 +96,11 @@ impl RealtimeArgs {
             Some(n) => n,
             None => defaults.queue_size,
         };
+        let queue_bytes = match self.ws_queue_bytes.or(file_queue_bytes) {
+            Some(0) => bail!("ws_queue_bytes: must be at least 1"),
+            Some(n) => n,
+            None => defaults.queue_bytes,
+        };
         let batch_rows = match self
             .notification_batch_rows
             .map(|n| n as usize)
@@ -97,6 +112,7 @@ impl RealtimeArgs {
         };
         let settings = RealtimeSettings {
             queue_size,
+            queue_bytes,
             batch_rows,
             ping_interval: duration(
                 "ws_ping_interval",
@@ -176,7 +192,7 @@ mod tests {
             ..RealtimeArgs::default()
         };
         let err = args
-            .resolve(None, None, None, None, None)
+            .resolve(None, None, None, None, None, None)
             .unwrap_err()
             .to_string();
         assert!(err.contains("ws_pong_timeout"), "{err}");

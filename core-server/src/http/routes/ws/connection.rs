@@ -12,7 +12,7 @@ use std::time::Instant;
 use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
 use bytestring::ByteString;
 use chrono::Utc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::rooms::{self, RoomRefusal};
 use crate::api::{
@@ -162,7 +162,9 @@ pub async fn run(
         },
     };
     let conn = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
-    let (queue_tx, queue) = mpsc::channel(state.realtime.settings.queue_size);
+    let settings = &state.realtime.settings;
+    let (queue_tx, queue) =
+        crate::realtime::queue::queue(settings.queue_size, settings.queue_bytes);
     let (close_tx, close_rx) = oneshot::channel();
     let user_id = peer.auth.id();
     state
@@ -266,7 +268,7 @@ impl Connection {
     async fn serve(
         &mut self,
         mut stream: MessageStream,
-        mut queue: mpsc::Receiver<Outgoing>,
+        mut queue: crate::realtime::queue::QueueReceiver,
         since: Option<i64>,
     ) -> Stop {
         let settings = self.state.realtime.settings.clone();
