@@ -209,6 +209,9 @@ struct State {
     users: HashMap<Uuid, Vec<ConnId>>,
     rooms: HashMap<String, Room>,
     evicted_slow: u64,
+    /// Set once the server is shutting down: a connection that registers after the
+    /// close-all (its upgrade raced the signal) is closed at once with the same code.
+    closing: Option<Close>,
 }
 
 impl HubTask {
@@ -247,6 +250,10 @@ impl State {
                 queue,
                 close,
             } => {
+                if let Some(closing) = &self.closing {
+                    let _ = close.send(closing.clone());
+                    return;
+                }
                 self.conns.insert(
                     conn,
                     Entry {
@@ -339,6 +346,10 @@ impl State {
                 reason,
                 reply,
             } => {
+                self.closing = Some(Close {
+                    code,
+                    reason: reason.clone(),
+                });
                 let conns: Vec<ConnId> = self.conns.keys().copied().collect();
                 for conn in conns {
                     self.remove(
@@ -465,6 +476,22 @@ mod tests {
             close,
         });
         (rx, close_rx)
+    }
+
+    #[test]
+    fn a_connection_registering_after_the_close_all_is_closed_at_once() {
+        let mut state = State::default();
+        let (reply, _) = oneshot::channel();
+        state.handle(Command::CloseAll {
+            code: CLOSE_SERVICE_RESTART,
+            reason: "server restarting".into(),
+            reply,
+        });
+        // Its upgrade raced the signal: it must not wait for a close that came before it.
+        let (_rx, mut close) = register(&mut state, 7, Uuid::now_v7(), 4);
+        let close = close.try_recv().expect("closed at once");
+        assert_eq!(close.code, CLOSE_SERVICE_RESTART);
+        assert!(state.conns.is_empty());
     }
 
     #[test]
