@@ -120,6 +120,9 @@ fn http_client() -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .user_agent(concat!("edupro-cli/", env!("CARGO_PKG_VERSION")))
         .timeout(std::time::Duration::from_secs(120))
+        // Below the server's 5 s keep-alive: a request on a connection the server is
+        // closing would fail as an incomplete message (the TUI idles between keys).
+        .pool_idle_timeout(std::time::Duration::from_secs(3))
         .build()
         .map_err(|e| ClientError::Other(e.into()))
 }

@@ -105,6 +105,9 @@ pub async fn spawn_app_on(
     let address = format!("http://{addr}");
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // Idle connections are dropped before the server's 5 s keep-alive closes them:
+        // otherwise a request can race the close and fail as an incomplete message.
+        .pool_idle_timeout(std::time::Duration::from_secs(3))
         .build()
         .expect("http client");
     let contract = contract::contract(&client, &address).await;
