@@ -110,6 +110,12 @@ impl Realtime {
         .await;
     }
 
+    /// Tells the other instances that something they keep in memory changed: `kind`
+    /// is `user` (one user's row, `user` set), `users` (many) or `catalogue`.
+    pub async fn tell_others(&self, db: &DatabaseConnection, kind: &str, user: Option<Uuid>) {
+        fanout::notify(db, &json!({"o": self.instance, "k": kind, "user": user})).await;
+    }
+
     /// Sends `message` to everyone in `room`, on every instance.
     pub async fn room_broadcast(
         &self,

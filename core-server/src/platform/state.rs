@@ -8,8 +8,10 @@ use sea_orm::DatabaseConnection;
 pub use crate::platform::background::Background;
 use crate::platform::config::Settings;
 use crate::platform::mail::Mailer;
+use crate::service::auth::cache::SessionCache;
 use crate::service::auth::jwt::Keys;
 use crate::service::auth::rate_limit::RateLimiter;
+use crate::service::catalogue::cache::CatalogueCache;
 use crate::service::events::EventBus;
 use crate::service::notifications::delivery::Delivery;
 
@@ -31,6 +33,11 @@ pub struct AppState {
     pub delivery: Delivery,
     /// The server's long-lived loops, stopped before the pool closes.
     pub background: Background,
+    /// The per-request session check, served from memory (see
+    /// [`crate::service::auth::cache`]).
+    pub sessions: Arc<SessionCache>,
+    /// Pages of the public catalogue (see [`crate::service::catalogue::cache`]).
+    pub catalogue: Arc<CatalogueCache>,
 }
 
 impl AppState {
@@ -53,6 +60,8 @@ impl AppState {
             realtime: crate::realtime::Realtime::new(settings.realtime.clone()),
             delivery: Delivery::default(),
             background: Background::default(),
+            sessions: Arc::default(),
+            catalogue: Arc::default(),
             db,
             settings: Arc::new(settings),
             started: Instant::now(),

@@ -6,6 +6,8 @@
 //!   each instance reads back what it has not delivered.
 //! - `{"k":"recheck"|"prefs","user":ID}`: a user's credentials or preferences changed.
 //! - `{"k":"room","room":R,"text":T}`: a room message for every instance's members.
+//! - `{"k":"user","user":ID}`, `{"k":"users"}`, `{"k":"catalogue"}`: a user's row, many
+//!   users, or the public catalogue changed; instances forget what they keep of it.
 //!
 //! `o` names the sending instance; instances skip their own user and room messages
 //! (already handled locally). A lost listener connection is re-opened and followed by a
@@ -59,18 +61,25 @@ struct Message {
     text: Option<String>,
 }
 
-/// What the listener tells the notification delivery: notifications up to an id exist
-/// (another instance made them), or some may have been missed (resync).
-pub trait NotificationSignals: Send + Sync + 'static {
+/// What the listener tells the services: notifications up to an id exist (another
+/// instance made them), some may have been missed (resync), or something kept in
+/// memory changed on another instance.
+pub trait InstanceSignals: Send + Sync + 'static {
     fn notifications_exist(&self, to: i64);
     fn resync(&self);
+    /// A user's row or credentials changed.
+    fn user_changed(&self, user: Uuid);
+    /// Many users changed.
+    fn users_changed(&self);
+    /// A public catalogue page may have changed.
+    fn catalogue_changed(&self);
 }
 
 /// Starts the listener when the database is PostgreSQL.
 pub async fn start(
     db: &DatabaseConnection,
     realtime: &Realtime,
-    signals: impl NotificationSignals,
+    signals: impl InstanceSignals,
     background: &Background,
 ) -> anyhow::Result<()> {
     if db.get_database_backend() != DatabaseBackend::Postgres {
@@ -99,7 +108,7 @@ pub async fn start(
     Ok(())
 }
 
-async fn handle(realtime: &Realtime, signals: &impl NotificationSignals, payload: &str) {
+async fn handle(realtime: &Realtime, signals: &impl InstanceSignals, payload: &str) {
     let Ok(message) = serde_json::from_str::<Message>(payload) else {
         tracing::warn!("unreadable fan-out message ignored");
         return;
@@ -109,6 +118,14 @@ async fn handle(realtime: &Realtime, signals: &impl NotificationSignals, payload
     match (kind.as_str(), message) {
         ("notifications", Message { to: Some(to), .. }) => signals.notifications_exist(to),
         (
+            "user",
+            Message {
+                user: Some(user), ..
+            },
+        ) if !own => signals.user_changed(user),
+        ("users", _) if !own => signals.users_changed(),
+        ("catalogue", _) if !own => signals.catalogue_changed(),
+        (
             "recheck" | "prefs" | "rooms",
             Message {
                 user: Some(user_id),
@@ -116,6 +133,9 @@ async fn handle(realtime: &Realtime, signals: &impl NotificationSignals, payload
                 ..
             },
         ) if !own => {
+            if kind == "recheck" {
+                signals.user_changed(user_id);
+            }
             let message = match kind.as_str() {
                 "recheck" => Outgoing::Recheck,
                 "rooms" => Outgoing::RecheckRooms,

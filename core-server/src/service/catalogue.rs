@@ -16,6 +16,7 @@ use crate::store::entity::{course, user};
 
 pub mod access;
 pub mod announcements;
+pub mod cache;
 pub mod categories;
 pub mod courses;
 pub mod lessons;
@@ -129,4 +130,15 @@ pub fn person(user: &user::Model) -> api::PersonRef {
         first_name: user.first_name.clone(),
         last_name: user.last_name.clone(),
     }
+}
+
+/// After a committed change that a public catalogue page may show (a course written,
+/// published, archived or deleted; its counters; a category; an owner's name): the
+/// kept pages are dropped here and on every other instance.
+pub async fn catalogue_changed(state: &crate::platform::state::AppState) {
+    state.catalogue.changed();
+    state
+        .realtime
+        .tell_others(&state.db, "catalogue", None)
+        .await;
 }

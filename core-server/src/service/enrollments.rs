@@ -334,6 +334,7 @@ pub async fn enroll_self(
     }
     let (row, event) = enroll(&txn, course.id, auth.id(), auth.id(), "courseId").await?;
     txn.commit().await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     state.events.announce([event]);
     Ok(created_enrollment(&row))
 }
@@ -379,6 +380,7 @@ pub async fn enroll_student(
         row = seat(&txn, &batch, &row).await?;
     }
     txn.commit().await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     state.events.announce([event]);
     Ok(created_enrollment(&row))
 }
@@ -433,6 +435,7 @@ pub async fn remove_student(
     )
     .await?;
     txn.commit().await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     state.events.announce([event]);
     Ok(Removal::Removed(roster_row(&row, &student)))
 }

@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod authorization;
 mod batches;
+mod caches;
 mod catalogue_helpers;
 mod constraints;
 mod course_matrix;

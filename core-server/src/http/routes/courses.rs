@@ -48,7 +48,7 @@ pub async fn list_courses(
     filter: Query<CourseFilter>,
 ) -> Result<HttpResponse, ApiError> {
     let list = courses::list_courses(&state, viewer.0.as_ref(), filter.into_inner()).await?;
-    Ok(ok(list))
+    Ok(ok(&*list))
 }
 
 /// One course by id or slug, with its sections and the lessons the caller may see

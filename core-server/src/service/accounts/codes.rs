@@ -227,6 +227,7 @@ pub async fn verify_email(
 ) -> Result<api::User, ApiError> {
     redeem_code(state, user_id, CodePurpose::VerifyEmail, otp).await?;
     let user = mark_email_verified(&state.db, user_id).await?;
+    crate::service::auth::user_changed(state, user_id).await;
     Ok(to_wire(&user))
 }
 

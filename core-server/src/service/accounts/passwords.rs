@@ -50,10 +50,7 @@ pub async fn change(
     revoke_sessions(&txn, caller.id(), Some(session), "PASSWORD_CHANGED").await?;
     revoke_access_tokens(&txn, caller.id()).await?;
     txn.commit().await?;
-    state
-        .realtime
-        .credentials_changed(&state.db, caller.id())
-        .await;
+    crate::service::auth::credentials_changed(state, caller.id()).await;
     audit::record(
         &state.db,
         Action::PasswordChanged,
@@ -118,7 +115,7 @@ pub async fn reset(
     revoke_sessions(&txn, user.id, None, "PASSWORD_RESET").await?;
     revoke_access_tokens(&txn, user.id).await?;
     txn.commit().await?;
-    state.realtime.credentials_changed(&state.db, user.id).await;
+    crate::service::auth::credentials_changed(state, user.id).await;
     audit::record(
         &state.db,
         Action::PasswordReset,

@@ -84,6 +84,7 @@ pub async fn start_session(
         .await;
     }
     txn.commit().await?;
+    crate::service::auth::user_changed(state, user.id).await;
     Ok(AuthSession {
         access_token: state
             .keys
@@ -165,6 +166,7 @@ pub async fn rotate_refresh(
     if spent.rows_affected != 1 {
         txn.rollback().await?;
         revoke_session(&state.db, session.id, "REFRESH_REUSE").await?;
+        crate::service::auth::credentials_changed(state, session.user_id).await;
         audit::record(
             &state.db,
             Action::RefreshTokenReused,
@@ -302,10 +304,7 @@ pub async fn logout(state: &AppState, caller: &AuthUser) -> Result<(), ApiError>
     if let Some(sid) = caller.session_id {
         revoke_session(&state.db, sid, "LOGOUT").await?;
     }
-    state
-        .realtime
-        .credentials_changed(&state.db, caller.id())
-        .await;
+    crate::service::auth::credentials_changed(state, caller.id()).await;
     Ok(())
 }
 
@@ -343,9 +342,6 @@ pub async fn end_session(state: &AppState, caller: &AuthUser, id: Uuid) -> Resul
         return Err(ApiError::NotFound("Session not found".into()));
     }
     revoke_session(&state.db, id, "SIGNED_OUT_REMOTELY").await?;
-    state
-        .realtime
-        .credentials_changed(&state.db, caller.id())
-        .await;
+    crate::service::auth::credentials_changed(state, caller.id()).await;
     Ok(())
 }

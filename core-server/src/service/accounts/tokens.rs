@@ -153,10 +153,7 @@ pub async fn revoke(
     if revoked.rows_affected == 0 {
         return Err(ApiError::NotFound("Access token not found".into()));
     }
-    state
-        .realtime
-        .credentials_changed(&state.db, caller.id())
-        .await;
+    crate::service::auth::credentials_changed(state, caller.id()).await;
     audit::record(
         &state.db,
         Action::AccessTokenRevoked,

@@ -81,6 +81,7 @@ async fn check_second_factor(
             )
             .exec(&state.db)
             .await?;
+        crate::service::auth::user_changed(state, user.id).await;
         return Ok(accepted.rows_affected == 1);
     }
     let hash = secrets::code_hash(
@@ -120,6 +121,7 @@ pub async fn enroll(state: &AppState, user: &user::Model) -> Result<TotpEnrollme
     }
     .update(&state.db)
     .await?;
+    crate::service::auth::user_changed(state, user.id).await;
     Ok(TotpEnrollment {
         otpauth_uri: totp::otpauth_uri(&secret, &user.email),
         secret,
@@ -170,6 +172,7 @@ pub async fn confirm(
             message: "Two-factor enrolment changed meanwhile; start again with POST /api/v1/auth/2fa/enroll".into(),
         });
     }
+    crate::service::auth::user_changed(state, user.id).await;
     let codes = replace_recovery_codes(state, user.id).await?;
     audit::record(
         &state.db,
@@ -228,6 +231,7 @@ pub async fn disable(
         .exec(&txn)
         .await?;
     txn.commit().await?;
+    crate::service::auth::user_changed(state, user.id).await;
     audit::record(
         &state.db,
         Action::TwoFactorDisabled,

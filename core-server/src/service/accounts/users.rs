@@ -294,6 +294,8 @@ pub async fn update_profile(
         update.profile = Set(Some(profile));
     }
     let user = update.update(&state.db).await?;
+    crate::service::auth::user_changed(state, user_id).await;
+    crate::service::catalogue::catalogue_changed(state).await;
     Ok(to_wire(&user))
 }
 
@@ -371,7 +373,7 @@ pub async fn change_role(
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    state.realtime.credentials_changed(&state.db, id).await;
+    crate::service::auth::credentials_changed(state, id).await;
     audit::record(
         &state.db,
         Action::RoleChanged,
@@ -421,7 +423,7 @@ pub async fn set_active(
     }
     txn.commit().await?;
     if !active {
-        state.realtime.credentials_changed(&state.db, id).await;
+        crate::service::auth::credentials_changed(state, id).await;
     }
     let action = if active {
         Action::UserReactivated

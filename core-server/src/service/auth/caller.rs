@@ -90,25 +90,40 @@ async fn authenticate_jwt(state: &AppState, token: &str) -> Result<AuthUser, Api
         .keys
         .verify(token, jwt::ACCESS_AUDIENCE)
         .ok_or_else(invalid_token)?;
+    let now = Utc::now();
+    let valid = |user: &user::Model| user.is_active && user.token_version == claims.ver;
+    if let Some(sid) = claims.sid
+        && let Some(cached) = state.sessions.get(sid)
+        // The session must be the subject's own: a token pairing one user with
+        // another's session is refused, whoever signed it.
+        && cached.user.id == claims.sub
+        && cached.expires_at > now
+        && valid(&cached.user)
+    {
+        return Ok(AuthUser {
+            user: cached.user,
+            session_id: Some(sid),
+            scopes: None,
+        });
+    }
+    // Not known to be good: read it (and keep it if it is).
+    let epoch = state.sessions.epoch();
     let user = user::Entity::find_by_id(claims.sub)
         .one(&state.db)
         .await?
+        .filter(valid)
         .ok_or_else(invalid_token)?;
-    if !user.is_active || user.token_version != claims.ver {
-        return Err(invalid_token());
-    }
     if let Some(sid) = claims.sid {
-        // The session must be the subject's own: a token pairing one user with
-        // another's session is refused, whoever signed it.
         let live = session::Entity::find_by_id(sid)
             .filter(session::Column::UserId.eq(claims.sub))
             .filter(session::Column::RevokedAt.is_null())
-            .filter(session::Column::ExpiresAt.gt(Utc::now()))
+            .filter(session::Column::ExpiresAt.gt(now))
             .one(&state.db)
-            .await?;
-        if live.is_none() {
-            return Err(invalid_token());
-        }
+            .await?
+            .ok_or_else(invalid_token)?;
+        state
+            .sessions
+            .put(epoch, sid, user.clone(), live.expires_at);
     }
     Ok(AuthUser {
         user,

@@ -89,6 +89,7 @@ pub async fn create_category(
     }
     .insert(&state.db)
     .await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     Ok(leaf(&row))
 }
 
@@ -138,6 +139,7 @@ pub async fn update_category(
         update.parent_id = Set(parent);
     }
     let row = update.update(&state.db).await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     Ok(leaf(&row))
 }
 
@@ -156,5 +158,6 @@ pub async fn delete_category(state: &AppState, id: Uuid) -> Result<(), ApiError>
     }
     // Courses in it keep existing, uncategorised (the foreign key sets NULL).
     category::Entity::delete_by_id(id).exec(&state.db).await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     Ok(())
 }

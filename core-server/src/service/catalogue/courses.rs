@@ -3,6 +3,7 @@
 //! checks them against the stored price), their status (publish, archive) and deletion.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::Utc;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query};
@@ -32,6 +33,25 @@ const DESCRIPTION_MAX: usize = 20_000;
 /// The courses `caller` may see, filtered, searched, sorted and paged. Anonymous callers
 /// and students see published courses; teachers also the courses they staff; admins all.
 pub async fn list_courses(
+    state: &AppState,
+    caller: Option<&AuthUser>,
+    filter: CourseFilter,
+) -> Result<Arc<CourseList>, ApiError> {
+    // What anonymous callers and students see is the same for all of them: kept.
+    let public = caller.is_none_or(|c| !c.is_admin() && c.role() != Role::Teacher);
+    let key = public.then(|| format!("{filter:?}"));
+    if let Some(list) = key.as_deref().and_then(|k| state.catalogue.get(k)) {
+        return Ok(list);
+    }
+    let generation = state.catalogue.generation();
+    let list = Arc::new(read_courses(state, caller, filter).await?);
+    if let Some(key) = key {
+        state.catalogue.put(generation, key, Arc::clone(&list));
+    }
+    Ok(list)
+}
+
+async fn read_courses(
     state: &AppState,
     caller: Option<&AuthUser>,
     filter: CourseFilter,
@@ -412,6 +432,7 @@ pub async fn create_course(
         .insert(&txn)
         .await?;
         txn.commit().await?;
+        crate::service::catalogue::catalogue_changed(state).await;
         break candidate;
     };
     Ok(CreatedCourse {
@@ -585,6 +606,7 @@ pub async fn update_course(
     update.updated_at = Set(Utc::now());
     let updated = update.update(&txn).await?;
     txn.commit().await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     state.events.announce(event);
     course_detail(&state.db, &updated, access).await
 }
@@ -615,6 +637,7 @@ pub async fn change_status(
     update.updated_at = Set(Utc::now());
     let updated = update.update(&txn).await?;
     txn.commit().await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     state.events.announce(event);
     course_detail(&state.db, &updated, access).await
 }
@@ -644,6 +667,7 @@ pub async fn delete_course(state: &AppState, auth: &AuthUser, key: &str) -> Resu
     // Sections, lessons, staff and reviews go with it (foreign keys cascade).
     course::Entity::delete_by_id(course.id).exec(&txn).await?;
     txn.commit().await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     Ok(course.id)
 }
 

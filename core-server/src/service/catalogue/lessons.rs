@@ -99,6 +99,7 @@ pub async fn create_lesson(
     .insert(&txn)
     .await?;
     txn.commit().await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     Ok(catalogue::lesson_to_wire(&row))
 }
 
@@ -219,6 +220,7 @@ pub async fn update_lesson(
     update.updated_at = Set(Utc::now());
     let row = update.update(&txn).await?;
     txn.commit().await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     Ok(catalogue::lesson_to_wire(&row))
 }
 
@@ -237,6 +239,7 @@ pub async fn delete_lesson(state: &AppState, auth: &AuthUser, id: Uuid) -> Resul
     let order: Vec<Uuid> = rest.iter().map(|l| l.id).collect();
     catalogue::renumber_lessons(&txn, current.section_id, &positions(&rest), &order).await?;
     txn.commit().await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     Ok(current.id)
 }
 
@@ -261,5 +264,6 @@ pub async fn reorder_lessons(
     catalogue::renumber_lessons(&txn, section.id, &positions(&existing), lesson_ids).await?;
     let lessons = catalogue::lessons_of(&txn, section.id).await?;
     txn.commit().await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     Ok(lessons.iter().map(catalogue::lesson_summary).collect())
 }

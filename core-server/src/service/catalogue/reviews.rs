@@ -150,5 +150,6 @@ pub async fn put_my_review(
     };
     catalogue::recompute_rating(&txn, course.id).await?;
     txn.commit().await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     Ok((review_to_wire(&row, &auth.user), is_new))
 }

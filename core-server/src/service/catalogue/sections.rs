@@ -57,6 +57,7 @@ pub async fn create_section(
     .insert(&txn)
     .await?;
     txn.commit().await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     Ok(Section {
         id: row.id,
         title: row.title,
@@ -104,6 +105,7 @@ pub async fn update_section(
     let row = find_section(&txn, found.id).await?;
     let wire = catalogue::section_to_wire(&txn, &row, true).await?;
     txn.commit().await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     Ok(wire)
 }
 
@@ -124,6 +126,7 @@ pub async fn delete_section(state: &AppState, auth: &AuthUser, id: Uuid) -> Resu
     let order: Vec<Uuid> = rest.iter().map(|s| s.id).collect();
     catalogue::renumber_sections(&txn, &positions(&rest), &order).await?;
     txn.commit().await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     Ok(found.id)
 }
 
@@ -147,5 +150,6 @@ pub async fn reorder_sections(
     catalogue::renumber_sections(&txn, &positions(&existing), section_ids).await?;
     let outline = catalogue::outline(&txn, course.id, true).await?;
     txn.commit().await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     Ok(outline)
 }

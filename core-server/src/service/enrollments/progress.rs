@@ -147,6 +147,9 @@ pub async fn record(
         add_xp(&txn, auth.id(), xp).await?;
     }
     txn.commit().await?;
+    if xp > 0 {
+        crate::service::auth::user_changed(state, auth.id()).await;
+    }
     state.events.announce(announced);
     Ok(ProgressUpdate {
         lesson_progress: LessonProgress {

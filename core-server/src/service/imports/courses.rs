@@ -381,6 +381,7 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
     }
     super::record_changes(&txn, changes).await?;
     txn.commit().await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     Ok(())
 }
 

@@ -116,6 +116,7 @@ pub async fn finish_run(
     )
     .await?;
     txn.commit().await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     state.events.announce([event]);
     Ok(())
 }
@@ -255,6 +256,8 @@ pub async fn revert(state: &AppState, id: Uuid, actor: Uuid) -> Result<RevertedI
         }
     }
     txn.commit().await?;
+    crate::service::auth::users_changed(state).await;
+    crate::service::catalogue::catalogue_changed(state).await;
     let run = find_run(&state.db, id).await?;
     Ok(RevertedImport {
         run: run_to_wire(&run),

@@ -464,6 +464,8 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
     }
     super::record_changes(&txn, changes).await?;
     txn.commit().await?;
+    crate::service::auth::users_changed(state).await;
+    crate::service::catalogue::catalogue_changed(state).await;
     // Set-password codes: after the commit, so no code exists for a user who doesn't.
     if !to_mail.is_empty() {
         let users = user::Entity::find()

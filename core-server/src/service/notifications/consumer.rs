@@ -390,13 +390,36 @@ pub async fn run_consumer(state: AppState) {
     }
 }
 
-impl crate::realtime::fanout::NotificationSignals for Delivery {
+/// What the fan-out listener hears from other instances, handed to this one's
+/// delivery and memory caches.
+struct Signals {
+    delivery: Delivery,
+    sessions: std::sync::Arc<crate::service::auth::cache::SessionCache>,
+    catalogue: std::sync::Arc<crate::service::catalogue::cache::CatalogueCache>,
+}
+
+impl crate::realtime::fanout::InstanceSignals for Signals {
     fn notifications_exist(&self, to: i64) {
-        Delivery::notifications_exist(self, to);
+        self.delivery.notifications_exist(to);
     }
 
     fn resync(&self) {
-        Delivery::resync(self);
+        self.delivery.resync();
+        // Announcements may have been missed while the listener was down.
+        self.sessions.forget_all();
+        self.catalogue.changed();
+    }
+
+    fn user_changed(&self, user: uuid::Uuid) {
+        self.sessions.forget_user(user);
+    }
+
+    fn users_changed(&self) {
+        self.sessions.forget_all();
+    }
+
+    fn catalogue_changed(&self) {
+        self.catalogue.changed();
     }
 }
 
@@ -415,7 +438,11 @@ pub async fn start(state: &AppState) -> anyhow::Result<()> {
     crate::realtime::fanout::start(
         &state.db,
         &state.realtime,
-        state.delivery.clone(),
+        Signals {
+            delivery: state.delivery.clone(),
+            sessions: state.sessions.clone(),
+            catalogue: state.catalogue.clone(),
+        },
         background,
     )
     .await?;

@@ -262,6 +262,7 @@ pub(super) async fn apply(
     imports::record_changes(&txn, changes).await?;
     let published = events::publish_all(&txn, to_publish).await?;
     txn.commit().await?;
+    crate::service::catalogue::catalogue_changed(state).await;
     state.events.announce(published);
     for user_id in lost_access {
         state
