@@ -141,6 +141,12 @@ pub struct ServerArgs {
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub import_lease: Option<u64>,
 
+    /// Seconds a page of the public catalogue is kept in memory at most (changes drop
+    /// it at once); 0 turns the cache off [default: 30].
+    #[arg(long, env = "EDUPRO_CATALOGUE_CACHE", value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub catalogue_cache: Option<u64>,
+
     /// HTTP worker threads [default: one per CPU core].
     #[arg(long, env = "EDUPRO_WORKERS", value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=512))]
@@ -214,6 +220,7 @@ struct FileSettings {
     shutdown_timeout: Option<u64>,
     body_timeout: Option<u64>,
     import_lease: Option<u64>,
+    catalogue_cache: Option<u64>,
     workers: Option<u16>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
@@ -306,6 +313,8 @@ pub struct Settings {
     /// How long an import run's owner may go without a heartbeat before the run counts
     /// as interrupted.
     pub import_lease: Duration,
+    /// How long a public catalogue page is kept at most; zero: not kept.
+    pub catalogue_cache: Duration,
     pub workers: Option<usize>,
     pub smtp_url: Option<SecretString>,
     pub mail_from: String,
@@ -409,6 +418,12 @@ impl ServerArgs {
                     .or(file.import_lease)
                     .unwrap_or(30)
                     .clamp(1, 86_400),
+            ),
+            catalogue_cache: Duration::from_secs(
+                self.catalogue_cache
+                    .or(file.catalogue_cache)
+                    .unwrap_or(30)
+                    .min(3600),
             ),
             workers: self.workers.or(file.workers).map(usize::from),
             smtp_url: self

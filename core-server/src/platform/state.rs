@@ -61,7 +61,7 @@ impl AppState {
             delivery: Delivery::default(),
             background: Background::default(),
             sessions: Arc::default(),
-            catalogue: Arc::default(),
+            catalogue: Arc::new(CatalogueCache::new(settings.catalogue_cache)),
             db,
             settings: Arc::new(settings),
             started: Instant::now(),

@@ -5,8 +5,9 @@
 //! review changing its counters, a category or an owner's name) calls
 //! `service::catalogue::catalogue_changed`, which bumps the generation here and tells
 //! the other instances. A page read under an older generation is never served, so a
-//! page read while a change was committing cannot outlive it. [`CatalogueCache::TTL`]
-//! bounds staleness should an announcement between instances be lost.
+//! page read while a change was committing cannot outlive it. The time to live
+//! (`EDUPRO_CATALOGUE_CACHE`, 30 s by default, 0 to turn the cache off) bounds
+//! staleness should an announcement between instances be lost.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -17,8 +18,8 @@ use crate::api::CourseList;
 /// Distinct cached pages beyond this are dropped all at once.
 const CAPACITY: usize = 4_096;
 
-#[derive(Default)]
 pub struct CatalogueCache {
+    ttl: Duration,
     inner: RwLock<Inner>,
 }
 
@@ -35,8 +36,13 @@ struct Page {
 }
 
 impl CatalogueCache {
-    /// How long a page is served without a change being announced.
-    pub const TTL: Duration = Duration::from_secs(30);
+    /// Pages are served for at most `ttl` (none if zero).
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            inner: RwLock::default(),
+        }
+    }
 
     /// The generation to pass to [`put`](Self::put) for a page about to be read.
     pub fn generation(&self) -> u64 {
@@ -47,7 +53,7 @@ impl CatalogueCache {
     pub fn get(&self, key: &str) -> Option<Arc<CourseList>> {
         let inner = self.inner.read().ok()?;
         let page = inner.pages.get(key)?;
-        (page.generation == inner.generation && page.loaded.elapsed() < Self::TTL)
+        (page.generation == inner.generation && page.loaded.elapsed() < self.ttl)
             .then(|| Arc::clone(&page.list))
     }
 
@@ -57,7 +63,7 @@ impl CatalogueCache {
         let Ok(mut inner) = self.inner.write() else {
             return;
         };
-        if inner.generation != generation {
+        if inner.generation != generation || self.ttl.is_zero() {
             return;
         }
         if inner.pages.len() >= CAPACITY {
@@ -102,7 +108,7 @@ mod tests {
 
     #[test]
     fn a_page_read_before_a_change_is_not_kept_after_it() {
-        let cache = CatalogueCache::default();
+        let cache = CatalogueCache::new(Duration::from_secs(30));
         let before = cache.generation();
         cache.changed();
         cache.put(before, "k".into(), list(1));
@@ -111,6 +117,13 @@ mod tests {
         cache.put(now, "k".into(), list(2));
         assert_eq!(cache.get("k").unwrap().pagination.total, 2);
         cache.changed();
+        assert!(cache.get("k").is_none());
+    }
+
+    #[test]
+    fn with_no_time_to_live_nothing_is_kept() {
+        let cache = CatalogueCache::new(Duration::ZERO);
+        cache.put(cache.generation(), "k".into(), list(1));
         assert!(cache.get("k").is_none());
     }
 }

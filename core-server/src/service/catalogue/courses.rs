@@ -2,7 +2,7 @@
 //! (the fields are parsed here: the pricing rules are shared by both, and an update
 //! checks them against the stored price), their status (publish, archive) and deletion.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -204,7 +204,7 @@ async fn course_detail(
     let sections = super::outline(db, course.id, access.can_edit()).await?;
     Ok(course_to_wire(
         course,
-        &owner,
+        person(&owner),
         category.as_ref(),
         Some(sections),
     ))
@@ -676,13 +676,30 @@ pub async fn courses_to_wire(
     db: &impl ConnectionTrait,
     courses: &[course::Model],
 ) -> Result<Vec<api::Course>, ApiError> {
-    let owner_ids: Vec<Uuid> = courses.iter().map(|c| c.created_by).collect();
-    let owners: HashMap<Uuid, user::Model> = user::Entity::find()
+    let owner_ids: BTreeSet<Uuid> = courses.iter().map(|c| c.created_by).collect();
+    // Only what a course shows of its owner, not their whole row.
+    let owners: HashMap<Uuid, api::PersonRef> = user::Entity::find()
+        .select_only()
+        .columns([
+            user::Column::Id,
+            user::Column::FirstName,
+            user::Column::LastName,
+        ])
         .filter(user::Column::Id.is_in(owner_ids))
+        .into_tuple::<(Uuid, String, String)>()
         .all(db)
         .await?
         .into_iter()
-        .map(|u| (u.id, u))
+        .map(|(id, first_name, last_name)| {
+            (
+                id,
+                api::PersonRef {
+                    id,
+                    first_name,
+                    last_name,
+                },
+            )
+        })
         .collect();
     let category_ids: Vec<Uuid> = courses.iter().filter_map(|c| c.category_id).collect();
     let categories: HashMap<Uuid, category::Model> = if category_ids.is_empty() {
@@ -703,7 +720,7 @@ pub async fn courses_to_wire(
                 .get(&c.created_by)
                 .ok_or_else(|| anyhow::anyhow!("course {} has no owner row", c.id))?;
             let category = c.category_id.and_then(|id| categories.get(&id));
-            Ok(course_to_wire(c, owner, category, None))
+            Ok(course_to_wire(c, owner.clone(), category, None))
         })
         .collect()
 }
@@ -711,7 +728,7 @@ pub async fn courses_to_wire(
 /// One course in its wire form.
 pub fn course_to_wire(
     c: &course::Model,
-    owner: &user::Model,
+    owner: api::PersonRef,
     category: Option<&category::Model>,
     sections: Option<Vec<api::Section>>,
 ) -> api::Course {
@@ -735,7 +752,7 @@ pub fn course_to_wire(
         thumbnail: c.thumbnail_url.clone(),
         status: status_of(c),
         published_at: c.published_at,
-        teacher: person(owner),
+        teacher: owner,
         total_students: i64::from(c.total_students),
         rating: c.rating_avg,
         total_reviews: i64::from(c.rating_count),
