@@ -1,9 +1,12 @@
 //! `GET /courses` under load: 10k published courses (`COURSES=` to change), then for
 //! each query 16 concurrent clients (`CLIENTS=`) for 5 s (`SECONDS=`) on loopback,
 //! on SQLite, and on PostgreSQL when `PG_URL` names a server this may create throwaway
-//! databases on. Prints requests/s and p50/p99 latency per query.
+//! databases on. Prints requests/s and p50/p99 latency per query. Students' and
+//! anonymous pages come from the catalogue cache after the first request; `CACHE=0`
+//! turns it off to measure the path every change (and every first request) takes.
 //!
 //! `cargo run --release -p edupro-server --example catalogue_bench`
+//! `CACHE=0 COURSES=100000 cargo run --release -p edupro-server --example catalogue_bench`
 
 use std::time::{Duration, Instant};
 
@@ -27,11 +30,19 @@ async fn main() -> anyhow::Result<()> {
     let courses = env("COURSES", 10_000);
     let clients = env("CLIENTS", 16);
     let window = Duration::from_secs(env("SECONDS", 5) as u64);
-    println!("{courses} published courses, {clients} clients, {window:?} per query");
-    bench("SQLite", None, courses, clients, window).await?;
+    let cache = env("CACHE", 30) as u64;
+    println!(
+        "{courses} published courses, {clients} clients, {window:?} per query, catalogue cache {}",
+        if cache == 0 {
+            "off".to_owned()
+        } else {
+            format!("{cache} s")
+        }
+    );
+    bench("SQLite", None, courses, clients, window, cache).await?;
     if let Ok(url) = std::env::var("PG_URL") {
         let db = support::fresh_pg_database(&url).await?;
-        bench("PostgreSQL", Some(db), courses, clients, window).await?;
+        bench("PostgreSQL", Some(db), courses, clients, window, cache).await?;
     }
     Ok(())
 }
@@ -42,8 +53,10 @@ async fn bench(
     courses: usize,
     clients: usize,
     window: Duration,
+    cache: u64,
 ) -> anyhow::Result<()> {
-    let server = support::server(database_url).await?;
+    let server =
+        support::server_with(database_url, |args| args.catalogue_cache = Some(cache)).await?;
     let mut csv = String::from("course_id,short_name,long_name,status\n");
     let topics = ["Algebra", "Biology", "Chemistry", "Drawing", "Economics"];
     for c in 0..courses {
@@ -89,20 +102,45 @@ async fn bench(
             .await?;
     }
 
-    let queries: [(&str, &str, bool); 5] = [
-        ("first page", "/api/v1/courses?limit=20", false),
-        ("page 250", "/api/v1/courses?limit=20&page=250", false),
-        ("search", "/api/v1/courses?limit=20&search=biology", false),
+    // Students browse signed in: their requests take the session check too.
+    let student: serde_json::Value = client
+        .post(format!("{}/api/v1/auth/register", server.base))
+        .json(&serde_json::json!({
+            "email": "bench-student@school.test", "password": "Corr3ct-Horse!",
+            "firstName": "Bench", "lastName": "Student", "role": "STUDENT",
+        }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let student = student["data"]["accessToken"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("register: {student}"))?
+        .to_owned();
+
+    let queries: [(&str, &str, Option<&str>); 6] = [
+        ("first page", "/api/v1/courses?limit=20", Some(&student)),
+        (
+            "page 250",
+            "/api/v1/courses?limit=20&page=250",
+            Some(&student),
+        ),
+        (
+            "search",
+            "/api/v1/courses?limit=20&search=biology",
+            Some(&student),
+        ),
         (
             "sort=popular",
             "/api/v1/courses?limit=20&sort=popular",
-            false,
+            Some(&student),
         ),
-        ("as admin", "/api/v1/courses?limit=20", true),
+        ("anonymous", "/api/v1/courses?limit=20", None),
+        ("as admin", "/api/v1/courses?limit=20", Some(&server.token)),
     ];
-    for (label, path, admin) in queries {
+    for (label, path, token) in queries {
         let url = format!("{}{path}", server.base);
-        let token = admin.then(|| server.token.clone());
+        let token = token.map(str::to_owned);
         let started = Instant::now();
         let mut workers = Vec::new();
         for _ in 0..clients {

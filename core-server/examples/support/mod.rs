@@ -19,16 +19,26 @@ pub struct Server {
 }
 
 /// Starts a server on SQLite in a temporary dir (or on `database_url`) with an admin.
+#[allow(dead_code)]
 pub async fn server(database_url: Option<String>) -> anyhow::Result<Server> {
+    server_with(database_url, |_| {}).await
+}
+
+/// [`server`] with settings changed by `customize` first.
+pub async fn server_with(
+    database_url: Option<String>,
+    customize: impl FnOnce(&mut ServerArgs),
+) -> anyhow::Result<Server> {
     let dir = tempfile::tempdir()?;
-    let settings = ServerArgs {
+    let mut args = ServerArgs {
         data_dir: Some(dir.path().to_path_buf()),
         bind: Some("127.0.0.1:0".parse()?),
         database_url,
         log_level: Some("warn".into()),
         ..ServerArgs::default()
-    }
-    .resolve()?;
+    };
+    customize(&mut args);
+    let settings = args.resolve()?;
     let app = Application::build(settings).await?;
     let base = format!("http://{}", app.local_addr());
     let state = app.state();
