@@ -95,6 +95,8 @@ async fn server(n: usize, database_url: Option<String>) -> anyhow::Result<()> {
         log_level: Some("warn".into()),
         rate_limit_per_ip: Some(u32::MAX),
         rate_limit_per_account: Some(u32::MAX),
+        // 10k sockets from one address.
+        connections_per_ip: Some(0),
         ..ServerArgs::default()
     }
     .resolve()?;

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod body_deadline;
+pub mod connection_limit;
 pub mod error;
 pub mod extract;
 pub mod idempotency;

@@ -35,6 +35,8 @@ pub async fn server_with(
         bind: Some("127.0.0.1:0".parse()?),
         database_url,
         log_level: Some("warn".into()),
+        // Load comes from one address: thousands of sockets in ws_bench.
+        connections_per_ip: Some(0),
         ..ServerArgs::default()
     };
     customize(&mut args);

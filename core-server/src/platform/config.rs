@@ -147,6 +147,12 @@ pub struct ServerArgs {
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub catalogue_cache: Option<u64>,
 
+    /// Open connections one client address may hold; requests on more are answered
+    /// 429 and closed. Behind a load balancer all clients share its address: raise it
+    /// or set 0 (no bound) [default: 256].
+    #[arg(long, env = "EDUPRO_CONNECTIONS_PER_IP", value_name = "N")]
+    pub connections_per_ip: Option<u32>,
+
     /// HTTP worker threads [default: one per CPU core].
     #[arg(long, env = "EDUPRO_WORKERS", value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=512))]
@@ -221,6 +227,7 @@ struct FileSettings {
     body_timeout: Option<u64>,
     import_lease: Option<u64>,
     catalogue_cache: Option<u64>,
+    connections_per_ip: Option<u32>,
     workers: Option<u16>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
@@ -315,6 +322,8 @@ pub struct Settings {
     pub import_lease: Duration,
     /// How long a public catalogue page is kept at most; zero: not kept.
     pub catalogue_cache: Duration,
+    /// Open connections per client address; 0: no bound.
+    pub connections_per_ip: u32,
     pub workers: Option<usize>,
     pub smtp_url: Option<SecretString>,
     pub mail_from: String,
@@ -425,6 +434,10 @@ impl ServerArgs {
                     .unwrap_or(30)
                     .min(3600),
             ),
+            connections_per_ip: self
+                .connections_per_ip
+                .or(file.connections_per_ip)
+                .unwrap_or(256),
             workers: self.workers.or(file.workers).map(usize::from),
             smtp_url: self
                 .smtp_url

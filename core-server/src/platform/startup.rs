@@ -142,6 +142,8 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let data = web::Data::new(state);
     let shutdown_timeout = settings.shutdown_timeout.as_secs();
     let workers = settings.workers;
+    let connections = crate::http::connection_limit::ConnectionCounts::default();
+    let per_ip = settings.connections_per_ip;
     // The document is collected once; workers serve the viewer before the API scope,
     // which would otherwise claim every path under /api/v1.
     let (_, openapi) = App::new()
@@ -181,7 +183,11 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .wrap(Compress::default())
             .wrap(cors(&settings.cors_origins))
             .wrap(middleware::from_fn(request_context))
+            .wrap(middleware::from_fn(
+                crate::http::connection_limit::connection_limit,
+            ))
     })
+    .on_connect(move |conn, data| connections.on_connect(conn, data, per_ip))
     .shutdown_timeout(shutdown_timeout)
     .disable_signals();
     let server = match workers {

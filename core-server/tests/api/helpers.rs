@@ -93,6 +93,8 @@ pub async fn spawn_app_on(
         // Tests sign in often from one address; rate-limit tests lower these again.
         rate_limit_per_ip: Some(10_000),
         rate_limit_per_account: Some(10_000),
+        // Realtime tests open hundreds of sockets from one address.
+        connections_per_ip: Some(0),
         ..ServerArgs::default()
     };
     customize(&mut args);

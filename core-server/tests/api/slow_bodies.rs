@@ -113,3 +113,37 @@ async fn a_slow_import_upload_is_read_to_the_end_while_it_keeps_coming() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains(r#""create":5"#), "{answer}");
 }
+
+/// Sends a GET /health on a new connection; the answer up to the close.
+async fn health_on_new_connection(app: &TestApp) -> String {
+    let mut stream = connect(app).await;
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("request sent");
+    read_to_close(&mut stream).await.0
+}
+
+#[tokio::test]
+async fn connections_beyond_the_bound_per_address_are_answered_429_and_closed() {
+    let app = spawn_app_with(|args| args.connections_per_ip = Some(3)).await;
+    // Three connections held open, as a slow client would (the suite's own client may
+    // hold one more).
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(connect(&app).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let refused = health_on_new_connection(&app).await;
+    assert!(refused.starts_with("HTTP/1.1 429"), "{refused}");
+    assert!(refused.contains(r#""code":"RATE_LIMITED""#), "{refused}");
+    assert!(
+        refused.to_lowercase().contains("connection: close"),
+        "{refused}"
+    );
+    // Closing them gives the address its slots back.
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let served = health_on_new_connection(&app).await;
+    assert!(served.starts_with("HTTP/1.1 200"), "{served}");
+}
