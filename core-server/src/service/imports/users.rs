@@ -411,7 +411,11 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
             } => {
                 let id = *model.id.as_ref();
                 if hash.is_none() && *model.is_active.as_ref() {
-                    to_mail.push(id);
+                    to_mail.push((
+                        id,
+                        model.email.as_ref().clone(),
+                        model.first_name.as_ref().clone(),
+                    ));
                 }
                 model.password_hash = Set(hash);
                 changes.push(super::change(run, line, &key, id, None));
@@ -463,15 +467,19 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
             .map_err(email_clash)?;
     }
     super::record_changes(&txn, changes).await?;
+    // Set-password codes and their mail, in the batch's transaction: a committed user
+    // always has its invitation, and a crash loses both or neither.
+    let invitees: Vec<accounts::Addressee<'_>> = to_mail
+        .iter()
+        .map(|(id, email, first_name)| accounts::Addressee {
+            id: *id,
+            email,
+            first_name,
+        })
+        .collect();
+    let queued = accounts::invite(&txn, state, &invitees).await?;
     txn.commit().await?;
-    // Set-password codes: after the commit, so no code exists for a user who doesn't.
-    if !to_mail.is_empty() {
-        let users = user::Entity::find()
-            .filter(user::Column::Id.is_in(to_mail))
-            .all(&state.db)
-            .await?;
-        accounts::send_invites(state, &users).await?;
-    }
+    queued.wake(&state.mailer);
     Ok(())
 }
 
