@@ -1,6 +1,8 @@
 //! A small SMTP server on loopback for tests: it takes any number of connections and
 //! messages, records each message it accepts (recipient and DATA), and can refuse the
-//! first few with a transient `451`, as a busy mail server does.
+//! first few with a transient `451`, as a busy mail server does. Shared by the API
+//! suite and the binary's tests, which each use a part of it.
+#![allow(dead_code)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
