@@ -23,8 +23,8 @@ use crate::service::auth::password;
 use crate::store::entity::user;
 
 pub use codes::{
-    Addressee, CodePurpose, INVITE_TTL_HOURS, OTP_MAX_ATTEMPTS, OTP_TTL_MINUTES, invite,
-    issue_code, issue_codes, redeem_code, send_code, send_codes,
+    Addressee, CodePurpose, INVITE_TTL_HOURS, OTP_MAX_ATTEMPTS, OTP_TTL_MINUTES,
+    holding_live_codes, invite, issue_code, issue_codes, redeem_code, send_code, send_codes,
 };
 pub use sessions::{
     SESSION_TTL_DAYS, SignIn, bump_token_version, revoke_session, revoke_sessions, rotate_refresh,

@@ -301,3 +301,52 @@ async fn two_servers_on_one_database_deliver_each_message_once() {
         assert_eq!(row.attempts, 1, "claimed once: {row:?}");
     }
 }
+
+#[tokio::test]
+async fn a_re_run_invites_again_a_user_whose_invitation_ran_out_and_only_them() {
+    use edupro_server::store::entity::one_time_code;
+    use sea_orm::sea_query::Expr;
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let token = &admin.access_token;
+    let csv = "user_id,login_id,first_name,last_name,role,status\n\
+               again-1,again-1@invite.test,Again,One,student,active\n\
+               again-2,again-2@invite.test,Again,Two,student,active\n";
+    let first = import_users(&app, token, csv, 500).await;
+    assert_eq!(first["counts"]["create"], 2, "{first}");
+    // again-1's invitation runs out unused.
+    let one = user::Entity::find()
+        .filter(user::Column::Email.eq("again-1@invite.test"))
+        .one(&app.state.db)
+        .await
+        .expect("read")
+        .expect("again-1 exists");
+    one_time_code::Entity::update_many()
+        .col_expr(
+            one_time_code::Column::ExpiresAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::hours(1)),
+        )
+        .filter(one_time_code::Column::UserId.eq(one.id))
+        .exec(&app.state.db)
+        .await
+        .expect("expired");
+
+    let rerun = import_users(&app, token, csv, 500).await;
+    assert_eq!(rerun["counts"]["update"], 1, "{rerun}");
+    assert_eq!(rerun["counts"]["unchanged"], 1, "{rerun}");
+    let mail = outbox_of(&app, token, "again-1@invite.test").await;
+    assert_eq!(mail.len(), 2, "a second invitation: {mail:?}");
+    assert_eq!(outbox_of(&app, token, "again-2@invite.test").await.len(), 1);
+    let code = code_in(mail[0]["body"].as_str().expect("a body"));
+    accounts::redeem_code(&app.state, one.id, CodePurpose::ResetPassword, &code)
+        .await
+        .expect("the new code works");
+
+    // The code is spent, and again-1 still has no password: the next run invites once
+    // more, and the run after it, with that invitation live, does nothing.
+    let third = import_users(&app, token, csv, 500).await;
+    assert_eq!(third["counts"]["update"], 1, "{third}");
+    let fourth = import_users(&app, token, csv, 500).await;
+    assert_eq!(fourth["counts"]["unchanged"], 2, "{fourth}");
+    assert_eq!(outbox_of(&app, token, "again-1@invite.test").await.len(), 3);
+}

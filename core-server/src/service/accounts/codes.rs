@@ -1,9 +1,13 @@
 //! One-time codes: issued and mailed (one at a time or a whole import's worth, the mail
 //! queued in the codes' transaction), redeemed with a limited number of tries; email verification.
 
+use std::collections::HashSet;
+
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use crate::api;
@@ -126,6 +130,32 @@ pub async fn redeem_code(
     } else {
         Err(invalid_code())
     }
+}
+
+/// Which of `users` hold a live code for `purpose`: unused, unexpired, tries left.
+pub async fn holding_live_codes(
+    db: &impl ConnectionTrait,
+    users: impl IntoIterator<Item = Uuid>,
+    purpose: CodePurpose,
+) -> Result<HashSet<Uuid>, ApiError> {
+    let users: Vec<Uuid> = users.into_iter().collect();
+    let now = Utc::now();
+    let mut live = HashSet::new();
+    for chunk in users.chunks(500) {
+        let holders: Vec<Uuid> = one_time_code::Entity::find()
+            .select_only()
+            .column(one_time_code::Column::UserId)
+            .filter(one_time_code::Column::UserId.is_in(chunk.iter().copied()))
+            .filter(one_time_code::Column::Purpose.eq(purpose.as_str()))
+            .filter(one_time_code::Column::UsedAt.is_null())
+            .filter(one_time_code::Column::ExpiresAt.gt(now))
+            .filter(one_time_code::Column::Attempts.lt(OTP_MAX_ATTEMPTS))
+            .into_tuple()
+            .all(db)
+            .await?;
+        live.extend(holders);
+    }
+    Ok(live)
 }
 
 /// Mails a code for `purpose` to `user`, valid [`OTP_TTL_MINUTES`]: the code and its
