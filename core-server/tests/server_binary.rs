@@ -13,6 +13,9 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+#[path = "support/smtp_sink.rs"]
+mod smtp_sink;
+
 const SERVER: &str = env!("CARGO_BIN_EXE_edupro-server");
 /// Generous: a debug build on a loaded CI machine, with migrations to run.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -890,6 +893,27 @@ async fn a_killed_import_is_marked_interrupted_with_what_it_wrote_and_can_be_rev
         "{run}"
     );
 
+    // Every user the killed run committed has its invitation, exactly one each: the
+    // codes and their mail were written in the batches' own transactions.
+    let outbox = poll(
+        &format!("{base}/admin/outbox?limit=100"),
+        &token,
+        "the outbox",
+        |data| data["messages"].is_array(),
+    )
+    .await;
+    let mut invited: Vec<&str> = outbox["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter(|m| m["subject"] == "Set your EduPro+ password")
+        .filter_map(|m| m["recipient"].as_str())
+        .collect();
+    invited.sort_unstable();
+    let mut expected: Vec<String> = (0..30).map(|i| format!("crash-{i}@school.test")).collect();
+    expected.sort_unstable();
+    assert_eq!(invited, expected, "{outbox}");
+
     let reverted: serde_json::Value = reqwest::Client::new()
         .post(format!("{base}/imports/{id}/revert"))
         .bearer_auth(&token)
@@ -901,6 +925,107 @@ async fn a_killed_import_is_marked_interrupted_with_what_it_wrote_and_can_be_rev
         .unwrap();
     assert_eq!(reverted["data"]["deleted"], 30, "{reverted}");
     assert_eq!(reverted["data"]["run"]["status"], "REVERTED", "{reverted}");
+    server.signal("TERM");
+    server.wait_for_exit().assert_no_panic();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_queued_while_smtp_was_down_is_delivered_after_a_kill_and_restart() {
+    let (_root, data_dir) = fresh_data_dir();
+    let database_url = match std::env::var("EDUPRO_TEST_DATABASE_URL") {
+        Ok(admin) if !admin.is_empty() => Some(fresh_pg_database(&admin).await),
+        _ => None,
+    };
+    // A port nothing listens on yet: the SMTP server is down.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let smtp_url = format!("smtp://127.0.0.1:{port}");
+    let mut extra = vec!["--smtp-url", smtp_url.as_str(), "--mail-retry-base", "1s"];
+    if let Some(url) = &database_url {
+        extra.extend(["--database-url", url.as_str()]);
+    }
+    let (mut server, address, _) = start(&data_dir, &extra);
+    let base = format!("http://{address}/api/v1");
+    let token = admin_token(&data_dir, database_url.as_deref(), &base).await;
+
+    let csv = "user_id,login_id,first_name,last_name,role,status\n\
+               down-1,down-1@school.test,Down,One,student,active\n\
+               down-2,down-2@school.test,Down,Two,teacher,active\n";
+    let imported = reqwest::Client::new()
+        .post(format!("{base}/imports/users?mode=apply"))
+        .bearer_auth(&token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .expect("the server answers")
+        .text()
+        .await
+        .expect("an answer");
+    assert!(imported.contains("\"create\":2"), "{imported}");
+    // Both invitations were tried, and are waiting for a retry.
+    let outbox = poll(
+        &format!("{base}/admin/outbox"),
+        &token,
+        "both invitations to be tried once",
+        |data| {
+            data["messages"].as_array().is_some_and(|m| {
+                m.len() == 2
+                    && m.iter()
+                        .all(|m| m["status"] == "PENDING" && m["attempts"].as_i64() >= Some(1))
+            })
+        },
+    )
+    .await;
+    assert!(outbox["messages"][0]["lastError"].is_string(), "{outbox}");
+    server.signal("KILL");
+    server.wait_for_exit();
+
+    // The SMTP server is back, and so is ours: the queued mail goes out.
+    let sink = smtp_sink::SmtpSink::start_on(port, 0).await;
+    let (mut server, address, _) = start(&data_dir, &extra);
+    let base = format!("http://{address}/api/v1");
+    let got = sink.wait_for(2, Duration::from_secs(30)).await;
+    let mut to: Vec<&str> = got.iter().map(|m| m.to.as_str()).collect();
+    to.sort_unstable();
+    assert_eq!(to, ["down-1@school.test", "down-2@school.test"]);
+    poll(
+        &format!("{base}/admin/outbox"),
+        &token,
+        "both invitations to be marked SENT",
+        |data| {
+            data["messages"]
+                .as_array()
+                .is_some_and(|m| m.len() == 2 && m.iter().all(|m| m["status"] == "SENT"))
+        },
+    )
+    .await;
+    // The mailed code sets the password.
+    let (_, body) = got[0]
+        .data
+        .split_once("\n\n")
+        .expect("headers, then a body");
+    let code = body
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("a code in the mail");
+    let reset = reqwest::Client::new()
+        .post(format!("{base}/auth/reset-password"))
+        .json(&serde_json::json!({
+            "email": got[0].to, "otp": code, "newPassword": "Back-0n-L1ne!!"
+        }))
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(
+        reset.status(),
+        200,
+        "{}",
+        reset.text().await.unwrap_or_default()
+    );
+    assert_eq!(sink.accepted().len(), 2, "each sent once");
     server.signal("TERM");
     server.wait_for_exit().assert_no_panic();
 }

@@ -262,7 +262,8 @@ pub struct AuditList {
     pub pagination: super::Pagination,
 }
 
-/// A mail held by the development outbox (`GET /admin/outbox`).
+/// A mail in the outbox (`GET /admin/outbox`): kept there in development, or queued for
+/// SMTP delivery.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
@@ -270,8 +271,54 @@ pub struct OutboxEntry {
     pub id: Uuid,
     pub recipient: String,
     pub subject: String,
+    /// The text; emptied once an SMTP delivery succeeded or gave up (it holds codes).
     pub body: String,
     pub created_at: DateTime<Utc>,
+    pub status: MailStatus,
+    /// Delivery attempts begun so far.
+    pub attempts: i32,
+    /// When the next attempt is due (PENDING only).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// Where a mail stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MailStatus {
+    /// Waiting for SMTP delivery (or being delivered, under a lease).
+    Pending,
+    /// Accepted by the SMTP server.
+    Sent,
+    /// Given up: refused for good, or out of attempts.
+    Failed,
+    /// Kept in the development outbox (no SMTP configured); never delivered.
+    Kept,
+}
+
+impl MailStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Sent => "SENT",
+            Self::Failed => "FAILED",
+            Self::Kept => "KEPT",
+        }
+    }
+}
+
+impl std::str::FromStr for MailStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Self::Pending, Self::Sent, Self::Failed, Self::Kept]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| format!("`{s}` is not a mail status"))
+    }
 }
 
 /// `GET /admin/outbox`.

@@ -1,6 +1,7 @@
 //! Server settings from flags, `EDUPRO_*` environment variables and an optional TOML
 //! file, in that order of precedence, resolved once at start into [`Settings`].
 
+pub mod mail;
 pub mod realtime;
 
 use std::fmt;
@@ -185,6 +186,10 @@ pub struct ServerArgs {
     /// WebSocket and notification settings.
     #[command(flatten)]
     pub realtime: realtime::RealtimeArgs,
+
+    /// Mail queue settings.
+    #[command(flatten)]
+    pub mail: mail::MailArgs,
 }
 
 impl fmt::Debug for ServerArgs {
@@ -240,6 +245,10 @@ struct FileSettings {
     ws_pong_timeout: Option<String>,
     notification_poll_interval: Option<String>,
     notification_batch_rows: Option<usize>,
+    mail_retry_base: Option<String>,
+    mail_max_attempts: Option<u32>,
+    mail_poll_interval: Option<String>,
+    mail_lease: Option<String>,
 }
 
 /// Which database to open.
@@ -330,6 +339,7 @@ pub struct Settings {
     pub rate_limit_per_ip: u32,
     pub rate_limit_per_account: u32,
     pub realtime: realtime::RealtimeSettings,
+    pub mail: mail::MailSettings,
 }
 
 impl ServerArgs {
@@ -467,6 +477,12 @@ impl ServerArgs {
                 file.notification_poll_interval.as_deref(),
                 file.notification_batch_rows,
             )?,
+            mail: self.mail.resolve(mail::MailFile {
+                retry_base: file.mail_retry_base.as_deref(),
+                max_attempts: file.mail_max_attempts,
+                poll_interval: file.mail_poll_interval.as_deref(),
+                lease: file.mail_lease.as_deref(),
+            })?,
             data_dir,
         })
     }

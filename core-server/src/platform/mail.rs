@@ -1,13 +1,15 @@
-//! Outgoing mail: SMTP when `EDUPRO_SMTP_URL` is set, otherwise a development outbox
-//! kept in the database and readable by admins at `GET /api/v1/admin/outbox`.
+//! Outgoing mail: the SMTP transport (when `EDUPRO_SMTP_URL` is set) and the signal that
+//! wakes the mail drainer. Mail is never sent from a request: it is written to the
+//! outbox in the transaction of what it announces (`service::outbox::enqueue`) and
+//! delivered by the drainer (`service::outbox::start_drainer`). Without SMTP the outbox
+//! keeps it, readable by admins at `GET /api/v1/admin/outbox`.
 
-use chrono::Utc;
+use std::sync::Arc;
+use std::time::Duration;
+
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
-use uuid::Uuid;
-
-use crate::store::entity::outbox_message;
+use tokio::sync::Notify;
 
 /// One message.
 #[derive(Debug, Clone)]
@@ -17,128 +19,106 @@ pub struct Mail {
     pub body: String,
 }
 
-/// Where mail goes.
+/// Where mail goes: SMTP, or (without it) nowhere but the development outbox.
 #[derive(Clone)]
-pub enum Mailer {
-    /// Stored in `outbox_messages`; the log says a message is waiting, never its body
-    /// (which holds codes).
-    Outbox { db: DatabaseConnection },
-    /// Delivered over SMTP, in the background.
-    Smtp {
-        transport: AsyncSmtpTransport<Tokio1Executor>,
-        from: Mailbox,
-    },
+pub struct Mailer {
+    smtp: Option<Smtp>,
+    /// Wakes this instance's drainer when mail has been committed to the outbox.
+    wake: Arc<Notify>,
+}
+
+#[derive(Clone)]
+struct Smtp {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    /// An attempt that takes longer than this is given up (and retried later).
+    timeout: Duration,
+}
+
+/// Why a delivery did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// Worth trying again later: no connection, a timeout, a 4xx answer.
+    Transient(String),
+    /// Never going to work: a bad address, a 5xx answer.
+    Permanent(String),
+}
+
+impl std::fmt::Display for DeliveryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Transient(why) | Self::Permanent(why) => f.write_str(why),
+        }
+    }
 }
 
 impl Mailer {
-    /// SMTP for `smtp_url` (`smtps://user:pass@host:465`), else the outbox.
-    pub fn new(smtp_url: Option<&str>, from: &str, db: DatabaseConnection) -> anyhow::Result<Self> {
-        match smtp_url {
-            None => Ok(Self::Outbox { db }),
+    /// SMTP for `smtp_url` (`smtps://user:pass@host:465`), else the outbox. An attempt
+    /// is cut off after `timeout`.
+    pub fn new(smtp_url: Option<&str>, from: &str, timeout: Duration) -> anyhow::Result<Self> {
+        let smtp = match smtp_url {
+            None => None,
             Some(url) => {
                 let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| anyhow::anyhow!("smtp_url: {e}"))?
+                    .timeout(Some(timeout))
                     .build();
                 let from = from
                     .parse()
                     .map_err(|e| anyhow::anyhow!("mail_from: `{from}` is not a mailbox: {e}"))?;
-                Ok(Self::Smtp { transport, from })
+                Some(Smtp {
+                    transport,
+                    from,
+                    timeout,
+                })
             }
-        }
+        };
+        Ok(Self {
+            smtp,
+            wake: Arc::new(Notify::new()),
+        })
     }
 
     /// Whether mail is kept in the outbox rather than delivered.
     pub fn is_outbox(&self) -> bool {
-        matches!(self, Self::Outbox { .. })
+        self.smtp.is_none()
     }
 
-    /// Sends many messages: one multi-row insert per 500 into the outbox, or each
-    /// handed to SMTP delivery in the background.
-    pub async fn send_all(&self, messages: Vec<Mail>) -> anyhow::Result<()> {
-        match self {
-            Self::Outbox { db } => {
-                let now = Utc::now();
-                let first = messages.first().map(|m| (m.to.clone(), m.subject.clone()));
-                let count = messages.len();
-                let rows: Vec<outbox_message::ActiveModel> = messages
-                    .into_iter()
-                    .map(|m| outbox_message::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        recipient: Set(m.to),
-                        subject: Set(m.subject),
-                        body: Set(m.body),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                    })
-                    .collect();
-                for chunk in rows.chunks(500) {
-                    outbox_message::Entity::insert_many(chunk.to_vec())
-                        .exec_without_returning(db)
-                        .await?;
-                }
-                match (count, first) {
-                    (1, Some((recipient, subject))) => tracing::info!(
-                        %recipient,
-                        %subject,
-                        "mail kept in the development outbox (GET /api/v1/admin/outbox)"
-                    ),
-                    (count, _) => tracing::info!(
-                        count,
-                        "mail kept in the development outbox (GET /api/v1/admin/outbox)"
-                    ),
-                }
-                Ok(())
-            }
-            Self::Smtp { .. } => {
-                for m in messages {
-                    self.send(&m.to, &m.subject, m.body).await?;
-                }
-                Ok(())
-            }
-        }
+    /// Tells this instance's drainer that mail is waiting (call after the commit).
+    pub fn wake(&self) {
+        self.wake.notify_one();
     }
 
-    /// Sends a plain-text message. Outbox writes are awaited (so the message is readable
-    /// once the request that sent it returns); SMTP delivery runs in the background and
-    /// its failures are logged.
-    pub async fn send(&self, to: &str, subject: &str, body: String) -> anyhow::Result<()> {
-        match self {
-            Self::Outbox { db } => {
-                let now = Utc::now();
-                let id = Uuid::now_v7();
-                outbox_message::ActiveModel {
-                    id: Set(id),
-                    recipient: Set(to.to_owned()),
-                    subject: Set(subject.to_owned()),
-                    body: Set(body),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                }
-                .insert(db)
-                .await?;
-                tracing::info!(%id, recipient = to, subject, "mail kept in the development outbox (GET /api/v1/admin/outbox)");
-                Ok(())
-            }
-            Self::Smtp { transport, from } => {
-                let message = Message::builder()
-                    .from(from.clone())
-                    .to(to
-                        .parse()
-                        .map_err(|e| anyhow::anyhow!("recipient `{to}`: {e}"))?)
-                    .subject(subject)
-                    .body(body)?;
-                let transport = transport.clone();
-                let (to, subject) = (to.to_owned(), subject.to_owned());
-                tokio::spawn(async move {
-                    match transport.send(message).await {
-                        Ok(_) => tracing::info!(recipient = %to, subject = %subject, "mail sent"),
-                        Err(err) => {
-                            tracing::error!(recipient = %to, subject = %subject, error = %err, "mail delivery failed")
-                        }
-                    }
-                });
-                Ok(())
-            }
+    /// Waits for [`Mailer::wake`] (a wake before the wait is not lost).
+    pub async fn woken(&self) {
+        self.wake.notified().await;
+    }
+
+    /// Hands `mail` to the SMTP server and waits for its answer. Without SMTP nothing
+    /// delivers mail: that is a permanent error.
+    pub async fn deliver(&self, mail: &Mail) -> Result<(), DeliveryError> {
+        let Some(smtp) = &self.smtp else {
+            return Err(DeliveryError::Permanent(
+                "no SMTP server is configured".into(),
+            ));
+        };
+        let to = mail.to.parse().map_err(|e| {
+            DeliveryError::Permanent(format!("recipient `{}` is not a mailbox: {e}", mail.to))
+        })?;
+        let message = Message::builder()
+            .from(smtp.from.clone())
+            .to(to)
+            .subject(&mail.subject)
+            .body(mail.body.clone())
+            .map_err(|e| DeliveryError::Permanent(format!("the message does not build: {e}")))?;
+        match tokio::time::timeout(smtp.timeout, smtp.transport.send(message)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(err)) if err.is_permanent() => Err(DeliveryError::Permanent(err.to_string())),
+            Ok(Err(err)) => Err(DeliveryError::Transient(err.to_string())),
+            Err(_) => Err(DeliveryError::Transient(format!(
+                "no answer from the SMTP server within {:?}",
+                smtp.timeout
+            ))),
         }
     }
 }
@@ -202,25 +182,22 @@ mod tests {
     #[tokio::test]
     async fn with_an_smtp_url_mail_is_delivered_over_smtp() {
         let (port, received) = smtp_sink().await;
-        // The outbox database is never touched on this path; a lazy, unused connection
-        // stands in for it.
-        let db = sea_orm::DatabaseConnection::default();
         let mailer = Mailer::new(
             Some(&format!("smtp://127.0.0.1:{port}")),
             "EduPro+ <no-reply@school.test>",
-            db,
+            Duration::from_secs(10),
         )
         .unwrap();
         assert!(!mailer.is_outbox());
         mailer
-            .send(
-                "ada@school.test",
-                "Your code",
-                "Your code is 123456.".into(),
-            )
+            .deliver(&Mail {
+                to: "ada@school.test".into(),
+                subject: "Your code".into(),
+                body: "Your code is 123456.".into(),
+            })
             .await
             .unwrap();
-        let data = tokio::time::timeout(std::time::Duration::from_secs(10), received)
+        let data = tokio::time::timeout(Duration::from_secs(10), received)
             .await
             .expect("delivered within 10 s")
             .unwrap();
@@ -234,7 +211,7 @@ mod tests {
         let err = Mailer::new(
             Some("carrier-pigeon://x"),
             "a@b.io",
-            sea_orm::DatabaseConnection::default(),
+            Duration::from_secs(10),
         )
         .err()
         .unwrap();

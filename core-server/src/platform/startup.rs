@@ -56,6 +56,7 @@ impl Application {
             .spawn(crate::service::live_classes::reminders::run(state.clone()));
         crate::service::assessments::spawn_sweeper(&state.background, db.clone());
         crate::service::imports::lease::start(&state).await?;
+        crate::service::outbox::start_drainer(&state).await?;
         let server = serve(listener, state.clone())?;
         tracing::info!(
             address = %local_addr,
@@ -101,6 +102,10 @@ impl Application {
         served.context("HTTP server failed")?;
         // The pool's close waits for every connection, and the listener holds one.
         self.state.background.stop();
+        // A delivery the stop cut short is given back rather than left to its lease.
+        if let Err(error) = crate::service::outbox::release(&self.state).await {
+            tracing::warn!(%error, "could not give back the mail this server was delivering");
+        }
         match tokio::time::timeout(POOL_CLOSE_TIMEOUT, self.db.close()).await {
             Ok(closed) => closed.context("closing the database pool")?,
             Err(_) => tracing::warn!(

@@ -47,7 +47,7 @@ impl AppState {
         let mailer = Mailer::new(
             settings.smtp_url.as_ref().map(|u| u.expose_secret()),
             &settings.mail_from,
-            db.clone(),
+            settings.mail.lease / 2,
         )?;
         Ok(Self {
             keys: Arc::new(Keys::new(&settings.jwt_secret)),

@@ -23,8 +23,8 @@ use crate::service::auth::password;
 use crate::store::entity::user;
 
 pub use codes::{
-    CodePurpose, INVITE_TTL_HOURS, OTP_MAX_ATTEMPTS, OTP_TTL_MINUTES, issue_code, redeem_code,
-    send_code, send_codes, send_invites,
+    Addressee, CodePurpose, INVITE_TTL_HOURS, OTP_MAX_ATTEMPTS, OTP_TTL_MINUTES,
+    holding_live_codes, invite, issue_code, issue_codes, redeem_code, send_code, send_codes,
 };
 pub use sessions::{
     SESSION_TTL_DAYS, SignIn, bump_token_version, revoke_session, revoke_sessions, rotate_refresh,
@@ -153,15 +153,41 @@ pub async fn create(
     new: NewAccount,
 ) -> Result<(user::Model, Option<String>), ApiError> {
     if find_by_email(db, &new.email).await?.is_some() {
-        return Err(ApiError::Conflict {
-            field: Some("email".into()),
-            message: "User with this email already exists".into(),
-        });
+        return Err(email_taken());
     }
-    let password_hash = match new.password {
-        Some(p) => Some(password::hash(SecretString::from(p.expose().to_owned())).await?),
-        None => None,
-    };
+    let mut new = new;
+    let password_hash = hash_password(new.password.take()).await?;
+    insert_account(db, new, password_hash).await
+}
+
+fn email_taken() -> ApiError {
+    ApiError::Conflict {
+        field: Some("email".into()),
+        message: "User with this email already exists".into(),
+    }
+}
+
+/// Hashes a new account's password (off the async workers), before any transaction:
+/// a transaction should not hold SQLite's write lock while argon2 runs.
+pub async fn hash_password(password: Option<Password>) -> Result<Option<String>, ApiError> {
+    match password {
+        Some(p) => Ok(Some(
+            password::hash(SecretString::from(p.expose().to_owned())).await?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// [`create`] with the password already hashed (`new.password` is ignored), for a
+/// caller that writes the account in its own transaction.
+pub async fn insert_account(
+    db: &impl ConnectionTrait,
+    new: NewAccount,
+    password_hash: Option<String>,
+) -> Result<(user::Model, Option<String>), ApiError> {
+    if find_by_email(db, &new.email).await?.is_some() {
+        return Err(email_taken());
+    }
     let totp_secret = (new.role == Role::Admin).then(crate::service::auth::totp::new_secret);
     let now = Utc::now();
     let model = user::ActiveModel {

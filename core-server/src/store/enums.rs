@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::api::{
     AttemptStatus, CourseLevel, CourseStatus, EnrollmentStatus, ImportKind, ImportMode,
-    ImportStatus, LessonType, LiveClassStatus, LivePlatform, MultipleSelectScoring,
+    ImportStatus, LessonType, LiveClassStatus, LivePlatform, MailStatus, MultipleSelectScoring,
     NotificationType, QuestionType, Role, ShowAnswers, StaffRole, TestStatus, TestType,
 };
 
@@ -106,6 +106,7 @@ stored_enums! {
     ShowAnswers in "tests"."show_answers";
     QuestionType in "test_questions"."question_type";
     AttemptStatus in "test_attempts"."status";
+    MailStatus in "outbox_messages"."status";
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ mod m20261203_000009_tests;
 mod m20261203_000010_chat;
 mod m20261203_000013_course_listing;
 mod m20261207_000014_import_owner;
+mod m20261207_000015_mail_queue;
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{timestamp_with_time_zone, uuid};
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_chat::Migration),
             Box::new(m20261203_000013_course_listing::Migration),
             Box::new(m20261207_000014_import_owner::Migration),
+            Box::new(m20261207_000015_mail_queue::Migration),
         ]
     }
 }

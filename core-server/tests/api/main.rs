@@ -21,6 +21,7 @@ mod imports;
 mod live_class_reminders;
 mod live_class_rooms;
 mod live_classes;
+mod mail;
 mod notifications;
 mod openapi_contract;
 mod operations;
@@ -28,6 +29,8 @@ mod outage;
 mod realtime;
 mod realtime_helpers;
 mod slow_bodies;
+#[path = "../support/smtp_sink.rs"]
+mod smtp_sink;
 mod tests_attempts;
 mod tests_crud;
 mod tests_grading;

@@ -1,16 +1,22 @@
-//! One-time codes: issued, mailed (one at a time or a whole import's worth in one
-//! transaction), redeemed with a limited number of tries; email verification.
+//! One-time codes: issued and mailed (one at a time or a whole import's worth, the mail
+//! queued in the codes' transaction), redeemed with a limited number of tries; email verification.
+
+use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use crate::api;
 use crate::error::ApiError;
+use crate::platform::mail::Mail;
 use crate::platform::state::AppState;
 use crate::service::accounts::to_wire;
 use crate::service::auth::secrets;
+use crate::service::outbox::{self, Queued};
 use crate::store::entity::{one_time_code, user};
 
 /// One-time codes expire after 10 minutes.
@@ -126,7 +132,34 @@ pub async fn redeem_code(
     }
 }
 
-/// Mails a code for `purpose` to `user`, valid [`OTP_TTL_MINUTES`].
+/// Which of `users` hold a live code for `purpose`: unused, unexpired, tries left.
+pub async fn holding_live_codes(
+    db: &impl ConnectionTrait,
+    users: impl IntoIterator<Item = Uuid>,
+    purpose: CodePurpose,
+) -> Result<HashSet<Uuid>, ApiError> {
+    let users: Vec<Uuid> = users.into_iter().collect();
+    let now = Utc::now();
+    let mut live = HashSet::new();
+    for chunk in users.chunks(500) {
+        let holders: Vec<Uuid> = one_time_code::Entity::find()
+            .select_only()
+            .column(one_time_code::Column::UserId)
+            .filter(one_time_code::Column::UserId.is_in(chunk.iter().copied()))
+            .filter(one_time_code::Column::Purpose.eq(purpose.as_str()))
+            .filter(one_time_code::Column::UsedAt.is_null())
+            .filter(one_time_code::Column::ExpiresAt.gt(now))
+            .filter(one_time_code::Column::Attempts.lt(OTP_MAX_ATTEMPTS))
+            .into_tuple()
+            .all(db)
+            .await?;
+        live.extend(holders);
+    }
+    Ok(live)
+}
+
+/// Mails a code for `purpose` to `user`, valid [`OTP_TTL_MINUTES`]: the code and its
+/// mail commit together.
 pub async fn send_code(
     state: &AppState,
     user: &user::Model,
@@ -141,21 +174,45 @@ pub async fn send_code(
     .await
 }
 
-/// Mails a set-password code, valid [`INVITE_TTL_HOURS`], to each of `users`: accounts
-/// an admin or an import made without a password.
-pub async fn send_invites(state: &AppState, users: &[user::Model]) -> Result<(), ApiError> {
-    send_codes(
+/// Who a code is mailed to.
+#[derive(Debug, Clone, Copy)]
+pub struct Addressee<'a> {
+    pub id: Uuid,
+    pub email: &'a str,
+    pub first_name: &'a str,
+}
+
+impl<'a> From<&'a user::Model> for Addressee<'a> {
+    fn from(user: &'a user::Model) -> Self {
+        Self {
+            id: user.id,
+            email: &user.email,
+            first_name: &user.first_name,
+        }
+    }
+}
+
+/// Issues a set-password code, valid [`INVITE_TTL_HOURS`], to each of `to` — accounts
+/// an admin or an import made without a password — and queues its mail, on `db`: the
+/// caller's transaction, the one that writes the accounts, so an account never commits
+/// without its invitation.
+pub async fn invite(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    to: &[Addressee<'_>],
+) -> Result<Queued, ApiError> {
+    issue_codes(
+        db,
         state,
-        users,
+        to,
         CodePurpose::ResetPassword,
         Duration::hours(INVITE_TTL_HOURS),
     )
     .await
 }
 
-/// Issues a code for `purpose` to each of `users` (replacing any live one) in one
-/// transaction, then mails them together: an import of thousands of accounts costs a
-/// few statements per batch, not three per account.
+/// Issues a code for `purpose` to each of `users` (replacing any live one) and queues
+/// their mail, all in one transaction, then wakes the mail drainer.
 pub async fn send_codes(
     state: &AppState,
     users: &[user::Model],
@@ -165,19 +222,40 @@ pub async fn send_codes(
     if users.is_empty() {
         return Ok(());
     }
-    let now = Utc::now();
-    let codes: Vec<String> = users.iter().map(|_| secrets::new_otp()).collect();
+    let to: Vec<Addressee<'_>> = users.iter().map(Addressee::from).collect();
     let txn = crate::store::db::begin_write(&state.db).await?;
-    for chunk in users.chunks(500) {
+    let queued = issue_codes(&txn, state, &to, purpose, ttl).await?;
+    txn.commit().await?;
+    queued.wake(&state.mailer);
+    Ok(())
+}
+
+/// Issues a code for `purpose` to each of `to` (replacing any live one) and queues the
+/// mails that carry them, on `db` (the caller's transaction): an import of thousands of
+/// accounts costs a few statements per batch, not three per account. The codes appear
+/// in the mails' bodies only, never in logs.
+pub async fn issue_codes(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    to: &[Addressee<'_>],
+    purpose: CodePurpose,
+    ttl: Duration,
+) -> Result<Queued, ApiError> {
+    if to.is_empty() {
+        return Ok(Queued::default());
+    }
+    let now = Utc::now();
+    let codes: Vec<String> = to.iter().map(|_| secrets::new_otp()).collect();
+    for chunk in to.chunks(500) {
         one_time_code::Entity::update_many()
             .col_expr(one_time_code::Column::UsedAt, Expr::value(now))
             .filter(one_time_code::Column::UserId.is_in(chunk.iter().map(|u| u.id)))
             .filter(one_time_code::Column::Purpose.eq(purpose.as_str()))
             .filter(one_time_code::Column::UsedAt.is_null())
-            .exec(&txn)
+            .exec(db)
             .await?;
     }
-    let rows: Vec<one_time_code::ActiveModel> = users
+    let rows: Vec<one_time_code::ActiveModel> = to
         .iter()
         .zip(&codes)
         .map(|(user, code)| one_time_code::ActiveModel {
@@ -194,10 +272,9 @@ pub async fn send_codes(
         .collect();
     for chunk in rows.chunks(500) {
         one_time_code::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(&txn)
+            .exec_without_returning(db)
             .await?;
     }
-    txn.commit().await?;
     let (subject, what) = match purpose {
         CodePurpose::VerifyEmail => ("Verify your EduPro+ email", "verify your email address"),
         CodePurpose::ResetPassword => ("Set your EduPro+ password", "set a new password"),
@@ -207,16 +284,15 @@ pub async fn send_codes(
     } else {
         format!("{} minutes", ttl.num_minutes())
     };
-    let messages = users.iter().zip(codes).map(|(user, code)| crate::platform::mail::Mail {
-        to: user.email.clone(),
+    let messages = to.iter().zip(codes).map(|(user, code)| Mail {
+        to: user.email.to_owned(),
         subject: subject.to_owned(),
         body: format!(
             "Hello {},\n\nYour code to {what} is {code}.\nIt expires in {expiry} and works once.\n\nIf you did not ask for it, ignore this message.\n",
             user.first_name
         ),
     });
-    state.mailer.send_all(messages.collect()).await?;
-    Ok(())
+    Ok(outbox::enqueue(db, &state.mailer, messages.collect()).await?)
 }
 
 /// Confirms a user's email with the mailed code; answers the updated user.

@@ -18,8 +18,9 @@ use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::service::accounts::sessions::{SignIn, start_session};
 use crate::service::accounts::{
-    CodePurpose, NewAccount, bump_token_version, create, find_user, revoke_access_tokens,
-    revoke_sessions, send_code, send_invites, to_wire, two_factor,
+    Addressee, CodePurpose, NewAccount, OTP_TTL_MINUTES, bump_token_version, create, find_user,
+    hash_password, insert_account, invite, issue_codes, revoke_access_tokens, revoke_sessions,
+    to_wire, two_factor,
 };
 use crate::service::audit::{self, Action};
 use crate::service::auth::AuthUser;
@@ -42,8 +43,22 @@ pub async fn register(
     user_agent: Option<String>,
     ip: &str,
 ) -> Result<Registered, ApiError> {
-    let (user, totp_secret) = create(&state.db, account).await?;
-    send_code(state, &user, CodePurpose::VerifyEmail).await?;
+    // The account and its verification code and mail commit together; the password
+    // is hashed first, so the transaction never waits on argon2.
+    let mut account = account;
+    let password_hash = hash_password(account.password.take()).await?;
+    let txn = crate::store::db::begin_write(&state.db).await?;
+    let (user, totp_secret) = insert_account(&txn, account, password_hash).await?;
+    let queued = issue_codes(
+        &txn,
+        state,
+        &[Addressee::from(&user)],
+        CodePurpose::VerifyEmail,
+        chrono::Duration::minutes(OTP_TTL_MINUTES),
+    )
+    .await?;
+    txn.commit().await?;
+    queued.wake(&state.mailer);
     if let Some(secret) = totp_secret {
         // A new admin signs in with 2FA from the start; the admin who made them passes
         // the secret on. Nobody is signed in here.
@@ -127,10 +142,17 @@ pub async fn create_by_admin(
 ) -> Result<CreatedUser, ApiError> {
     let role = account.role;
     let needs_password = account.password.is_none();
-    let (user, totp_secret) = create(&state.db, account).await?;
-    if needs_password {
-        send_invites(state, std::slice::from_ref(&user)).await?;
-    }
+    let (user, totp_secret) = if needs_password {
+        // The account and its invitation (code and mail) commit together.
+        let txn = crate::store::db::begin_write(&state.db).await?;
+        let made = create(&txn, account).await?;
+        let queued = invite(&txn, state, &[Addressee::from(&made.0)]).await?;
+        txn.commit().await?;
+        queued.wake(&state.mailer);
+        made
+    } else {
+        create(&state.db, account).await?
+    };
     audit::record(
         &state.db,
         Action::UserCreated,

@@ -2,7 +2,10 @@
 //! password`. `user_id` is the external id; `role` is student, teacher or parent (any
 //! case; imports never make admins); `status` active, or deleted/suspended (deactivated).
 //! A `password` is set only on a user who has none yet, so re-runs stay unchanged; a
-//! new user without one is mailed a code to set it.
+//! new user without one is mailed a code to set it, in the batch's transaction. An
+//! active user still without a password and without a live code (it expired or was
+//! spent, or an older version lost it) is mailed a new one: the row is an `update` of
+//! `invitation`.
 
 use std::collections::HashMap;
 
@@ -176,6 +179,15 @@ pub enum Write {
         password: Option<Password>,
         /// Sessions must end (role change or deactivation).
         revoke: bool,
+        /// Active, without a password and without a live invitation: mail one.
+        invite: bool,
+    },
+    /// An existing user that is active, has no password and no live invitation (it
+    /// expired, was spent, or a version before the mail queue lost it): a new one.
+    Invite {
+        id: Uuid,
+        email: String,
+        first_name: String,
     },
 }
 
@@ -226,6 +238,16 @@ pub async fn process(
         .into_iter()
         .map(|u| (u.email.clone(), u))
         .collect();
+    // Which of the batch's password-less users hold a live set-password code.
+    let invited = accounts::holding_live_codes(
+        &state.db,
+        by_key
+            .values()
+            .filter(|u| u.password_hash.is_none())
+            .map(|u| u.id),
+        accounts::CodePurpose::ResetPassword,
+    )
+    .await?;
 
     let now = Utc::now();
     let mut planned: Vec<Planned<Write>> = Vec::with_capacity(rows.len());
@@ -330,9 +352,28 @@ pub async fn process(
                 if password.is_some() {
                     changes.push("password".to_owned());
                 }
-                if changes.is_empty() {
+                let invite = active
+                    && u.password_hash.is_none()
+                    && password.is_none()
+                    && !invited.contains(&u.id);
+                if changes.is_empty() && invite {
+                    // Nothing of the user changes; they are mailed a new invitation.
+                    let write = Write::Invite {
+                        id: u.id,
+                        email: u.email.clone(),
+                        first_name: u.first_name.clone(),
+                    };
+                    (
+                        RowOutcome::Update,
+                        vec!["invitation".to_owned()],
+                        Some(write),
+                    )
+                } else if changes.is_empty() {
                     (RowOutcome::Unchanged, changes, None)
                 } else {
+                    if invite {
+                        changes.push("invitation".to_owned());
+                    }
                     if u.email != email {
                         run.file.released.insert(u.email.clone());
                     }
@@ -347,6 +388,7 @@ pub async fn process(
                         active,
                         password,
                         revoke,
+                        invite,
                     };
                     (RowOutcome::Update, changes, Some(write))
                 }
@@ -395,6 +437,7 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
     let mut hashed = Vec::with_capacity(writes.len());
     let hashes = futures_util::future::join_all(writes.iter().map(|(_, w)| match w {
         Write::Create { password, .. } | Write::Update { password, .. } => hash(password.clone()),
+        Write::Invite { .. } => hash(None),
     }))
     .await;
     for h in hashes {
@@ -411,7 +454,11 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
             } => {
                 let id = *model.id.as_ref();
                 if hash.is_none() && *model.is_active.as_ref() {
-                    to_mail.push(id);
+                    to_mail.push((
+                        id,
+                        model.email.as_ref().clone(),
+                        model.first_name.as_ref().clone(),
+                    ));
                 }
                 model.password_hash = Set(hash);
                 changes.push(super::change(run, line, &key, id, None));
@@ -426,9 +473,13 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
                 role,
                 active,
                 revoke,
+                invite,
                 ..
             } => {
                 let id = before.id;
+                if invite {
+                    to_mail.push((id, email.clone(), first_name.clone()));
+                }
                 let mut model = user::ActiveModel {
                     id: Set(id),
                     email: Set(email),
@@ -454,6 +505,14 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
                     Some(before_image(&before)),
                 ));
             }
+            Write::Invite {
+                id,
+                email,
+                first_name,
+            } => {
+                // No change of the user to record (nor to revert): only the mail.
+                to_mail.push((id, email, first_name));
+            }
         }
     }
     for chunk in inserts.chunks(500) {
@@ -463,17 +522,21 @@ async fn apply(state: &AppState, run: &Run, writes: Vec<(String, Write)>) -> Res
             .map_err(email_clash)?;
     }
     super::record_changes(&txn, changes).await?;
+    // Set-password codes and their mail, in the batch's transaction: a committed user
+    // always has its invitation, and a crash loses both or neither.
+    let invitees: Vec<accounts::Addressee<'_>> = to_mail
+        .iter()
+        .map(|(id, email, first_name)| accounts::Addressee {
+            id: *id,
+            email,
+            first_name,
+        })
+        .collect();
+    let queued = accounts::invite(&txn, state, &invitees).await?;
     txn.commit().await?;
     crate::service::auth::users_changed(state).await;
     crate::service::catalogue::catalogue_changed(state).await;
-    // Set-password codes: after the commit, so no code exists for a user who doesn't.
-    if !to_mail.is_empty() {
-        let users = user::Entity::find()
-            .filter(user::Column::Id.is_in(to_mail))
-            .all(&state.db)
-            .await?;
-        accounts::send_invites(state, &users).await?;
-    }
+    queued.wake(&state.mailer);
     Ok(())
 }
 
