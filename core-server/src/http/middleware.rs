@@ -162,17 +162,57 @@ fn envelope_for_status(status: StatusCode, method: &str, path: &str) -> ErrorBod
 /// service tells a request whose path exists but whose method does not.
 #[derive(Debug, Clone, Default)]
 pub struct RouteTable {
-    /// Each path template's segments (`{id}` for a parameter) and its methods, upper case.
-    routes: Vec<(Vec<String>, Vec<String>)>,
+    /// Each path template's segments and its methods, upper case.
+    routes: Vec<(Vec<Segment>, Vec<String>)>,
+}
+
+/// One segment of a path template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Literal(String),
+    /// A parameter; what the document says of its values, where that tells templates
+    /// of one shape apart (`/imports/{kind}`, a name, and `/imports/{id}`, a UUID).
+    Param {
+        values: Option<Vec<String>>,
+        uuid: bool,
+    },
+}
+
+impl Segment {
+    fn matches(&self, segment: &str, strict: bool) -> bool {
+        match self {
+            Self::Literal(literal) => literal == segment,
+            Self::Param { .. } if segment.is_empty() => false,
+            Self::Param { .. } if !strict => true,
+            Self::Param { values, uuid } => {
+                values
+                    .as_ref()
+                    .is_none_or(|values| values.iter().any(|v| v == segment))
+                    && (!uuid || uuid::Uuid::parse_str(segment).is_ok())
+            }
+        }
+    }
 }
 
 impl RouteTable {
-    /// The table of `(path template, methods)` pairs.
-    pub fn new(routes: impl IntoIterator<Item = (String, Vec<String>)>) -> Self {
+    /// The table of `(path template, methods)` pairs; `param` describes a template's
+    /// parameter by name.
+    pub fn new<'a>(
+        routes: impl IntoIterator<Item = (&'a str, Vec<String>)>,
+        param: impl Fn(&str, &str) -> Segment,
+    ) -> Self {
         let routes = routes
             .into_iter()
             .map(|(path, methods)| {
-                let segments = path.split('/').map(str::to_owned).collect();
+                let segments = path
+                    .split('/')
+                    .map(
+                        |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                            Some(name) => param(path, name),
+                            None => Segment::Literal(s.to_owned()),
+                        },
+                    )
+                    .collect();
                 (segments, methods)
             })
             .collect();
@@ -181,10 +221,19 @@ impl RouteTable {
 
     /// The methods of the documented paths `path` matches most specifically: a literal
     /// segment beats a parameter (`/live-classes/calendar-token` is not
-    /// `/live-classes/{id}`); equally specific templates pool their methods.
+    /// `/live-classes/{id}`); equally specific templates pool their methods. Templates
+    /// whose parameters' values fit are preferred to those that only have the shape.
     fn methods(&self, path: &str) -> Vec<&str> {
+        let strict = self.matching(path, true);
+        if strict.is_empty() {
+            self.matching(path, false)
+        } else {
+            strict
+        }
+    }
+
+    fn matching(&self, path: &str, strict: bool) -> Vec<&str> {
         let segments: Vec<&str> = path.split('/').collect();
-        let is_param = |t: &String| t.starts_with('{') && t.ends_with('}');
         let mut best: Option<Vec<bool>> = None;
         let mut methods: Vec<&str> = Vec::new();
         for (template, listed) in &self.routes {
@@ -192,11 +241,14 @@ impl RouteTable {
                 && template
                     .iter()
                     .zip(&segments)
-                    .all(|(t, s)| t == s || (is_param(t) && !s.is_empty()));
+                    .all(|(t, s)| t.matches(s, strict));
             if !matches {
                 continue;
             }
-            let shape: Vec<bool> = template.iter().map(is_param).collect();
+            let shape: Vec<bool> = template
+                .iter()
+                .map(|t| matches!(t, Segment::Param { .. }))
+                .collect();
             match &best {
                 Some(b) if *b < shape => continue,
                 Some(b) if *b == shape => {}

@@ -25,6 +25,7 @@ use crate::http::idempotency::EXCLUDED_PREFIXES;
         crate::api::FieldError,
         crate::api::CourseSort,
         crate::api::SeriesScope,
+        crate::api::ImportKind,
     )),
     modifiers(&BearerScheme),
     tags(
@@ -84,9 +85,42 @@ pub fn complete(mut document: Document) -> Document {
 }
 
 /// The methods of every documented path, for the 405 answers of
-/// [`not_found`](crate::http::middleware::not_found).
+/// [`not_found`](crate::http::middleware::not_found), with what the document says of
+/// each path parameter's values (an enum, a UUID).
 pub fn route_table(document: &Document) -> crate::http::middleware::RouteTable {
-    crate::http::middleware::RouteTable::new(document.paths.paths.iter().map(|(path, item)| {
+    let json = serde_json::to_value(document).unwrap_or_default();
+    let resolve = |schema: &serde_json::Value| -> serde_json::Value {
+        match schema["$ref"].as_str() {
+            Some(reference) => json
+                .pointer(reference.trim_start_matches('#'))
+                .cloned()
+                .unwrap_or_default(),
+            None => schema.clone(),
+        }
+    };
+    let param = |path: &str, name: &str| {
+        let item = &json["paths"][path];
+        let schema = item
+            .as_object()
+            .into_iter()
+            .flat_map(|methods| methods.values())
+            .filter_map(|operation| operation["parameters"].as_array())
+            .flatten()
+            .find(|p| p["in"] == "path" && p["name"] == name)
+            .map(|p| resolve(&p["schema"]))
+            .unwrap_or_default();
+        let values = schema["enum"].as_array().map(|values| {
+            values
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        });
+        crate::http::middleware::Segment::Param {
+            values,
+            uuid: schema["format"] == "uuid",
+        }
+    };
+    let routes = document.paths.paths.iter().map(|(path, item)| {
         let methods = [
             ("GET", item.get.is_some()),
             ("HEAD", item.head.is_some()),
@@ -101,8 +135,9 @@ pub fn route_table(document: &Document) -> crate::http::middleware::RouteTable {
             .filter(|(_, present)| *present)
             .map(|(method, _)| method.to_owned())
             .collect();
-        (path.clone(), methods)
-    }))
+        (path.as_str(), methods)
+    });
+    crate::http::middleware::RouteTable::new(routes, param)
 }
 
 fn operations(item: &mut PathItem) -> impl Iterator<Item = (bool, &mut Operation)> {
