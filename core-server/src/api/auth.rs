@@ -38,6 +38,10 @@ pub struct Register {
         )
     )]
     pub last_name: String,
+    #[cfg_attr(
+        feature = "server",
+        schema(pattern = r"^\s*(\+?[ ()\-]*([0-9][ ()\-]*){7,15})?\s*$")
+    )]
     pub phone: Option<String>,
     /// STUDENT (default), TEACHER or PARENT; ADMIN only when an admin registers someone.
     pub role: Option<Role>,

@@ -146,6 +146,10 @@ pub struct UpdateMe {
         )
     )]
     pub last_name: Option<String>,
+    #[cfg_attr(
+        feature = "server",
+        schema(pattern = r"^\s*\+?[ ()\-]*([0-9][ ()\-]*){7,15}\s*$")
+    )]
     pub phone: Option<String>,
     #[cfg_attr(feature = "server", schema(max_length = 2000))]
     pub bio: Option<String>,
@@ -188,6 +192,10 @@ pub struct NewUser {
         )
     )]
     pub last_name: String,
+    #[cfg_attr(
+        feature = "server",
+        schema(pattern = r"^\s*(\+?[ ()\-]*([0-9][ ()\-]*){7,15})?\s*$")
+    )]
     pub phone: Option<String>,
     pub role: Role,
 }
