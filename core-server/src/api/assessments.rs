@@ -97,6 +97,13 @@ pub struct TestDocument {
     /// Only this batch (cohort) of the course sees the test.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_id: Option<Uuid>,
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,198}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        )
+    )]
     pub title: String,
     #[serde(rename = "type")]
     pub test_type: TestType,
@@ -104,8 +111,10 @@ pub struct TestDocument {
     pub instructions: Option<String>,
     /// Minutes from the start of an attempt; none for no limit.
     #[serde(default, alias = "duration", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(minimum = 1, maximum = 10080))]
     pub duration_minutes: Option<i32>,
     #[serde(default)]
+    #[cfg_attr(feature = "server", schema(multiple_of = 0.01, minimum = 0))]
     pub passing_marks: f64,
     /// Derived from the questions; when sent it must match their sum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,6 +124,7 @@ pub struct TestDocument {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available_until: Option<DateTime<Utc>>,
     #[serde(default = "one")]
+    #[cfg_attr(feature = "server", schema(minimum = 1, maximum = 100))]
     pub attempts_allowed: i32,
     #[serde(default)]
     pub shuffle_questions: bool,
@@ -142,10 +152,20 @@ pub struct TestDocument {
 pub struct QuestionDocument {
     #[serde(rename = "type")]
     pub question_type: QuestionType,
+    #[cfg_attr(feature = "server", schema(min_length = 1, pattern = r"\S"))]
     pub question_text: String,
+    #[cfg_attr(
+        feature = "server",
+        schema(multiple_of = 0.01, minimum = 0.01, maximum = 1000)
+    )]
     pub marks: f64,
     /// Taken off for a wrong (not an empty) answer.
     #[serde(default)]
+    #[cfg_attr(feature = "server", schema(minimum = 0))]
+    #[cfg_attr(
+        feature = "server",
+        schema(multiple_of = 0.01, minimum = 0, maximum = 1000)
+    )]
     pub negative_marks: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explanation: Option<String>,
@@ -160,6 +180,7 @@ pub struct QuestionDocument {
     pub numeric_tolerance: Option<f64>,
     /// Where to insert (1-based) with `POST /tests/{id}/questions`; appended when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(minimum = 1))]
     pub position: Option<i64>,
 }
 
@@ -168,6 +189,7 @@ pub struct QuestionDocument {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OptionDocument {
+    #[cfg_attr(feature = "server", schema(min_length = 1, pattern = r"\S"))]
     pub text: String,
     #[serde(default)]
     pub is_correct: bool,
@@ -178,18 +200,28 @@ pub struct OptionDocument {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateTest {
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,198}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        )
+    )]
     pub title: Option<String>,
     #[serde(rename = "type")]
     pub test_type: Option<TestType>,
     #[serde(default, deserialize_with = "nullable")]
     pub instructions: Option<Option<String>>,
     #[serde(default, alias = "duration", deserialize_with = "nullable")]
+    #[cfg_attr(feature = "server", schema(minimum = 1, maximum = 10080))]
     pub duration_minutes: Option<Option<i32>>,
+    #[cfg_attr(feature = "server", schema(multiple_of = 0.01, minimum = 0))]
     pub passing_marks: Option<f64>,
     #[serde(default, deserialize_with = "nullable")]
     pub available_from: Option<Option<DateTime<Utc>>>,
     #[serde(default, deserialize_with = "nullable")]
     pub available_until: Option<Option<DateTime<Utc>>>,
+    #[cfg_attr(feature = "server", schema(minimum = 1, maximum = 100))]
     pub attempts_allowed: Option<i32>,
     pub shuffle_questions: Option<bool>,
     pub shuffle_options: Option<bool>,
@@ -300,6 +332,7 @@ pub struct QuestionOption {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MoveQuestion {
+    #[cfg_attr(feature = "server", schema(minimum = 1))]
     pub position: i64,
 }
 

@@ -11,10 +11,37 @@ use super::{Role, User};
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Register {
+    #[cfg_attr(feature = "server", schema(format = Email, max_length = 254))]
     pub email: String,
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 8,
+            max_length = 128,
+            pattern = r"^(?=.*[a-z])(?=.*[A-Z])(?=.*[0-9])(?=.*[!-/:-@\[-`{-~]).{8,128}$"
+        )
+    )]
     pub password: String,
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,98}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        )
+    )]
     pub first_name: String,
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,98}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        )
+    )]
     pub last_name: String,
+    #[cfg_attr(
+        feature = "server",
+        schema(pattern = r"^\s*(\+?[ ()\-]*([0-9][ ()\-]*){7,15})?\s*$")
+    )]
     pub phone: Option<String>,
     /// STUDENT (default), TEACHER or PARENT; ADMIN only when an admin registers someone.
     pub role: Option<Role>,
@@ -25,7 +52,9 @@ pub struct Register {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Login {
+    #[cfg_attr(feature = "server", schema(format = Email, max_length = 254))]
     pub email: String,
+    #[cfg_attr(feature = "server", schema(min_length = 1))]
     pub password: String,
 }
 
@@ -92,7 +121,16 @@ pub struct TokenPair {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChangePassword {
+    #[cfg_attr(feature = "server", schema(min_length = 1))]
     pub old_password: String,
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 8,
+            max_length = 128,
+            pattern = r"^(?=.*[a-z])(?=.*[A-Z])(?=.*[0-9])(?=.*[!-/:-@\[-`{-~]).{8,128}$"
+        )
+    )]
     pub new_password: String,
 }
 
@@ -101,6 +139,7 @@ pub struct ChangePassword {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ForgotPassword {
+    #[cfg_attr(feature = "server", schema(format = Email, max_length = 254))]
     pub email: String,
 }
 
@@ -109,8 +148,18 @@ pub struct ForgotPassword {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ResetPassword {
+    #[cfg_attr(feature = "server", schema(format = Email, max_length = 254))]
     pub email: String,
+    #[cfg_attr(feature = "server", schema(pattern = r"^[0-9]{6}$"))]
     pub otp: String,
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 8,
+            max_length = 128,
+            pattern = r"^(?=.*[a-z])(?=.*[A-Z])(?=.*[0-9])(?=.*[!-/:-@\[-`{-~]).{8,128}$"
+        )
+    )]
     pub new_password: String,
 }
 
@@ -119,6 +168,7 @@ pub struct ResetPassword {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyEmail {
+    #[cfg_attr(feature = "server", schema(pattern = r"^[0-9]{6}$"))]
     pub otp: String,
 }
 
@@ -203,9 +253,18 @@ impl TokenScope {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewAccessToken {
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,98}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        )
+    )]
     pub name: String,
+    #[cfg_attr(feature = "server", schema(min_items = 1, max_items = 3))]
     pub scopes: Vec<TokenScope>,
     /// Days until it expires (1–366); omit for 90.
+    #[cfg_attr(feature = "server", schema(minimum = 1, maximum = 366))]
     pub expires_in_days: Option<u32>,
 }
 

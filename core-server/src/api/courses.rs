@@ -88,6 +88,13 @@ pub struct CategoryTree {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewCategory {
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,198}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        )
+    )]
     pub name: String,
     pub slug: Option<String>,
     pub parent_id: Option<Uuid>,
@@ -98,6 +105,13 @@ pub struct NewCategory {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateCategory {
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,198}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        )
+    )]
     pub name: Option<String>,
     pub slug: Option<String>,
     #[serde(
@@ -205,6 +219,13 @@ pub struct Lesson {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewCourse {
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 3,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]{1,198}[^\s\u0000-\u001F\u007F-\u009F]\s*$"
+        )
+    )]
     pub title: String,
     pub slug: Option<String>,
     pub description: Option<String>,
@@ -213,11 +234,26 @@ pub struct NewCourse {
     pub category: Option<Uuid>,
     pub level: Option<CourseLevel>,
     pub language: Option<String>,
+    #[cfg_attr(
+        feature = "server",
+        schema(minimum = 0, maximum = 1_000_000_000_000_i64)
+    )]
     pub price: Option<i64>,
+    #[cfg_attr(
+        feature = "server",
+        schema(minimum = 0, maximum = 1_000_000_000_000_i64)
+    )]
     pub discounted_price: Option<i64>,
     pub currency: Option<String>,
     pub is_free: Option<bool>,
     pub tags: Option<Vec<String>>,
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            max_length = 2048,
+            pattern = r"^\s*[hH][tT][tT][pP][sS]?://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,4})?([/?#][!-~]*)?\s*$"
+        )
+    )]
     pub thumbnail: Option<String>,
 }
 
@@ -227,6 +263,13 @@ pub struct NewCourse {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateCourse {
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 3,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]{1,198}[^\s\u0000-\u001F\u007F-\u009F]\s*$"
+        )
+    )]
     pub title: Option<String>,
     pub slug: Option<String>,
     pub description: Option<String>,
@@ -240,13 +283,17 @@ pub struct UpdateCourse {
     pub category: Option<Option<Uuid>>,
     pub level: Option<CourseLevel>,
     pub language: Option<String>,
+    #[cfg_attr(
+        feature = "server",
+        schema(minimum = 0, maximum = 1_000_000_000_000_i64)
+    )]
     pub price: Option<i64>,
     #[serde(
         default,
         deserialize_with = "nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "server", schema(value_type = Option<i64>))]
+    #[cfg_attr(feature = "server", schema(value_type = Option<i64>, minimum = 0, maximum = 1_000_000_000_000_i64))]
     pub discounted_price: Option<Option<i64>>,
     pub currency: Option<String>,
     pub is_free: Option<bool>,
@@ -256,7 +303,7 @@ pub struct UpdateCourse {
         deserialize_with = "nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "server", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, max_length = 2048, pattern = r"^\s*[hH][tT][tT][pP][sS]?://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,4})?([/?#][!-~]*)?\s*$"))]
     pub thumbnail: Option<Option<String>>,
     pub status: Option<CourseStatus>,
 }
@@ -330,7 +377,15 @@ pub struct NewStaffMember {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewSection {
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,198}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        )
+    )]
     pub title: String,
+    #[cfg_attr(feature = "server", schema(minimum = 1))]
     pub position: Option<i64>,
 }
 
@@ -339,7 +394,15 @@ pub struct NewSection {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateSection {
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,198}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        )
+    )]
     pub title: Option<String>,
+    #[cfg_attr(feature = "server", schema(minimum = 1))]
     pub position: Option<i64>,
 }
 
@@ -357,14 +420,30 @@ pub struct ReorderSections {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewLesson {
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,198}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        )
+    )]
     pub title: String,
     pub r#type: LessonType,
     pub content: Option<String>,
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            max_length = 2048,
+            pattern = r"^\s*[hH][tT][tT][pP][sS]?://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,4})?([/?#][!-~]*)?\s*$"
+        )
+    )]
     pub url: Option<String>,
     /// Minutes.
+    #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 10080))]
     pub duration: Option<i32>,
     pub is_free_preview: Option<bool>,
     pub is_published: Option<bool>,
+    #[cfg_attr(feature = "server", schema(minimum = 1))]
     pub position: Option<i64>,
 }
 
@@ -374,6 +453,13 @@ pub struct NewLesson {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateLesson {
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,198}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        )
+    )]
     pub title: Option<String>,
     pub r#type: Option<LessonType>,
     #[serde(
@@ -388,11 +474,13 @@ pub struct UpdateLesson {
         deserialize_with = "nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "server", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, max_length = 2048, pattern = r"^\s*[hH][tT][tT][pP][sS]?://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,4})?([/?#][!-~]*)?\s*$"))]
     pub url: Option<Option<String>>,
+    #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 10080))]
     pub duration: Option<i32>,
     pub is_free_preview: Option<bool>,
     pub is_published: Option<bool>,
+    #[cfg_attr(feature = "server", schema(minimum = 1))]
     pub position: Option<i64>,
     pub section_id: Option<Uuid>,
 }
@@ -423,6 +511,7 @@ pub struct Review {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReviewInput {
+    #[cfg_attr(feature = "server", schema(minimum = 1, maximum = 5))]
     pub rating: i64,
     pub comment: Option<String>,
 }

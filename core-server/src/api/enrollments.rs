@@ -210,6 +210,7 @@ pub struct ProgressInput {
     pub lesson_id: Uuid,
     pub completed: bool,
     /// Seconds spent since the last report, 0–86400.
+    #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 86400))]
     pub time_spent: Option<i64>,
 }
 
@@ -269,7 +270,15 @@ pub struct BatchList {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewBatch {
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,198}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        )
+    )]
     pub name: String,
+    #[cfg_attr(feature = "server", schema(minimum = 1, maximum = 100000))]
     pub capacity: Option<i32>,
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
@@ -280,13 +289,20 @@ pub struct NewBatch {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateBatch {
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,198}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        )
+    )]
     pub name: Option<String>,
     #[serde(
         default,
         deserialize_with = "nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "server", schema(value_type = Option<i32>))]
+    #[cfg_attr(feature = "server", schema(value_type = Option<i32>, minimum = 1, maximum = 100000))]
     pub capacity: Option<Option<i32>>,
     #[serde(
         default,

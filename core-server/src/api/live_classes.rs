@@ -171,13 +171,22 @@ pub struct NewLiveClass {
     pub course_id: Uuid,
     /// For one batch of the course; absent for the whole course.
     pub batch_id: Option<Uuid>,
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,198}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        )
+    )]
     pub title: String,
     pub description: Option<String>,
     pub scheduled_at: DateTime<Utc>,
     /// Minutes, 1–600.
+    #[cfg_attr(feature = "server", schema(minimum = 1, maximum = 600))]
     pub duration: i32,
     /// Students who may join; absent for no limit.
     #[serde(alias = "maxParticipants")]
+    #[cfg_attr(feature = "server", schema(minimum = 1, maximum = 100000))]
     pub capacity: Option<i32>,
     /// Default BUILTIN.
     pub platform: Option<LivePlatform>,
@@ -188,6 +197,7 @@ pub struct NewLiveClass {
     /// A teacher on the course's staff; default the caller.
     pub host_id: Option<Uuid>,
     /// Minutes before the start the reminder goes out, 0–10080; default 15.
+    #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 10080))]
     pub reminder_minutes: Option<i32>,
     pub recurrence: Option<WeeklyRecurrence>,
 }
@@ -199,6 +209,13 @@ pub struct NewLiveClass {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateLiveClass {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,198}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        )
+    )]
     pub title: Option<String>,
     #[serde(
         default,
@@ -210,6 +227,7 @@ pub struct UpdateLiveClass {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scheduled_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(minimum = 1, maximum = 600))]
     pub duration: Option<i32>,
     #[serde(
         default,
@@ -217,7 +235,7 @@ pub struct UpdateLiveClass {
         deserialize_with = "nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "server", schema(value_type = Option<i32>))]
+    #[cfg_attr(feature = "server", schema(value_type = Option<i32>, minimum = 1, maximum = 100000))]
     pub capacity: Option<Option<i32>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<LivePlatform>,
@@ -245,6 +263,7 @@ pub struct UpdateLiveClass {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host_id: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 10080))]
     pub reminder_minutes: Option<i32>,
 }
 
@@ -341,6 +360,10 @@ pub struct LiveClassFilter {
     pub page: Option<u64>,
     pub limit: Option<u64>,
     /// upcoming, live, completed or cancelled.
+    #[cfg_attr(
+        feature = "server",
+        param(pattern = "^(upcoming|live|completed|cancelled)$")
+    )]
     pub status: Option<String>,
     pub course_id: Option<Uuid>,
     pub batch_id: Option<Uuid>,

@@ -202,8 +202,19 @@ pub struct UpdateNotificationPreferences {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewAnnouncement {
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,198}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        )
+    )]
     pub title: String,
     /// Up to 5000 characters.
+    #[cfg_attr(
+        feature = "server",
+        schema(min_length = 1, max_length = 5000, pattern = r"\S")
+    )]
     pub message: String,
     pub batch_id: Option<uuid::Uuid>,
 }

@@ -111,6 +111,7 @@ pub struct StudentProfile {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TeacherProfile {
     pub qualification: Option<String>,
+    #[cfg_attr(feature = "server", schema(maximum = 65535))]
     pub experience_years: Option<u16>,
     #[serde(default)]
     pub specialization: Vec<String>,
@@ -129,9 +130,28 @@ pub struct ParentProfile {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateMe {
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,98}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        )
+    )]
     pub first_name: Option<String>,
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,98}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        )
+    )]
     pub last_name: Option<String>,
+    #[cfg_attr(
+        feature = "server",
+        schema(pattern = r"^\s*\+?[ ()\-]*([0-9][ ()\-]*){7,15}\s*$")
+    )]
     pub phone: Option<String>,
+    #[cfg_attr(feature = "server", schema(max_length = 2000))]
     pub bio: Option<String>,
     pub avatar: Option<String>,
     pub student_profile: Option<StudentProfile>,
@@ -144,11 +164,38 @@ pub struct UpdateMe {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewUser {
+    #[cfg_attr(feature = "server", schema(format = Email, max_length = 254))]
     pub email: String,
     /// Omit to have a set-password code mailed to the user.
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 8,
+            max_length = 128,
+            pattern = r"^(?=.*[a-z])(?=.*[A-Z])(?=.*[0-9])(?=.*[!-/:-@\[-`{-~]).{8,128}$"
+        )
+    )]
     pub password: Option<String>,
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,98}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        )
+    )]
     pub first_name: String,
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,98}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+        )
+    )]
     pub last_name: String,
+    #[cfg_attr(
+        feature = "server",
+        schema(pattern = r"^\s*(\+?[ ()\-]*([0-9][ ()\-]*){7,15})?\s*$")
+    )]
     pub phone: Option<String>,
     pub role: Role,
 }

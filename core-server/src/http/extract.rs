@@ -83,18 +83,57 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         ));
     }
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        if inner.is_data() {
-            ApiError::Validation(vec![field_error(&path, &inner)])
-        } else {
-            ApiError::BadRequest(format!("Malformed JSON: {inner}"))
+    let value = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(value) => value,
+        Err(err) if err.inner().is_data() => {
+            // JSON has one number type: `2.0` is the integer 2 to JSON Schema, so a
+            // client may spell an integer field that way. Retried with whole numbers
+            // spelled as integers; the first error stands if that fails too.
+            if let Some(value) = with_whole_numbers_as_integers(body)
+                .and_then(|v| serde_path_to_error::deserialize::<_, T>(v).ok())
+            {
+                return Ok(value);
+            }
+            let path = err.path().to_string();
+            return Err(ApiError::Validation(vec![field_error(
+                &path,
+                &err.into_inner(),
+            )]));
         }
-    })?;
+        Err(err) => {
+            return Err(ApiError::BadRequest(format!(
+                "Malformed JSON: {}",
+                err.into_inner()
+            )));
+        }
+    };
     de.end()
         .map_err(|e| ApiError::BadRequest(format!("Malformed JSON: {e}")))?;
     Ok(value)
+}
+
+/// `body` parsed, with every float that is a whole number (within ±2^53, where floats
+/// are exact) turned into an integer; `None` when there is none, or it is not JSON.
+fn with_whole_numbers_as_integers(body: &[u8]) -> Option<serde_json::Value> {
+    fn walk(value: &mut serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+                Some(f) if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 => {
+                    let whole = f as i64;
+                    *value = serde_json::Value::from(whole);
+                    true
+                }
+                _ => false,
+            },
+            serde_json::Value::Array(items) => items.iter_mut().map(walk).fold(false, |a, b| a | b),
+            serde_json::Value::Object(fields) => {
+                fields.values_mut().map(walk).fold(false, |a, b| a | b)
+            }
+            _ => false,
+        }
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    walk(&mut value).then_some(value)
 }
 
 /// `missing field `email`` at the root becomes `{field: "email", message: "is required"}`.
@@ -308,6 +347,18 @@ mod tests {
     fn a_value_of_the_wrong_form_is_named() {
         let errors = query_errors("unreadOnly=maybe");
         assert_eq!(errors[0].field, "unreadOnly", "{errors:?}");
+    }
+
+    #[test]
+    fn an_integer_spelled_as_a_whole_float_is_read() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Counted {
+            count: i32,
+            ratio: f64,
+        }
+        let read: Counted = parse_json(br#"{"count": 39.0, "ratio": 2.0}"#).unwrap();
+        assert_eq!((read.count, read.ratio), (39, 2.0));
+        assert!(parse_json::<Counted>(br#"{"count": 39.5, "ratio": 1}"#).is_err());
     }
 
     #[test]

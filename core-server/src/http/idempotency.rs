@@ -1,8 +1,11 @@
 //! `Idempotency-Key` on writes: the first answer to a key is stored, and a retry with
 //! the same key and the same request gets that answer again — nothing is created twice.
 //!
-//! - Keys are scoped to the caller (the user behind a session or personal access token;
-//!   `anonymous` otherwise), so two users can't collide or read each other's answers.
+//! - Keys are scoped to the caller (the user behind a session or personal access token),
+//!   so two users can't collide or read each other's answers. A request without such
+//!   credentials is not handled here: its route answers 401.
+//! - Only a method a route has on the path: another (QUERY, or PUT where the path has
+//!   none) gets its 405, not an idempotency verdict.
 //! - The same key with a different request (method, path, query or body) is refused
 //!   with 422; a retry while the first request still runs gets 409.
 //! - Answers that a retry should not see again are not kept, and free the key: server
@@ -14,8 +17,8 @@
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use futures_util::StreamExt;
@@ -47,7 +50,15 @@ pub async fn idempotency(
         .map(str::trim)
         .map(str::to_owned);
     let excluded = EXCLUDED_PREFIXES.iter().any(|p| req.path().starts_with(p));
-    let (Some(key), false, false) = (key, req.method().is_safe(), excluded) else {
+    // Only the writes a route has; another method (QUERY, TRACE, or PUT where the path
+    // has none) answers 405 rather than an idempotency verdict.
+    let write = matches!(
+        *req.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) && req
+        .app_data::<web::Data<crate::http::middleware::RouteTable>>()
+        .is_none_or(|table| table.may_route(req.method().as_str(), req.path()));
+    let (Some(key), true, false) = (key, write, excluded) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     if key.is_empty() || key.len() > 255 {
@@ -55,6 +66,11 @@ pub async fn idempotency(
         return Ok(req.into_response(err.error_response()));
     }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    // Without credentials the route answers 401 before anything could be repeated; a
+    // scope shared by every anonymous caller would let one replay another's answer.
+    let Some(scope) = scope_of(&state, &req).await else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let limit = req
@@ -89,7 +105,6 @@ pub async fn idempotency(
         hash.update(&body);
         data_encoding::HEXLOWER.encode(&hash.finalize())
     };
-    let scope = scope_of(&state, &req).await;
     req.set_payload(Payload::from(body));
 
     match idempotency::claim(&state, &scope, &key, &fingerprint).await {
@@ -111,8 +126,8 @@ pub async fn idempotency(
 }
 
 /// Whose key this is: the user for a valid access token, the token for a personal
-/// access token, else `anonymous`.
-async fn scope_of(state: &AppState, req: &ServiceRequest) -> String {
+/// access token; `None` without either.
+async fn scope_of(state: &AppState, req: &ServiceRequest) -> Option<String> {
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -120,16 +135,14 @@ async fn scope_of(state: &AppState, req: &ServiceRequest) -> String {
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim().to_owned());
-    match token {
-        Some(t) if t.starts_with(secrets::PAT_PREFIX) => {
-            format!("pat:{}", &secrets::token_hash(&t)[..32])
-        }
-        Some(t) => match state.keys.verify(&t, jwt::ACCESS_AUDIENCE) {
-            Some(claims) => format!("user:{}", claims.sub),
-            None => "anonymous".to_owned(),
-        },
-        None => "anonymous".to_owned(),
+    let token = token?;
+    if token.starts_with(secrets::PAT_PREFIX) {
+        return Some(format!("pat:{}", &secrets::token_hash(&token)[..32]));
     }
+    state
+        .keys
+        .verify(&token, jwt::ACCESS_AUDIENCE)
+        .map(|claims| format!("user:{}", claims.sub))
 }
 
 /// Frees a claimed key if its request never finishes (the client went away, or an

@@ -109,6 +109,14 @@ pub fn json_error_envelope<B: MessageBody + 'static>(
     }
     let status = res.status();
     let (req, _) = res.into_parts();
+    // The API scope's own 404 for a path it has under another method.
+    if status == StatusCode::NOT_FOUND
+        && let Some(response) = method_not_allowed(&req)
+    {
+        return Ok(ErrorHandlerResponse::Response(
+            ServiceResponse::new(req, response).map_into_right_body::<B>(),
+        ));
+    }
     let body = envelope_for_status(status, req.method().as_str(), req.path());
     let response = HttpResponse::build(status).json(body);
     Ok(ErrorHandlerResponse::Response(
@@ -150,8 +158,169 @@ fn envelope_for_status(status: StatusCode, method: &str, path: &str) -> ErrorBod
     }
 }
 
-/// Unknown routes: 404 in the envelope.
+/// The methods of each documented path, from the OpenAPI document: what the default
+/// service tells a request whose path exists but whose method does not.
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable {
+    /// Each path template's segments and its methods, upper case.
+    routes: Vec<(Vec<Segment>, Vec<String>)>,
+}
+
+/// One segment of a path template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Literal(String),
+    /// A parameter; what the document says of its values, where that tells templates
+    /// of one shape apart (`/imports/{kind}`, a name, and `/imports/{id}`, a UUID).
+    Param {
+        values: Option<Vec<String>>,
+        uuid: bool,
+    },
+}
+
+impl Segment {
+    fn matches(&self, segment: &str, strict: bool) -> bool {
+        match self {
+            Self::Literal(literal) => literal == segment,
+            Self::Param { .. } if segment.is_empty() => false,
+            Self::Param { .. } if !strict => true,
+            Self::Param { values, uuid } => {
+                values
+                    .as_ref()
+                    .is_none_or(|values| values.iter().any(|v| v == segment))
+                    && (!uuid || uuid::Uuid::parse_str(segment).is_ok())
+            }
+        }
+    }
+}
+
+impl RouteTable {
+    /// The table of `(path template, methods)` pairs; `param` describes a template's
+    /// parameter by name.
+    pub fn new<'a>(
+        routes: impl IntoIterator<Item = (&'a str, Vec<String>)>,
+        param: impl Fn(&str, &str) -> Segment,
+    ) -> Self {
+        let routes = routes
+            .into_iter()
+            .map(|(path, methods)| {
+                let segments = path
+                    .split('/')
+                    .map(
+                        |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                            Some(name) => param(path, name),
+                            None => Segment::Literal(s.to_owned()),
+                        },
+                    )
+                    .collect();
+                (segments, methods)
+            })
+            .collect();
+        Self { routes }
+    }
+
+    /// The methods of the documented paths `path` matches most specifically: a literal
+    /// segment beats a parameter (`/live-classes/calendar-token` is not
+    /// `/live-classes/{id}`); equally specific templates pool their methods. Templates
+    /// whose parameters' values fit are preferred to those that only have the shape.
+    fn methods(&self, path: &str) -> Vec<&str> {
+        let strict = self.matching(path, true);
+        if strict.is_empty() {
+            self.matching(path, false)
+        } else {
+            strict
+        }
+    }
+
+    fn matching(&self, path: &str, strict: bool) -> Vec<&str> {
+        let segments: Vec<&str> = path.split('/').collect();
+        let mut best: Option<Vec<bool>> = None;
+        let mut methods: Vec<&str> = Vec::new();
+        for (template, listed) in &self.routes {
+            let matches = template.len() == segments.len()
+                && template
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t.matches(s, strict));
+            if !matches {
+                continue;
+            }
+            let shape: Vec<bool> = template
+                .iter()
+                .map(|t| matches!(t, Segment::Param { .. }))
+                .collect();
+            match &best {
+                Some(b) if *b < shape => continue,
+                Some(b) if *b == shape => {}
+                _ => {
+                    best = Some(shape);
+                    methods.clear();
+                }
+            }
+            methods.extend(listed.iter().map(String::as_str));
+        }
+        methods
+    }
+
+    /// Whether a route may answer `method` on `path`: a documented one, or a path the
+    /// document does not know (the viewer, the WebSocket), which routing decides.
+    pub fn may_route(&self, method: &str, path: &str) -> bool {
+        let methods = self.methods(path);
+        methods.is_empty() || methods.contains(&method)
+    }
+
+    /// The methods of the documented path `path` matches, if one does.
+    pub fn allowed(&self, path: &str) -> Option<String> {
+        let mut methods = self.methods(path);
+        if methods.is_empty() {
+            return None;
+        }
+        methods.sort_unstable();
+        methods.dedup();
+        Some(methods.join(", "))
+    }
+}
+
+/// Answers 405 with `Allow`, before routing, a request whose path the document lists
+/// under other methods: otherwise a route of a less specific path could take it (PATCH
+/// `/live-classes/calendar-token` reaching `/live-classes/{id}`'s, a 400), or it would
+/// fall through to a 404.
+pub async fn method_guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let refused = req
+        .app_data::<actix_web::web::Data<RouteTable>>()
+        .is_some_and(|table| !table.may_route(req.method().as_str(), req.path()));
+    if refused && let Some(response) = method_not_allowed(req.request()) {
+        return Ok(req.into_response(response));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// 405 with `Allow` for a request whose path is documented under other methods.
+fn method_not_allowed(req: &actix_web::HttpRequest) -> Option<HttpResponse> {
+    let allowed = req
+        .app_data::<actix_web::web::Data<RouteTable>>()
+        .and_then(|table| table.allowed(req.path()))?;
+    let mut response = ApiError::MethodNotAllowed(format!(
+        "{} is not allowed on {}; it allows {allowed}",
+        req.method(),
+        req.path()
+    ))
+    .error_response();
+    if let Ok(value) = HeaderValue::from_str(&allowed) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    Some(response)
+}
+
+/// Unknown routes: 404 in the envelope; a documented path with a method it does not
+/// have, 405 with `Allow`.
 pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    if let Some(response) = method_not_allowed(&req) {
+        return response;
+    }
     ApiError::NotFound(format!(
         "No route for {} {}; see /api/v1/docs for the API",
         req.method(),

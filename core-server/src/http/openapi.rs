@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document's frame; paths and schemas are collected from the handlers.
 
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn, PathItem};
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{
     Content, OpenApi as Document, Ref, RefOr, Required, Response, ResponseBuilder,
@@ -25,6 +25,7 @@ use crate::http::idempotency::EXCLUDED_PREFIXES;
         crate::api::FieldError,
         crate::api::CourseSort,
         crate::api::SeriesScope,
+        crate::api::ImportKind,
     )),
     modifiers(&BearerScheme),
     tags(
@@ -61,7 +62,9 @@ impl Modify for BearerScheme {
 /// its own description). Every error answer is an [`ErrorBody`](crate::api::ErrorBody).
 ///
 /// - a token (`security` names `bearer`): 401 when it is missing, malformed, expired or
-///   revoked; a write also 403 for a personal access token without the `write` scope;
+///   revoked; 403 when the role or the caller's relation to the resource does not allow
+///   the operation (and for a write with a personal access token without `write`);
+/// - a path parameter or an `…Id` query parameter: 404 when it names nothing;
 /// - parameters or a body: 400 when they cannot be read (malformed JSON, a path or query
 ///   value of the wrong form) or fail validation;
 /// - a body: 413 over the body limit, 415 when not of the listed content type;
@@ -79,6 +82,62 @@ pub fn complete(mut document: Document) -> Document {
         }
     }
     document
+}
+
+/// The methods of every documented path, for the 405 answers of
+/// [`not_found`](crate::http::middleware::not_found), with what the document says of
+/// each path parameter's values (an enum, a UUID).
+pub fn route_table(document: &Document) -> crate::http::middleware::RouteTable {
+    let json = serde_json::to_value(document).unwrap_or_default();
+    let resolve = |schema: &serde_json::Value| -> serde_json::Value {
+        match schema["$ref"].as_str() {
+            Some(reference) => json
+                .pointer(reference.trim_start_matches('#'))
+                .cloned()
+                .unwrap_or_default(),
+            None => schema.clone(),
+        }
+    };
+    let param = |path: &str, name: &str| {
+        let item = &json["paths"][path];
+        let schema = item
+            .as_object()
+            .into_iter()
+            .flat_map(|methods| methods.values())
+            .filter_map(|operation| operation["parameters"].as_array())
+            .flatten()
+            .find(|p| p["in"] == "path" && p["name"] == name)
+            .map(|p| resolve(&p["schema"]))
+            .unwrap_or_default();
+        let values = schema["enum"].as_array().map(|values| {
+            values
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        });
+        crate::http::middleware::Segment::Param {
+            values,
+            uuid: schema["format"] == "uuid",
+        }
+    };
+    let routes = document.paths.paths.iter().map(|(path, item)| {
+        let methods = [
+            ("GET", item.get.is_some()),
+            ("HEAD", item.head.is_some()),
+            ("OPTIONS", item.options.is_some()),
+            ("POST", item.post.is_some()),
+            ("PUT", item.put.is_some()),
+            ("PATCH", item.patch.is_some()),
+            ("DELETE", item.delete.is_some()),
+        ];
+        let methods = methods
+            .into_iter()
+            .filter(|(_, present)| *present)
+            .map(|(method, _)| method.to_owned())
+            .collect();
+        (path.as_str(), methods)
+    });
+    crate::http::middleware::RouteTable::new(routes, param)
 }
 
 fn operations(item: &mut PathItem) -> impl Iterator<Item = (bool, &mut Operation)> {
@@ -126,6 +185,11 @@ fn complete_operation(path: &str, write: bool, operation: &mut Operation) {
             ));
     }
     let has_body = operation.request_body.is_some();
+    // A path parameter or an `…Id` query parameter names a resource that may not exist.
+    let names_a_resource = path.contains('{')
+        || operation.parameters.iter().flatten().any(|p| {
+            matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query && p.name.ends_with("Id"))
+        });
     let has_params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
     let mut add = |status: &str, description: &str| {
         operation
@@ -145,12 +209,17 @@ fn complete_operation(path: &str, write: bool, operation: &mut Operation) {
             "401",
             "No valid credentials: the token is missing, malformed, expired or revoked",
         );
-        if write {
-            add(
-                "403",
-                "Not allowed; for a personal access token, one without the `write` scope",
-            );
-        }
+        add(
+            "403",
+            "Not allowed: the caller's role or relation to the resource does not permit it; \
+             for a write with a personal access token, also a token without the `write` scope",
+        );
+    }
+    if names_a_resource {
+        add(
+            "404",
+            "The resource the request names does not exist (or is not visible to the caller)",
+        );
     }
     if idempotent {
         add(
@@ -185,8 +254,8 @@ fn complete_operation(path: &str, write: bool, operation: &mut Operation) {
     }
 }
 
-/// `page` from 1 to `MAX_PAGE`, `limit` from 1 to `MAX_LIMIT`, as `http::extract::Query`
-/// enforces them.
+/// `page` from 1 to `MAX_PAGE`, `limit` from 1 to `MAX_LIMIT`, and no control characters
+/// in any other string value, as `http::extract::Query` enforces them.
 fn document_paging(operation: &mut Operation) {
     for parameter in operation.parameters.iter_mut().flatten() {
         let RefOr::T(parameter) = parameter else {
@@ -195,17 +264,36 @@ fn document_paging(operation: &mut Operation) {
         if parameter.parameter_in != ParameterIn::Query {
             continue;
         }
+        let Some(RefOr::T(Schema::Object(schema))) = parameter.schema.as_mut() else {
+            continue;
+        };
         let max = match parameter.name.as_str() {
             "page" => PageQuery::MAX_PAGE,
             "limit" => PageQuery::MAX_LIMIT,
-            _ => continue,
+            _ => {
+                // The query extractor refuses control characters in any value.
+                let string = match &schema.schema_type {
+                    SchemaType::Type(t) => *t == Type::String,
+                    SchemaType::Array(types) => types.contains(&Type::String),
+                    SchemaType::AnyValue => false,
+                };
+                if string
+                    && schema.pattern.is_none()
+                    && schema.format.is_none()
+                    && schema.enum_values.is_none()
+                {
+                    schema.pattern = Some(NO_CONTROL_CHARACTERS.to_owned());
+                }
+                continue;
+            }
         };
-        if let Some(RefOr::T(Schema::Object(schema))) = parameter.schema.as_mut() {
-            schema.minimum = Some(1u64.into());
-            schema.maximum = Some(max.into());
-        }
+        schema.minimum = Some(1u64.into());
+        schema.maximum = Some(max.into());
     }
 }
+
+/// A string without control characters (what `char::is_control` is: C0, DEL, C1).
+const NO_CONTROL_CHARACTERS: &str = r"^[^\u0000-\u001F\u007F-\u009F]*$";
 
 /// An error status whose handler named no body answers an `ErrorBody`, like every error.
 fn document_error_body(status: &str, response: &mut Response) {

@@ -157,6 +157,7 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         .configure(api_routes)
         .split_for_parts();
     let openapi = crate::http::openapi::complete(openapi);
+    let route_table = web::Data::new(crate::http::openapi::route_table(&openapi));
     let server = HttpServer::new(move || {
         App::new()
             .service(
@@ -165,6 +166,7 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .service(web::redirect("/api/v1/docs", "/api/v1/docs/"))
             .into_utoipa_app()
             .app_data(data.clone())
+            .app_data(route_table.clone())
             .app_data(BodyLimit(settings.body_limit))
             .app_data(crate::http::body_deadline::BodyTimeout(
                 settings.body_timeout,
@@ -176,6 +178,7 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .default_service(web::to(not_found))
             .wrap(ErrorHandlers::new().default_handler(json_error_envelope))
             .wrap(middleware::from_fn(crate::http::idempotency::idempotency))
+            .wrap(middleware::from_fn(crate::http::middleware::method_guard))
             .wrap(middleware::from_fn(
                 crate::http::body_deadline::body_deadline,
             ))

@@ -168,3 +168,161 @@ async fn every_ref_resolves_and_token_operations_name_the_bearer_scheme() {
     let me = &document["paths"]["/api/v1/auth/me"]["get"];
     assert_eq!(me["security"], json!([{ "bearer": [] }]), "{me}");
 }
+
+/// The statuses the shared extractors, middleware and rate limiter give are listed where
+/// they can occur, each with the error envelope: 400 wherever there is input, 401 and
+/// 403 wherever a token is read, 404 wherever a path names a resource, 429 on every
+/// rate-limited operation.
+#[tokio::test]
+async fn every_operation_documents_the_errors_it_can_give() {
+    let app = spawn_app().await;
+    let document = app.get("/api/v1/openapi.json").await.body;
+    let rate_limited = [
+        ("post", "/api/v1/auth/register"),
+        ("post", "/api/v1/auth/login"),
+        ("post", "/api/v1/auth/2fa/verify"),
+        ("post", "/api/v1/auth/2fa/confirm"),
+        ("post", "/api/v1/auth/2fa/disable"),
+        ("post", "/api/v1/auth/refresh-token"),
+        ("post", "/api/v1/auth/forgot-password"),
+        ("post", "/api/v1/auth/reset-password"),
+        ("post", "/api/v1/auth/verify-email"),
+        ("post", "/api/v1/auth/resend-otp"),
+        ("get", "/api/v1/ws"),
+    ];
+    let mut missing = Vec::new();
+    let mut operations = 0;
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("a path item") {
+            let Some(responses) = operation["responses"].as_object() else {
+                continue;
+            };
+            operations += 1;
+            let mut expect = |status: &str, why: &str| match responses.get(status) {
+                None => missing.push(format!("{method} {path}: {status} ({why})")),
+                Some(response) => {
+                    let schema = &response["content"]["application/json"]["schema"]["$ref"];
+                    if schema != "#/components/schemas/ErrorBody" {
+                        missing.push(format!("{method} {path}: {status} without ErrorBody"));
+                    }
+                }
+            };
+            let has_input = operation["requestBody"].is_object()
+                || operation["parameters"]
+                    .as_array()
+                    .is_some_and(|p| !p.is_empty());
+            if has_input {
+                expect("400", "input");
+            }
+            let bearer = operation["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            if bearer {
+                expect("401", "a token");
+                expect("403", "a token");
+            }
+            if path.contains('{') {
+                expect("404", "a path parameter");
+            }
+            if operation["requestBody"].is_object() {
+                expect("413", "a body");
+                expect("415", "a body");
+            }
+            if rate_limited.contains(&(method.as_str(), path.as_str())) {
+                expect("429", "rate-limited");
+            }
+        }
+    }
+    assert!(operations > 100, "{operations} operations");
+    assert!(missing.is_empty(), "undocumented: {missing:#?}");
+    let schemes = &document["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer"]["bearerFormat"], "JWT", "{schemes}");
+}
+
+/// The bounds the server enforces are in the document, so a request valid by the
+/// document is not refused for its size or range.
+#[tokio::test]
+async fn the_documents_bounds_are_the_servers() {
+    let app = spawn_app().await;
+    let document = app.get("/api/v1/openapi.json").await.body;
+    let schemas = &document["components"]["schemas"];
+    let review = &schemas["ReviewInput"]["properties"]["rating"];
+    assert_eq!(
+        (&review["minimum"], &review["maximum"]),
+        (&json!(1), &json!(5))
+    );
+    let batch = &schemas["NewBatch"]["properties"]["capacity"];
+    assert_eq!(batch["maximum"], json!(100_000), "{batch}");
+    let password = &schemas["Register"]["properties"]["password"];
+    assert_eq!(password["minLength"], json!(8), "{password}");
+    let list = &document["paths"]["/api/v1/courses"]["get"]["parameters"];
+    let limit = list
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == "limit"))
+        .expect("limit");
+    assert_eq!(limit["schema"]["maximum"], json!(100), "{limit}");
+    assert_eq!(limit["schema"]["minimum"], json!(1), "{limit}");
+}
+
+/// An integer spelled as a whole float (`5.0`, the same number to JSON Schema) is read.
+#[tokio::test]
+async fn an_integer_spelled_as_a_whole_float_is_accepted() {
+    let app = spawn_app().await;
+    let teacher = app.register("TEACHER").await;
+    let course = draft(&app, &teacher.access_token, "Floats as integers").await;
+    let path = format!("/api/v1/courses/{course}/batches");
+    let created = app
+        .post_as(
+            &teacher.access_token,
+            &path,
+            &json!({"name": "Evenings", "capacity": 30.0}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["data"]["capacity"], 30);
+    let fraction = app
+        .post_as(
+            &teacher.access_token,
+            &path,
+            &json!({"name": "Mornings", "capacity": 30.5}),
+        )
+        .await;
+    assert_eq!(fraction.status, 400, "{}", fraction.body);
+}
+
+/// A documented path asked with a method it does not have answers 405 with `Allow`,
+/// also with an `Idempotency-Key` (which only a route's write may claim).
+#[tokio::test]
+async fn a_method_a_path_does_not_have_is_405_with_allow() {
+    let app = spawn_app().await;
+    let teacher = app.register("TEACHER").await;
+    for (method, key) in [("TRACE", None), ("PUT", Some("k-1")), ("PUT", Some("k-1"))] {
+        let mut request = app
+            .client
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).expect("a method"),
+                app.url("/api/v1/courses/01a24e8e-54e8-70d5-9c5a-2d1706a9d8f6"),
+            )
+            .bearer_auth(&teacher.access_token)
+            .json(&json!({"title": "x"}));
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let answer = request.send().await.expect("an answer");
+        assert_eq!(answer.status(), 405, "{method}");
+        assert_eq!(
+            answer.headers()["allow"].to_str().ok(),
+            Some("DELETE, GET, PATCH"),
+            "{method}"
+        );
+        let body: Value = answer.json().await.expect("json");
+        assert_eq!(body["code"], "METHOD_NOT_ALLOWED", "{body}");
+    }
+    let unknown = app
+        .client
+        .get(app.url("/api/v1/nothing-here"))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(unknown.status(), 404);
+}

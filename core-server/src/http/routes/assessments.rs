@@ -262,6 +262,7 @@ pub async fn publish_test(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ExportFormat {
     /// `json` (default) or `toml`.
+    #[param(pattern = "^(json|toml)$")]
     pub format: Option<String>,
 }
 

@@ -154,6 +154,7 @@ pub async fn regrade_question(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct GradebookFormat {
     /// `json` (default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
 }
 

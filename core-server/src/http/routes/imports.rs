@@ -74,7 +74,7 @@ fn format_of(req: &HttpRequest) -> Result<Format, ApiError> {
 #[utoipa::path(
     tag = "imports",
     security(("bearer" = [])),
-    params(("kind" = String, Path, description = "users, courses or enrollments"), ImportQuery),
+    params(("kind" = crate::api::ImportKind, Path, description = "users, courses or enrollments"), ImportQuery),
     request_body(content = String, content_type = "text/csv"),
     responses(
         (status = 200, description = "NDJSON: a line per row, then a summary", body = ImportLine, content_type = "application/x-ndjson"),

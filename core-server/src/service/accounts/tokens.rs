@@ -31,13 +31,15 @@ pub struct TokenRequest {
 }
 
 impl TokenRequest {
-    /// Checks name (1 to 100 characters), scopes (at least one; `admin` only for an
+    /// Checks name (1 to 100 characters, no control characters), scopes (at least one; `admin` only for an
     /// admin) and expiry (1 to 366 days, 90 by default), reporting every bad field.
     pub fn parse(body: &NewAccessToken, role: Role) -> Result<Self, ApiError> {
         let mut fields = Fields::default();
         let name = body.name.trim().to_owned();
         if name.is_empty() || name.chars().count() > 100 {
             fields.push("name", "must be 1 to 100 characters");
+        } else if name.chars().any(char::is_control) {
+            fields.push("name", "must not contain control characters");
         }
         let scopes = if body.scopes.len() > MAX_SCOPES {
             fields.push("scopes", "name each of read, write, admin at most once");
