@@ -18,6 +18,11 @@ use crate::api::CourseList;
 /// Distinct cached pages beyond this are dropped all at once.
 const CAPACITY: usize = 4_096;
 
+/// About this many bytes of pages at most: filters are the caller's to vary (a price
+/// bound, a search, a page number), and a page of 100 courses with long descriptions
+/// is megabytes, so the entry count alone would not bound the memory.
+const BUDGET_BYTES: usize = 64 << 20;
+
 pub struct CatalogueCache {
     ttl: Duration,
     inner: RwLock<Inner>,
@@ -27,12 +32,15 @@ pub struct CatalogueCache {
 struct Inner {
     generation: u64,
     pages: HashMap<String, Page>,
+    /// What the kept pages and their keys take, roughly.
+    bytes: usize,
 }
 
 struct Page {
     generation: u64,
     loaded: Instant,
     list: Arc<CourseList>,
+    size: usize,
 }
 
 impl CatalogueCache {
@@ -66,17 +74,23 @@ impl CatalogueCache {
         if inner.generation != generation || self.ttl.is_zero() {
             return;
         }
-        if inner.pages.len() >= CAPACITY {
+        let size = key.len() + approximate_size(&list);
+        if inner.pages.len() >= CAPACITY || inner.bytes + size > BUDGET_BYTES {
             inner.pages.clear();
+            inner.bytes = 0;
         }
-        inner.pages.insert(
+        inner.bytes += size;
+        if let Some(old) = inner.pages.insert(
             key,
             Page {
                 generation,
                 loaded: Instant::now(),
                 list,
+                size,
             },
-        );
+        ) {
+            inner.bytes = inner.bytes.saturating_sub(old.size);
+        }
     }
 
     /// Something a public page shows changed: every kept page is dropped.
@@ -84,8 +98,29 @@ impl CatalogueCache {
         if let Ok(mut inner) = self.inner.write() {
             inner.generation += 1;
             inner.pages.clear();
+            inner.bytes = 0;
         }
     }
+}
+
+/// The heap a page takes, roughly: its strings plus a fixed cost per course.
+fn approximate_size(list: &CourseList) -> usize {
+    list.courses
+        .iter()
+        .map(|c| {
+            512 + c.title.len()
+                + c.slug.len()
+                + c.description.len()
+                + c.language.len()
+                + c.currency.len()
+                + c.tags.iter().map(|t| t.len() + 24).sum::<usize>()
+                + c.thumbnail.as_ref().map_or(0, String::len)
+                + c.external_id.as_ref().map_or(0, String::len)
+                + c.teacher.first_name.len()
+                + c.teacher.last_name.len()
+        })
+        .sum::<usize>()
+        + 256
 }
 
 #[cfg(test)]
@@ -118,6 +153,31 @@ mod tests {
         assert_eq!(cache.get("k").unwrap().pagination.total, 2);
         cache.changed();
         assert!(cache.get("k").is_none());
+    }
+
+    #[test]
+    fn pages_are_kept_within_a_memory_budget() {
+        let cache = CatalogueCache::new(Duration::from_secs(30));
+        let big = {
+            let mut list = (*list(1)).clone();
+            let json = serde_json::json!({
+                "id": uuid::Uuid::nil(), "title": "t", "slug": "s",
+                "description": "d".repeat(1 << 20), "level": "BEGINNER", "language": "en",
+                "price": 0, "currency": "INR", "isFree": true, "tags": [],
+                "status": "PUBLISHED", "teacher": {"id": uuid::Uuid::nil(), "firstName": "a", "lastName": "b"},
+                "totalStudents": 0, "rating": 0.0, "totalReviews": 0,
+                "createdAt": "2026-01-01T00:00:00Z", "updatedAt": "2026-01-01T00:00:00Z",
+            });
+            list.courses = vec![serde_json::from_value(json).unwrap()];
+            Arc::new(list)
+        };
+        for n in 0..200 {
+            cache.put(cache.generation(), format!("k{n}"), Arc::clone(&big));
+        }
+        let inner = cache.inner.read().unwrap();
+        assert!(inner.bytes <= BUDGET_BYTES, "{}", inner.bytes);
+        assert!(inner.pages.len() < 200, "{}", inner.pages.len());
+        assert!(inner.pages.contains_key("k199"), "the newest page is kept");
     }
 
     #[test]
