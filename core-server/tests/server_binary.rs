@@ -1029,3 +1029,33 @@ async fn mail_queued_while_smtp_was_down_is_delivered_after_a_kill_and_restart()
     server.signal("TERM");
     server.wait_for_exit().assert_no_panic();
 }
+
+#[test]
+fn create_admin_whose_reader_went_away_says_so_instead_of_panicking() {
+    use std::io::Write;
+    let (_root, data_dir) = fresh_data_dir();
+    let mut command = server_command(&data_dir);
+    command
+        .arg("create-admin")
+        .args(["--email", "piped@school.test", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("create-admin runs");
+    // The reader closes before anything is written (`create-admin | true`).
+    drop(child.stdout.take());
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(b"Str0ng-Admin#pass\n")
+        .expect("password written");
+    let out = child.wait_with_output().expect("create-admin finishes");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("standard output closed before its 2FA secret"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -174,17 +174,28 @@ async fn make_admin(
     if let Some((path, file)) = token_file {
         write_admin_token(&state, &user, path, file).await?;
     }
-    println!("Created admin {} ({}).", user.email, user.id);
-    println!();
-    println!("Two-factor authentication is mandatory for admins. Add this secret to an");
-    println!("authenticator app now; it is not shown again:");
-    println!("  secret: {}", enrollment.secret);
-    println!("  uri:    {}", enrollment.otpauth_uri);
-    println!();
-    println!("Recovery codes (each works once, if the authenticator is lost):");
+    let mut text = format!(
+        "Created admin {} ({}).\n\n\
+         Two-factor authentication is mandatory for admins. Add this secret to an\n\
+         authenticator app now; it is not shown again:\n  secret: {}\n  uri:    {}\n\n\
+         Recovery codes (each works once, if the authenticator is lost):\n",
+        user.email, user.id, enrollment.secret, enrollment.otpauth_uri
+    );
     for code in &enrollment.recovery_codes {
-        println!("  {code}");
+        text.push_str(&format!("  {code}\n"));
     }
+    // A closed pipe (`create-admin | head`) is an error to report, not a panic: the
+    // secret is shown only here.
+    let mut out = std::io::stdout().lock();
+    std::io::Write::write_all(&mut out, text.as_bytes())
+        .and_then(|()| std::io::Write::flush(&mut out))
+        .with_context(|| {
+            format!(
+                "admin {} was created, but standard output closed before its 2FA secret and \
+                 recovery codes were all shown",
+                user.email
+            )
+        })?;
     Ok(())
 }
 
