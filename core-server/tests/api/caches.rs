@@ -7,9 +7,7 @@ use serde_json::{Value, json};
 
 use crate::catalogue_helpers::published;
 use crate::enrollments::enroll;
-use crate::helpers::{
-    PASSWORD, PgTestDatabase, TEST_DATABASE_URL, TestApp, TestUser, spawn_app, spawn_app_on,
-};
+use crate::helpers::{PASSWORD, TestApp, TestUser, spawn_app, spawn_two_instances};
 
 const ME: &str = "/api/v1/auth/me";
 const LIST: &str = "/api/v1/courses?limit=100";
@@ -184,21 +182,9 @@ async fn eventually(mut check: impl AsyncFnMut() -> bool) -> bool {
 
 #[tokio::test]
 async fn a_second_instance_forgets_what_the_first_changed() {
-    let admin_url = match std::env::var(TEST_DATABASE_URL) {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            println!("skipped: the two-instance cache test needs PostgreSQL ({TEST_DATABASE_URL})");
-            return;
-        }
+    let Some((a, b)) = spawn_two_instances("the two-instance cache test").await else {
+        return;
     };
-    let database = PgTestDatabase::create(&admin_url).await;
-    let url = database.url.clone();
-    let secret = || Some("two-instances-share-this-secret-of-32+bytes".to_owned());
-    let a = spawn_app_on(Some(database), Some(url.clone()), |args| {
-        args.jwt_secret = secret()
-    })
-    .await;
-    let b = spawn_app_on(None, Some(url), |args| args.jwt_secret = secret()).await;
 
     // A session ended on A stops working on B.
     let student = a.register("STUDENT").await;

@@ -74,6 +74,27 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut ServerArgs)) -> TestApp 
     spawn_app_on(database, database_url, customize).await
 }
 
+/// Two servers on one fresh PostgreSQL database sharing a signing secret, as instances
+/// behind one load balancer run; `None` (with a note naming `what`) without PostgreSQL.
+pub async fn spawn_two_instances(what: &str) -> Option<(TestApp, TestApp)> {
+    let admin_url = match std::env::var(TEST_DATABASE_URL) {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            println!("skipped: {what} needs PostgreSQL ({TEST_DATABASE_URL})");
+            return None;
+        }
+    };
+    let database = PgTestDatabase::create(&admin_url).await;
+    let url = database.url.clone();
+    let secret = || Some("two-instances-share-this-secret-of-32+bytes".to_owned());
+    let a = spawn_app_on(Some(database), Some(url.clone()), |args| {
+        args.jwt_secret = secret()
+    })
+    .await;
+    let b = spawn_app_on(None, Some(url), |args| args.jwt_secret = secret()).await;
+    Some((a, b))
+}
+
 /// Like [`spawn_app_with`], on a test database made by the caller and reached at
 /// `database_url`, which may differ from `database.url` (e.g. through a proxy). The
 /// database lives, and is dropped, with the returned app.

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Error as WsError;
 
-use crate::helpers::{PgTestDatabase, TEST_DATABASE_URL, spawn_app, spawn_app_on, spawn_app_with};
+use crate::helpers::{spawn_app, spawn_app_with, spawn_two_instances};
 use crate::realtime_helpers::{
     Ws, announce, classroom, code, enroll, ids, newest_id, upgrade, wait_for_title,
 };
@@ -412,24 +412,9 @@ async fn quiet_hours_hold_pushes_back_until_they_end() {
 
 #[tokio::test]
 async fn two_instances_on_one_postgresql_deliver_each_others_notifications_once() {
-    let admin_url = match std::env::var(TEST_DATABASE_URL) {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            println!(
-                "skipped: the two-instance fan-out test needs PostgreSQL ({TEST_DATABASE_URL})"
-            );
-            return;
-        }
+    let Some((a, b)) = spawn_two_instances("the two-instance fan-out test").await else {
+        return;
     };
-    let database = PgTestDatabase::create(&admin_url).await;
-    let url = database.url.clone();
-    // Instances behind one balancer share the signing secret, as they must.
-    let secret = || Some("two-instances-share-this-secret-of-32+bytes".to_owned());
-    let a = spawn_app_on(Some(database), Some(url.clone()), |args| {
-        args.jwt_secret = secret()
-    })
-    .await;
-    let b = spawn_app_on(None, Some(url), |args| args.jwt_secret = secret()).await;
     let room = classroom(&a, "Networks", 2).await;
     let (on_a, on_b) = (&room.students[0], &room.students[1]);
     wait_for_title(&a, on_a, "Enrolled in Networks").await;
