@@ -75,7 +75,10 @@ fn render_list(rows: usize, width: u16, height: u16) {
     let mut app = App::new(
         "http://127.0.0.1:5001",
         Keymap::default(),
-        Theme { color: true },
+        Theme {
+            color: true,
+            zone: edupro::when::Zone::UTC,
+        },
         true,
     );
     app.update(Action::Resize(width, height));
@@ -167,7 +170,15 @@ async fn main() -> anyhow::Result<()> {
         };
         let client = edupro::api::ApiClient::with_token(&url, &token)?;
         let net = Net::new(target, Some(client), tx);
-        let mut app = App::new(&url, Keymap::default(), Theme { color: true }, true);
+        let mut app = App::new(
+            &url,
+            Keymap::default(),
+            Theme {
+                color: true,
+                zone: edupro::when::Zone::UTC,
+            },
+            true,
+        );
         let mut terminal = Terminal::new(TestBackend::new(80, 24))?;
         loop {
             for effect in app.take_effects() {

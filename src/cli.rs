@@ -11,6 +11,7 @@ pub mod demo;
 pub mod enrollments;
 pub mod grade;
 pub mod import;
+pub mod keys;
 pub mod lessons;
 pub mod live;
 pub mod notifications;
@@ -81,6 +82,10 @@ pub struct GlobalArgs {
     /// No colour (also NO_COLOR).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Time zone that dates are typed and shown in, an IANA name like Asia/Kolkata
+    /// [default: the system's].
+    #[arg(long, env = "EDUPRO_TZ", global = true, value_name = "ZONE")]
+    pub tz: Option<crate::when::Zone>,
 }
 
 /// Every `edupro` command.
@@ -151,6 +156,8 @@ pub enum Command {
 pub struct Context {
     pub target: Target,
     pub out: Output,
+    /// Where dates are typed and shown (`--tz`).
+    pub zone: crate::when::Zone,
 }
 
 impl Context {
@@ -201,7 +208,8 @@ fn end_quietly_on_closed_pipe() -> ExitCode {
 fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()> {
     let target = resolve_target(global.server.as_deref(), global.profile.as_deref())
         .map_err(|e| ClientError::Usage(format!("{e:#}")))?;
-    let ctx = Context { target, out };
+    let zone = global.tz.unwrap_or_else(crate::when::Zone::system);
+    let ctx = Context { target, out, zone };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -22,3 +22,4 @@ pub mod error;
 pub mod output;
 pub mod seed;
 pub mod tui;
+pub mod when;

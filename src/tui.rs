@@ -43,6 +43,8 @@ use crate::config::{Target, config_dir};
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub no_color: bool,
+    /// Where times are typed and shown.
+    pub zone: crate::when::Zone,
     /// Write how long the first full frame took (ms) to this file (for the figures).
     pub first_frame_report: Option<std::path::PathBuf>,
 }
@@ -66,10 +68,10 @@ pub async fn run(target: Target, options: Options) -> anyhow::Result<()> {
     let started = Instant::now();
     // A bad keymap is reported before the terminal changes mode.
     let keymap = Keymap::load(&keymap_path()?)?;
-    let theme = Theme::detect(options.no_color);
+    let theme = Theme::detect(options.no_color, options.zone);
     let client = ApiClient::authenticated(&target).ok();
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
-    let net = Net::new(target.clone(), client, tx.clone());
+    let net = Net::new(target.clone(), client, tx.clone()).with_zone(options.zone);
     let mut app = App::new(&target.server, keymap, theme, net.signed_in());
 
     let mut terminal = ratatui::init();

@@ -39,7 +39,13 @@ async fn plan_then_apply_then_a_rerun_that_changes_nothing_then_revert() {
         "{}",
         plan.stdout
     );
-    assert!(plan.stdout.contains("2 created"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains(
+            "Plan for 2 rows: 2 to create. Nothing was written; run again without --dry-run to apply."
+        ),
+        "{}",
+        plan.stdout
+    );
     let listed = term
         .run(&["users", "list", "--search", "cli.test", "--json"])
         .await;
@@ -68,9 +74,30 @@ async fn plan_then_apply_then_a_rerun_that_changes_nothing_then_revert() {
     let again = term.run(&["import", "users", &file]).await;
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(
-        again.stdout.contains("0 created, 0 updated, 2 unchanged"),
+        again
+            .stdout
+            .contains("2 rows: all unchanged; nothing written."),
         "{}",
         again.stdout
+    );
+    // --verbose lists every row, unchanged ones too.
+    let verbose = term.run(&["import", "users", &file, "--verbose"]).await;
+    assert!(
+        verbose.stdout.contains("line 3\tunchanged\tu2"),
+        "{}",
+        verbose.stdout
+    );
+    let table = term.run(&["import", "list"]).await;
+    let newest = table.stdout.lines().next().unwrap().to_owned();
+    assert!(
+        newest.contains("\t0\t0\t2\t0\tno (nothing written)\t"),
+        "{newest}"
+    );
+    let first_apply = table.stdout.lines().nth(2).unwrap().to_owned();
+    assert!(
+        first_apply.contains("\t2\t0\t0\t0\tyes\t"),
+        "{}",
+        table.stdout
     );
 
     let runs = term.run(&["import", "list", "--json"]).await;
@@ -119,7 +146,8 @@ async fn failed_rows_exit_6_with_their_lines_on_stderr_and_in_the_errors_file() 
     // A users file sent as courses: a bad header, refused before anything is written.
     assert_eq!(run.code, 5, "{}", run.stderr);
     assert!(
-        run.stderr.contains("unknown column `user_id`"),
+        run.stderr
+            .contains("is the header row missing, or is this another kind of file?"),
         "{}",
         run.stderr
     );
@@ -135,11 +163,17 @@ async fn failed_rows_exit_6_with_their_lines_on_stderr_and_in_the_errors_file() 
         .await;
     assert_eq!(run.code, 6, "{}", run.stderr);
     assert!(
-        run.stderr.contains("line 3: -: line: has 3 columns"),
+        run.stderr.contains("line 3: line: has 3 columns"),
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("line 4: -: email:"), "{}", run.stderr);
+    // A row that could be read names its key, even when its key column is all it has.
+    assert!(
+        run.stderr
+            .contains("line 4 (bad2): email: must be an email address"),
+        "{}",
+        run.stderr
+    );
     let written = std::fs::read_to_string(&errors).unwrap();
     assert!(
         written.starts_with("line,key,field,message\n3,"),
@@ -189,4 +223,61 @@ async fn enrollments_import_after_users_and_courses() {
     let summary: Value = serde_json::from_str(rerun.stdout.lines().last().unwrap()).unwrap();
     assert_eq!(summary["counts"]["unchanged"], 2, "{}", rerun.stdout);
     assert_eq!(summary["counts"]["create"], 0, "{}", rerun.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_file_is_explained_an_unclosed_quote_a_missing_header_a_wrong_delimiter() {
+    let server = spawn_server().await;
+    let term = logged_in_admin(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+
+    // The quote on line 2 never closes: line 2 fails as such, line 3 is still read.
+    let file = write_file(
+        &dir,
+        "quote.csv",
+        b"user_id,email,first_name,last_name\nq1,q1@cli.test,\"Ann,One\nq2,q2@cli.test,Bob,Two\n",
+    );
+    let run = term.run(&["import", "users", &file]).await;
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("line 2: line: has a quote (\") that is never closed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("Imported 2 rows: 1 created, 1 failed."),
+        "{}",
+        run.stdout
+    );
+    let shown = term.run(&["users", "show", "q2", "--json"]).await;
+    assert_eq!(shown.json()["email"], "q2@cli.test", "{}", shown.stderr);
+
+    let file = write_file(&dir, "headless.csv", b"h1,h1@cli.test,Ann,One\n");
+    let run = term.run(&["import", "users", &file]).await;
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is the header row missing"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        run.stderr.matches("header:").count(),
+        1,
+        "one hint, not one per value: {}",
+        run.stderr
+    );
+
+    let file = write_file(
+        &dir,
+        "semicolons.csv",
+        b"user_id;email;first_name;last_name\ns1;s1@cli.test;Ann;One\n",
+    );
+    let run = term.run(&["import", "users", &file]).await;
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the file looks `;`-separated"),
+        "{}",
+        run.stderr
+    );
 }

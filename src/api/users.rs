@@ -21,9 +21,10 @@ impl ApiClient {
         self.get("/users", &query).await
     }
 
-    /// `GET /users/{id}`.
-    pub async fn user(&self, id: Uuid) -> Result<User> {
-        self.get(&format!("/users/{id}"), &()).await
+    /// `GET /users/{key}`: the user `key` names (id, email or SIS id).
+    pub async fn user(&self, key: &str) -> Result<User> {
+        self.get(&format!("/users/{}", super::segment(key)), &())
+            .await
     }
 
     /// `POST /users`: an account of any role (and a new admin's 2FA secret).

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
 use edupro_server::api::{AttemptSummary, Test};
-use uuid::Uuid;
 
 use super::Context;
 use crate::api;
@@ -18,24 +17,28 @@ use crate::output::Format;
 pub enum TestsCommand {
     /// List the tests you teach or take (all pages).
     List {
-        /// Only this course's tests (id or slug).
+        /// Only this course's tests (id, slug or SIS course_id).
         #[arg(long)]
         course: Option<String>,
     },
     /// Show a test (with its questions and keys, for its staff).
-    Show { id: Uuid },
+    Show {
+        /// The test: id, or COURSE/TITLE.
+        test: String,
+    },
     /// Create a draft test in a course from a JSON or TOML file (`.toml` is TOML).
     Create {
         /// The test document, as `edupro tests export` writes it.
         #[arg(long, value_name = "FILE")]
         from: PathBuf,
-        /// The course (id or slug).
+        /// The course (id, slug or SIS course_id).
         #[arg(long)]
         course: String,
     },
     /// Print a test as one document (to import elsewhere).
     Export {
-        id: Uuid,
+        /// The test: id, or COURSE/TITLE.
+        test: String,
         #[arg(long, value_enum, default_value = "json")]
         format: DocumentFormat,
         /// Write to this file instead of stdout.
@@ -43,12 +46,18 @@ pub enum TestsCommand {
         output: Option<PathBuf>,
     },
     /// Publish a draft test; its students are notified.
-    Publish { id: Uuid },
+    Publish {
+        /// The test: id, or COURSE/TITLE.
+        test: String,
+    },
     /// Attempts and scores of a test (yours, for a student).
-    Results { id: Uuid },
+    Results {
+        /// The test: id, or COURSE/TITLE.
+        test: String,
+    },
     /// A course's gradebook: students × published tests (`--csv` for a spreadsheet).
     Gradebook {
-        /// The course (id or slug).
+        /// The course (id, slug or SIS course_id).
         course: String,
     },
 }
@@ -71,7 +80,7 @@ const HEADERS: [&str; 8] = [
     "UNTIL",
 ];
 
-fn row(t: &Test) -> Vec<String> {
+fn row(t: &Test, zone: crate::when::Zone) -> Vec<String> {
     vec![
         t.id.to_string(),
         t.title.clone(),
@@ -81,7 +90,7 @@ fn row(t: &Test) -> Vec<String> {
         t.total_marks.to_string(),
         t.passing_marks.to_string(),
         t.available_until
-            .map(|u| u.format("%Y-%m-%d %H:%M").to_string())
+            .map(|u| zone.format(u))
             .unwrap_or_default(),
     ]
 }
@@ -159,9 +168,10 @@ pub async fn run(ctx: &Context, command: TestsCommand) -> Result<()> {
                 }
                 page += 1;
             }
-            crate::output::print(ctx.out.list(&tests, &HEADERS, row)?)?;
+            crate::output::print(ctx.out.list(&tests, &HEADERS, |t| row(t, ctx.zone))?)?;
         }
-        TestsCommand::Show { id } => {
+        TestsCommand::Show { test } => {
+            let id = super::keys::test(&client, &test).await?;
             let test = client.test(id).await?;
             crate::output::print(ctx.out.record(&test, &fields(&test))?)?;
         }
@@ -186,7 +196,12 @@ pub async fn run(ctx: &Context, command: TestsCommand) -> Result<()> {
                 ],
             )?)?;
         }
-        TestsCommand::Export { id, format, output } => {
+        TestsCommand::Export {
+            test,
+            format,
+            output,
+        } => {
+            let id = super::keys::test(&client, &test).await?;
             let format = match format {
                 DocumentFormat::Json => api::DocumentFormat::Json,
                 DocumentFormat::Toml => api::DocumentFormat::Toml,
@@ -207,11 +222,13 @@ pub async fn run(ctx: &Context, command: TestsCommand) -> Result<()> {
                 None => crate::output::print(text)?,
             }
         }
-        TestsCommand::Publish { id } => {
+        TestsCommand::Publish { test } => {
+            let id = super::keys::test(&client, &test).await?;
             let test = client.publish_test(id).await?;
             crate::output::print(ctx.out.record(&test, &fields(&test))?)?;
         }
-        TestsCommand::Results { id } => {
+        TestsCommand::Results { test } => {
+            let id = super::keys::test(&client, &test).await?;
             let list = client.attempts(id).await?;
             crate::output::print(ctx.out.list(&list.attempts, &RESULT_HEADERS, result_row)?)?;
         }

@@ -245,8 +245,8 @@ pub async fn run(ctx: &Context, command: AuthCommand) -> Result<()> {
                         if s.current { "*".into() } else { String::new() },
                         s.user_agent.clone().unwrap_or_default(),
                         s.ip.clone().unwrap_or_default(),
-                        s.created_at.format("%Y-%m-%d %H:%M").to_string(),
-                        s.last_used_at.format("%Y-%m-%d %H:%M").to_string(),
+                        ctx.zone.format(s.created_at),
+                        ctx.zone.format(s.last_used_at),
                     ]
                 },
             )?)?;
@@ -305,7 +305,7 @@ pub async fn run(ctx: &Context, command: AuthCommand) -> Result<()> {
                             .map(|d| d.format("%Y-%m-%d").to_string())
                             .unwrap_or_default(),
                         t.last_used_at
-                            .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+                            .map(|d| ctx.zone.format(d))
                             .unwrap_or_else(|| "never".into()),
                     ]
                 },

@@ -4,7 +4,6 @@
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use edupro_server::api::{Batch, BatchMember, NewBatch, NewBatchMember, UpdateBatch};
-use uuid::Uuid;
 
 use super::Context;
 use crate::error::{ClientError, Result};
@@ -14,12 +13,12 @@ use crate::error::{ClientError, Result};
 pub enum BatchesCommand {
     /// A course's batches by name, with their member counts.
     List {
-        /// Course id or slug.
+        /// The course: id, slug or SIS course_id.
         course: String,
     },
     /// Create a batch of a course (names are unique per course).
     Create {
-        /// Course id or slug.
+        /// The course: id, slug or SIS course_id.
         course: String,
         #[arg(long)]
         name: String,
@@ -37,35 +36,35 @@ pub enum BatchesCommand {
     Edit(EditArgs),
     /// Delete a batch; its members stay enrolled, in no batch.
     Delete {
-        /// The batch's id.
-        batch: Uuid,
+        /// The batch: id, or COURSE/NAME.
+        batch: String,
     },
     /// A batch's members by name, with their progress.
     Members {
-        /// The batch's id.
-        batch: Uuid,
+        /// The batch: id, or COURSE/NAME.
+        batch: String,
     },
     /// Seat an enrolled student in the batch.
     AddMember {
-        /// The batch's id.
-        batch: Uuid,
-        /// The student's user id.
-        student: Uuid,
+        /// The batch: id, or COURSE/NAME.
+        batch: String,
+        /// The student: id, email or SIS user_id.
+        student: String,
     },
     /// Take a student out of the batch; they stay enrolled.
     RemoveMember {
-        /// The batch's id.
-        batch: Uuid,
-        /// The student's user id.
-        student: Uuid,
+        /// The batch: id, or COURSE/NAME.
+        batch: String,
+        /// The student: id, email or SIS user_id.
+        student: String,
     },
 }
 
 /// Options of `batches edit`: only what is given changes.
 #[derive(Debug, Args)]
 pub struct EditArgs {
-    /// The batch's id.
-    pub batch: Uuid,
+    /// The batch: id, or COURSE/NAME.
+    pub batch: String,
     #[arg(long)]
     pub name: Option<String>,
     #[arg(long, conflicts_with = "unlimited")]
@@ -165,9 +164,11 @@ pub async fn run(ctx: &Context, command: BatchesCommand) -> Result<()> {
                         .into(),
                 ));
             }
-            client.update_batch(args.batch, &body).await?
+            let batch = super::keys::batch(&client, &args.batch).await?;
+            client.update_batch(batch, &body).await?
         }
         BatchesCommand::Delete { batch } => {
+            let batch = super::keys::batch(&client, &batch).await?;
             let deleted = client.delete_batch(batch).await?;
             crate::output::print(
                 ctx.out
@@ -176,11 +177,14 @@ pub async fn run(ctx: &Context, command: BatchesCommand) -> Result<()> {
             return Ok(());
         }
         BatchesCommand::Members { batch } => {
+            let batch = super::keys::batch(&client, &batch).await?;
             let list = client.batch_members(batch).await?;
             crate::output::print(ctx.out.list(&list.members, &MEMBERS, member_row)?)?;
             return Ok(());
         }
         BatchesCommand::AddMember { batch, student } => {
+            let batch = super::keys::batch(&client, &batch).await?;
+            let student = super::keys::user(&client, &student).await?;
             let body = NewBatchMember {
                 student_id: student,
             };
@@ -195,6 +199,8 @@ pub async fn run(ctx: &Context, command: BatchesCommand) -> Result<()> {
             return Ok(());
         }
         BatchesCommand::RemoveMember { batch, student } => {
+            let batch = super::keys::batch(&client, &batch).await?;
+            let student = super::keys::user(&client, &student).await?;
             let removed = client.remove_batch_member(batch, student).await?;
             crate::output::print(ctx.out.record(
                 &removed,

@@ -25,7 +25,7 @@ pub enum CoursesCommand {
     List(ListArgs),
     /// Show a course with its outline: sections and their lessons.
     Show {
-        /// Course id or slug.
+        /// The course: id, slug or SIS course_id.
         course: String,
     },
     /// Create a DRAFT course; you become its owner (teachers and admins).
@@ -35,7 +35,7 @@ pub enum CoursesCommand {
     /// Publish a course: it needs at least one published lesson. Its enrolled students
     /// are notified; asks first (--yes to skip).
     Publish {
-        /// Course id or slug.
+        /// The course: id, slug or SIS course_id.
         course: String,
         #[command(flatten)]
         yes: YesArg,
@@ -43,7 +43,7 @@ pub enum CoursesCommand {
     /// Archive a published course: it leaves the catalogue, enrollments stay, its
     /// students are notified. Asks first (--yes to skip).
     Archive {
-        /// Course id or slug.
+        /// The course: id, slug or SIS course_id.
         course: String,
         #[command(flatten)]
         yes: YesArg,
@@ -51,7 +51,7 @@ pub enum CoursesCommand {
     /// Delete a course with its sections and lessons (owner or admin; not once
     /// enrolled). Asks first (--yes to skip).
     Delete {
-        /// Course id or slug.
+        /// The course: id, slug or SIS course_id.
         course: String,
         #[command(flatten)]
         yes: YesArg,
@@ -70,9 +70,9 @@ pub struct ListArgs {
     /// DRAFT, PUBLISHED or ARCHIVED.
     #[arg(long)]
     pub status: Option<CourseStatus>,
-    /// The owner's user id.
-    #[arg(long, value_name = "USER_ID")]
-    pub creator: Option<Uuid>,
+    /// The owner: user id, email or SIS user_id.
+    #[arg(long, value_name = "USER")]
+    pub creator: Option<String>,
     /// Match title, description and tags (ignoring case).
     #[arg(long)]
     pub search: Option<String>,
@@ -132,7 +132,7 @@ pub struct CreateArgs {
 /// Options of `courses edit`: only what is given changes.
 #[derive(Debug, Args)]
 pub struct EditArgs {
-    /// Course id or slug.
+    /// The course: id, slug or SIS course_id.
     pub course: String,
     #[arg(long)]
     pub title: Option<String>,
@@ -356,7 +356,10 @@ pub async fn run(ctx: &Context, command: CoursesCommand) -> Result<()> {
                 category: args.category,
                 level: args.level,
                 status: args.status,
-                creator: args.creator,
+                creator: match &args.creator {
+                    Some(key) => Some(super::keys::user(&client, key).await?),
+                    None => None,
+                },
                 min_price: args.min_price,
                 max_price: args.max_price,
                 free: args.free,

@@ -6,7 +6,6 @@ use edupro_server::api::{
     CourseEnrollment, CourseEnrollmentList, EnrollmentFilter, EnrollmentStatus, MyCourses,
     MyCoursesFilter, MyEnrollment, NewEnrollment, StaffEnrollment,
 };
-use uuid::Uuid;
 
 use super::Context;
 use super::paging::all_pages;
@@ -17,34 +16,34 @@ use crate::error::Result;
 pub enum EnrollmentsCommand {
     /// A course's roster, oldest enrollment first (all pages unless --limit).
     List {
-        /// Course id or slug.
+        /// The course: id, slug or SIS course_id.
         course: String,
         /// ACTIVE, COMPLETED, EXPIRED or CANCELLED.
         #[arg(long)]
         status: Option<EnrollmentStatus>,
-        /// Only this batch's members.
-        #[arg(long, value_name = "BATCH_ID")]
-        batch: Option<Uuid>,
+        /// Only this batch's members (its id or name).
+        #[arg(long, value_name = "BATCH")]
+        batch: Option<String>,
         /// At most this many enrollments.
         #[arg(long)]
         limit: Option<u64>,
     },
     /// Enroll STUDENT (staff and admins), or yourself (students) without one.
     Add {
-        /// Course id or slug.
+        /// The course: id, slug or SIS course_id.
         course: String,
-        /// The student's user id.
-        student: Option<Uuid>,
-        /// Seat them in this batch of the course too.
-        #[arg(long, value_name = "BATCH_ID", requires = "student")]
-        batch: Option<Uuid>,
+        /// The student: id, email or SIS user_id.
+        student: Option<String>,
+        /// Seat them in this batch of the course too (its id or name).
+        #[arg(long, value_name = "BATCH", requires = "student")]
+        batch: Option<String>,
     },
     /// Remove a student from a course: the enrollment is CANCELLED, progress kept.
     Remove {
-        /// Course id or slug.
+        /// The course: id, slug or SIS course_id.
         course: String,
-        /// The student's user id.
-        student: Uuid,
+        /// The student: id, email or SIS user_id.
+        student: String,
     },
     /// Your own enrollments, most recent first (CANCELLED only with --status).
     My {
@@ -96,6 +95,10 @@ pub async fn run(ctx: &Context, command: EnrollmentsCommand) -> Result<()> {
             batch,
             limit,
         } => {
+            let batch = match batch {
+                Some(b) => Some(super::keys::batch_in(&client, &course, &b).await?),
+                None => None,
+            };
             let filter = EnrollmentFilter {
                 status,
                 batch,
@@ -114,9 +117,13 @@ pub async fn run(ctx: &Context, command: EnrollmentsCommand) -> Result<()> {
         } => {
             let created = match student {
                 Some(student) => {
+                    let batch_id = match batch {
+                        Some(b) => Some(super::keys::batch_in(&client, &course, &b).await?),
+                        None => None,
+                    };
                     let body = StaffEnrollment {
-                        student_id: student,
-                        batch_id: batch,
+                        student_id: super::keys::user(&client, &student).await?,
+                        batch_id,
                     };
                     client.enroll_student(&course, &body).await?
                 }
@@ -144,6 +151,7 @@ pub async fn run(ctx: &Context, command: EnrollmentsCommand) -> Result<()> {
             crate::output::print(ctx.out.record(e, &fields)?)?;
         }
         EnrollmentsCommand::Remove { course, student } => {
+            let student = super::keys::user(&client, &student).await?;
             let removed: CourseEnrollment = client.unenroll(&course, student).await?;
             let e = &removed;
             let r = roster_row(e);

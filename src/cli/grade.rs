@@ -35,12 +35,12 @@ pub enum GradeCommand {
 /// Filters of `grade queue`.
 #[derive(Debug, Args)]
 pub struct QueueArgs {
-    /// Only this course's answers (id).
-    #[arg(long = "course")]
-    pub course_id: Option<Uuid>,
-    /// Only this test's answers.
-    #[arg(long = "test")]
-    pub test_id: Option<Uuid>,
+    /// Only this course's answers (id, slug or SIS course_id).
+    #[arg(long = "course", value_name = "COURSE")]
+    pub course: Option<String>,
+    /// Only this test's answers (id, or COURSE/TITLE).
+    #[arg(long = "test", value_name = "TEST")]
+    pub test: Option<String>,
     /// Hide students' names.
     #[arg(long)]
     pub blind: bool,
@@ -50,13 +50,21 @@ pub struct QueueArgs {
 }
 
 impl QueueArgs {
-    fn filter(&self) -> GradingFilter {
-        GradingFilter {
-            course_id: self.course_id,
-            test_id: self.test_id,
+    async fn filter(&self, client: &crate::api::ApiClient) -> Result<GradingFilter> {
+        let course_id = match &self.course {
+            Some(c) => Some(super::keys::course(client, c).await?),
+            None => None,
+        };
+        let test_id = match &self.test {
+            Some(t) => Some(super::keys::test(client, t).await?),
+            None => None,
+        };
+        Ok(GradingFilter {
+            course_id,
+            test_id,
             blind: self.blind,
             ..GradingFilter::default()
-        }
+        })
     }
 }
 
@@ -111,14 +119,14 @@ pub async fn run(ctx: &Context, command: GradeCommand) -> Result<()> {
     let client = ctx.client()?;
     match command {
         GradeCommand::Queue(args) if args.next => {
-            let next = client.next_ungraded(&args.filter()).await?;
+            let next = client.next_ungraded(&args.filter(&client).await?).await?;
             match &next.item {
                 Some(item) => crate::output::print(ctx.out.record(item, &fields(item))?)?,
                 None => ctx.out.note("nothing to grade"),
             }
         }
         GradeCommand::Queue(args) => {
-            let filter = args.filter();
+            let filter = args.filter(&client).await?;
             let mut items = Vec::new();
             let mut page = 1;
             loop {

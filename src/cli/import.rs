@@ -2,16 +2,19 @@
 //!
 //! The file is streamed to the server in one request, 64 KiB at a time, and the
 //! server's NDJSON answer is read line by line as it arrives: memory stays constant
-//! whatever the file's size. Progress (bytes sent, rows answered) shows on stderr when
-//! it is a terminal.
+//! whatever the file's size. On a terminal, stderr shows the rows the server has
+//! processed (of the file's lines) with rows/s; stdout gets the summary, and stderr
+//! the failed rows. `--verbose` adds every row; piped, a dry run lists each change
+//! (`line N<TAB>create<TAB>KEY`) for scripts; `--json` is the server's NDJSON answer
+//! unchanged: one object per row, then the summary.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use edupro_server::api::{
-    ImportKind, ImportLine, ImportMode, ImportRow, ImportRun, ImportRunList, ImportSummary,
-    RowOutcome,
+    ImportKind, ImportLine, ImportMode, ImportRow, ImportRun, ImportRunList, ImportStatus,
+    ImportSummary, RowOutcome,
 };
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -63,6 +66,9 @@ pub struct FileArgs {
     /// Rows per server transaction (1-5000).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=5000))]
     pub batch_size: Option<u64>,
+    /// List every row (created, updated, unchanged), not only the failed ones.
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 /// Runs an `import` command.
@@ -83,13 +89,42 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-fn progress(size: u64, quiet: bool) -> ProgressBar {
+/// The rows a file holds, roughly (its lines, less a CSV's header): the progress bar's
+/// length. A quoted value spanning lines makes it a little long; the bar's end is the
+/// server's summary, not this count.
+fn rows_in(path: &Path) -> u64 {
+    let Ok(file) = std::fs::File::open(path) else {
+        return 0;
+    };
+    let mut reader = std::io::BufReader::with_capacity(256 * 1024, file);
+    let (mut lines, mut last) = (0u64, b'\n');
+    loop {
+        let buf = match std::io::BufRead::fill_buf(&mut reader) {
+            Ok([]) | Err(_) => break,
+            Ok(buf) => buf,
+        };
+        lines += buf.iter().filter(|&&b| b == b'\n').count() as u64;
+        last = buf[buf.len() - 1];
+        let n = buf.len();
+        std::io::BufRead::consume(&mut reader, n);
+    }
+    if last != b'\n' {
+        lines += 1;
+    }
+    match content_type(path) {
+        "text/csv" => lines.saturating_sub(1),
+        _ => lines,
+    }
+}
+
+/// The progress bar: rows processed by the server, of the file's, with rows/s.
+fn progress(rows: u64, quiet: bool) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new(size);
+    let bar = ProgressBar::new(rows);
     if let Ok(style) = ProgressStyle::with_template(
-        "{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+        "{bar:30} {human_pos}/{human_len} rows  {per_sec:.dim}  ETA {eta} {msg}",
     ) {
         bar.set_style(style);
     }
@@ -99,24 +134,18 @@ fn progress(size: u64, quiet: bool) -> ProgressBar {
 async fn import_file(ctx: &Context, kind: ImportKind, args: FileArgs) -> Result<()> {
     let file = std::fs::File::open(&args.file)
         .map_err(|e| ClientError::Usage(format!("cannot read {}: {e}", args.file.display())))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let client = ctx.client()?;
-    let bar = progress(size, ctx.out.quiet);
-    let sent = bar.clone();
-    let chunks = futures_util::stream::unfold(Some(file), move |file| {
-        let sent = sent.clone();
-        async move {
-            let mut file = file?;
-            let mut buf = vec![0u8; 64 * 1024];
-            match file.read(&mut buf) {
-                Ok(0) => None,
-                Ok(n) => {
-                    buf.truncate(n);
-                    sent.inc(n as u64);
-                    Some((Ok::<_, std::io::Error>(buf), Some(file)))
-                }
-                Err(e) => Some((Err(e), None)),
+    let bar = progress(rows_in(&args.file), ctx.out.quiet);
+    let chunks = futures_util::stream::unfold(Some(file), move |file| async move {
+        let mut file = file?;
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf) {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(buf), Some(file)))
             }
+            Err(e) => Some((Err(e), None)),
         }
     });
     let options = ImportOptions {
@@ -152,6 +181,15 @@ async fn import_file(ctx: &Context, kind: ImportKind, args: FileArgs) -> Result<
         None => None,
     };
     let json = ctx.out.format == Format::Json;
+    let every_row = if json {
+        Listing::None
+    } else if args.verbose {
+        Listing::Every
+    } else if args.dry_run && !std::io::stdout().is_terminal() {
+        Listing::Changes
+    } else {
+        Listing::None
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut rows = 0u64;
@@ -172,10 +210,13 @@ async fn import_file(ctx: &Context, kind: ImportKind, args: FileArgs) -> Result<
             match parsed {
                 ImportLine::Row(row) => {
                     rows += 1;
-                    if rows.is_multiple_of(1000) {
-                        bar.set_message(format!("{rows} rows"));
+                    if rows > bar.length().unwrap_or(0) {
+                        bar.set_length(rows);
                     }
-                    bar.suspend(|| report_row(&row, args.dry_run && !json, &mut out));
+                    bar.inc(1);
+                    if row.outcome == RowOutcome::Error || every_row != Listing::None {
+                        bar.suspend(|| report_row(&row, every_row, &mut out));
+                    }
                     if let Some(f) = errors_file.as_mut() {
                         write_errors(f, &row)?;
                     }
@@ -196,12 +237,7 @@ async fn import_file(ctx: &Context, kind: ImportKind, args: FileArgs) -> Result<
     };
     let c = summary.counts;
     if !json {
-        let verb = if args.dry_run { "would be" } else { "were" };
-        writeln!(
-            out,
-            "{} rows: {} created, {} updated, {} unchanged, {} failed, {} skipped ({verb} written; import {})",
-            c.total, c.create, c.update, c.unchanged, c.error, c.skipped, summary.import_id
-        )?;
+        writeln!(out, "{}", summary_text(&summary, args.dry_run))?;
     }
     if let Some(problem) = &summary.file_error {
         return Err(ClientError::ImportFailedRows(format!(
@@ -222,31 +258,114 @@ async fn import_file(ctx: &Context, kind: ImportKind, args: FileArgs) -> Result<
     Ok(())
 }
 
-/// Errors on stderr with their line; in a dry run, each change on stdout.
-fn report_row(row: &ImportRow, show_plan: bool, out: &mut impl Write) {
-    let key = row.key.as_deref().unwrap_or("-");
-    match row.outcome {
-        RowOutcome::Error => {
-            for e in &row.errors {
-                crate::output::eprint_line(&format!(
-                    "line {}: {key}: {}: {}",
-                    row.line, e.field, e.message
-                ));
-            }
-        }
-        RowOutcome::Create if show_plan => {
-            let _ = writeln!(out, "line {}\tcreate\t{key}", row.line);
-        }
-        RowOutcome::Update if show_plan => {
-            let _ = writeln!(
-                out,
-                "line {}\tupdate\t{key}\t{}",
-                row.line,
-                row.changes.join(",")
-            );
-        }
-        _ => {}
+/// Which rows go to stdout besides the failed ones (always on stderr).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Listing {
+    None,
+    /// Creates and updates (a piped dry run: the plan, for scripts).
+    Changes,
+    /// Every row (`--verbose`).
+    Every,
+}
+
+/// A failed row's lines for stderr: one per problem, naming the row's key.
+fn error_lines(row: &ImportRow) -> Vec<String> {
+    let at = match row.key.as_deref() {
+        Some(key) => format!("line {} ({key})", row.line),
+        None => format!("line {}", row.line),
+    };
+    row.errors
+        .iter()
+        .map(|e| format!("{at}: {}: {}", e.field, e.message))
+        .collect()
+}
+
+/// A row's line for stdout, as `listing` wants it (`None` for no line).
+fn row_line(row: &ImportRow, listing: Listing) -> Option<String> {
+    let key = row.key.as_deref().unwrap_or("");
+    let outcome = match (row.outcome, listing) {
+        (_, Listing::None) | (RowOutcome::Error, _) => return None,
+        (RowOutcome::Create, _) => "create",
+        (RowOutcome::Update, _) => "update",
+        (RowOutcome::Unchanged, Listing::Every) => "unchanged",
+        (RowOutcome::Skipped, Listing::Every) => "skipped",
+        _ => return None,
+    };
+    let mut line = format!("line {}\t{outcome}\t{key}", row.line);
+    if row.outcome == RowOutcome::Update {
+        line.push('\t');
+        line.push_str(&row.changes.join(","));
     }
+    Some(line)
+}
+
+fn report_row(row: &ImportRow, listing: Listing, out: &mut impl Write) {
+    if row.outcome == RowOutcome::Error {
+        for line in error_lines(row) {
+            crate::output::eprint_line(&line);
+        }
+    } else if let Some(line) = row_line(row, listing) {
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+/// What happened, in words: what was (or would be) written, what failed, and how to
+/// go on.
+fn summary_text(summary: &ImportSummary, dry_run: bool) -> String {
+    let c = &summary.counts;
+    let rows = |n: u64| {
+        if n == 1 {
+            "1 row".to_owned()
+        } else {
+            format!("{n} rows")
+        }
+    };
+    let mut parts = Vec::new();
+    let (create, update) = if dry_run {
+        ("to create", "to update")
+    } else {
+        ("created", "updated")
+    };
+    for (n, what) in [
+        (c.create, create),
+        (c.update, update),
+        (c.unchanged, "unchanged"),
+        (c.error, if dry_run { "failing" } else { "failed" }),
+        (c.skipped, "skipped after --max-errors"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    let changes = c.create + c.update;
+    let mut text = if c.total == 0 {
+        "The file has no rows; nothing written.".to_owned()
+    } else if changes == 0 && c.error == 0 && c.skipped == 0 {
+        format!("{}: all unchanged; nothing written.", rows(c.total))
+    } else if dry_run {
+        format!(
+            "Plan for {}: {}. Nothing was written; run again without --dry-run to apply.",
+            rows(c.total),
+            parts.join(", ")
+        )
+    } else if changes == 0 {
+        format!("{}: {}; nothing written.", rows(c.total), parts.join(", "))
+    } else {
+        format!(
+            "Imported {}: {}. To undo: edupro import revert {}",
+            rows(c.total),
+            parts.join(", "),
+            summary.import_id
+        )
+    };
+    if c.error > 0 && !dry_run {
+        text.push_str(if c.error == 1 {
+            "\nThe failed row wrote nothing; fix it and import the file again (rows already in stay unchanged)."
+        } else {
+            "\nThe failed rows wrote nothing; fix them and import the file again (rows already in stay unchanged)."
+        });
+    }
+    text
 }
 
 fn write_errors(f: &mut impl Write, row: &ImportRow) -> Result<()> {
@@ -270,20 +389,42 @@ fn write_errors(f: &mut impl Write, row: &ImportRow) -> Result<()> {
     Ok(())
 }
 
-const HEADERS: [&str; 8] = [
-    "ID", "KIND", "MODE", "STATUS", "FILE", "ROWS", "FAILED", "CREATED",
+const HEADERS: [&str; 10] = [
+    "ID",
+    "KIND",
+    "STATUS",
+    "FILE",
+    "CREATED",
+    "UPDATED",
+    "UNCHANGED",
+    "FAILED",
+    "REVERT",
+    "WHEN",
 ];
 
-fn row(r: &ImportRun) -> Vec<String> {
+/// Whether `revert` can still undo a run, and why not.
+fn revertible(r: &ImportRun) -> &'static str {
+    match (r.mode, r.status) {
+        (ImportMode::Plan, _) => "no (plan)",
+        (_, ImportStatus::Reverted) => "no (reverted)",
+        (_, ImportStatus::Running) => "no (running)",
+        _ if r.counts.create + r.counts.update == 0 => "no (nothing written)",
+        _ => "yes",
+    }
+}
+
+fn row(r: &ImportRun, zone: crate::when::Zone) -> Vec<String> {
     vec![
         r.id.to_string(),
         r.kind.to_string(),
-        r.mode.as_str().to_owned(),
         r.status.as_str().to_owned(),
         r.file_name.clone().unwrap_or_default(),
-        r.counts.total.to_string(),
+        r.counts.create.to_string(),
+        r.counts.update.to_string(),
+        r.counts.unchanged.to_string(),
         r.counts.error.to_string(),
-        r.created_at.format("%Y-%m-%d %H:%M").to_string(),
+        revertible(r).to_owned(),
+        zone.format(r.created_at),
     ]
 }
 
@@ -291,7 +432,7 @@ async fn list(ctx: &Context, limit: Option<u64>) -> Result<()> {
     let client = ctx.client()?;
     let runs =
         super::paging::all_pages::<ImportRunList, _, _>(limit, |at| client.imports(at)).await?;
-    crate::output::print(ctx.out.list(&runs, &HEADERS, row)?)?;
+    crate::output::print(ctx.out.list(&runs, &HEADERS, |r| row(r, ctx.zone))?)?;
     Ok(())
 }
 
@@ -308,7 +449,7 @@ async fn revert(ctx: &Context, id: uuid::Uuid, yes: super::confirm::YesArg) -> R
                 .as_deref()
                 .map(|f| format!(" ({f})"))
                 .unwrap_or_default(),
-            run.created_at.format("%Y-%m-%d %H:%M UTC"),
+            ctx.zone.format_with_zone(run.created_at),
             c.create,
             c.update
         ))?;
@@ -324,4 +465,147 @@ async fn revert(ctx: &Context, id: uuid::Uuid, yes: super::confirm::YesArg) -> R
     ];
     crate::output::print(ctx.out.record(r, &fields)?)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use edupro_server::api::{FieldError, ImportCounts};
+
+    use super::*;
+
+    fn summary(counts: [u64; 6], stopped: bool) -> ImportSummary {
+        let [create, update, unchanged, error, skipped, _] = counts;
+        ImportSummary {
+            import_id: uuid::Uuid::from_u128(0x1234),
+            kind: ImportKind::Users,
+            mode: ImportMode::Apply,
+            counts: ImportCounts {
+                total: create + update + unchanged + error + skipped,
+                create,
+                update,
+                unchanged,
+                error,
+                skipped,
+            },
+            stopped,
+            file_error: None,
+        }
+    }
+
+    #[test]
+    fn summaries_say_what_happened_and_how_to_go_on() {
+        let cases = [
+            (
+                "re-run, nothing new",
+                summary([0, 0, 1000, 0, 0, 0], false),
+                false,
+            ),
+            ("applied", summary([3, 2, 995, 0, 0, 0], false), false),
+            (
+                "applied with failures",
+                summary([3, 0, 995, 2, 0, 0], false),
+                false,
+            ),
+            ("only failures", summary([0, 0, 998, 2, 0, 0], false), false),
+            ("one failure", summary([0, 1, 0, 1, 0, 0], false), false),
+            (
+                "stopped at --max-errors",
+                summary([10, 0, 0, 5, 85, 0], true),
+                false,
+            ),
+            ("plan", summary([3, 2, 995, 4, 0, 0], false), true),
+            (
+                "plan, nothing to do",
+                summary([0, 0, 1, 0, 0, 0], false),
+                true,
+            ),
+            ("empty file", summary([0, 0, 0, 0, 0, 0], false), false),
+        ];
+        let text: String = cases
+            .iter()
+            .map(|(what, s, dry_run)| format!("[{what}]\n{}\n", summary_text(s, *dry_run)))
+            .collect();
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn failed_rows_name_their_key_and_rows_are_listed_as_asked() {
+        let failed = ImportRow {
+            line: 7,
+            key: Some("u7".into()),
+            outcome: RowOutcome::Error,
+            changes: Vec::new(),
+            errors: vec![
+                FieldError::new("email", "must be an email address like name@school.edu"),
+                FieldError::new("last_name", "is required"),
+            ],
+        };
+        let unreadable = ImportRow {
+            key: None,
+            errors: vec![FieldError::new("line", "has 3 columns; the header has 6")],
+            ..failed.clone()
+        };
+        let update = ImportRow {
+            line: 8,
+            key: Some("u8".into()),
+            outcome: RowOutcome::Update,
+            changes: vec!["first_name".into(), "role".into()],
+            errors: Vec::new(),
+        };
+        let unchanged = ImportRow {
+            outcome: RowOutcome::Unchanged,
+            changes: Vec::new(),
+            ..update.clone()
+        };
+        let mut text = [error_lines(&failed), error_lines(&unreadable)]
+            .concat()
+            .join("\n");
+        for listing in [Listing::None, Listing::Changes, Listing::Every] {
+            for row in [&update, &unchanged] {
+                text.push_str(&format!(
+                    "\n{listing:?}: {}",
+                    row_line(row, listing).unwrap_or_else(|| "(nothing)".into())
+                ));
+            }
+        }
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn the_bar_counts_the_files_rows() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let csv = dir.path().join("users.csv");
+        std::fs::write(&csv, "user_id,email\nu1,a@x.test\nu2,b@x.test").expect("write");
+        assert_eq!(rows_in(&csv), 2);
+        let ndjson = dir.path().join("users.ndjson");
+        std::fs::write(&ndjson, "{}\n{}\n{}\n").expect("write");
+        assert_eq!(rows_in(&ndjson), 3);
+    }
+
+    #[test]
+    fn import_list_says_whether_a_run_can_still_be_reverted() {
+        let mut run = ImportRun {
+            id: uuid::Uuid::from_u128(1),
+            kind: ImportKind::Users,
+            mode: ImportMode::Apply,
+            status: ImportStatus::Applied,
+            file_name: None,
+            actor_id: None,
+            counts: summary([1, 0, 0, 0, 0, 0], false).counts,
+            stopped: false,
+            file_error: None,
+            created_at: chrono::DateTime::from_timestamp(0, 0).expect("a time"),
+            reverted_at: None,
+        };
+        assert_eq!(revertible(&run), "yes");
+        run.status = ImportStatus::Interrupted;
+        assert_eq!(revertible(&run), "yes");
+        run.status = ImportStatus::Reverted;
+        assert_eq!(revertible(&run), "no (reverted)");
+        run.status = ImportStatus::Running;
+        assert_eq!(revertible(&run), "no (running)");
+        run.status = ImportStatus::Planned;
+        run.mode = ImportMode::Plan;
+        assert_eq!(revertible(&run), "no (plan)");
+    }
 }

@@ -11,9 +11,10 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::Context;
+use super::{Context, keys};
 use crate::api::{self, ApiClient};
 use crate::error::{ClientError, Result};
+use crate::when::Zone;
 
 /// `edupro live …`.
 #[derive(Debug, Subcommand)]
@@ -26,16 +27,26 @@ pub enum LiveCommand {
     Reschedule(RescheduleArgs),
     /// Cancel a class (with --scope, later or all occurrences too).
     Cancel {
-        id: Uuid,
+        /// The class: id, or COURSE/TITLE (its next occurrence).
+        class: String,
         #[arg(long, value_enum, default_value = "occurrence")]
         scope: Scope,
     },
     /// Start a class you host.
-    Start { id: Uuid },
+    Start {
+        /// The class: id, or COURSE/TITLE (its next occurrence).
+        class: String,
+    },
     /// End a class you host.
-    End { id: Uuid },
+    End {
+        /// The class: id, or COURSE/TITLE (its next occurrence).
+        class: String,
+    },
     /// Who attended, with minutes, and who never joined.
-    Attendance { id: Uuid },
+    Attendance {
+        /// The class: id, or COURSE/TITLE (its next occurrence).
+        class: String,
+    },
     /// Print a new calendar subscription URL (an older one stops working).
     Ics,
 }
@@ -65,33 +76,37 @@ pub struct ListArgs {
     /// upcoming, live, completed or cancelled.
     #[arg(long)]
     pub status: Option<String>,
-    #[arg(long)]
-    pub course_id: Option<Uuid>,
-    #[arg(long)]
-    pub batch_id: Option<Uuid>,
-    /// Classes ending after this instant (RFC 3339).
-    #[arg(long)]
-    pub from: Option<DateTime<Utc>>,
-    /// Classes starting before this instant (RFC 3339).
-    #[arg(long)]
-    pub to: Option<DateTime<Utc>>,
+    /// Only this course's classes: id, slug or SIS course_id.
+    #[arg(long = "course", alias = "course-id", value_name = "COURSE")]
+    pub course: Option<String>,
+    /// Only this batch's classes: id, or COURSE/NAME (or NAME with --course).
+    #[arg(long = "batch", alias = "batch-id", value_name = "BATCH")]
+    pub batch: Option<String>,
+    /// Classes ending after this time (`2026-12-07 10:30` in --tz, or RFC 3339).
+    #[arg(long, value_name = "WHEN")]
+    pub from: Option<String>,
+    /// Classes starting before this time (`2026-12-07 18:00` in --tz, or RFC 3339).
+    #[arg(long, value_name = "WHEN")]
+    pub to: Option<String>,
 }
 
 /// Options of `live schedule`.
 #[derive(Debug, Args)]
 pub struct ScheduleArgs {
-    #[arg(long)]
-    pub course_id: Uuid,
+    /// The course: id, slug or SIS course_id.
+    #[arg(long = "course", alias = "course-id", value_name = "COURSE")]
+    pub course: String,
     #[arg(long)]
     pub title: String,
-    /// Start, RFC 3339 (`2026-12-07T10:00:00Z`).
-    #[arg(long)]
-    pub at: DateTime<Utc>,
+    /// Start: `2026-12-07 10:30` in --tz, or RFC 3339 (`2026-12-07T10:30:00Z`).
+    #[arg(long, value_name = "WHEN")]
+    pub at: String,
     /// Minutes.
     #[arg(long, default_value_t = 60)]
     pub duration: i32,
-    #[arg(long)]
-    pub batch_id: Option<Uuid>,
+    /// Only this batch of the course: its id or name.
+    #[arg(long = "batch", alias = "batch-id", value_name = "BATCH")]
+    pub batch: Option<String>,
     #[arg(long)]
     pub description: Option<String>,
     /// Students who may join.
@@ -106,9 +121,9 @@ pub struct ScheduleArgs {
     pub meeting_id: Option<String>,
     #[arg(long)]
     pub meeting_password: Option<String>,
-    /// Another teacher of the course as host.
-    #[arg(long)]
-    pub host_id: Option<Uuid>,
+    /// Another teacher of the course as host: id, email or SIS user_id.
+    #[arg(long = "host", alias = "host-id", value_name = "USER")]
+    pub host: Option<String>,
     #[arg(long)]
     pub reminder_minutes: Option<i32>,
     /// Weekly on these days (MON,WED,…).
@@ -120,7 +135,7 @@ pub struct ScheduleArgs {
     /// Last day of the series (YYYY-MM-DD).
     #[arg(long)]
     pub until: Option<chrono::NaiveDate>,
-    /// Time zone the series keeps its local time in.
+    /// Time zone the series keeps its local time in [default: --tz].
     #[arg(long)]
     pub time_zone: Option<String>,
 }
@@ -128,15 +143,26 @@ pub struct ScheduleArgs {
 /// Options of `live reschedule`.
 #[derive(Debug, Args)]
 pub struct RescheduleArgs {
-    pub id: Uuid,
-    /// New start, RFC 3339.
-    #[arg(long)]
-    pub at: Option<DateTime<Utc>>,
+    /// The class: id, or COURSE/TITLE (its next occurrence).
+    pub class: String,
+    /// New start: `2026-12-07 10:30` in --tz, or RFC 3339.
+    #[arg(long, value_name = "WHEN")]
+    pub at: Option<String>,
     /// New length in minutes.
     #[arg(long)]
     pub duration: Option<i32>,
     #[arg(long, value_enum, default_value = "occurrence")]
     pub scope: Scope,
+}
+
+/// A typed time in `ctx`'s zone, or a usage error naming `flag`.
+fn when(ctx: &Context, flag: &str, text: Option<&str>) -> Result<Option<DateTime<Utc>>> {
+    text.map(|t| ctx.zone.parse(t).map_err(|e| usage(flag, e)))
+        .transpose()
+}
+
+fn usage(flag: &str, problem: String) -> ClientError {
+    ClientError::Usage(format!("{flag}: {problem}"))
 }
 
 fn parse_platform(s: &str) -> std::result::Result<LivePlatform, String> {
@@ -152,25 +178,25 @@ const HEADERS: [&str; 7] = [
     "ID", "TITLE", "COURSE", "STARTS", "MIN", "STATUS", "PLATFORM",
 ];
 
-fn row(c: &LiveClass) -> Vec<String> {
+fn row(c: &LiveClass, zone: Zone) -> Vec<String> {
     vec![
         c.id.to_string(),
         c.title.clone(),
         c.course.title.clone(),
-        c.scheduled_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        zone.format_with_zone(c.scheduled_at),
         c.duration.to_string(),
         c.status.to_string(),
         c.platform.to_string(),
     ]
 }
 
-fn fields(c: &LiveClass) -> Vec<(&'static str, String)> {
+fn fields(c: &LiveClass, zone: Zone) -> Vec<(&'static str, String)> {
     vec![
         ("id", c.id.to_string()),
         ("title", c.title.clone()),
         ("course", c.course.title.clone()),
-        ("starts", c.scheduled_at.to_rfc3339()),
-        ("ends", c.ends_at.to_rfc3339()),
+        ("starts", zone.local(c.scheduled_at).to_rfc3339()),
+        ("ends", zone.local(c.ends_at).to_rfc3339()),
         ("status", c.status.to_string()),
         ("platform", c.platform.to_string()),
         (
@@ -187,13 +213,22 @@ fn fields(c: &LiveClass) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn list_all(client: &ApiClient, args: &ListArgs) -> Result<Vec<LiveClass>> {
+async fn list_all(ctx: &Context, client: &ApiClient, args: &ListArgs) -> Result<Vec<LiveClass>> {
+    let course_id = match &args.course {
+        Some(c) => Some(keys::course(client, c).await?),
+        None => None,
+    };
+    let batch_id = match (&args.batch, &args.course) {
+        (Some(b), Some(c)) => Some(keys::batch_in(client, c, b).await?),
+        (Some(b), None) => Some(keys::batch(client, b).await?),
+        (None, _) => None,
+    };
     let filter = LiveClassFilter {
         status: args.status.clone(),
-        course_id: args.course_id,
-        batch_id: args.batch_id,
-        from: args.from,
-        to: args.to,
+        course_id,
+        batch_id,
+        from: when(ctx, "--from", args.from.as_deref())?,
+        to: when(ctx, "--to", args.to.as_deref())?,
         ..LiveClassFilter::default()
     };
     let mut classes = Vec::new();
@@ -214,8 +249,8 @@ pub async fn run(ctx: &Context, command: LiveCommand) -> Result<()> {
     let client = ctx.client()?;
     match command {
         LiveCommand::List(args) => {
-            let classes = list_all(&client, &args).await?;
-            crate::output::print(ctx.out.list(&classes, &HEADERS, row)?)?;
+            let classes = list_all(ctx, &client, &args).await?;
+            crate::output::print(ctx.out.list(&classes, &HEADERS, |c| row(c, ctx.zone))?)?;
         }
         LiveCommand::Schedule(a) => {
             let recurrence = if a.days.is_empty() {
@@ -230,30 +265,40 @@ pub async fn run(ctx: &Context, command: LiveCommand) -> Result<()> {
                     days_of_week: a.days,
                     count: a.count,
                     until: a.until,
-                    time_zone: a.time_zone,
+                    time_zone: a.time_zone.or_else(|| Some(ctx.zone.name().to_owned())),
                 })
             };
+            let course_id = keys::course(&client, &a.course).await?;
+            let batch_id = match &a.batch {
+                Some(b) => Some(keys::batch_in(&client, &a.course, b).await?),
+                None => None,
+            };
+            let host_id = match &a.host {
+                Some(h) => Some(keys::user(&client, h).await?),
+                None => None,
+            };
+            let scheduled_at = ctx.zone.parse(&a.at).map_err(|e| usage("--at", e))?;
             let body = NewLiveClass {
-                course_id: a.course_id,
-                batch_id: a.batch_id,
+                course_id,
+                batch_id,
                 title: a.title,
                 description: a.description,
-                scheduled_at: a.at,
+                scheduled_at,
                 duration: a.duration,
                 capacity: a.capacity,
                 platform: a.platform,
                 meeting_url: a.meeting_url,
                 meeting_id: a.meeting_id,
                 meeting_password: a.meeting_password,
-                host_id: a.host_id,
+                host_id,
                 reminder_minutes: a.reminder_minutes,
                 recurrence,
             };
             let LiveClassCreated { class, occurrences } = client.schedule_live_class(&body).await?;
             if occurrences.is_empty() {
-                crate::output::print(ctx.out.record(&class, &fields(&class))?)?;
+                crate::output::print(ctx.out.record(&class, &fields(&class, ctx.zone))?)?;
             } else {
-                crate::output::print(ctx.out.list(&occurrences, &HEADERS, row)?)?;
+                crate::output::print(ctx.out.list(&occurrences, &HEADERS, |c| row(c, ctx.zone))?)?;
                 ctx.out.note(&format!(
                     "scheduled a series of {} classes",
                     occurrences.len()
@@ -264,29 +309,40 @@ pub async fn run(ctx: &Context, command: LiveCommand) -> Result<()> {
             if a.at.is_none() && a.duration.is_none() {
                 return Err(ClientError::Usage("give --at and/or --duration".into()));
             }
+            let id = keys::class(&client, &a.class).await?;
             let body = UpdateLiveClass {
-                scheduled_at: a.at,
+                scheduled_at: when(ctx, "--at", a.at.as_deref())?,
                 duration: a.duration,
                 ..UpdateLiveClass::default()
             };
             let changed = client
-                .update_live_class(a.id, &a.scope.query(), &body)
+                .update_live_class(id, &a.scope.query(), &body)
                 .await?;
-            crate::output::print(ctx.out.list(&changed.classes, &HEADERS, row)?)?;
+            crate::output::print(
+                ctx.out
+                    .list(&changed.classes, &HEADERS, |c| row(c, ctx.zone))?,
+            )?;
         }
-        LiveCommand::Cancel { id, scope } => {
+        LiveCommand::Cancel { class, scope } => {
+            let id = keys::class(&client, &class).await?;
             let changed = client.cancel_live_class(id, &scope.query()).await?;
-            crate::output::print(ctx.out.list(&changed.classes, &HEADERS, row)?)?;
+            crate::output::print(
+                ctx.out
+                    .list(&changed.classes, &HEADERS, |c| row(c, ctx.zone))?,
+            )?;
         }
-        LiveCommand::Start { id } => {
+        LiveCommand::Start { class } => {
+            let id = keys::class(&client, &class).await?;
             let class = client.start_live_class(id).await?;
-            crate::output::print(ctx.out.record(&class, &fields(&class))?)?;
+            crate::output::print(ctx.out.record(&class, &fields(&class, ctx.zone))?)?;
         }
-        LiveCommand::End { id } => {
+        LiveCommand::End { class } => {
+            let id = keys::class(&client, &class).await?;
             let class = client.end_live_class(id).await?;
-            crate::output::print(ctx.out.record(&class, &fields(&class))?)?;
+            crate::output::print(ctx.out.record(&class, &fields(&class, ctx.zone))?)?;
         }
-        LiveCommand::Attendance { id } => {
+        LiveCommand::Attendance { class } => {
+            let id = keys::class(&client, &class).await?;
             let report = client.attendance(id).await?;
             #[derive(Serialize)]
             #[serde(rename_all = "camelCase")]

@@ -40,14 +40,14 @@ pub struct ReadArgs {
 
 const HEADERS: [&str; 6] = ["ID", "TYPE", "TITLE", "MESSAGE", "READ", "CREATED"];
 
-fn row(n: &Notification) -> Vec<String> {
+fn row(n: &Notification, zone: crate::when::Zone) -> Vec<String> {
     vec![
         n.id.to_string(),
         n.kind.to_string(),
         n.title.clone(),
         n.message.clone(),
         if n.is_read { "yes" } else { "" }.into(),
-        n.created_at.format("%Y-%m-%d %H:%M").to_string(),
+        zone.format(n.created_at),
     ]
 }
 
@@ -94,7 +94,7 @@ pub async fn run(ctx: &Context, command: NotificationsCommand) -> Result<()> {
     match command {
         NotificationsCommand::List(args) => {
             let list = list_all(&client, &args).await?;
-            crate::output::print(ctx.out.list(&list, &HEADERS, row)?)?;
+            crate::output::print(ctx.out.list(&list, &HEADERS, |n| row(n, ctx.zone))?)?;
         }
         NotificationsCommand::Read(ReadArgs { all: true, .. }) => {
             let marked = client.mark_all_read().await?;

@@ -28,6 +28,7 @@ pub async fn run(ctx: &Context, args: TuiArgs) -> Result<()> {
         ctx.target.clone(),
         crate::tui::Options {
             no_color: !ctx.out.color,
+            zone: ctx.zone,
             first_frame_report: args.first_frame_report,
         },
     )

@@ -13,22 +13,29 @@ pub enum UsersCommand {
     /// List users (all pages unless --limit).
     List(ListArgs),
     /// Show one user.
-    Show { id: uuid::Uuid },
+    Show {
+        /// The user: id, email or SIS user_id.
+        user: String,
+    },
     /// Create a user. Without --password-stdin they are mailed a code to set one.
     Create(CreateArgs),
     /// Deactivate a user: they are signed out and can't sign in.
     /// Asks first (--yes to skip).
     Deactivate {
-        /// The user's id.
-        id: uuid::Uuid,
+        /// The user: id, email or SIS user_id.
+        user: String,
         #[command(flatten)]
         yes: super::confirm::YesArg,
     },
     /// Reactivate a user.
-    Reactivate { id: uuid::Uuid },
+    Reactivate {
+        /// The user: id, email or SIS user_id.
+        user: String,
+    },
     /// Change a user's role (their sessions end).
     Role {
-        id: uuid::Uuid,
+        /// The user: id, email or SIS user_id.
+        user: String,
         /// ADMIN, TEACHER, STUDENT or PARENT.
         role: Role,
     },
@@ -121,8 +128,8 @@ pub async fn run(ctx: &Context, command: UsersCommand) -> Result<()> {
             let users = list_all(&client, &args).await?;
             crate::output::print(ctx.out.list(&users, &HEADERS, row)?)?;
         }
-        UsersCommand::Show { id } => {
-            let user = client.user(id).await?;
+        UsersCommand::Show { user } => {
+            let user = client.user(&user).await?;
             crate::output::print(ctx.out.record(&user, &fields(&user))?)?;
         }
         UsersCommand::Create(args) => {
@@ -156,9 +163,10 @@ pub async fn run(ctx: &Context, command: UsersCommand) -> Result<()> {
                 ));
             }
         }
-        UsersCommand::Deactivate { id, yes } => {
+        UsersCommand::Deactivate { user, yes } => {
+            let user = client.user(&user).await?;
+            let id = user.id;
             if super::confirm::must_ask(yes, "deactivate the user")? {
-                let user = client.user(id).await?;
                 super::confirm::ask(&format!(
                     "Deactivate {} ({}, {})? They are signed out everywhere, their tokens stop working, and they cannot sign in until reactivated.",
                     user.full_name(),
@@ -169,11 +177,13 @@ pub async fn run(ctx: &Context, command: UsersCommand) -> Result<()> {
             let user = client.deactivate_user(id).await?;
             crate::output::print(ctx.out.record(&user, &fields(&user))?)?;
         }
-        UsersCommand::Reactivate { id } => {
+        UsersCommand::Reactivate { user } => {
+            let id = super::keys::user(&client, &user).await?;
             let user = client.reactivate_user(id).await?;
             crate::output::print(ctx.out.record(&user, &fields(&user))?)?;
         }
-        UsersCommand::Role { id, role } => {
+        UsersCommand::Role { user, role } => {
+            let id = super::keys::user(&client, &user).await?;
             let user = client.change_role(id, &ChangeRole { role }).await?;
             crate::output::print(ctx.out.record(&user, &fields(&user))?)?;
         }

@@ -19,11 +19,11 @@ pub struct WatchArgs {
 }
 
 /// One notification as a line: `ID  TYPE  TITLE: MESSAGE`, or compact JSON.
-pub fn line(n: &Notification, json: bool) -> anyhow::Result<String> {
+pub fn line(n: &Notification, json: bool, zone: crate::when::Zone) -> anyhow::Result<String> {
     if json {
         return Ok(serde_json::to_string(n)?);
     }
-    let when = n.created_at.format("%Y-%m-%d %H:%M:%S");
+    let when = zone.local(n.created_at).format("%Y-%m-%d %H:%M:%S");
     Ok(format!(
         "{}\t{when}\t{}\t{}: {}",
         n.id, n.kind, n.title, n.message
@@ -48,7 +48,7 @@ pub async fn run(ctx: &Context, args: WatchArgs) -> Result<()> {
                 ));
             }
             WatchEvent::Notification(n) => {
-                crate::output::print(format!("{}\n", line(&n, json)?))?;
+                crate::output::print(format!("{}\n", line(&n, json, ctx.zone)?))?;
             }
             WatchEvent::Disconnected { reason, retry_in } => {
                 ctx.out.note(&format!(

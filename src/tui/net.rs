@@ -38,6 +38,8 @@ pub struct Net {
     watch: Arc<Mutex<Option<tokio::task::AbortHandle>>>,
     /// The class rooms joined (one WebSocket each).
     rooms: live::Rooms,
+    /// Where the agenda's days begin and end.
+    zone: crate::when::Zone,
 }
 
 impl Net {
@@ -54,7 +56,14 @@ impl Net {
             health,
             watch: Arc::new(Mutex::new(None)),
             rooms: live::Rooms::default(),
+            zone: crate::when::Zone::UTC,
         }
+    }
+
+    /// Days (the agenda's, the schedule form's) in `zone` rather than UTC.
+    pub fn with_zone(mut self, zone: crate::when::Zone) -> Self {
+        self.zone = zone;
+        self
     }
 
     /// Whether a client with credentials is set.

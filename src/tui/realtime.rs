@@ -104,7 +104,7 @@ mod tests {
 
     #[test]
     fn the_indicator_follows_the_connection_and_reads_without_colour() {
-        let theme = Theme { color: false };
+        let theme = Theme::plain();
         let mut link = Link::Connecting;
         assert_eq!(link.indicator(Some(true), theme).0, "◌ connecting");
         link = link.after(&Realtime::Connected { since: 4 });

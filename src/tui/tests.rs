@@ -52,7 +52,7 @@ impl Harness {
     }
 
     fn sized(signed_in: bool, width: u16, height: u16) -> Self {
-        let mut app = App::new(SERVER, Keymap::default(), Theme { color: false }, signed_in);
+        let mut app = App::new(SERVER, Keymap::default(), Theme::plain(), signed_in);
         app.update(Action::Resize(width, height));
         app.take_effects();
         Self {

@@ -3,18 +3,30 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-/// How things look.
+use crate::when::Zone;
+
+/// How things look: colours, and the time zone times are shown in (`--tz`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
     pub color: bool,
+    pub zone: Zone,
 }
 
 impl Theme {
     /// Colour unless `NO_COLOR` is set (to anything non-empty) or `no_color` is asked for.
-    pub fn detect(no_color: bool) -> Self {
+    pub fn detect(no_color: bool, zone: Zone) -> Self {
         let env_off = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Self {
             color: !(no_color || env_off),
+            zone,
+        }
+    }
+
+    /// No colour, times in UTC: what tests draw with.
+    pub fn plain() -> Self {
+        Self {
+            color: false,
+            zone: Zone::UTC,
         }
     }
 
@@ -67,7 +79,7 @@ mod tests {
 
     #[test]
     fn without_colour_no_style_sets_a_colour() {
-        let t = Theme { color: false };
+        let t = Theme::plain();
         for s in [
             t.selected(),
             t.title(),

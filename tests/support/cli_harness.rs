@@ -108,6 +108,9 @@ impl Terminal {
             .env("NO_COLOR", "1")
             .env_remove("EDUPRO_TOKEN")
             .env_remove("EDUPRO_PROFILE")
+            // Times typed and shown in UTC unless a test passes --tz.
+            .env("TZ", "UTC")
+            .env_remove("EDUPRO_TZ")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

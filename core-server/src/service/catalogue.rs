@@ -39,13 +39,27 @@ pub fn course_not_found() -> ApiError {
     ApiError::NotFound("Course not found".into())
 }
 
-/// A course by id or slug, or 404.
+/// A course by id, slug or SIS id (`externalId`, looked up only when no slug matches),
+/// or 404.
 pub async fn find_course(db: &impl ConnectionTrait, key: &str) -> Result<course::Model, ApiError> {
-    let query = match Uuid::parse_str(key) {
-        Ok(id) => course::Entity::find_by_id(id),
-        Err(_) => course::Entity::find().filter(course::Column::Slug.eq(key)),
-    };
-    query.one(db).await?.ok_or_else(course_not_found)
+    if let Ok(id) = Uuid::parse_str(key) {
+        return course::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or_else(course_not_found);
+    }
+    if let Some(course) = course::Entity::find()
+        .filter(course::Column::Slug.eq(key))
+        .one(db)
+        .await?
+    {
+        return Ok(course);
+    }
+    course::Entity::find()
+        .filter(course::Column::ExternalId.eq(key))
+        .one(db)
+        .await?
+        .ok_or_else(course_not_found)
 }
 
 /// Takes the course's write lock for the rest of the transaction: an UPDATE of its row,

@@ -83,6 +83,24 @@ impl FileState {
     }
 }
 
+/// A row that failed: the key that names it in the report (its raw key column, when
+/// the line could be read that far) and its errors.
+pub type RowErrors = (Option<String>, Vec<FieldError>);
+
+/// `record` read as a row and parsed by `parse`; on failure, the errors with the key
+/// `key` finds in the row, so that every row error names its row.
+pub fn read_record<P>(
+    format: Format,
+    columns: &Columns,
+    header: Option<&Header>,
+    record: &RawRecord,
+    key: impl Fn(&Row) -> Option<String>,
+    parse: impl Fn(&Row) -> Result<P, Vec<FieldError>>,
+) -> Result<P, RowErrors> {
+    let row = to_row(format, columns, header, record).map_err(|errors| (None, errors))?;
+    parse(&row).map_err(|errors| (key(&row), errors))
+}
+
 /// A row's plan: its report line, and the write it needs (none for unchanged or error).
 #[derive(Debug)]
 pub struct Planned<W> {

@@ -125,10 +125,11 @@ async fn a_missing_or_mistyped_field_is_named_in_the_errors() {
 async fn an_invalid_path_id_is_a_400_not_a_500() {
     let app = spawn_app().await;
     let student = app.register("STUDENT").await;
+    // Users and courses take a name too (email, slug, SIS id); a test only its id.
     let answer = app
-        .get_as(&student.access_token, "/api/v1/users/not-a-uuid")
+        .get_as(&student.access_token, "/api/v1/tests/not-a-uuid")
         .await;
-    assert_eq!(answer.status, 400);
+    assert_eq!(answer.status, 400, "{}", answer.body);
     assert_eq!(answer.body["code"], "BAD_REQUEST");
 }
 

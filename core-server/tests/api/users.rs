@@ -1076,10 +1076,14 @@ async fn a_user_is_visible_to_themselves_and_admins_and_unknown_ids_are_404_only
         403,
         "non-admins can't probe which ids exist"
     );
-    let not_an_id = app
-        .get_as(&admin.access_token, "/api/v1/users/not-a-uuid")
-        .await;
-    assert_eq!(not_an_id.status, 400, "{}", not_an_id.body);
+    // Not an id, but maybe an email or SIS id: looked up, and so the same answers.
+    let no_such_key = "/api/v1/users/not-a-uuid";
+    let by_admin = app.get_as(&admin.access_token, no_such_key).await;
+    assert_eq!(by_admin.status, 404, "{}", by_admin.body);
+    assert_eq!(
+        app.get_as(&student.access_token, no_such_key).await.status,
+        403
+    );
 }
 
 // ---------------------------------------------------------------------------------
@@ -1308,4 +1312,79 @@ async fn get_users_me_answers_the_caller_like_auth_me() {
     assert_eq!(answer.body["data"]["email"], student.email.as_str());
     assert!(answer.body["data"]["studentProfile"].is_object());
     assert_eq!(app.get("/api/v1/users/me").await.status, 401);
+}
+
+#[tokio::test]
+async fn a_user_is_named_by_id_email_or_sis_id_and_who_may_not_see_them_learns_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let teacher = app.register("TEACHER").await;
+    let student = app.register("STUDENT").await;
+    let other = app.register("STUDENT").await;
+    let sis = format!("SIS-{}", uuid::Uuid::now_v7().simple());
+    let imported = create_user(&app, &admin, "STUDENT", "Imported", "Person").await;
+    let imported_id = imported["id"].as_str().expect("id").to_owned();
+    // A SIS id, as an import sets it.
+    {
+        use edupro_server::store::entity::user;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        user::Entity::update_many()
+            .col_expr(user::Column::ExternalId, Expr::value(sis.clone()))
+            .filter(user::Column::Id.eq(uuid::Uuid::parse_str(&imported_id).expect("uuid")))
+            .exec(&app.state.db)
+            .await
+            .expect("set the SIS id");
+    }
+    let email = imported["email"].as_str().expect("email").to_owned();
+
+    // An admin: by id, by email in any case, by SIS id; an unknown key is 404.
+    for key in [imported_id.clone(), email.to_uppercase(), sis.clone()] {
+        let found = app
+            .get_as(&admin.access_token, &format!("/api/v1/users/{key}"))
+            .await;
+        assert_eq!(found.status, 200, "{key}: {}", found.body);
+        assert_eq!(found.body["data"]["id"], imported_id.as_str());
+    }
+    let unknown = app
+        .get_as(&admin.access_token, "/api/v1/users/nobody@school.test")
+        .await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.body["message"], "No user has this email or SIS id");
+
+    // A teacher may name an active student (to enroll them), not other staff.
+    let found = app
+        .get_as(&teacher.access_token, &format!("/api/v1/users/{sis}"))
+        .await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    let staff = app
+        .get_as(
+            &teacher.access_token,
+            &format!("/api/v1/users/{}", admin.email),
+        )
+        .await;
+    assert_eq!(staff.status, 404);
+    assert_eq!(staff.body["message"], "No student has this email or SIS id");
+
+    // A student learns nothing about whether a key exists.
+    let existing = app
+        .get_as(
+            &student.access_token,
+            &format!("/api/v1/users/{}", other.email),
+        )
+        .await;
+    let missing = app
+        .get_as(&student.access_token, "/api/v1/users/nobody@school.test")
+        .await;
+    assert_eq!(existing.status, 403);
+    assert_eq!(
+        (missing.status, &missing.body),
+        (existing.status, &existing.body)
+    );
+    let me = app
+        .get_as(
+            &student.access_token,
+            &format!("/api/v1/users/{}", student.email),
+        )
+        .await;
+    assert_eq!(me.status, 200);
 }

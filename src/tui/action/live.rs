@@ -45,7 +45,7 @@ impl Span {
 /// A request of the Live classes tab.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LiveEffect {
-    /// The classes of the day (or week) `offset` days (weeks) from today, UTC.
+    /// The classes of the day (or week) `offset` days (weeks) from today, in `--tz`.
     LoadAgenda {
         generation: u64,
         span: Span,
@@ -88,7 +88,9 @@ impl LiveEffect {
 /// The classes of one day or week.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Agenda {
-    /// Today (UTC) when the agenda was read: where offset 0 is.
+    /// Where its days begin and end (`--tz`).
+    pub zone: crate::when::Zone,
+    /// Today (in `zone`) when the agenda was read: where offset 0 is.
     pub today: NaiveDate,
     pub span: Span,
     pub offset: i64,
@@ -114,6 +116,8 @@ pub struct ScheduleChoices {
     pub courses: Vec<CourseChoice>,
     /// The time the form's default start is counted from.
     pub now: DateTime<Utc>,
+    /// Where the start is typed.
+    pub zone: crate::when::Zone,
 }
 
 /// An answer (or a push, for rooms) of the Live classes tab.

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use chrono::{NaiveDate, NaiveTime, Utc};
+use chrono::{NaiveDate, Utc};
 use edupro_server::api::{CourseFilter, LiveClassFilter, NewLiveClass, Role};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
@@ -102,9 +102,10 @@ impl Net {
     }
 
     async fn agenda(&self, span: Span, offset: i64) -> Answer<Agenda> {
-        let today = Utc::now().date_naive();
+        let zone = self.zone;
+        let today = zone.date_of(Utc::now());
         let (from, to) = span.range(today, offset);
-        let at = |d: NaiveDate| d.and_time(NaiveTime::MIN).and_utc();
+        let at = |d: NaiveDate| zone.start_of(d);
         let filter = LiveClassFilter {
             from: Some(at(from)),
             to: Some(at(to)),
@@ -123,6 +124,7 @@ impl Net {
             page += 1;
         }
         Ok(Agenda {
+            zone,
             today,
             span,
             offset,
@@ -158,6 +160,7 @@ impl Net {
         Ok(ScheduleChoices {
             courses,
             now: Utc::now(),
+            zone: self.zone,
         })
     }
 

@@ -67,6 +67,7 @@ fn class(n: u128, title: &str, day: u32, hour: u32, host: u128) -> LiveClass {
 fn agenda(span: Span, offset: i64, classes: Vec<LiveClass>) -> Agenda {
     let (from, to) = span.range(date(3), offset);
     Agenda {
+        zone: crate::when::Zone::UTC,
         today: date(3),
         span,
         offset,
@@ -179,6 +180,7 @@ fn the_week_view_groups_classes_by_day_and_brackets_move_a_week() {
 
 fn choices() -> ScheduleChoices {
     ScheduleChoices {
+        zone: crate::when::Zone::UTC,
         courses: vec![
             CourseChoice {
                 id: id(101),
@@ -289,7 +291,7 @@ fn a_start_that_is_not_a_time_is_refused_before_sending() {
     }
     h.chars("next friday").press(KeyCode::Enter);
     assert!(h.effects().is_empty());
-    assert!(h.shows("as YYYY-MM-DD HH:MM, in UTC"));
+    assert!(h.shows("`next friday` is not a date and time"));
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Live classes: the caller's classes as an agenda of one day or one week (UTC), a
+//! Live classes: the caller's classes as an agenda of one day or one week (in --tz), a
 //! schedule form whose refusals (bad fields, a clash naming the other class) show under
 //! the fields, start and end for the host, attendance with absentees, and the class
 //! room's chat — a WebSocket joined only while the chat page is open.

@@ -225,7 +225,7 @@ impl View for NotificationsView {
             theme,
             &title,
             &self.list,
-            &["", "WHEN (UTC)", "TITLE"],
+            &["", "WHEN", "TITLE"],
             &[
                 Constraint::Length(1),
                 Constraint::Length(11),
@@ -234,7 +234,13 @@ impl View for NotificationsView {
             |n| {
                 vec![
                     Cell::from(if n.is_read { " " } else { "•" }),
-                    Cell::from(n.created_at.format("%m-%d %H:%M").to_string()),
+                    Cell::from(
+                        theme
+                            .zone
+                            .local(n.created_at)
+                            .format("%m-%d %H:%M")
+                            .to_string(),
+                    ),
                     Cell::from(n.title.clone()),
                 ]
             },

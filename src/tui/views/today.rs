@@ -218,7 +218,13 @@ impl TodayView {
         let height = usize::from(area.height.saturating_sub(3));
         let rows = classes.iter().take(height).map(|c| {
             Row::new(vec![
-                Cell::from(c.scheduled_at.format("%a %d %b %H:%M").to_string()),
+                Cell::from(
+                    theme
+                        .zone
+                        .local(c.scheduled_at)
+                        .format("%a %d %b %H:%M")
+                        .to_string(),
+                ),
                 Cell::from(c.title.clone()),
                 Cell::from(c.course.title.clone()),
                 Cell::from(format!("{:>3} min", c.duration)),
@@ -234,7 +240,7 @@ impl TodayView {
                     Constraint::Length(7),
                 ],
             )
-            .header(Row::new(["WHEN (UTC)", "CLASS", "COURSE", "LENGTH"]).style(theme.header()))
+            .header(Row::new(["WHEN", "CLASS", "COURSE", "LENGTH"]).style(theme.header()))
             .block(block),
             area,
         );
@@ -301,7 +307,7 @@ impl TodayView {
         let height = usize::from(area.height.saturating_sub(3));
         let rows = data.recent.iter().take(height).map(|e| {
             Row::new(vec![
-                Cell::from(e.enrolled_at.format("%Y-%m-%d %H:%M").to_string()),
+                Cell::from(theme.zone.format(e.enrolled_at)),
                 Cell::from(e.student.clone()),
                 Cell::from(e.course.clone()),
                 Cell::from(format!("{:>3}%", e.progress)),

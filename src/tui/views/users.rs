@@ -407,7 +407,7 @@ impl View for UsersView {
                 line(
                     "last login",
                     user.last_login
-                        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+                        .map(|d| theme.zone.format(d))
                         .unwrap_or_else(|| "never".into()),
                 ),
                 line("joined", user.created_at.format("%Y-%m-%d").to_string()),

@@ -27,7 +27,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[utoipa::path(
     tag = "notifications",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Course id or slug")),
+    params(("id" = String, Path, description = "Course id, slug or SIS id (externalId)")),
     request_body = NewAnnouncement,
     responses(
         (status = 201, description = "Posted; students are notified", body = ApiResponse<Announcement>),

@@ -137,7 +137,7 @@ pub fn parse_toml(body: &[u8]) -> Result<TestDocument, ApiError> {
 #[utoipa::path(
     tag = "tests",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Course id or slug")),
+    params(("id" = String, Path, description = "Course id, slug or SIS id (externalId)")),
     request_body(content = TestDocument, content_type = "application/json"),
     responses(
         (status = 201, description = "Created (a draft)", body = ApiResponse<CreatedTest>),

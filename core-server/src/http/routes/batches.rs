@@ -32,7 +32,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[utoipa::path(
     tag = "batches",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Course id or slug")),
+    params(("id" = String, Path, description = "Course id, slug or SIS id (externalId)")),
     responses(
         (status = 200, description = "The batches", body = ApiResponse<BatchList>),
         (status = 403, description = "Not staff of this course", body = crate::api::ErrorBody),
@@ -52,7 +52,7 @@ pub async fn list_batches(
 #[utoipa::path(
     tag = "batches",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Course id or slug")),
+    params(("id" = String, Path, description = "Course id, slug or SIS id (externalId)")),
     request_body = NewBatch,
     responses(
         (status = 201, description = "Created", body = ApiResponse<Batch>),

@@ -56,7 +56,7 @@ pub async fn list_courses(
 #[utoipa::path(
     tag = "courses",
     security((), ("bearer" = [])),
-    params(("id" = String, Path, description = "Course id or slug")),
+    params(("id" = String, Path, description = "Course id, slug or SIS id (externalId)")),
     responses(
         (status = 200, description = "The course", body = ApiResponse<Course>),
         (status = 404, description = "No such course, or not visible to the caller", body = crate::api::ErrorBody),
@@ -100,7 +100,7 @@ pub async fn create_course(
 #[utoipa::path(
     tag = "courses",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Course id or slug")),
+    params(("id" = String, Path, description = "Course id, slug or SIS id (externalId)")),
     request_body = UpdateCourse,
     responses(
         (status = 200, description = "Updated", body = ApiResponse<Course>),
@@ -126,7 +126,7 @@ pub async fn update_course(
 #[utoipa::path(
     tag = "courses",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Course id or slug")),
+    params(("id" = String, Path, description = "Course id, slug or SIS id (externalId)")),
     responses(
         (status = 200, description = "Published", body = ApiResponse<Course>),
         (status = 403, description = "Not staff of this course", body = crate::api::ErrorBody),
@@ -147,7 +147,7 @@ pub async fn publish_course(
 #[utoipa::path(
     tag = "courses",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Course id or slug")),
+    params(("id" = String, Path, description = "Course id, slug or SIS id (externalId)")),
     responses(
         (status = 200, description = "Archived", body = ApiResponse<Course>),
         (status = 403, description = "Not staff of this course", body = crate::api::ErrorBody),
@@ -169,7 +169,7 @@ pub async fn archive_course(
 #[utoipa::path(
     tag = "courses",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Course id or slug")),
+    params(("id" = String, Path, description = "Course id, slug or SIS id (externalId)")),
     responses(
         (status = 200, description = "Deleted", body = ApiResponse<crate::api::Deleted>),
         (status = 403, description = "Not the owner", body = crate::api::ErrorBody),
@@ -191,7 +191,7 @@ pub async fn delete_course(
 #[utoipa::path(
     tag = "courses",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Course id or slug")),
+    params(("id" = String, Path, description = "Course id, slug or SIS id (externalId)")),
     responses(
         (status = 200, description = "The staff", body = ApiResponse<Vec<StaffMember>>),
         (status = 403, description = "Not staff of this course", body = crate::api::ErrorBody),
@@ -211,7 +211,7 @@ pub async fn list_staff(
 #[utoipa::path(
     tag = "courses",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Course id or slug")),
+    params(("id" = String, Path, description = "Course id, slug or SIS id (externalId)")),
     request_body = NewStaffMember,
     responses(
         (status = 201, description = "Added", body = ApiResponse<StaffMember>),
@@ -245,7 +245,7 @@ pub async fn add_staff(
     tag = "courses",
     security(("bearer" = [])),
     params(
-        ("id" = String, Path, description = "Course id or slug"),
+        ("id" = String, Path, description = "Course id, slug or SIS id (externalId)"),
         ("user_id" = Uuid, Path, description = "The staff member's user id"),
     ),
     responses(

@@ -130,7 +130,7 @@ pub async fn record_progress(
 #[utoipa::path(
     tag = "enrollments",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Course id or slug"), EnrollmentFilter),
+    params(("id" = String, Path, description = "Course id, slug or SIS id (externalId)"), EnrollmentFilter),
     responses(
         (status = 200, description = "A page of the roster", body = ApiResponse<CourseEnrollmentList>),
         (status = 403, description = "Not staff of this course", body = crate::api::ErrorBody),
@@ -153,7 +153,7 @@ pub async fn list_course_enrollments(
 #[utoipa::path(
     tag = "enrollments",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Course id or slug")),
+    params(("id" = String, Path, description = "Course id, slug or SIS id (externalId)")),
     request_body = StaffEnrollment,
     responses(
         (status = 201, description = "Enrolled", body = ApiResponse<CreatedEnrollment>),
@@ -182,7 +182,7 @@ pub async fn enroll_student(
     tag = "enrollments",
     security(("bearer" = [])),
     params(
-        ("id" = String, Path, description = "Course id or slug"),
+        ("id" = String, Path, description = "Course id, slug or SIS id (externalId)"),
         ("student_id" = Uuid, Path, description = "The student's user id"),
     ),
     responses(

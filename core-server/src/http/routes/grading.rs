@@ -164,7 +164,7 @@ pub struct GradebookFormat {
 #[utoipa::path(
     tag = "grading",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Course id or slug"), GradebookFormat),
+    params(("id" = String, Path, description = "Course id, slug or SIS id (externalId)"), GradebookFormat),
     responses(
         (status = 200, description = "The gradebook, as JSON or (`?format=csv`) CSV", content(
             (ApiResponse<Gradebook> = "application/json"),

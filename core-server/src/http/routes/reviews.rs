@@ -23,7 +23,7 @@ const COMMENT_MAX: usize = 5_000;
 #[utoipa::path(
     tag = "courses",
     security((), ("bearer" = [])),
-    params(("id" = String, Path, description = "Course id or slug"), PageQuery),
+    params(("id" = String, Path, description = "Course id, slug or SIS id (externalId)"), PageQuery),
     responses(
         (status = 200, description = "A page of reviews", body = ApiResponse<ReviewList>),
         (status = 404, description = "No such course, or not visible", body = crate::api::ErrorBody),
@@ -45,7 +45,7 @@ pub async fn list_reviews(
 #[utoipa::path(
     tag = "courses",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Course id or slug")),
+    params(("id" = String, Path, description = "Course id, slug or SIS id (externalId)")),
     request_body = ReviewInput,
     responses(
         (status = 200, description = "Updated", body = ApiResponse<Review>),

@@ -28,7 +28,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[utoipa::path(
     tag = "courses",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Course id or slug")),
+    params(("id" = String, Path, description = "Course id, slug or SIS id (externalId)")),
     request_body = NewSection,
     responses(
         (status = 201, description = "Created", body = ApiResponse<Section>),
@@ -110,7 +110,7 @@ pub async fn delete_section(
 #[utoipa::path(
     tag = "courses",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Course id or slug")),
+    params(("id" = String, Path, description = "Course id, slug or SIS id (externalId)")),
     request_body = ReorderSections,
     responses(
         (status = 200, description = "The sections in their new order", body = ApiResponse<Vec<Section>>),

@@ -119,27 +119,26 @@ pub async fn update_me(
     Ok(ok(users::update_profile(&state, auth.id(), update).await?))
 }
 
-/// One user: to an admin, to themselves, to a parent linked to them, or to a teacher on
-/// the staff of a course the user is enrolled in.
+/// One user, named by id, email or SIS id: to an admin, to themselves, to a parent
+/// linked to them, or to a teacher on the staff of a course the user is enrolled in (a
+/// teacher may also name any active student by email or SIS id, to enroll them).
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "User id")),
+    params(("id" = String, Path, description = "User id, email or SIS id (externalId)")),
     responses(
         (status = 200, description = "The user", body = ApiResponse<User>),
         (status = 403, description = "Not yours to see", body = crate::api::ErrorBody),
-        (status = 404, description = "No such user (admins only learn this)", body = crate::api::ErrorBody),
+        (status = 404, description = "No such user (admins and, for students, teachers only learn this)", body = crate::api::ErrorBody),
     )
 )]
 #[get("/users/{id}")]
 pub async fn get_user(
     state: web::Data<AppState>,
     auth: AuthUser,
-    id: web::Path<Uuid>,
+    key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(ok(
-        users::find_visible(&state, &auth, id.into_inner()).await?
-    ))
+    Ok(ok(users::find_visible_by_key(&state, &auth, &key).await?))
 }
 
 /// Changes a user's role (admins only). Their sessions and parent ↔ child links end.

@@ -13,14 +13,14 @@ use crate::api::{
     self, AuthSession, CreatedUser, PageQuery, Pagination, Role, StudentProfile, UpdateMe,
     UserFilter, UserList,
 };
-use crate::domain::{Fields, PersonName, Phone};
+use crate::domain::{Email, Fields, PersonName, Phone};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::service::accounts::sessions::{SignIn, start_session};
 use crate::service::accounts::{
-    Addressee, CodePurpose, NewAccount, OTP_TTL_MINUTES, bump_token_version, create, find_user,
-    hash_password, insert_account, invite, issue_codes, revoke_access_tokens, revoke_sessions,
-    to_wire, two_factor,
+    Addressee, CodePurpose, NewAccount, OTP_TTL_MINUTES, bump_token_version, create, find_by_email,
+    find_user, hash_password, insert_account, invite, issue_codes, revoke_access_tokens,
+    revoke_sessions, to_wire, two_factor,
 };
 use crate::service::audit::{self, Action};
 use crate::service::auth::AuthUser;
@@ -329,6 +329,54 @@ async fn is_linked(state: &AppState, parent: Uuid, child: Uuid) -> Result<bool, 
         .one(&state.db)
         .await?
         .is_some())
+}
+
+/// User `key` as `caller` may see them, where `key` is their id, email or SIS id
+/// (`externalId`). Besides [`find_visible`]'s rule, a teacher may name an active
+/// student by exact email or SIS id (to enroll or seat them): schools let their staff
+/// find students, as Moodle's enrol dialog does. Who may not see a user learns nothing
+/// about whether the key exists.
+pub async fn find_visible_by_key(
+    state: &AppState,
+    caller: &AuthUser,
+    key: &str,
+) -> Result<api::User, ApiError> {
+    let key = key.trim();
+    if let Ok(id) = Uuid::parse_str(key) {
+        return find_visible(state, caller, id).await;
+    }
+    let found = if key.contains('@') {
+        match Email::parse(key) {
+            Ok(email) => find_by_email(&state.db, &email).await?,
+            Err(_) => None,
+        }
+    } else {
+        user::Entity::find()
+            .filter(user::Column::ExternalId.eq(key))
+            .one(&state.db)
+            .await?
+    };
+    match found {
+        Some(user) if caller.role() == Role::Teacher => {
+            if (user.role == Role::Student && user.is_active) || user.id == caller.id() {
+                Ok(to_wire(&user))
+            } else {
+                find_visible(state, caller, user.id)
+                    .await
+                    .map_err(|_| no_student_with_key())
+            }
+        }
+        Some(user) => find_visible(state, caller, user.id).await,
+        None if caller.is_admin() => Err(ApiError::NotFound(
+            "No user has this email or SIS id".into(),
+        )),
+        None if caller.role() == Role::Teacher => Err(no_student_with_key()),
+        None => Err(forbidden()),
+    }
+}
+
+fn no_student_with_key() -> ApiError {
+    ApiError::NotFound("No student has this email or SIS id".into())
 }
 
 /// User `id` as `caller` may see them: an admin anyone, anyone themselves, a parent

@@ -150,12 +150,19 @@ pub async fn process(
     format: Format,
     records: Vec<RawRecord>,
 ) -> Result<Vec<ImportRow>, ApiError> {
-    let rows: Vec<(u64, Result<Parsed, Vec<FieldError>>)> = records
+    let rows: Vec<(u64, Result<Parsed, super::RowErrors>)> = records
         .iter()
         .map(|r| {
             (
                 r.line,
-                super::to_row(format, &COLUMNS, header, r).and_then(|row| parse(&row)),
+                super::read_record(
+                    format,
+                    &COLUMNS,
+                    header,
+                    r,
+                    |row| row.get("course_id").map(str::to_owned),
+                    parse,
+                ),
             )
         })
         .collect();
@@ -187,8 +194,8 @@ pub async fn process(
     for (line, parsed) in rows {
         let p = match parsed {
             Ok(p) => p,
-            Err(errors) => {
-                planned.push(Planned::error(line, None, errors));
+            Err((key, errors)) => {
+                planned.push(Planned::error(line, key, errors));
                 continue;
             }
         };

@@ -171,12 +171,25 @@ pub async fn process(
     format: Format,
     records: Vec<RawRecord>,
 ) -> Result<Vec<ImportRow>, ApiError> {
-    let rows: Vec<(u64, Result<Parsed, Vec<FieldError>>)> = records
+    let rows: Vec<(u64, Result<Parsed, super::RowErrors>)> = records
         .iter()
         .map(|r| {
             (
                 r.line,
-                super::to_row(format, &COLUMNS, header, r).and_then(|row| parse(&row)),
+                super::read_record(
+                    format,
+                    &COLUMNS,
+                    header,
+                    r,
+                    |row| {
+                        Some(format!(
+                            "{}/{}",
+                            row.get("course_id").unwrap_or("-"),
+                            row.get("user_id").unwrap_or("-")
+                        ))
+                    },
+                    parse,
+                ),
             )
         })
         .collect();
@@ -187,7 +200,7 @@ pub async fn process(
     for (line, parsed) in rows {
         match parsed {
             Ok(p) => planned.push(plan::plan_row(run, &known, line, &p)),
-            Err(errors) => planned.push(Planned::error(line, None, errors)),
+            Err((key, errors)) => planned.push(Planned::error(line, key, errors)),
         }
     }
 

@@ -28,15 +28,26 @@ pub struct RawRecord {
     pub bytes: Vec<u8>,
     /// Longer than [`MAX_LINE_BYTES`]; `bytes` is empty.
     pub too_long: bool,
+    /// A quote opened in this record and never closed: the record was ended before the
+    /// next line that reads as a row of its own (or at the end of the file).
+    pub unclosed_quote: bool,
 }
 
 /// Cuts a byte stream into records, a chunk at a time.
+///
+/// A quoted CSV value may span lines. A quote that is never closed would swallow the
+/// rows after it, so when a quoted value is open at the start of a line and that line
+/// reads on its own as a whole row (the header's number of columns, its quotes
+/// balanced), the quote is taken as unclosed: the record ends before that line and
+/// the line is read as the next row.
 #[derive(Debug)]
 pub struct Splitter {
     format: Format,
+    /// The current record's bytes so far, then whatever follows it.
     buf: Vec<u8>,
-    /// How far `buf` has been scanned.
+    /// Where the next unread physical line starts in `buf` (always a line start).
     scanned: usize,
+    /// Inside a quoted value at `scanned`.
     in_quotes: bool,
     /// The line `buf[0]` is on.
     start_line: u64,
@@ -45,6 +56,8 @@ pub struct Splitter {
     /// Dropping the rest of an over-long line.
     skipping: bool,
     at_start: bool,
+    /// The header's number of columns, once the first CSV record is out.
+    width: Option<usize>,
 }
 
 impl Splitter {
@@ -58,6 +71,7 @@ impl Splitter {
             line: 1,
             skipping: false,
             at_start: true,
+            width: None,
         }
     }
 
@@ -100,54 +114,69 @@ impl Splitter {
                     line: self.start_line,
                     bytes: Vec::new(),
                     too_long: true,
+                    unclosed_quote: false,
                 });
-                // Resume at the next physical line, whatever the quoting said.
-                let newline = self.buf[self.scanned..].iter().position(|&b| b == b'\n');
+                // Resume at the next physical line, whatever the quoting said: the
+                // scan took every whole line, so that is past the end of `buf`.
                 self.in_quotes = false;
-                match newline {
-                    Some(i) => {
-                        let rest = self.buf.split_off(self.scanned + i + 1);
-                        self.buf = rest;
-                        self.line += 1;
-                        self.start_line = self.line;
-                        self.scanned = 0;
-                        self.scan(out);
-                    }
-                    None => {
-                        self.buf.clear();
-                        self.scanned = 0;
-                        self.skipping = true;
-                    }
-                }
+                self.buf.clear();
+                self.scanned = 0;
+                self.skipping = true;
             }
         }
     }
 
+    /// Reads the whole physical lines in `buf` after `scanned`, emitting each record
+    /// that ends; `buf` keeps the unfinished record (and any partial line).
     fn scan(&mut self, out: &mut VecDeque<RawRecord>) {
         let mut record_start = 0;
-        let mut i = self.scanned;
-        while i < self.buf.len() {
-            match self.buf[i] {
-                b'"' if self.format == Format::Csv => self.in_quotes = !self.in_quotes,
-                b'\n' => {
-                    self.line += 1;
-                    if !self.in_quotes {
-                        self.emit(record_start, i, out);
-                        record_start = i + 1;
-                        self.start_line = self.line;
-                    }
+        while let Some(newline) = self.buf[self.scanned..].iter().position(|&b| b == b'\n') {
+            let line_end = self.scanned + newline;
+            if self.format == Format::Csv {
+                let line = self.scanned..line_end;
+                if self.in_quotes && self.reads_as_a_row(&self.buf[line.clone()]) {
+                    // The open quote was never closed: the record ends before this line.
+                    self.emit(record_start, self.scanned - 1, true, out);
+                    record_start = self.scanned;
+                    self.start_line = self.line;
+                    self.in_quotes = false;
                 }
-                _ => {}
+                let quotes = self.buf[line].iter().filter(|&&b| b == b'"').count();
+                if quotes % 2 == 1 {
+                    self.in_quotes = !self.in_quotes;
+                }
             }
-            i += 1;
+            self.line += 1;
+            self.scanned = line_end + 1;
+            if !self.in_quotes {
+                self.emit(record_start, line_end, false, out);
+                record_start = self.scanned;
+                self.start_line = self.line;
+            }
         }
         if record_start > 0 {
             self.buf.drain(..record_start);
+            self.scanned -= record_start;
         }
-        self.scanned = self.buf.len();
     }
 
-    fn emit(&self, from: usize, to: usize, out: &mut VecDeque<RawRecord>) {
+    /// Whether `line` alone is a whole row: the header's width, its quotes balanced.
+    fn reads_as_a_row(&self, line: &[u8]) -> bool {
+        let Some(width) = self.width.filter(|&w| w > 1) else {
+            return false;
+        };
+        line.iter().filter(|&&b| b == b'"').count() % 2 == 0
+            && csv_fields(line.strip_suffix(b"\r").unwrap_or(line))
+                .is_ok_and(|fields| fields.len() == width)
+    }
+
+    fn emit(
+        &mut self,
+        from: usize,
+        to: usize,
+        unclosed_quote: bool,
+        out: &mut VecDeque<RawRecord>,
+    ) {
         let mut bytes = &self.buf[from..to];
         if let Some(stripped) = bytes.strip_suffix(b"\r") {
             bytes = stripped;
@@ -160,17 +189,23 @@ impl Splitter {
                 line: self.start_line,
                 bytes: Vec::new(),
                 too_long: true,
+                unclosed_quote: false,
             });
             return;
+        }
+        if self.format == Format::Csv && self.width.is_none() {
+            self.width = Some(csv_fields(bytes).map_or(0, |f| f.len()));
         }
         out.push_back(RawRecord {
             line: self.start_line,
             bytes: bytes.to_vec(),
             too_long: false,
+            unclosed_quote,
         });
     }
 
-    /// The body ended: the last record, if it had no final newline.
+    /// The body ended: the last record, if it had no final newline; a quote still open
+    /// there was never closed.
     pub fn finish(&mut self, out: &mut VecDeque<RawRecord>) {
         if self.at_start {
             self.at_start = false;
@@ -178,9 +213,16 @@ impl Splitter {
             self.push(&rest, out);
         }
         if !self.skipping && !self.buf.is_empty() {
-            let end = self.buf.len();
-            self.emit(0, end, out);
+            if self.buf.last() != Some(&b'\n') {
+                self.buf.push(b'\n');
+                self.scan(out);
+            }
+            if !self.buf.is_empty() {
+                let end = self.buf.len().saturating_sub(1);
+                self.emit(0, end, self.in_quotes, out);
+            }
         }
+        self.in_quotes = false;
         self.buf.clear();
         self.scanned = 0;
     }
@@ -251,6 +293,32 @@ pub struct Header(pub Vec<&'static str>);
 impl Columns {
     /// Checks a header line: every column known, none twice, every required one there.
     pub fn header(&self, fields: &[String]) -> Result<Header, Vec<FieldError>> {
+        let is_known = |raw: &String| {
+            self.known
+                .contains(&raw.trim().to_ascii_lowercase().as_str())
+        };
+        if !fields.iter().any(is_known) {
+            // Not one column name: a wrong delimiter, or no header row at all.
+            let separator = match fields {
+                [one] => [';', '\t', '|'].into_iter().find(|d| one.contains(*d)),
+                _ => None,
+            };
+            let message = match separator {
+                Some(d) => format!(
+                    "line 1 reads as one column: the file looks {}-separated; imports read commas (save it as \"CSV, comma-delimited\")",
+                    if d == '\t' {
+                        "tab".to_owned()
+                    } else {
+                        format!("`{d}`")
+                    }
+                ),
+                None => format!(
+                    "line 1 names none of the columns this import reads ({}): is the header row missing, or is this another kind of file?",
+                    self.known.join(",")
+                ),
+            };
+            return Err(vec![FieldError::new("header", message)]);
+        }
         let mut errors = Vec::new();
         let mut names = Vec::new();
         for (i, raw) in fields.iter().enumerate() {
@@ -316,6 +384,12 @@ pub fn to_row(
         return Err(vec![FieldError::new(
             "line",
             format!("is longer than {} KiB", MAX_LINE_BYTES / 1024),
+        )]);
+    }
+    if record.unclosed_quote {
+        return Err(vec![FieldError::new(
+            "line",
+            "has a quote (\") that is never closed; close it, or double a quote inside a quoted value (\"\")",
         )]);
     }
     match (format, header) {
@@ -440,6 +514,83 @@ mod tests {
         assert_eq!(got[0], (1, "h".into(), false));
         assert_eq!(got[1], (2, String::new(), true));
         assert_eq!(got[2], (3, "ok".into(), false));
+    }
+
+    #[test]
+    fn an_unclosed_quote_ends_its_record_before_the_next_row_and_is_flagged() {
+        let mut s = Splitter::new(Format::Csv);
+        let mut out = VecDeque::new();
+        s.push(
+            b"id,name,role\n1,\"Ann,student\n2,Bob,teacher\n3,\"Cy, Jr\",student\n4,\"multi\nline\",ta\n5,\"Eve",
+            &mut out,
+        );
+        s.finish(&mut out);
+        let got: Vec<(u64, String, bool)> = out
+            .into_iter()
+            .map(|r| {
+                (
+                    r.line,
+                    String::from_utf8_lossy(&r.bytes).into_owned(),
+                    r.unclosed_quote,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, "id,name,role".into(), false),
+                (2, "1,\"Ann,student".into(), true),
+                (3, "2,Bob,teacher".into(), false),
+                (4, "3,\"Cy, Jr\",student".into(), false),
+                (5, "4,\"multi\nline\",ta".into(), false),
+                (7, "5,\"Eve".into(), true),
+            ]
+        );
+        let columns = Columns {
+            known: &["id", "name", "role"],
+            required: &[],
+        };
+        let record = RawRecord {
+            line: 2,
+            bytes: b"1,\"Ann,student".to_vec(),
+            too_long: false,
+            unclosed_quote: true,
+        };
+        let errors = to_row(Format::Csv, &columns, None, &record).unwrap_err();
+        assert!(errors[0].message.contains("never closed"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_missing_header_or_a_wrong_delimiter_is_named_as_such() {
+        let columns = Columns {
+            known: &["user_id", "email"],
+            required: &[&["email"]],
+        };
+        let strings = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let errors = columns.header(&strings(&["u1", "ann@x.test"])).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].message.contains("is the header row missing,"),
+            "{errors:?}"
+        );
+        let errors = columns.header(&strings(&["user_id;email"])).unwrap_err();
+        assert!(
+            errors[0].message.contains("looks `;`-separated"),
+            "{errors:?}"
+        );
+        let errors = columns.header(&strings(&["user_id\temail"])).unwrap_err();
+        assert!(
+            errors[0].message.contains("looks tab-separated"),
+            "{errors:?}"
+        );
+        // One known column: the others are named one by one, as before.
+        let errors = columns
+            .header(&strings(&["email", "nickname"]))
+            .unwrap_err();
+        assert!(
+            errors[0].message.contains("unknown column `nickname`"),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -214,7 +214,7 @@ pub(super) fn draw_answer(
     };
     let submitted = item
         .submitted_at
-        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+        .map(|d| theme.zone.format(d))
         .unwrap_or_else(|| "—".into());
     frame.render_widget(
         Paragraph::new(vec![

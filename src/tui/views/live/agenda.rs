@@ -1,4 +1,4 @@
-//! The agenda panel: the caller's classes of one day, or of a week grouped by day (UTC),
+//! The agenda panel: the caller's classes of one day, or of a week grouped by day (in --tz),
 //! with the selected class's details underneath.
 
 use chrono::NaiveDate;
@@ -63,7 +63,7 @@ impl LiveView {
                         .classes
                         .iter()
                         .enumerate()
-                        .filter(|(_, c)| c.scheduled_at.date_naive() == day)
+                        .filter(|(_, c)| agenda.zone.date_of(c.scheduled_at) == day)
                         .map(|(i, _)| i)
                         .collect();
                     entries.push(Entry::Day(day, of_day.is_empty()));
@@ -75,7 +75,7 @@ impl LiveView {
                     .classes
                     .iter()
                     .enumerate()
-                    .filter(|(_, c)| c.scheduled_at.date_naive() < agenda.from)
+                    .filter(|(_, c)| agenda.zone.date_of(c.scheduled_at) < agenda.from)
                     .map(|(i, _)| i)
                     .collect();
                 if !before.is_empty() {
@@ -144,17 +144,19 @@ impl LiveView {
                     _ => "",
                 };
                 format!(
-                    " Live classes · {}{when} · UTC ",
-                    a.from.format("%a %d %b %Y")
+                    " Live classes · {}{when} · {} ",
+                    a.from.format("%a %d %b %Y"),
+                    a.zone
                 )
             }
             Span::Week => {
                 let last = a.to.pred_opt().unwrap_or(a.to);
                 format!(
-                    " Live classes · week of {} – {}{} · UTC ",
+                    " Live classes · week of {} – {}{} · {} ",
                     a.from.format("%a %d %b"),
                     last.format("%a %d %b %Y"),
-                    if a.offset == 0 { " (this week)" } else { "" }
+                    if a.offset == 0 { " (this week)" } else { "" },
+                    a.zone
                 )
             }
         }
@@ -227,17 +229,18 @@ impl LiveView {
             Entry::Class(i) => {
                 let c = &agenda.classes[*i];
                 let selected = *i == self.selected;
+                let zone = agenda.zone;
                 let when = format!(
                     "{}–{}",
-                    c.scheduled_at.format("%H:%M"),
-                    c.ends_at.format("%H:%M")
+                    zone.local(c.scheduled_at).format("%H:%M"),
+                    zone.local(c.ends_at).format("%H:%M")
                 );
-                let when = if agenda.span == Span::Week && c.scheduled_at.date_naive() < agenda.from
-                {
-                    format!("{} {when}", c.scheduled_at.format("%d/%m"))
-                } else {
-                    when
-                };
+                let when =
+                    if agenda.span == Span::Week && zone.date_of(c.scheduled_at) < agenda.from {
+                        format!("{} {when}", zone.local(c.scheduled_at).format("%d/%m"))
+                    } else {
+                        when
+                    };
                 let row = Row::new(vec![
                     Cell::from(if selected { "›" } else { " " }),
                     Cell::from(when),
@@ -295,7 +298,7 @@ impl LiveView {
                 TextSpan::styled(format!("{} ", c.title), theme.title()),
                 TextSpan::raw(format!(
                     "{} · {} min · {}",
-                    c.scheduled_at.format("%a %d %b %H:%M"),
+                    theme.zone.local(c.scheduled_at).format("%a %d %b %H:%M"),
                     c.duration,
                     if c.batch_id.is_some() {
                         "one batch"

@@ -23,7 +23,10 @@ pub(super) fn draw_attendance(
             format!(
                 " Attendance · {} · {} ",
                 class.title,
-                class.scheduled_at.format("%a %d %b %H:%M")
+                theme
+                    .zone
+                    .local(class.scheduled_at)
+                    .format("%a %d %b %H:%M")
             ),
             theme.title(),
         ))

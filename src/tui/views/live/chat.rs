@@ -253,7 +253,11 @@ pub(super) fn draw_chat(frame: &mut Frame, area: Rect, theme: Theme, chat: &Chat
     for line in &chat.lines {
         match line {
             ChatLine::Message(m) => {
-                let head = format!("{} {}: ", m.created_at.format("%H:%M"), m.author);
+                let head = format!(
+                    "{} {}: ",
+                    theme.zone.local(m.created_at).format("%H:%M"),
+                    m.author
+                );
                 let text = format!("{head}{}", m.text);
                 for (i, part) in wrap(&text, width).into_iter().enumerate() {
                     if i == 0 && part.chars().count() >= head.chars().count() {

@@ -1,7 +1,7 @@
 //! The schedule popup: a form for a new class whose refusals (bad fields, a clash naming
 //! the other class) show under the fields.
 
-use chrono::{Datelike, NaiveDateTime};
+use chrono::Datelike;
 use crossterm::event::{KeyCode, KeyEvent};
 use edupro_server::api::LivePlatform;
 use ratatui::Frame;
@@ -16,8 +16,6 @@ use crate::tui::theme::Theme;
 use crate::tui::views::{Load, Out};
 use crate::tui::widgets::form::{Field, Form, Kind, Outcome, centered};
 
-/// How the start is typed in the form.
-const START_FORMAT: &str = "%Y-%m-%d %H:%M";
 const WHOLE_COURSE: &str = "whole course";
 
 /// The schedule popup.
@@ -44,18 +42,19 @@ fn set_choices(form: &mut Form, name: &str, options: Vec<String>) {
 fn schedule_form(choices: &ScheduleChoices) -> Form {
     let titles: Vec<&str> = choices.courses.iter().map(|c| c.title.as_str()).collect();
     let first = titles.first().copied().unwrap_or_default();
-    let start = (choices.now.date_naive() + chrono::Days::new(1))
+    let start = (choices.zone.date_of(choices.now) + chrono::Days::new(1))
         .and_hms_opt(10, 0, 0)
-        .map(|d| d.format(START_FORMAT).to_string())
+        .map(|d| d.format(crate::when::FORMAT).to_string())
         .unwrap_or_default();
+
     let platforms = LivePlatform::ALL.iter().map(|p| p.as_str()).collect();
     let mut form = Form::new(
-        "Schedule a class",
+        format!("Schedule a class · times in {}", choices.zone),
         vec![
             Field::choice("courseId", "Course", titles.clone(), first),
             Field::choice("batchId", "Batch", vec![WHOLE_COURSE], WHOLE_COURSE),
             Field::text("title", "Title", ""),
-            Field::text("scheduledAt", "Start (UTC)", start),
+            Field::text("scheduledAt", "Start", start),
             Field::number("duration", "Minutes", 60),
             Field::number("capacity", "Capacity", "").optional(),
             Field::choice("platform", "Platform", platforms, "BUILTIN"),
@@ -93,15 +92,15 @@ fn schedule_body(form: &mut Form, choices: &ScheduleChoices) -> Option<Value> {
         Some((id, _)) => json!(id),
         None => Value::Null,
     };
-    let start = form.value("scheduledAt").trim().to_owned();
-    match NaiveDateTime::parse_from_str(&start, START_FORMAT) {
-        Ok(at) => body["scheduledAt"] = json!(at.and_utc()),
-        Err(_) => {
+    let start = form.value("scheduledAt").to_owned();
+    match choices.zone.parse(&start) {
+        Ok(at) => body["scheduledAt"] = json!(at),
+        Err(problem) => {
             form.refused(
                 "The start is not a date and time.",
                 &[edupro_server::api::FieldError {
                     field: "scheduledAt".into(),
-                    message: "as YYYY-MM-DD HH:MM, in UTC".into(),
+                    message: problem,
                 }],
             );
             return None;
@@ -168,15 +167,18 @@ impl LiveView {
             }
             LiveAction::Scheduled(answer) => match answer {
                 Ok(class) => {
-                    self.schedule = None;
+                    let zone = match self.schedule.take() {
+                        Some(Schedule::Form { choices, .. }) => choices.zone,
+                        _ => crate::when::Zone::UTC,
+                    };
                     out.info(format!(
-                        "Scheduled “{}” on {} UTC",
+                        "Scheduled “{}” on {}",
                         class.title,
-                        class.scheduled_at.format("%a %d %b %H:%M")
+                        zone.local(class.scheduled_at).format("%a %d %b %H:%M %Z")
                     ));
                     // Show the span the new class is in, with it selected.
                     if let Some(Load::Ready(a)) = &self.agenda {
-                        let days = (class.scheduled_at.date_naive() - a.today).num_days();
+                        let days = (a.zone.date_of(class.scheduled_at) - a.today).num_days();
                         self.offset = match self.span {
                             Span::Day => days,
                             Span::Week => {
@@ -231,7 +233,7 @@ mod tests {
     use uuid::Uuid;
 
     #[test]
-    fn a_start_that_is_not_a_date_stays_on_the_form() {
+    fn a_start_that_is_not_a_date_stays_on_the_form_and_one_is_read_in_the_zone() {
         let choices = ScheduleChoices {
             courses: vec![crate::tui::action::live::CourseChoice {
                 id: Uuid::from_u128(7),
@@ -239,19 +241,23 @@ mod tests {
                 batches: vec![(Uuid::from_u128(8), "Morning".into())],
             }],
             now: chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+            zone: "Asia/Kolkata".parse().unwrap(),
         };
         let mut form = schedule_form(&choices);
+        assert_eq!(form.title, "Schedule a class · times in Asia/Kolkata");
         form.fields[2].value = "Q&A".into();
         form.fields[3].value = "tomorrow".into();
         assert_eq!(schedule_body(&mut form, &choices), None);
-        assert_eq!(
-            form.fields[3].error.as_deref(),
-            Some("as YYYY-MM-DD HH:MM, in UTC")
+        let error = form.fields[3].error.clone().unwrap();
+        assert!(
+            error.contains("use `2026-12-07 10:30` (in Asia/Kolkata"),
+            "{error}"
         );
         form.fields[3].value = "2027-01-15 09:30".into();
         form.fields[1].value = "Morning".into();
         let body = schedule_body(&mut form, &choices).unwrap();
-        assert_eq!(body["scheduledAt"], "2027-01-15T09:30:00Z");
+        // 09:30 in Kolkata (UTC+5:30).
+        assert_eq!(body["scheduledAt"], "2027-01-15T04:00:00Z");
         assert_eq!(body["courseId"], Uuid::from_u128(7).to_string());
         assert_eq!(body["batchId"], Uuid::from_u128(8).to_string());
         assert_eq!(body["duration"], 60);
