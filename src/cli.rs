@@ -235,20 +235,39 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
 
 /// Prints `error: …`, the per-field problems and a hint; returns the exit code.
 pub fn report(err: &ClientError) -> ExitCode {
-    if let ClientError::Cancelled = err {
-        eprint_line("Cancelled; nothing was changed.");
-        return ExitCode::from(err.exit_code());
-    }
-    eprint_line(&format!("error: {err}"));
-    if let ClientError::Api { errors, .. } = err {
-        for field in errors {
-            eprint_line(&format!("  {}: {}", field.field, field.message));
-        }
-    }
-    if let Some(hint) = err.hint() {
-        eprint_line(&format!("hint: {hint}"));
+    for line in report_lines(err) {
+        eprint_line(&line);
     }
     ExitCode::from(err.exit_code())
+}
+
+/// The lines [`report`] prints. A field problem that only repeats the headline
+/// (`error: User with this email already exists`, then the same under `email:`) is
+/// left out: the headline already said it.
+fn report_lines(err: &ClientError) -> Vec<String> {
+    if let ClientError::Cancelled = err {
+        return vec!["Cancelled; nothing was changed.".to_owned()];
+    }
+    let mut lines = vec![format!("error: {err}")];
+    if let ClientError::Api {
+        message, errors, ..
+    } = err
+    {
+        let same = |a: &str, b: &str| {
+            let plain = |s: &str| s.trim().trim_end_matches('.').to_lowercase();
+            plain(a) == plain(b)
+        };
+        lines.extend(
+            errors
+                .iter()
+                .filter(|field| !same(&field.message, message))
+                .map(|field| format!("  {}: {}", field.field, field.message)),
+        );
+    }
+    if let Some(hint) = err.hint() {
+        lines.push(format!("hint: {hint}"));
+    }
+    lines
 }
 
 /// Reads one line from stdin (for `--password-stdin` and friends).
@@ -272,6 +291,51 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    fn api_error(message: &str, errors: &[(&str, &str)]) -> ClientError {
+        ClientError::Api {
+            status: 409,
+            message: message.to_owned(),
+            errors: errors
+                .iter()
+                .map(|(field, message)| edupro_server::api::FieldError {
+                    field: (*field).to_owned(),
+                    message: (*message).to_owned(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_field_error_that_repeats_the_headline_is_not_printed_twice() {
+        let err = api_error(
+            "User with this email already exists",
+            &[("email", "User with this email already exists.")],
+        );
+        assert_eq!(
+            report_lines(&err),
+            ["error: User with this email already exists"]
+        );
+    }
+
+    #[test]
+    fn field_errors_that_add_something_are_printed_under_the_headline() {
+        let err = api_error(
+            "Validation failed",
+            &[
+                ("email", "must be an email address"),
+                ("title", "too short"),
+            ],
+        );
+        assert_eq!(
+            report_lines(&err),
+            [
+                "error: Validation failed",
+                "  email: must be an email address",
+                "  title: too short"
+            ]
+        );
     }
 
     #[test]
