@@ -30,7 +30,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::api::ApiClient;
 use crate::config::{Target, resolve_target};
 use crate::error::{ClientError, Result};
-use crate::output::{Output, eprint_line};
+use crate::output::{JsonOptions, Output, eprint_line};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -60,8 +60,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes.
+/// Options every command takes; `--help` lists them after the command's own.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Server URL [default: the profile's server, else http://127.0.0.1:5001].
     #[arg(long, env = "EDUPRO_SERVER", global = true, value_name = "URL")]
@@ -69,9 +70,22 @@ pub struct GlobalArgs {
     /// Named profile from ~/.config/edupro/config.toml.
     #[arg(long, env = "EDUPRO_PROFILE", global = true, value_name = "NAME")]
     pub profile: Option<String>,
-    /// Print JSON (lists as arrays).
-    #[arg(long, global = true, conflicts_with = "csv")]
-    pub json: bool,
+    /// Print JSON (lists as arrays); with FIELDS (`--json id,title`) only those
+    /// fields of each object. An unknown field lists the available ones. Give a bare
+    /// `--json` after the command's arguments (`courses show rust --json`).
+    #[arg(
+        long,
+        global = true,
+        conflicts_with = "csv",
+        value_name = "FIELDS",
+        num_args = 0..=1,
+        default_missing_value = ""
+    )]
+    pub json: Option<String>,
+    /// Filter the JSON through a jq expression (implies --json): strings print
+    /// unquoted, other values as compact JSON, one a line (`--jq '.[].email'`).
+    #[arg(long, global = true, conflicts_with = "csv", value_name = "EXPR")]
+    pub jq: Option<String>,
     /// Print CSV with a header row.
     #[arg(long, global = true)]
     pub csv: bool,
@@ -163,12 +177,14 @@ impl Context {
 /// Runs a parsed command and turns its outcome into the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let out = Output::new(
-        cli.global.json,
-        cli.global.csv,
-        cli.global.quiet,
-        cli.global.no_color,
-    );
+    let json = match (&cli.global.json, &cli.global.jq) {
+        (None, None) => None,
+        (fields, jq) => match JsonOptions::parse(fields.as_deref(), jq.as_deref()) {
+            Ok(options) => Some(options),
+            Err(err) => return report(&err),
+        },
+    };
+    let out = Output::new(json, cli.global.csv, cli.global.quiet, cli.global.no_color);
     let outcome = match cli.command {
         #[cfg(feature = "embedded-server")]
         Command::Server(args) => return server::run(*args),

@@ -242,11 +242,7 @@ pub async fn run(ctx: &Context, command: TestsCommand) -> Result<()> {
                 })
                 .collect();
             if matches!(ctx.out.format, Format::Json) {
-                crate::output::print(
-                    serde_json::to_string_pretty(&book)
-                        .map_err(|e| ClientError::Other(e.into()))?
-                        + "\n",
-                )?;
+                crate::output::print(ctx.out.json(&book)?)?;
             } else {
                 crate::output::print(ctx.out.list(&rows, &headers, Clone::clone)?)?;
             }

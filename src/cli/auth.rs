@@ -275,11 +275,7 @@ pub async fn run(ctx: &Context, command: AuthCommand) -> Result<()> {
             };
             let token = client.create_access_token(&body).await?;
             if ctx.out.format == crate::output::Format::Json {
-                crate::output::print(
-                    serde_json::to_string_pretty(&token)
-                        .map_err(|e| ClientError::Other(e.into()))?
-                        + "\n",
-                )?;
+                crate::output::print(ctx.out.json(&token)?)?;
             } else {
                 crate::output::print(format!("{}\n", token.token))?;
                 ctx.out

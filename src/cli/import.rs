@@ -97,6 +97,15 @@ fn progress(size: u64, quiet: bool) -> ProgressBar {
 }
 
 async fn import_file(ctx: &Context, kind: ImportKind, args: FileArgs) -> Result<()> {
+    if ctx.out.json.fields.is_some() {
+        // Rows and the summary have different fields: picking some would print
+        // nulls; jq can choose by line type.
+        return Err(ClientError::Usage(
+            "import --json prints NDJSON (a line per row, then a summary line) and takes no FIELDS; \
+             filter it with --jq instead, e.g. --jq 'select(.outcome == \"error\")'"
+                .into(),
+        ));
+    }
     let file = std::fs::File::open(&args.file)
         .map_err(|e| ClientError::Usage(format!("cannot read {}: {e}", args.file.display())))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -167,7 +176,7 @@ async fn import_file(ctx: &Context, kind: ImportKind, args: FileArgs) -> Result<
                 anyhow::anyhow!("unexpected line in the server's import answer: {e}")
             })?;
             if json {
-                out.write_all(&line)?;
+                write_json_line(ctx, &line, &mut out)?;
             }
             match parsed {
                 ImportLine::Row(row) => {
@@ -219,6 +228,17 @@ async fn import_file(ctx: &Context, kind: ImportKind, args: FileArgs) -> Result<
             c.error, c.total
         )));
     }
+    Ok(())
+}
+
+/// One line of the server's NDJSON answer as it came, or through `--jq`.
+fn write_json_line(ctx: &Context, line: &[u8], out: &mut impl Write) -> Result<()> {
+    if ctx.out.json.jq.is_none() {
+        out.write_all(line)?;
+        return Ok(());
+    }
+    let value: serde_json::Value = serde_json::from_slice(line).map_err(anyhow::Error::from)?;
+    out.write_all(ctx.out.json.render(value, None, false)?.as_bytes())?;
     Ok(())
 }
 

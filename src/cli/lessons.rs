@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use edupro_server::api::{Lesson, LessonSummary, LessonType, NewLesson, UpdateLesson};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::Context;
@@ -114,7 +114,7 @@ pub struct EditArgs {
 }
 
 /// A lesson of `lessons list`: where it sits, then its summary.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OutlineLesson {
     pub section_id: Uuid,

@@ -7,7 +7,7 @@ use edupro_server::api::{
     DayOfWeek, LiveClass, LiveClassCreated, LiveClassFilter, LivePlatform, NewLiveClass,
     Pagination, ScopeQuery, SeriesScope, UpdateLiveClass, WeeklyRecurrence,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -288,7 +288,7 @@ pub async fn run(ctx: &Context, command: LiveCommand) -> Result<()> {
         }
         LiveCommand::Attendance { id } => {
             let report = client.attendance(id).await?;
-            #[derive(Serialize)]
+            #[derive(Serialize, Deserialize)]
             #[serde(rename_all = "camelCase")]
             struct Line {
                 student_id: Uuid,

@@ -48,7 +48,13 @@ pub async fn run(ctx: &Context, args: WatchArgs) -> Result<()> {
                 ));
             }
             WatchEvent::Notification(n) => {
-                crate::output::print(format!("{}\n", line(&n, json)?))?;
+                let text = if json {
+                    // One object a line; `--json FIELDS` and `--jq` apply to each.
+                    ctx.out.json_line(&n)?
+                } else {
+                    format!("{}\n", line(&n, false)?)
+                };
+                crate::output::print(text)?;
             }
             WatchEvent::Disconnected { reason, retry_in } => {
                 ctx.out.note(&format!(
