@@ -23,7 +23,10 @@ pub enum TestsCommand {
         course: Option<String>,
     },
     /// Show a test (with its questions and keys, for its staff).
-    Show { id: Uuid },
+    Show {
+        /// The test's id.
+        id: Uuid,
+    },
     /// Create a draft test in a course from a JSON or TOML file (`.toml` is TOML).
     Create {
         /// The test document, as `edupro tests export` writes it.
@@ -35,7 +38,9 @@ pub enum TestsCommand {
     },
     /// Print a test as one document (to import elsewhere).
     Export {
+        /// The test's id.
         id: Uuid,
+        /// The document's format.
         #[arg(long, value_enum, default_value = "json")]
         format: DocumentFormat,
         /// Write to this file instead of stdout.
@@ -43,9 +48,15 @@ pub enum TestsCommand {
         output: Option<PathBuf>,
     },
     /// Publish a draft test; its students are notified.
-    Publish { id: Uuid },
+    Publish {
+        /// The test's id.
+        id: Uuid,
+    },
     /// Attempts and scores of a test (yours, for a student).
-    Results { id: Uuid },
+    Results {
+        /// The test's id.
+        id: Uuid,
+    },
     /// A course's gradebook: students × published tests (`--csv` for a spreadsheet).
     Gradebook {
         /// The course (id or slug).

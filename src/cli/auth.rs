@@ -195,7 +195,10 @@ pub enum SessionsCommand {
     /// List active sessions.
     List,
     /// Sign a session out.
-    Revoke { id: uuid::Uuid },
+    Revoke {
+        /// The session's id (`edupro auth sessions list`).
+        id: uuid::Uuid,
+    },
 }
 
 /// `edupro auth tokens …`.
@@ -206,7 +209,10 @@ pub enum TokensCommand {
     /// List your tokens (never their secrets).
     List,
     /// Revoke a token.
-    Revoke { id: uuid::Uuid },
+    Revoke {
+        /// The token's id (`edupro auth tokens list`).
+        id: uuid::Uuid,
+    },
 }
 
 /// Options of `auth tokens create`.

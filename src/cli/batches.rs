@@ -21,6 +21,7 @@ pub enum BatchesCommand {
     Create {
         /// Course id or slug.
         course: String,
+        /// What the batch is called, e.g. Morning.
         #[arg(long)]
         name: String,
         /// Seats [default: unlimited].
@@ -66,15 +67,19 @@ pub enum BatchesCommand {
 pub struct EditArgs {
     /// The batch's id.
     pub batch: Uuid,
+    /// A new name.
     #[arg(long)]
     pub name: Option<String>,
+    /// Seats.
     #[arg(long, conflicts_with = "unlimited")]
     pub capacity: Option<i32>,
     /// Remove the capacity limit.
     #[arg(long)]
     pub unlimited: bool,
+    /// First day (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub starts_on: Option<NaiveDate>,
+    /// Last day (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub ends_on: Option<NaiveDate>,
 }

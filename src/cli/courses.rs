@@ -96,11 +96,13 @@ pub struct ListArgs {
 /// Options of `courses create`.
 #[derive(Debug, Args)]
 pub struct CreateArgs {
+    /// What the course is called (3-200 characters).
     #[arg(long)]
     pub title: String,
     /// [default: made from the title, numbered when taken]
     #[arg(long)]
     pub slug: Option<String>,
+    /// What students will learn.
     #[arg(long)]
     pub description: Option<String>,
     /// A category's id or slug.
@@ -134,10 +136,13 @@ pub struct CreateArgs {
 pub struct EditArgs {
     /// Course id or slug.
     pub course: String,
+    /// A new title.
     #[arg(long)]
     pub title: Option<String>,
+    /// A new slug (the name in URLs and commands).
     #[arg(long)]
     pub slug: Option<String>,
+    /// A new description.
     #[arg(long)]
     pub description: Option<String>,
     /// A category's id or slug.
@@ -146,23 +151,28 @@ pub struct EditArgs {
     /// Take the course out of its category.
     #[arg(long)]
     pub no_category: bool,
+    /// BEGINNER, INTERMEDIATE or ADVANCED.
     #[arg(long)]
     pub level: Option<CourseLevel>,
+    /// A language tag such as `en` or `hi-IN`.
     #[arg(long)]
     pub language: Option<String>,
     /// The price as an amount of the currency; 0 makes the course free.
     #[arg(long, value_name = "AMOUNT", value_parser = parse_amount)]
     pub price: Option<i64>,
+    /// A discounted price, below the price.
     #[arg(long, value_name = "AMOUNT", value_parser = parse_amount, conflicts_with = "no_discount")]
     pub discounted_price: Option<i64>,
     /// Remove the discount.
     #[arg(long)]
     pub no_discount: bool,
+    /// Three letters (ISO 4217), e.g. INR or USD.
     #[arg(long)]
     pub currency: Option<String>,
     /// Tags, comma-separated (replacing the old ones; "" clears them).
     #[arg(long, value_delimiter = ',')]
     pub tags: Option<Vec<String>>,
+    /// A thumbnail image's URL.
     #[arg(long, value_name = "URL", conflicts_with = "no_thumbnail")]
     pub thumbnail: Option<String>,
     /// Remove the thumbnail.

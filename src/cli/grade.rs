@@ -16,6 +16,7 @@ pub enum GradeCommand {
     Queue(QueueArgs),
     /// One answer in full.
     Show {
+        /// The answer's id (`edupro grade queue`).
         id: Uuid,
         /// Hide the student.
         #[arg(long)]
@@ -23,10 +24,12 @@ pub enum GradeCommand {
     },
     /// Give an answer its marks (and feedback); prints the next ungraded answer's id.
     Set {
+        /// The answer's id (`edupro grade queue`).
         id: Uuid,
         /// 0 to the question's marks, two decimals at most.
         #[arg(long)]
         marks: f64,
+        /// A comment the student sees with the marks.
         #[arg(long)]
         feedback: Option<String>,
     },

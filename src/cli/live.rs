@@ -26,16 +26,27 @@ pub enum LiveCommand {
     Reschedule(RescheduleArgs),
     /// Cancel a class (with --scope, later or all occurrences too).
     Cancel {
+        /// The class's id.
         id: Uuid,
+        /// Which occurrences of a series are cancelled.
         #[arg(long, value_enum, default_value = "occurrence")]
         scope: Scope,
     },
     /// Start a class you host.
-    Start { id: Uuid },
+    Start {
+        /// The class's id.
+        id: Uuid,
+    },
     /// End a class you host.
-    End { id: Uuid },
+    End {
+        /// The class's id.
+        id: Uuid,
+    },
     /// Who attended, with minutes, and who never joined.
-    Attendance { id: Uuid },
+    Attendance {
+        /// The class's id.
+        id: Uuid,
+    },
     /// Print a new calendar subscription URL (an older one stops working).
     Ics,
 }
@@ -65,8 +76,10 @@ pub struct ListArgs {
     /// upcoming, live, completed or cancelled.
     #[arg(long)]
     pub status: Option<String>,
+    /// Only this course's classes (its id).
     #[arg(long)]
     pub course_id: Option<Uuid>,
+    /// Only this batch's classes (its id).
     #[arg(long)]
     pub batch_id: Option<Uuid>,
     /// Classes ending after this instant (RFC 3339).
@@ -80,8 +93,10 @@ pub struct ListArgs {
 /// Options of `live schedule`.
 #[derive(Debug, Args)]
 pub struct ScheduleArgs {
+    /// The course's id.
     #[arg(long)]
     pub course_id: Uuid,
+    /// What the class is called.
     #[arg(long)]
     pub title: String,
     /// Start, RFC 3339 (`2026-12-07T10:00:00Z`).
@@ -90,8 +105,10 @@ pub struct ScheduleArgs {
     /// Minutes.
     #[arg(long, default_value_t = 60)]
     pub duration: i32,
+    /// Only this batch of the course may join (its id).
     #[arg(long)]
     pub batch_id: Option<Uuid>,
+    /// What the class covers.
     #[arg(long)]
     pub description: Option<String>,
     /// Students who may join.
@@ -100,15 +117,19 @@ pub struct ScheduleArgs {
     /// BUILTIN, ZOOM, GOOGLE_MEET or CUSTOM.
     #[arg(long, value_parser = parse_platform)]
     pub platform: Option<LivePlatform>,
+    /// The meeting's link (ZOOM, GOOGLE_MEET, CUSTOM).
     #[arg(long)]
     pub meeting_url: Option<String>,
+    /// The meeting's id on its platform.
     #[arg(long)]
     pub meeting_id: Option<String>,
+    /// The meeting's passcode.
     #[arg(long)]
     pub meeting_password: Option<String>,
     /// Another teacher of the course as host.
     #[arg(long)]
     pub host_id: Option<Uuid>,
+    /// Remind students this many minutes before the start.
     #[arg(long)]
     pub reminder_minutes: Option<i32>,
     /// Weekly on these days (MON,WED,…).
@@ -128,6 +149,7 @@ pub struct ScheduleArgs {
 /// Options of `live reschedule`.
 #[derive(Debug, Args)]
 pub struct RescheduleArgs {
+    /// The class's id.
     pub id: Uuid,
     /// New start, RFC 3339.
     #[arg(long)]
@@ -135,6 +157,7 @@ pub struct RescheduleArgs {
     /// New length in minutes.
     #[arg(long)]
     pub duration: Option<i32>,
+    /// Which occurrences of a series move.
     #[arg(long, value_enum, default_value = "occurrence")]
     pub scope: Scope,
 }

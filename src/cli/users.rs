@@ -13,7 +13,10 @@ pub enum UsersCommand {
     /// List users (all pages unless --limit).
     List(ListArgs),
     /// Show one user.
-    Show { id: uuid::Uuid },
+    Show {
+        /// The user's id.
+        id: uuid::Uuid,
+    },
     /// Create a user. Without --password-stdin they are mailed a code to set one.
     Create(CreateArgs),
     /// Deactivate a user: they are signed out and can't sign in.
@@ -25,9 +28,13 @@ pub enum UsersCommand {
         yes: super::confirm::YesArg,
     },
     /// Reactivate a user.
-    Reactivate { id: uuid::Uuid },
+    Reactivate {
+        /// The user's id.
+        id: uuid::Uuid,
+    },
     /// Change a user's role (their sessions end).
     Role {
+        /// The user's id.
         id: uuid::Uuid,
         /// ADMIN, TEACHER, STUDENT or PARENT.
         role: Role,
@@ -37,7 +44,7 @@ pub enum UsersCommand {
 /// Filters of `users list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Only this role.
+    /// Only this role: ADMIN, TEACHER, STUDENT or PARENT.
     #[arg(long)]
     pub role: Option<Role>,
     /// Match email or name.
@@ -54,15 +61,19 @@ pub struct ListArgs {
 /// Options of `users create`.
 #[derive(Debug, Args)]
 pub struct CreateArgs {
+    /// Their email; it is their login.
     #[arg(long)]
     pub email: String,
+    /// Their first name.
     #[arg(long)]
     pub first_name: String,
+    /// Their last name.
     #[arg(long)]
     pub last_name: String,
     /// ADMIN, TEACHER, STUDENT or PARENT.
     #[arg(long, default_value = "STUDENT")]
     pub role: Role,
+    /// A phone number, with its country code (+91…).
     #[arg(long)]
     pub phone: Option<String>,
     /// Read their password from standard input.
