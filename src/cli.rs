@@ -32,7 +32,14 @@ use crate::config::{Target, resolve_target};
 use crate::error::{ClientError, Result};
 use crate::output::{JsonOptions, Output, eprint_line};
 
-const EXIT_CODES: &str = "\
+const AFTER_HELP: &str = "\
+Examples:
+  $ edupro login --email ada@school.test
+  $ edupro courses list --status PUBLISHED
+  $ edupro users list --json id,email --jq '.[].email'
+  $ edupro import users users.csv --dry-run
+  $ edupro tui
+
 Exit codes:
   0  ok
   1  error (server unreachable, unexpected answer)
@@ -52,7 +59,7 @@ Environment:
 
 /// EduPro+ from the terminal: manage courses, live classes, tests and users.
 #[derive(Debug, Parser)]
-#[command(name = "edupro", version, about, propagate_version = true, after_help = EXIT_CODES)]
+#[command(name = "edupro", version, about, propagate_version = true, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -101,6 +108,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sign in; tokens go to the OS keyring.
+    #[command(after_help = auth::LOGIN_EXAMPLES)]
     Login(auth::LoginArgs),
     /// Sign out of this server and forget the tokens.
     Logout,
@@ -122,7 +130,7 @@ pub enum Command {
     #[command(subcommand)]
     Tests(assessments::TestsCommand),
     /// The grading queue: long answers waiting for your marks.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = grade::EXAMPLES)]
     Grade(grade::GradeCommand),
     /// Create deterministic demo data (safe to re-run).
     #[command(subcommand)]
@@ -131,6 +139,7 @@ pub enum Command {
     #[command(subcommand)]
     Notifications(notifications::NotificationsCommand),
     /// Print notifications as they arrive (reconnects by itself; Ctrl-C stops).
+    #[command(after_help = watch::EXAMPLES)]
     Watch(watch::WatchArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
@@ -377,6 +386,133 @@ mod tests {
         let mut missing = Vec::new();
         undescribed(&cmd, "edupro", &mut missing);
         assert!(missing.is_empty(), "no help text:\n{}", missing.join("\n"));
+    }
+
+    /// What `edupro ARGS --help` prints.
+    fn help(args: &[&str]) -> String {
+        let argv = std::iter::once("edupro")
+            .chain(args.iter().copied())
+            .chain(["--help"]);
+        match Cli::try_parse_from(argv) {
+            Err(err) if err.kind() == clap::error::ErrorKind::DisplayHelp => err.to_string(),
+            other => panic!("{args:?} --help did not print help: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_main_commands_end_their_help_with_examples() {
+        for args in [
+            &[][..],
+            &["login"],
+            &["courses", "list"],
+            &["courses", "create"],
+            &["courses", "show"],
+            &["users", "list"],
+            &["users", "create"],
+            &["import", "users"],
+            &["import", "courses"],
+            &["import", "enrollments"],
+            &["live", "schedule"],
+            &["grade"],
+            &["watch"],
+            &["seed", "demo"],
+        ] {
+            let text = help(args);
+            assert!(
+                text.contains("\nExamples:\n  $ edupro ") || text.contains("\nExamples:\n  # "),
+                "{args:?}:\n{text}"
+            );
+        }
+    }
+
+    /// The `edupro …` command lines of a help text's examples, continuation lines
+    /// joined, split as a shell would (quotes, no expansion), pipes and redirects cut.
+    fn example_command_lines(text: &str) -> Vec<Vec<String>> {
+        let mut commands = Vec::new();
+        let mut pending = String::new();
+        for line in text.lines().map(str::trim) {
+            if let Some(command) = line.strip_prefix("$ ") {
+                pending = command.to_owned();
+            } else if !pending.is_empty() {
+                pending.push(' ');
+                pending.push_str(line);
+            } else {
+                continue;
+            }
+            if let Some(open) = pending.strip_suffix('\\') {
+                pending = open.trim_end().to_owned();
+                continue;
+            }
+            let line = std::mem::take(&mut pending);
+            let from_edupro = &line[line.find("edupro ").expect("an edupro command")..];
+            let mut words = Vec::new();
+            let (mut word, mut quote) = (String::new(), None);
+            for c in from_edupro.chars() {
+                match (quote, c) {
+                    (None, '\'' | '"') => quote = Some(c),
+                    (Some(q), c) if c == q => quote = None,
+                    (None, ' ') => {
+                        words.extend((!word.is_empty()).then(|| std::mem::take(&mut word)))
+                    }
+                    (None, '|' | '<') => break,
+                    _ => word.push(c),
+                }
+            }
+            words.extend((!word.is_empty()).then_some(word));
+            commands.push(words);
+        }
+        commands
+    }
+
+    #[test]
+    fn every_example_in_the_help_parses() {
+        fn visit(cmd: &clap::Command, path: &mut Vec<String>, checked: &mut usize) {
+            let args: Vec<&str> = path.iter().map(String::as_str).collect();
+            for words in example_command_lines(&help(&args)) {
+                if let Err(err) = Cli::try_parse_from(&words) {
+                    panic!("{words:?} (in `{}` --help): {err}", path.join(" "));
+                }
+                *checked += 1;
+            }
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                path.push(sub.get_name().to_owned());
+                visit(sub, path, checked);
+                path.pop();
+            }
+        }
+        let mut checked = 0;
+        visit(&Cli::command(), &mut Vec::new(), &mut checked);
+        assert!(checked > 30, "only {checked} examples found");
+    }
+
+    #[test]
+    fn a_commands_own_flags_come_before_the_global_options() {
+        let text = help(&["users", "list"]);
+        let own = text.find("--role <ROLE>").expect("--role");
+        let heading = text.find("\nGlobal options:\n").expect("the heading");
+        let global = text.find("--server <URL>").expect("--server");
+        assert!(own < heading && heading < global, "{text}");
+        assert!(text.find("--json [<FIELDS>]").expect("--json") > heading);
+    }
+
+    #[test]
+    fn import_users_help_lists_the_roles_and_statuses_the_csv_accepts_and_ndjson() {
+        let text = help(&["import", "users"]);
+        for word in [
+            "student",
+            "teacher",
+            "parent",
+            "active",
+            "suspended",
+            "deleted",
+            "NDJSON",
+        ] {
+            assert!(text.contains(word), "{word}:\n{text}");
+        }
+        let text = help(&["import", "enrollments"]);
+        for word in ["ta;", "completed", "inactive", "NDJSON"] {
+            assert!(text.contains(word), "{word}:\n{text}");
+        }
     }
 
     #[test]

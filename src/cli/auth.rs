@@ -12,6 +12,21 @@ use crate::api::ApiClient;
 use crate::credentials::{CredentialStore, StoredCredentials};
 use crate::error::{ClientError, Result};
 
+/// `edupro login --help`'s examples.
+pub const LOGIN_EXAMPLES: &str = "\
+Examples:
+  # Asks for the email, the password and, with 2FA, the code
+  $ edupro login
+
+  # From a script: the password on standard input
+  $ echo \"$PASSWORD\" | edupro login --email ada@school.test --password-stdin
+
+  # Another server, remembered as a named profile
+  $ edupro login --server https://edupro.school.example --profile school
+
+  # A personal access token instead of a password
+  $ edupro login --token-stdin < token.txt";
+
 /// Options of `login`.
 #[derive(Debug, Args)]
 pub struct LoginArgs {

@@ -18,17 +18,46 @@ use crate::api::ApiClient;
 use crate::error::{ClientError, Result};
 use crate::output::Format;
 
+const LIST_EXAMPLES: &str = "\
+Examples:
+  $ edupro courses list
+  $ edupro courses list --status PUBLISHED --level BEGINNER --sort popular
+  $ edupro courses list --search rust --free --limit 20
+
+  # Slugs only, for a script
+  $ edupro courses list --json slug --jq '.[].slug'";
+
+const SHOW_EXAMPLES: &str = "\
+Examples:
+  $ edupro courses show intro-to-rust
+  $ edupro courses show intro-to-rust --json title,status,priceMinor
+
+  # The titles of its sections
+  $ edupro courses show intro-to-rust --jq '.sections[].title'";
+
+const CREATE_EXAMPLES: &str = "\
+Examples:
+  # A free draft; its slug is made from the title
+  $ edupro courses create --title \"Intro to Rust\"
+
+  # A paid course with tags, then its new slug
+  $ edupro courses create --title \"Data Science\" --price 499 --currency INR \\
+      --level INTERMEDIATE --tags python,ml --json slug --jq .slug";
+
 /// `edupro courses …`.
 #[derive(Debug, Subcommand)]
 pub enum CoursesCommand {
     /// List the courses you may see (all pages unless --limit).
+    #[command(after_help = LIST_EXAMPLES)]
     List(ListArgs),
     /// Show a course with its outline: sections and their lessons.
+    #[command(after_help = SHOW_EXAMPLES)]
     Show {
         /// Course id or slug.
         course: String,
     },
     /// Create a DRAFT course; you become its owner (teachers and admins).
+    #[command(after_help = CREATE_EXAMPLES)]
     Create(CreateArgs),
     /// Change a course's fields (its staff and admins).
     Edit(EditArgs),

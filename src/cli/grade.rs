@@ -9,6 +9,19 @@ use super::Context;
 use crate::api;
 use crate::error::Result;
 
+/// `edupro grade --help`'s examples.
+pub const EXAMPLES: &str = "\
+Examples:
+  # What waits for your marks, oldest first
+  $ edupro grade queue
+
+  # The oldest answer in full, without the student's name
+  $ edupro grade queue --next --blind
+  $ edupro grade show 0193a1b2-0000-7000-8000-000000000001 --blind
+
+  # Marks and feedback; prints the next ungraded answer's id
+  $ edupro grade set 0193a1b2-0000-7000-8000-000000000001 --marks 7.5 --feedback \"Good proof\"";
+
 /// `edupro grade …`.
 #[derive(Debug, Subcommand)]
 pub enum GradeCommand {

@@ -15,12 +15,29 @@ use super::Context;
 use crate::api::{self, ApiClient};
 use crate::error::{ClientError, Result};
 
+const SCHEDULE_EXAMPLES: &str = "\
+Examples:
+  # One class of 90 minutes
+  $ edupro live schedule --course-id 0193a1b2-0000-7000-8000-000000000001 \\
+      --title \"Office hours\" --at 2027-01-04T10:00:00Z --duration 90
+
+  # Weekly on Monday and Wednesday, ten times, keeping 10:00 in Kolkata
+  $ edupro live schedule --course-id 0193a1b2-0000-7000-8000-000000000001 \\
+      --title \"Rust lab\" --at 2027-01-04T04:30:00Z --days MON,WED --count 10 \\
+      --time-zone Asia/Kolkata
+
+  # On Zoom, reminding students 15 minutes before
+  $ edupro live schedule --course-id 0193a1b2-0000-7000-8000-000000000001 \\
+      --title Review --at 2027-01-08T12:00:00Z --platform ZOOM \\
+      --meeting-url https://zoom.us/j/123 --reminder-minutes 15";
+
 /// `edupro live …`.
 #[derive(Debug, Subcommand)]
 pub enum LiveCommand {
     /// List the live classes you may see, earliest first.
     List(ListArgs),
     /// Schedule a class (or a weekly series with --days and --count/--until).
+    #[command(after_help = SCHEDULE_EXAMPLES)]
     Schedule(ScheduleArgs),
     /// Move a class to another time (with --scope, later or all occurrences too).
     Reschedule(RescheduleArgs),
