@@ -268,7 +268,8 @@ pub fn report(err: &ClientError) -> ExitCode {
 
 /// The lines [`report`] prints. A field problem that only repeats the headline
 /// (`error: User with this email already exists`, then the same under `email:`) is
-/// left out: the headline already said it.
+/// not printed twice: the headline names the field instead
+/// (`error: email: User with this email already exists`).
 fn report_lines(err: &ClientError) -> Vec<String> {
     if let ClientError::Cancelled = err {
         return vec!["Cancelled; nothing was changed.".to_owned()];
@@ -278,14 +279,18 @@ fn report_lines(err: &ClientError) -> Vec<String> {
         message, errors, ..
     } = err
     {
-        let same = |a: &str, b: &str| {
+        let same = |a: &str| {
             let plain = |s: &str| s.trim().trim_end_matches('.').to_lowercase();
-            plain(a) == plain(b)
+            plain(a) == plain(message)
         };
+        let (repeats, adds): (Vec<_>, Vec<_>) =
+            errors.iter().partition(|field| same(&field.message));
+        if !repeats.is_empty() {
+            let fields: Vec<&str> = repeats.iter().map(|f| f.field.as_str()).collect();
+            lines[0] = format!("error: {}: {message}", fields.join(", "));
+        }
         lines.extend(
-            errors
-                .iter()
-                .filter(|field| !same(&field.message, message))
+            adds.iter()
                 .map(|field| format!("  {}: {}", field.field, field.message)),
         );
     }
@@ -340,7 +345,7 @@ mod tests {
         );
         assert_eq!(
             report_lines(&err),
-            ["error: User with this email already exists"]
+            ["error: email: User with this email already exists"]
         );
     }
 

@@ -189,7 +189,7 @@ async fn an_admin_creates_lists_and_shows_users_with_stable_exit_codes() {
     assert!(
         again
             .stderr
-            .starts_with("error: User with this email already exists\n"),
+            .starts_with("error: email: User with this email already exists\n"),
         "{}",
         again.stderr
     );
