@@ -31,9 +31,16 @@ use clap::{Args, Parser, Subcommand};
 use crate::api::ApiClient;
 use crate::config::{Target, resolve_target};
 use crate::error::{ClientError, Result};
-use crate::output::{Output, eprint_line};
+use crate::output::{JsonOptions, Output, eprint_line};
 
-const EXIT_CODES: &str = "\
+const AFTER_HELP: &str = "\
+Examples:
+  $ edupro login --email ada@school.test
+  $ edupro courses list --status PUBLISHED
+  $ edupro users list --json id,email --jq '.[].email'
+  $ edupro import users users.csv --dry-run
+  $ edupro tui
+
 Exit codes:
   0  ok
   1  error (server unreachable, unexpected answer)
@@ -53,7 +60,7 @@ Environment:
 
 /// EduPro+ from the terminal: manage courses, live classes, tests and users.
 #[derive(Debug, Parser)]
-#[command(name = "edupro", version, about, propagate_version = true, after_help = EXIT_CODES)]
+#[command(name = "edupro", version, about, propagate_version = true, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -61,8 +68,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes.
+/// Options every command takes; `--help` lists them after the command's own.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Server URL [default: the profile's server, else http://127.0.0.1:5001].
     #[arg(long, env = "EDUPRO_SERVER", global = true, value_name = "URL")]
@@ -70,9 +78,22 @@ pub struct GlobalArgs {
     /// Named profile from ~/.config/edupro/config.toml.
     #[arg(long, env = "EDUPRO_PROFILE", global = true, value_name = "NAME")]
     pub profile: Option<String>,
-    /// Print JSON (lists as arrays).
-    #[arg(long, global = true, conflicts_with = "csv")]
-    pub json: bool,
+    /// Print JSON (lists as arrays); with FIELDS (`--json id,title`) only those
+    /// fields of each object. An unknown field lists the available ones. Give a bare
+    /// `--json` after the command's arguments (`courses show rust --json`).
+    #[arg(
+        long,
+        global = true,
+        conflicts_with = "csv",
+        value_name = "FIELDS",
+        num_args = 0..=1,
+        default_missing_value = ""
+    )]
+    pub json: Option<String>,
+    /// Filter the JSON through a jq expression (implies --json): strings print
+    /// unquoted, other values as compact JSON, one a line (`--jq '.[].email'`).
+    #[arg(long, global = true, conflicts_with = "csv", value_name = "EXPR")]
+    pub jq: Option<String>,
     /// Print CSV with a header row.
     #[arg(long, global = true)]
     pub csv: bool,
@@ -92,6 +113,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sign in; tokens go to the OS keyring.
+    #[command(after_help = auth::LOGIN_EXAMPLES)]
     Login(auth::LoginArgs),
     /// Sign out of this server and forget the tokens.
     Logout,
@@ -113,7 +135,7 @@ pub enum Command {
     #[command(subcommand)]
     Tests(assessments::TestsCommand),
     /// The grading queue: long answers waiting for your marks.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = grade::EXAMPLES)]
     Grade(grade::GradeCommand),
     /// Create deterministic demo data (safe to re-run).
     #[command(subcommand)]
@@ -122,6 +144,7 @@ pub enum Command {
     #[command(subcommand)]
     Notifications(notifications::NotificationsCommand),
     /// Print notifications as they arrive (reconnects by itself; Ctrl-C stops).
+    #[command(after_help = watch::EXAMPLES)]
     Watch(watch::WatchArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
@@ -170,12 +193,14 @@ impl Context {
 /// Runs a parsed command and turns its outcome into the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let out = Output::new(
-        cli.global.json,
-        cli.global.csv,
-        cli.global.quiet,
-        cli.global.no_color,
-    );
+    let json = match (&cli.global.json, &cli.global.jq) {
+        (None, None) => None,
+        (fields, jq) => match JsonOptions::parse(fields.as_deref(), jq.as_deref()) {
+            Ok(options) => Some(options),
+            Err(err) => return report(&err),
+        },
+    };
+    let out = Output::new(json, cli.global.csv, cli.global.quiet, cli.global.no_color);
     let outcome = match cli.command {
         #[cfg(feature = "embedded-server")]
         Command::Server(args) => return server::run(*args),
@@ -243,20 +268,44 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
 
 /// Prints `error: …`, the per-field problems and a hint; returns the exit code.
 pub fn report(err: &ClientError) -> ExitCode {
-    if let ClientError::Cancelled = err {
-        eprint_line("Cancelled; nothing was changed.");
-        return ExitCode::from(err.exit_code());
-    }
-    eprint_line(&format!("error: {err}"));
-    if let ClientError::Api { errors, .. } = err {
-        for field in errors {
-            eprint_line(&format!("  {}: {}", field.field, field.message));
-        }
-    }
-    if let Some(hint) = err.hint() {
-        eprint_line(&format!("hint: {hint}"));
+    for line in report_lines(err) {
+        eprint_line(&line);
     }
     ExitCode::from(err.exit_code())
+}
+
+/// The lines [`report`] prints. A field problem that only repeats the headline
+/// (`error: User with this email already exists`, then the same under `email:`) is
+/// not printed twice: the headline names the field instead
+/// (`error: email: User with this email already exists`).
+fn report_lines(err: &ClientError) -> Vec<String> {
+    if let ClientError::Cancelled = err {
+        return vec!["Cancelled; nothing was changed.".to_owned()];
+    }
+    let mut lines = vec![format!("error: {err}")];
+    if let ClientError::Api {
+        message, errors, ..
+    } = err
+    {
+        let same = |a: &str| {
+            let plain = |s: &str| s.trim().trim_end_matches('.').to_lowercase();
+            plain(a) == plain(message)
+        };
+        let (repeats, adds): (Vec<_>, Vec<_>) =
+            errors.iter().partition(|field| same(&field.message));
+        if !repeats.is_empty() {
+            let fields: Vec<&str> = repeats.iter().map(|f| f.field.as_str()).collect();
+            lines[0] = format!("error: {}: {message}", fields.join(", "));
+        }
+        lines.extend(
+            adds.iter()
+                .map(|field| format!("  {}: {}", field.field, field.message)),
+        );
+    }
+    if let Some(hint) = err.hint() {
+        lines.push(format!("hint: {hint}"));
+    }
+    lines
 }
 
 /// Reads one line from stdin (for `--password-stdin` and friends).
@@ -280,6 +329,203 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    fn api_error(message: &str, errors: &[(&str, &str)]) -> ClientError {
+        ClientError::Api {
+            status: 409,
+            message: message.to_owned(),
+            errors: errors
+                .iter()
+                .map(|(field, message)| edupro_server::api::FieldError {
+                    field: (*field).to_owned(),
+                    message: (*message).to_owned(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_field_error_that_repeats_the_headline_is_not_printed_twice() {
+        let err = api_error(
+            "User with this email already exists",
+            &[("email", "User with this email already exists.")],
+        );
+        assert_eq!(
+            report_lines(&err),
+            ["error: email: User with this email already exists"]
+        );
+    }
+
+    #[test]
+    fn field_errors_that_add_something_are_printed_under_the_headline() {
+        let err = api_error(
+            "Validation failed",
+            &[
+                ("email", "must be an email address"),
+                ("title", "too short"),
+            ],
+        );
+        assert_eq!(
+            report_lines(&err),
+            [
+                "error: Validation failed",
+                "  email: must be an email address",
+                "  title: too short"
+            ]
+        );
+    }
+
+    /// `path arg` for each argument or subcommand of `cmd` without a description.
+    fn undescribed(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                missing.push(format!("{path} {}", arg.get_id()));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            let path = format!("{path} {}", sub.get_name());
+            if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                missing.push(path.clone());
+            }
+            undescribed(sub, &path, missing);
+        }
+    }
+
+    #[test]
+    fn every_argument_of_every_command_is_described() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut missing = Vec::new();
+        undescribed(&cmd, "edupro", &mut missing);
+        assert!(missing.is_empty(), "no help text:\n{}", missing.join("\n"));
+    }
+
+    /// What `edupro ARGS --help` prints.
+    fn help(args: &[&str]) -> String {
+        let argv = std::iter::once("edupro")
+            .chain(args.iter().copied())
+            .chain(["--help"]);
+        match Cli::try_parse_from(argv) {
+            Err(err) if err.kind() == clap::error::ErrorKind::DisplayHelp => err.to_string(),
+            other => panic!("{args:?} --help did not print help: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_main_commands_end_their_help_with_examples() {
+        for args in [
+            &[][..],
+            &["login"],
+            &["courses", "list"],
+            &["courses", "create"],
+            &["courses", "show"],
+            &["users", "list"],
+            &["users", "create"],
+            &["import", "users"],
+            &["import", "courses"],
+            &["import", "enrollments"],
+            &["live", "schedule"],
+            &["grade"],
+            &["watch"],
+            &["seed", "demo"],
+        ] {
+            let text = help(args);
+            assert!(
+                text.contains("\nExamples:\n  $ edupro ") || text.contains("\nExamples:\n  # "),
+                "{args:?}:\n{text}"
+            );
+        }
+    }
+
+    /// The `edupro …` command lines of a help text's examples, continuation lines
+    /// joined, split as a shell would (quotes, no expansion), pipes and redirects cut.
+    fn example_command_lines(text: &str) -> Vec<Vec<String>> {
+        let mut commands = Vec::new();
+        let mut pending = String::new();
+        for line in text.lines().map(str::trim) {
+            if let Some(command) = line.strip_prefix("$ ") {
+                pending = command.to_owned();
+            } else if !pending.is_empty() {
+                pending.push(' ');
+                pending.push_str(line);
+            } else {
+                continue;
+            }
+            if let Some(open) = pending.strip_suffix('\\') {
+                pending = open.trim_end().to_owned();
+                continue;
+            }
+            let line = std::mem::take(&mut pending);
+            let from_edupro = &line[line.find("edupro ").expect("an edupro command")..];
+            let mut words = Vec::new();
+            let (mut word, mut quote) = (String::new(), None);
+            for c in from_edupro.chars() {
+                match (quote, c) {
+                    (None, '\'' | '"') => quote = Some(c),
+                    (Some(q), c) if c == q => quote = None,
+                    (None, ' ') => {
+                        words.extend((!word.is_empty()).then(|| std::mem::take(&mut word)))
+                    }
+                    (None, '|' | '<') => break,
+                    _ => word.push(c),
+                }
+            }
+            words.extend((!word.is_empty()).then_some(word));
+            commands.push(words);
+        }
+        commands
+    }
+
+    #[test]
+    fn every_example_in_the_help_parses() {
+        fn visit(cmd: &clap::Command, path: &mut Vec<String>, checked: &mut usize) {
+            let args: Vec<&str> = path.iter().map(String::as_str).collect();
+            for words in example_command_lines(&help(&args)) {
+                if let Err(err) = Cli::try_parse_from(&words) {
+                    panic!("{words:?} (in `{}` --help): {err}", path.join(" "));
+                }
+                *checked += 1;
+            }
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                path.push(sub.get_name().to_owned());
+                visit(sub, path, checked);
+                path.pop();
+            }
+        }
+        let mut checked = 0;
+        visit(&Cli::command(), &mut Vec::new(), &mut checked);
+        assert!(checked > 30, "only {checked} examples found");
+    }
+
+    #[test]
+    fn a_commands_own_flags_come_before_the_global_options() {
+        let text = help(&["users", "list"]);
+        let own = text.find("--role <ROLE>").expect("--role");
+        let heading = text.find("\nGlobal options:\n").expect("the heading");
+        let global = text.find("--server <URL>").expect("--server");
+        assert!(own < heading && heading < global, "{text}");
+        assert!(text.find("--json [<FIELDS>]").expect("--json") > heading);
+    }
+
+    #[test]
+    fn import_users_help_lists_the_roles_and_statuses_the_csv_accepts_and_ndjson() {
+        let text = help(&["import", "users"]);
+        for word in [
+            "student",
+            "teacher",
+            "parent",
+            "active",
+            "suspended",
+            "deleted",
+            "NDJSON",
+        ] {
+            assert!(text.contains(word), "{word}:\n{text}");
+        }
+        let text = help(&["import", "enrollments"]);
+        for word in ["ta;", "completed", "inactive", "NDJSON"] {
+            assert!(text.contains(word), "{word}:\n{text}");
+        }
     }
 
     #[test]

@@ -1,11 +1,18 @@
 //! Rendering: a table on a terminal, tab-separated lines when piped, `--json` and
 //! `--csv` always. Decided once, from the flags and whether stdout is a terminal.
+//! [`json`]: `--json FIELDS` and `--jq EXPR`.
+
+pub mod json;
 
 use std::io::{IsTerminal, Write};
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::ClientError;
+pub use json::{JsonOptions, fields_of};
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,18 +26,21 @@ pub enum Format {
 }
 
 /// Printing decisions for one run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Output {
     pub format: Format,
     pub quiet: bool,
     pub color: bool,
+    /// The fields and jq expression of `--json FIELDS` / `--jq EXPR`.
+    pub json: JsonOptions,
 }
 
 impl Output {
     /// Resolves the format from flags and the terminal, and colour from `--no-color`/`NO_COLOR`.
-    pub fn new(json: bool, csv: bool, quiet: bool, no_color: bool) -> Self {
+    /// `json` is `Some` with `--json` or `--jq`.
+    pub fn new(json: Option<JsonOptions>, csv: bool, quiet: bool, no_color: bool) -> Self {
         let tty = std::io::stdout().is_terminal();
-        let format = if json {
+        let format = if json.is_some() {
             Format::Json
         } else if csv {
             Format::Csv
@@ -44,22 +54,28 @@ impl Output {
             format,
             quiet,
             color,
+            json: json.unwrap_or_default(),
         }
     }
 
-    /// Renders a list: `items` as JSON, or `row(item)` under `headers` otherwise.
-    pub fn list<T: Serialize>(
+    /// Renders a list: `items` as JSON (an array, or what `--json FIELDS` and `--jq`
+    /// make of it), or `row(item)` under `headers` otherwise.
+    pub fn list<T: Serialize + DeserializeOwned>(
         &self,
         items: &[T],
         headers: &[&str],
         row: impl Fn(&T) -> Vec<String>,
-    ) -> anyhow::Result<String> {
-        let rows: Vec<Vec<String>> = items.iter().map(row).collect();
+    ) -> Result<String, ClientError> {
+        let rows = || -> Vec<Vec<String>> { items.iter().map(&row).collect() };
         match self.format {
-            Format::Json => Ok(format!("{}\n", serde_json::to_string_pretty(items)?)),
-            Format::Csv => csv_text(headers, &rows),
-            Format::Plain => Ok(rows.iter().map(|r| format!("{}\n", r.join("\t"))).collect()),
+            Format::Json => self.json.render(to_value(&items)?, fields_of::<T>(), true),
+            Format::Csv => Ok(csv_text(headers, &rows())?),
+            Format::Plain => Ok(rows()
+                .iter()
+                .map(|r| format!("{}\n", r.join("\t")))
+                .collect()),
             Format::Table => {
+                let rows = rows();
                 if rows.is_empty() {
                     return Ok("(none)\n".to_owned());
                 }
@@ -68,17 +84,21 @@ impl Output {
         }
     }
 
-    /// Renders one record: JSON, or `field: value` lines.
-    pub fn record<T: Serialize>(
+    /// Renders one record: JSON (with `--json FIELDS` and `--jq` applied), or
+    /// `field: value` lines.
+    pub fn record<T: Serialize + DeserializeOwned>(
         &self,
         item: &T,
         fields: &[(&str, String)],
-    ) -> anyhow::Result<String> {
+    ) -> Result<String, ClientError> {
         match self.format {
-            Format::Json => Ok(format!("{}\n", serde_json::to_string_pretty(item)?)),
+            Format::Json => self.json(item),
             Format::Csv => {
                 let headers: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
-                csv_text(&headers, &[fields.iter().map(|(_, v)| v.clone()).collect()])
+                Ok(csv_text(
+                    &headers,
+                    &[fields.iter().map(|(_, v)| v.clone()).collect()],
+                )?)
             }
             Format::Plain | Format::Table => {
                 let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
@@ -88,6 +108,21 @@ impl Output {
                     .collect())
             }
         }
+    }
+
+    /// `value` as pretty JSON, through `--json FIELDS` and `--jq`: for commands whose
+    /// JSON is not a list or a record of a table (a gradebook, a new token).
+    pub fn json<T: Serialize + DeserializeOwned>(&self, value: &T) -> Result<String, ClientError> {
+        self.json.render(to_value(value)?, fields_of::<T>(), true)
+    }
+
+    /// `value` as one line of NDJSON (`watch --json`), through `--json FIELDS` and
+    /// `--jq`; ends with a newline unless jq printed nothing.
+    pub fn json_line<T: Serialize + DeserializeOwned>(
+        &self,
+        value: &T,
+    ) -> Result<String, ClientError> {
+        self.json.render(to_value(value)?, fields_of::<T>(), false)
     }
 
     /// A human message (not data) on stderr, unless `--quiet` or printing JSON/CSV.
@@ -127,6 +162,10 @@ pub fn print_bytes(bytes: &[u8]) -> std::io::Result<()> {
 pub fn eprint_line(text: &str) {
     let mut stderr = std::io::stderr().lock();
     let _ = writeln!(stderr, "{text}");
+}
+
+fn to_value(value: &impl Serialize) -> Result<serde_json::Value, ClientError> {
+    Ok(serde_json::to_value(value).map_err(anyhow::Error::from)?)
 }
 
 fn table(headers: &[&str], rows: &[Vec<String>], color: bool) -> Table {
@@ -186,6 +225,7 @@ mod tests {
             format: Format::Plain,
             quiet: false,
             color: false,
+            json: JsonOptions::default(),
         };
         let text = out
             .list(&[1, 2], &["n"], |n| vec![n.to_string(), "x".into()])
@@ -206,6 +246,7 @@ mod tests {
             format: Format::Table,
             quiet: false,
             color: false,
+            json: JsonOptions::default(),
         };
         assert_eq!(out.list::<u8>(&[], &["n"], |_| vec![]).unwrap(), "(none)\n");
     }

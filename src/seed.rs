@@ -11,7 +11,7 @@ use edupro_server::api::{
     NewBatchMember, NewCourse, NewLesson, NewSection, NewUser, ProgressInput, Role,
     StaffEnrollment, User, UserFilter,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::api::{self, ApiClient};
 use crate::error::{ClientError, Result};
@@ -89,7 +89,7 @@ pub fn plan(seed: u64) -> DemoPlan {
 }
 
 /// How a seeding run went.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeedReport {
     pub created: usize,
     pub unchanged: usize,

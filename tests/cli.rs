@@ -177,10 +177,19 @@ async fn an_admin_creates_lists_and_shows_users_with_stable_exit_codes() {
         ])
         .await;
     assert_eq!(again.code, 5, "a duplicate is a conflict: {}", again.stderr);
+    assert_eq!(
+        again
+            .stderr
+            .matches("User with this email already exists")
+            .count(),
+        1,
+        "said once, not again under `email:`: {}",
+        again.stderr
+    );
     assert!(
         again
             .stderr
-            .contains("email: User with this email already exists"),
+            .starts_with("error: email: User with this email already exists\n"),
         "{}",
         again.stderr
     );

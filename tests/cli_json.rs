@@ -198,3 +198,103 @@ async fn catalogue_commands_keep_their_json_shapes() {
         shape(&student, &["courses", "show", "intro-to-rust"]).await
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_with_fields_prints_only_those_fields_of_a_list_and_of_one_item() {
+    let server = spawn_server().await;
+    let admin = logged_in_admin(&server).await;
+    register(&server, "ada@school.test", "TEACHER").await;
+
+    let list = admin.run(&["users", "list", "--json", "id,email"]).await;
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    let users = list.json();
+    let users = users.as_array().unwrap();
+    assert_eq!(users.len(), 2);
+    for user in users {
+        let keys: Vec<&String> = user.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["email", "id"], "{user}");
+    }
+    assert_eq!(users[1]["email"], "ada@school.test");
+
+    // A bare `--json` after a positional argument does not take it as FIELDS.
+    let ada = id(&users[1]);
+    let whole = admin.run(&["users", "show", &ada, "--json"]).await;
+    assert_eq!(whole.code, 0, "{}", whole.stderr);
+    assert_eq!(whole.json()["lastName"], "Lovelace");
+    assert!(whole.json().get("createdAt").is_some());
+
+    // One item: the object with just those keys; one the server leaves out when empty
+    // (`externalId`) is still a field, printed as null.
+    let one = admin
+        .run(&["users", "show", &ada, "--json", "role,externalId"])
+        .await;
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    assert_eq!(
+        one.json(),
+        serde_json::json!({"role": "TEACHER", "externalId": null})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_json_field_exits_2_and_lists_the_available_fields() {
+    let server = spawn_server().await;
+    let admin = logged_in_admin(&server).await;
+    let run = admin.run(&["users", "list", "--json", "id,nope"]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr
+            .starts_with("error: Unknown JSON field: \"nope\"\nAvailable fields:\n"),
+        "{}",
+        run.stderr
+    );
+    for field in ["  email\n", "  firstName\n", "  isActive\n", "  id\n"] {
+        assert!(run.stderr.contains(field), "{field}: {}", run.stderr);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jq_filters_a_list_and_prints_strings_raw() {
+    let server = spawn_server().await;
+    let admin = logged_in_admin(&server).await;
+    register(&server, "ada@school.test", "TEACHER").await;
+
+    let emails = admin.run(&["users", "list", "--jq", ".[].email"]).await;
+    assert_eq!(emails.code, 0, "{}", emails.stderr);
+    assert_eq!(emails.stdout, "root@school.test\nada@school.test\n");
+
+    // Fields first, then jq; other values print as compact JSON, one a line.
+    let teachers = admin
+        .run(&[
+            "users",
+            "list",
+            "--json",
+            "email,role",
+            "--jq",
+            "map(select(.role == \"TEACHER\"))",
+        ])
+        .await;
+    assert_eq!(teachers.code, 0, "{}", teachers.stderr);
+    assert_eq!(
+        teachers.stdout,
+        "[{\"email\":\"ada@school.test\",\"role\":\"TEACHER\"}]\n"
+    );
+
+    let broken = admin.run(&["users", "list", "--jq", ".[] | map("]).await;
+    assert_eq!(
+        broken.code, 2,
+        "a jq that does not compile is a usage error"
+    );
+    assert!(
+        broken
+            .stderr
+            .starts_with("error: invalid --jq expression: "),
+        "{}",
+        broken.stderr
+    );
+    let failing = admin
+        .run(&["users", "list", "--jq", ".[0].email + 1"])
+        .await;
+    assert_eq!(failing.code, 1, "{}", failing.stderr);
+    assert!(failing.stderr.contains("--jq: "), "{}", failing.stderr);
+}

@@ -39,6 +39,7 @@ pub enum TestsCommand {
     Export {
         /// The test: id, or COURSE/TITLE.
         test: String,
+        /// The document's format.
         #[arg(long, value_enum, default_value = "json")]
         format: DocumentFormat,
         /// Write to this file instead of stdout.
@@ -259,11 +260,7 @@ pub async fn run(ctx: &Context, command: TestsCommand) -> Result<()> {
                 })
                 .collect();
             if matches!(ctx.out.format, Format::Json) {
-                crate::output::print(
-                    serde_json::to_string_pretty(&book)
-                        .map_err(|e| ClientError::Other(e.into()))?
-                        + "\n",
-                )?;
+                crate::output::print(ctx.out.json(&book)?)?;
             } else {
                 crate::output::print(ctx.out.list(&rows, &headers, Clone::clone)?)?;
             }

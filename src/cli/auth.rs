@@ -12,6 +12,21 @@ use crate::api::ApiClient;
 use crate::credentials::{CredentialStore, StoredCredentials};
 use crate::error::{ClientError, Result};
 
+/// `edupro login --help`'s examples.
+pub const LOGIN_EXAMPLES: &str = "\
+Examples:
+  # Asks for the email, the password and, with 2FA, the code
+  $ edupro login
+
+  # From a script: the password on standard input
+  $ echo \"$PASSWORD\" | edupro login --email ada@school.test --password-stdin
+
+  # Another server, remembered as a named profile
+  $ edupro login --server https://edupro.school.example --profile school
+
+  # A personal access token instead of a password
+  $ edupro login --token-stdin < token.txt";
+
 /// Options of `login`.
 #[derive(Debug, Args)]
 pub struct LoginArgs {
@@ -195,7 +210,10 @@ pub enum SessionsCommand {
     /// List active sessions.
     List,
     /// Sign a session out.
-    Revoke { id: uuid::Uuid },
+    Revoke {
+        /// The session's id (`edupro auth sessions list`).
+        id: uuid::Uuid,
+    },
 }
 
 /// `edupro auth tokens …`.
@@ -206,7 +224,10 @@ pub enum TokensCommand {
     /// List your tokens (never their secrets).
     List,
     /// Revoke a token.
-    Revoke { id: uuid::Uuid },
+    Revoke {
+        /// The token's id (`edupro auth tokens list`).
+        id: uuid::Uuid,
+    },
 }
 
 /// Options of `auth tokens create`.
@@ -275,11 +296,7 @@ pub async fn run(ctx: &Context, command: AuthCommand) -> Result<()> {
             };
             let token = client.create_access_token(&body).await?;
             if ctx.out.format == crate::output::Format::Json {
-                crate::output::print(
-                    serde_json::to_string_pretty(&token)
-                        .map_err(|e| ClientError::Other(e.into()))?
-                        + "\n",
-                )?;
+                crate::output::print(ctx.out.json(&token)?)?;
             } else {
                 crate::output::print(format!("{}\n", token.token))?;
                 ctx.out

@@ -20,6 +20,7 @@ pub enum BatchesCommand {
     Create {
         /// The course: id, slug or SIS course_id.
         course: String,
+        /// What the batch is called, e.g. Morning.
         #[arg(long)]
         name: String,
         /// Seats [default: unlimited].
@@ -65,15 +66,19 @@ pub enum BatchesCommand {
 pub struct EditArgs {
     /// The batch: id, or COURSE/NAME.
     pub batch: String,
+    /// A new name.
     #[arg(long)]
     pub name: Option<String>,
+    /// Seats.
     #[arg(long, conflicts_with = "unlimited")]
     pub capacity: Option<i32>,
     /// Remove the capacity limit.
     #[arg(long)]
     pub unlimited: bool,
+    /// First day (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub starts_on: Option<NaiveDate>,
+    /// Last day (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub ends_on: Option<NaiveDate>,
 }

@@ -18,17 +18,46 @@ use crate::api::ApiClient;
 use crate::error::{ClientError, Result};
 use crate::output::Format;
 
+const LIST_EXAMPLES: &str = "\
+Examples:
+  $ edupro courses list
+  $ edupro courses list --status PUBLISHED --level BEGINNER --sort popular
+  $ edupro courses list --search rust --free --limit 20
+
+  # Slugs only, for a script
+  $ edupro courses list --json slug --jq '.[].slug'";
+
+const SHOW_EXAMPLES: &str = "\
+Examples:
+  $ edupro courses show intro-to-rust
+  $ edupro courses show intro-to-rust --json title,status,priceMinor
+
+  # The titles of its sections
+  $ edupro courses show intro-to-rust --jq '.sections[].title'";
+
+const CREATE_EXAMPLES: &str = "\
+Examples:
+  # A free draft; its slug is made from the title
+  $ edupro courses create --title \"Intro to Rust\"
+
+  # A paid course with tags, then its new slug
+  $ edupro courses create --title \"Data Science\" --price 499 --currency INR \\
+      --level INTERMEDIATE --tags python,ml --json slug --jq .slug";
+
 /// `edupro courses …`.
 #[derive(Debug, Subcommand)]
 pub enum CoursesCommand {
     /// List the courses you may see (all pages unless --limit).
+    #[command(after_help = LIST_EXAMPLES)]
     List(ListArgs),
     /// Show a course with its outline: sections and their lessons.
+    #[command(after_help = SHOW_EXAMPLES)]
     Show {
         /// The course: id, slug or SIS course_id.
         course: String,
     },
     /// Create a DRAFT course; you become its owner (teachers and admins).
+    #[command(after_help = CREATE_EXAMPLES)]
     Create(CreateArgs),
     /// Change a course's fields (its staff and admins).
     Edit(EditArgs),
@@ -96,11 +125,13 @@ pub struct ListArgs {
 /// Options of `courses create`.
 #[derive(Debug, Args)]
 pub struct CreateArgs {
+    /// What the course is called (3-200 characters).
     #[arg(long)]
     pub title: String,
     /// [default: made from the title, numbered when taken]
     #[arg(long)]
     pub slug: Option<String>,
+    /// What students will learn.
     #[arg(long)]
     pub description: Option<String>,
     /// A category's id or slug.
@@ -134,10 +165,13 @@ pub struct CreateArgs {
 pub struct EditArgs {
     /// The course: id, slug or SIS course_id.
     pub course: String,
+    /// A new title.
     #[arg(long)]
     pub title: Option<String>,
+    /// A new slug (the name in URLs and commands).
     #[arg(long)]
     pub slug: Option<String>,
+    /// A new description.
     #[arg(long)]
     pub description: Option<String>,
     /// A category's id or slug.
@@ -146,23 +180,28 @@ pub struct EditArgs {
     /// Take the course out of its category.
     #[arg(long)]
     pub no_category: bool,
+    /// BEGINNER, INTERMEDIATE or ADVANCED.
     #[arg(long)]
     pub level: Option<CourseLevel>,
+    /// A language tag such as `en` or `hi-IN`.
     #[arg(long)]
     pub language: Option<String>,
     /// The price as an amount of the currency; 0 makes the course free.
     #[arg(long, value_name = "AMOUNT", value_parser = parse_amount)]
     pub price: Option<i64>,
+    /// A discounted price, below the price.
     #[arg(long, value_name = "AMOUNT", value_parser = parse_amount, conflicts_with = "no_discount")]
     pub discounted_price: Option<i64>,
     /// Remove the discount.
     #[arg(long)]
     pub no_discount: bool,
+    /// Three letters (ISO 4217), e.g. INR or USD.
     #[arg(long)]
     pub currency: Option<String>,
     /// Tags, comma-separated (replacing the old ones; "" clears them).
     #[arg(long, value_delimiter = ',')]
     pub tags: Option<Vec<String>>,
+    /// A thumbnail image's URL.
     #[arg(long, value_name = "URL", conflicts_with = "no_thumbnail")]
     pub thumbnail: Option<String>,
     /// Remove the thumbnail.

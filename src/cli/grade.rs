@@ -9,6 +9,19 @@ use super::Context;
 use crate::api;
 use crate::error::Result;
 
+/// `edupro grade --help`'s examples.
+pub const EXAMPLES: &str = "\
+Examples:
+  # What waits for your marks, oldest first
+  $ edupro grade queue
+
+  # The oldest answer in full, without the student's name
+  $ edupro grade queue --next --blind
+  $ edupro grade show 0193a1b2-0000-7000-8000-000000000001 --blind
+
+  # Marks and feedback; prints the next ungraded answer's id
+  $ edupro grade set 0193a1b2-0000-7000-8000-000000000001 --marks 7.5 --feedback \"Good proof\"";
+
 /// `edupro grade …`.
 #[derive(Debug, Subcommand)]
 pub enum GradeCommand {
@@ -16,6 +29,7 @@ pub enum GradeCommand {
     Queue(QueueArgs),
     /// One answer in full.
     Show {
+        /// The answer's id (`edupro grade queue`).
         id: Uuid,
         /// Hide the student.
         #[arg(long)]
@@ -23,10 +37,12 @@ pub enum GradeCommand {
     },
     /// Give an answer its marks (and feedback); prints the next ungraded answer's id.
     Set {
+        /// The answer's id (`edupro grade queue`).
         id: Uuid,
         /// 0 to the question's marks, two decimals at most.
         #[arg(long)]
         marks: f64,
+        /// A comment the student sees with the marks.
         #[arg(long)]
         feedback: Option<String>,
     },

@@ -24,14 +24,87 @@ use crate::api::ImportOptions;
 use crate::error::{ClientError, Result};
 use crate::output::Format;
 
+/// What every import prints; ends each kind's `--help`.
+macro_rules! import_help {
+    ($columns:literal, $examples:literal) => {
+        concat!(
+            $columns,
+            "
+
+Output:
+  Failed rows go to stderr with their line number (and to --errors FILE); a dry
+  run prints the plan on stdout, then a line of counts. Exit code 6 when a row
+  failed. Safe to re-run: rows already as the file says are `unchanged`.
+  With --json, stdout is NDJSON, one JSON object per line: a line per row
+  ({\"type\":\"row\",\"line\":2,\"key\":\"u1\",\"outcome\":\"create\"}; outcome is
+  create, update, unchanged, error or skipped; an error row has \"errors\"), then one
+  summary line ({\"type\":\"summary\",\"counts\":{...},\"importId\":...}). --jq
+  filters each line; --json takes no FIELDS here.
+
+Examples:
+",
+            $examples
+        )
+    };
+}
+
+const USERS_HELP: &str = import_help!(
+    "\
+Columns of users.csv (a header line, any order; .ndjson/.jsonl lines use the same keys):
+  user_id           required: the user's key in your school's system
+  email | login_id  required: their email, which is their login
+  first_name        required
+  last_name         required
+  role              student (default for a new user), teacher or parent; any case.
+                    Imports never make admins: use `edupro users role`
+  status            active (default for a new user), or suspended or deleted, which
+                    deactivate the user
+  password          set only on a user who has none yet; a new user without one is
+                    mailed a code to set it",
+    "  $ edupro import users users.csv --dry-run
+  $ edupro import users users.csv --errors failed.csv --max-errors 100
+
+  # Only the failed rows, as NDJSON
+  $ edupro import users users.csv --json --jq 'select(.outcome == \"error\")'"
+);
+
+const COURSES_HELP: &str = import_help!(
+    "\
+Columns of courses.csv (a header line, any order; .ndjson/.jsonl lines use the same keys):
+  course_id   required: the course's key in your school's system
+  short_name  required: the course's slug
+  long_name   required: its title
+  status      active (default), or completed or deleted, which close the course",
+    "  $ edupro import courses courses.csv --dry-run
+  $ edupro import courses courses.csv --json | tail -1"
+);
+
+const ENROLLMENTS_HELP: &str = import_help!(
+    "\
+Columns of enrollments.csv (a header line, any order; .ndjson/.jsonl lines use the same keys):
+  course_id  required: the course's key (course_id of courses.csv)
+  user_id    required: the user's key (user_id of users.csv)
+  role       required: student, teacher or ta; any case
+  status     active (default), completed, inactive or deleted
+  batch      the name of one of the course's batches",
+    "  $ edupro import enrollments enrollments.csv --dry-run
+  $ edupro import enrollments enrollments.csv --batch-size 500 --errors failed.csv
+
+  # How many rows each outcome had
+  $ edupro import enrollments enrollments.csv --json --jq 'select(.type == \"summary\") | .counts'"
+);
+
 /// `edupro import …`.
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
     /// Import users.csv (user_id, login_id or email, first_name, last_name, role, status, password).
+    #[command(after_help = USERS_HELP)]
     Users(FileArgs),
     /// Import courses.csv (course_id, short_name, long_name, status).
+    #[command(after_help = COURSES_HELP)]
     Courses(FileArgs),
     /// Import enrollments.csv (course_id, user_id, role, status, batch).
+    #[command(after_help = ENROLLMENTS_HELP)]
     Enrollments(FileArgs),
     /// Recorded import runs, newest first (all pages unless --limit).
     List {
@@ -132,6 +205,15 @@ fn progress(rows: u64, quiet: bool) -> ProgressBar {
 }
 
 async fn import_file(ctx: &Context, kind: ImportKind, args: FileArgs) -> Result<()> {
+    if ctx.out.json.fields.is_some() {
+        // Rows and the summary have different fields: picking some would print
+        // nulls; jq can choose by line type.
+        return Err(ClientError::Usage(
+            "import --json prints NDJSON (a line per row, then a summary line) and takes no FIELDS; \
+             filter it with --jq instead, e.g. --jq 'select(.outcome == \"error\")'"
+                .into(),
+        ));
+    }
     let file = std::fs::File::open(&args.file)
         .map_err(|e| ClientError::Usage(format!("cannot read {}: {e}", args.file.display())))?;
     let client = ctx.client()?;
@@ -205,7 +287,7 @@ async fn import_file(ctx: &Context, kind: ImportKind, args: FileArgs) -> Result<
                 anyhow::anyhow!("unexpected line in the server's import answer: {e}")
             })?;
             if json {
-                out.write_all(&line)?;
+                write_json_line(ctx, &line, &mut out)?;
             }
             match parsed {
                 ImportLine::Row(row) => {
@@ -255,6 +337,17 @@ async fn import_file(ctx: &Context, kind: ImportKind, args: FileArgs) -> Result<
             c.error, c.total
         )));
     }
+    Ok(())
+}
+
+/// One line of the server's NDJSON answer as it came, or through `--jq`.
+fn write_json_line(ctx: &Context, line: &[u8], out: &mut impl Write) -> Result<()> {
+    if ctx.out.json.jq.is_none() {
+        out.write_all(line)?;
+        return Ok(());
+    }
+    let value: serde_json::Value = serde_json::from_slice(line).map_err(anyhow::Error::from)?;
+    out.write_all(ctx.out.json.render(value, None, false)?.as_bytes())?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use edupro_server::api::{Lesson, LessonSummary, LessonType, NewLesson, UpdateLesson};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::Context;
@@ -54,6 +54,7 @@ pub enum LessonsCommand {
 pub struct AddArgs {
     /// The section's id.
     pub section: Uuid,
+    /// What the lesson is called.
     #[arg(long)]
     pub title: String,
     /// VIDEO, PDF, TEXT, QUIZ, ASSIGNMENT or LIVE_CLASS.
@@ -87,18 +88,22 @@ pub struct AddArgs {
 pub struct EditArgs {
     /// The lesson's id.
     pub lesson: Uuid,
+    /// A new title.
     #[arg(long)]
     pub title: Option<String>,
     /// VIDEO, PDF, TEXT, QUIZ, ASSIGNMENT or LIVE_CLASS.
     #[arg(long = "type")]
     pub kind: Option<LessonType>,
+    /// New text (or notes).
     #[arg(long, conflicts_with_all = ["content_file", "no_content"])]
     pub content: Option<String>,
+    /// Read the new content from this file.
     #[arg(long, value_name = "FILE", conflicts_with = "no_content")]
     pub content_file: Option<PathBuf>,
     /// Remove the content.
     #[arg(long)]
     pub no_content: bool,
+    /// A new video or document URL.
     #[arg(long, conflicts_with = "no_url")]
     pub url: Option<String>,
     /// Remove the URL.
@@ -107,14 +112,16 @@ pub struct EditArgs {
     /// Minutes.
     #[arg(long)]
     pub duration: Option<i32>,
+    /// Whether anyone may open it without enrolling (true or false).
     #[arg(long, value_name = "BOOL")]
     pub free_preview: Option<bool>,
+    /// Publish (true) or unpublish (false) it.
     #[arg(long, value_name = "BOOL")]
     pub published: Option<bool>,
 }
 
 /// A lesson of `lessons list`: where it sits, then its summary.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OutlineLesson {
     pub section_id: Uuid,

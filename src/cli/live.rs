@@ -7,7 +7,7 @@ use edupro_server::api::{
     DayOfWeek, LiveClass, LiveClassCreated, LiveClassFilter, LivePlatform, NewLiveClass,
     Pagination, ScopeQuery, SeriesScope, UpdateLiveClass, WeeklyRecurrence,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -16,12 +16,28 @@ use crate::api::{self, ApiClient};
 use crate::error::{ClientError, Result};
 use crate::when::Zone;
 
+const SCHEDULE_EXAMPLES: &str = "\
+Examples:
+  # One class of 90 minutes, at 10:00 in your time zone (--tz)
+  $ edupro live schedule --course rust-101 --title \"Office hours\" \\
+      --at \"2027-01-04 10:00\" --duration 90
+
+  # Weekly on Monday and Wednesday, ten times, keeping 10:00 in Kolkata
+  $ edupro --tz Asia/Kolkata live schedule --course rust-101 --title \"Rust lab\" \\
+      --at \"2027-01-04 10:00\" --days MON,WED --count 10
+
+  # For one batch, on Zoom, reminding students 15 minutes before
+  $ edupro live schedule --course rust-101 --batch Morning --title Review \\
+      --at 2027-01-08T12:00:00Z --platform ZOOM \\
+      --meeting-url https://zoom.us/j/123 --reminder-minutes 15";
+
 /// `edupro live …`.
 #[derive(Debug, Subcommand)]
 pub enum LiveCommand {
     /// List the live classes you may see, earliest first.
     List(ListArgs),
     /// Schedule a class (or a weekly series with --days and --count/--until).
+    #[command(after_help = SCHEDULE_EXAMPLES)]
     Schedule(ScheduleArgs),
     /// Move a class to another time (with --scope, later or all occurrences too).
     Reschedule(RescheduleArgs),
@@ -29,6 +45,7 @@ pub enum LiveCommand {
     Cancel {
         /// The class: id, or COURSE/TITLE (its next occurrence).
         class: String,
+        /// Which occurrences of a series are cancelled.
         #[arg(long, value_enum, default_value = "occurrence")]
         scope: Scope,
     },
@@ -96,6 +113,7 @@ pub struct ScheduleArgs {
     /// The course: id, slug or SIS course_id.
     #[arg(long = "course", alias = "course-id", value_name = "COURSE")]
     pub course: String,
+    /// What the class is called.
     #[arg(long)]
     pub title: String,
     /// Start: `2026-12-07 10:30` in --tz, or RFC 3339 (`2026-12-07T10:30:00Z`).
@@ -107,6 +125,7 @@ pub struct ScheduleArgs {
     /// Only this batch of the course: its id or name.
     #[arg(long = "batch", alias = "batch-id", value_name = "BATCH")]
     pub batch: Option<String>,
+    /// What the class covers.
     #[arg(long)]
     pub description: Option<String>,
     /// Students who may join.
@@ -115,15 +134,19 @@ pub struct ScheduleArgs {
     /// BUILTIN, ZOOM, GOOGLE_MEET or CUSTOM.
     #[arg(long, value_parser = parse_platform)]
     pub platform: Option<LivePlatform>,
+    /// The meeting's link (ZOOM, GOOGLE_MEET, CUSTOM).
     #[arg(long)]
     pub meeting_url: Option<String>,
+    /// The meeting's id on its platform.
     #[arg(long)]
     pub meeting_id: Option<String>,
+    /// The meeting's passcode.
     #[arg(long)]
     pub meeting_password: Option<String>,
     /// Another teacher of the course as host: id, email or SIS user_id.
     #[arg(long = "host", alias = "host-id", value_name = "USER")]
     pub host: Option<String>,
+    /// Remind students this many minutes before the start.
     #[arg(long)]
     pub reminder_minutes: Option<i32>,
     /// Weekly on these days (MON,WED,…).
@@ -151,6 +174,7 @@ pub struct RescheduleArgs {
     /// New length in minutes.
     #[arg(long)]
     pub duration: Option<i32>,
+    /// Which occurrences of a series move.
     #[arg(long, value_enum, default_value = "occurrence")]
     pub scope: Scope,
 }
@@ -344,7 +368,7 @@ pub async fn run(ctx: &Context, command: LiveCommand) -> Result<()> {
         LiveCommand::Attendance { class } => {
             let id = keys::class(&client, &class).await?;
             let report = client.attendance(id).await?;
-            #[derive(Serialize)]
+            #[derive(Serialize, Deserialize)]
             #[serde(rename_all = "camelCase")]
             struct Line {
                 student_id: Uuid,

@@ -99,9 +99,7 @@ pub async fn run(ctx: &Context, command: NotificationsCommand) -> Result<()> {
         NotificationsCommand::Read(ReadArgs { all: true, .. }) => {
             let marked = client.mark_all_read().await?;
             if ctx.out.format == crate::output::Format::Json {
-                crate::output::print(
-                    serde_json::to_string_pretty(&marked).map_err(anyhow::Error::from)? + "\n",
-                )?;
+                crate::output::print(ctx.out.json(&marked)?)?;
             } else {
                 ctx.out
                     .note(&format!("Marked {} notification(s) read", marked.marked));

@@ -20,6 +20,7 @@ pub enum SectionsCommand {
     Add {
         /// Course id or slug.
         course: String,
+        /// What the section is called.
         #[arg(long)]
         title: String,
         /// 1-based; later sections move down.
@@ -30,6 +31,7 @@ pub enum SectionsCommand {
     Edit {
         /// The section's id.
         section: Uuid,
+        /// Its new title.
         #[arg(long)]
         title: String,
     },
@@ -37,6 +39,7 @@ pub enum SectionsCommand {
     Move {
         /// The section's id.
         section: Uuid,
+        /// 1-based; the sections between move by one.
         position: i64,
     },
     /// Delete a section with its lessons; later sections move up.

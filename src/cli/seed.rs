@@ -7,6 +7,13 @@ use crate::error::Result;
 use crate::seed;
 
 const CI_RECIPE: &str = "\
+Examples:
+  # Signed in as an admin
+  $ edupro seed demo
+
+  # Another deterministic variant, the report as JSON
+  $ edupro seed demo --seed 2 --json
+
 In CI, with no 2FA step (the token file is written once, mode 0600):
   echo \"$ADMIN_PASSWORD\" | edupro-server create-admin --email ci@school.example \\
       --password-stdin --token-out ci-token

@@ -7,10 +7,34 @@ use super::{Context, read_stdin_line};
 use crate::api::ApiClient;
 use crate::error::Result;
 
+const LIST_EXAMPLES: &str = "\
+Examples:
+  $ edupro users list
+  $ edupro users list --role TEACHER --active true
+  $ edupro users list --search ada --limit 5
+
+  # Emails only, one a line
+  $ edupro users list --jq '.[].email'
+
+  # Id and email of each deactivated user, as JSON
+  $ edupro users list --active false --json id,email";
+
+const CREATE_EXAMPLES: &str = "\
+Examples:
+  # They are mailed a code to set their password
+  $ edupro users create --email kid@school.test --first-name Kid --last-name One
+
+  # A teacher, with a password from standard input
+  $ echo \"$PASSWORD\" | edupro users create --email ada@school.test \\
+      --first-name Ada --last-name Lovelace --role TEACHER --password-stdin
+
+  # Many at once: see `edupro import users --help`";
+
 /// `edupro users …`.
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
     /// List users (all pages unless --limit).
+    #[command(after_help = LIST_EXAMPLES)]
     List(ListArgs),
     /// Show one user.
     Show {
@@ -18,6 +42,7 @@ pub enum UsersCommand {
         user: String,
     },
     /// Create a user. Without --password-stdin they are mailed a code to set one.
+    #[command(after_help = CREATE_EXAMPLES)]
     Create(CreateArgs),
     /// Deactivate a user: they are signed out and can't sign in.
     /// Asks first (--yes to skip).
@@ -44,7 +69,7 @@ pub enum UsersCommand {
 /// Filters of `users list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Only this role.
+    /// Only this role: ADMIN, TEACHER, STUDENT or PARENT.
     #[arg(long)]
     pub role: Option<Role>,
     /// Match email or name.
@@ -61,15 +86,19 @@ pub struct ListArgs {
 /// Options of `users create`.
 #[derive(Debug, Args)]
 pub struct CreateArgs {
+    /// Their email; it is their login.
     #[arg(long)]
     pub email: String,
+    /// Their first name.
     #[arg(long)]
     pub first_name: String,
+    /// Their last name.
     #[arg(long)]
     pub last_name: String,
     /// ADMIN, TEACHER, STUDENT or PARENT.
     #[arg(long, default_value = "STUDENT")]
     pub role: Role,
+    /// A phone number, with its country code (+91…).
     #[arg(long)]
     pub phone: Option<String>,
     /// Read their password from standard input.

@@ -10,6 +10,18 @@ use crate::api::ws::{NotificationWatcher, WatchEvent};
 use crate::error::Result;
 use crate::output::Format;
 
+/// `edupro watch --help`'s examples.
+pub const EXAMPLES: &str = "\
+Examples:
+  # New notifications, one a line, until Ctrl-C
+  $ edupro watch
+
+  # As NDJSON (one JSON object a line), with everything after notification 120
+  $ edupro watch --json --since 120
+
+  # Only the titles
+  $ edupro watch --jq .title";
+
 /// Options of `watch`.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
@@ -48,7 +60,13 @@ pub async fn run(ctx: &Context, args: WatchArgs) -> Result<()> {
                 ));
             }
             WatchEvent::Notification(n) => {
-                crate::output::print(format!("{}\n", line(&n, json, ctx.zone)?))?;
+                let text = if json {
+                    // One object a line; `--json FIELDS` and `--jq` apply to each.
+                    ctx.out.json_line(&n)?
+                } else {
+                    format!("{}\n", line(&n, false, ctx.zone)?)
+                };
+                crate::output::print(text)?;
             }
             WatchEvent::Disconnected { reason, retry_in } => {
                 ctx.out.note(&format!(

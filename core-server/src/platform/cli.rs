@@ -39,8 +39,10 @@ pub struct CreateAdminArgs {
     /// The admin's email; it is their login.
     #[arg(long)]
     pub email: String,
+    /// The admin's first name.
     #[arg(long, default_value = "School")]
     pub first_name: String,
+    /// The admin's last name.
     #[arg(long, default_value = "Admin")]
     pub last_name: String,
     /// Read the password from the first line of standard input instead of prompting.
