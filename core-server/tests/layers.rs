@@ -182,3 +182,19 @@ fn every_query_string_is_read_through_the_one_checking_extractor() {
         "files reading a query without the checks: {found:?}"
     );
 }
+
+#[test]
+fn the_openapi_document_is_serialised_once_not_per_request() {
+    // Swagger UI given the document serialises it again for every GET of
+    // /api/v1/openapi.json: a few hundred KiB anyone may ask for, so 500 requests at
+    // once kept every worker busy for seconds (scripts/drills/slow-reader.sh). Startup
+    // serialises it once and serves the bytes; the viewer only gets its URL.
+    let found = offenders(|_, text| {
+        text.contains("SwaggerUi")
+            && code_lines(text).any(|l| l.contains(".url(") || l.contains(".urls("))
+    });
+    assert!(
+        found.is_empty(),
+        "files handing Swagger UI the document to serve: {found:?}"
+    );
+}

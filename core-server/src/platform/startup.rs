@@ -25,6 +25,9 @@ use crate::store::migration::Migrator;
 /// How long shutdown waits for the database connections to come back.
 const POOL_CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// Where the OpenAPI document is served.
+const OPENAPI_PATH: &str = "/api/v1/openapi.json";
+
 /// A server bound to its port, ready to run. Tests build one on port 0.
 pub struct Application {
     local_addr: SocketAddr,
@@ -158,10 +161,29 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         .split_for_parts();
     let openapi = crate::http::openapi::complete(openapi);
     let route_table = web::Data::new(crate::http::openapi::route_table(&openapi));
+    // Serialised once: a few hundred KiB that anyone may ask for, which the viewer's own
+    // route would serialise again per request (tens of milliseconds in a debug build;
+    // 500 such requests at once kept every worker busy for seconds).
+    let document =
+        web::Bytes::from(serde_json::to_vec(&openapi).context("serialising the OpenAPI document")?);
     let server = HttpServer::new(move || {
+        let document = document.clone();
         App::new()
             .service(
-                SwaggerUi::new("/api/v1/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()),
+                web::resource(OPENAPI_PATH)
+                    .guard(actix_web::guard::Get())
+                    .to(move || {
+                        let document = document.clone();
+                        async move {
+                            actix_web::HttpResponse::Ok()
+                                .content_type(actix_web::http::header::ContentType::json())
+                                .body(document)
+                        }
+                    }),
+            )
+            .service(
+                SwaggerUi::new("/api/v1/docs/{_:.*}")
+                    .config(utoipa_swagger_ui::Config::new([OPENAPI_PATH])),
             )
             .service(web::redirect("/api/v1/docs", "/api/v1/docs/"))
             .into_utoipa_app()
