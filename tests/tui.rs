@@ -816,6 +816,9 @@ async fn a_teacher_schedules_a_class_sees_a_clash_inline_and_grades_an_answer_fr
         // The first Esc leaves the marks field, the second the answer.
         tui.keys(&["Escape", "Escape"]);
         tui.wait_for("Grading queue (5 waiting)");
+        // Today, read at sign-in with 6 waiting, shows the grade without ctrl-r.
+        tui.keys(&["1"]);
+        tui.wait_for("5 answers wait for marks");
         tui.keys(&["q"]);
     })
     .await

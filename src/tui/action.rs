@@ -243,6 +243,22 @@ pub enum Action {
 }
 
 impl Action {
+    /// Whether this answer changed something Today shows (its courses, enrollments,
+    /// upcoming classes or grading queue), so Today reads them again.
+    pub fn changes_today(&self) -> bool {
+        match self {
+            Self::Live(live::LiveAction::Scheduled(Ok(_)) | live::LiveAction::Changed(Ok(_))) => {
+                true
+            }
+            Self::Grading(
+                grading::GradingAction::Graded(Ok(_)) | grading::GradingAction::Regraded(Ok(_)),
+            ) => true,
+            Self::CourseChanged(Ok(_)) | Self::ImportDone(Ok(_)) => true,
+            Self::Saved { answer, .. } => answer.is_ok(),
+            _ => false,
+        }
+    }
+
     /// Whether this ends a request the app counted as pending.
     pub fn ends_request(&self) -> bool {
         if let Self::Live(live) = self {

@@ -304,6 +304,11 @@ impl App {
                 if self.toast.as_ref().is_some_and(|t| t.until <= self.ticks) {
                     self.toast = None;
                 }
+                if let Screen::Main(main) = &mut self.screen
+                    && main.tabs[main.active] == Tab::Today
+                {
+                    main.today.refresh_if_stale(&mut out);
+                }
             }
             Action::Realtime(event) => self.realtime(event, &mut out),
             Action::Resize(w, h) => {
@@ -338,6 +343,9 @@ impl App {
             }
             other => {
                 if let Screen::Main(main) = &mut self.screen {
+                    if other.changes_today() {
+                        main.today.mark_stale();
+                    }
                     match &other {
                         Action::Today(_) | Action::Upcoming(_) | Action::GradingCount(_) => {
                             main.today.on_action(other, &mut out)
@@ -372,6 +380,8 @@ impl App {
             Realtime::Connected { .. } => self.online = Some(true),
             Realtime::Notification(n) => {
                 let (title, message) = (n.title.clone(), n.message.clone());
+                // What happened (an enrollment, a submission, a class) may be on Today.
+                main.today.mark_stale();
                 if main.notifications.arrived(*n) {
                     self.toast = Some(Toast::arrived(
                         self.toast.take(),

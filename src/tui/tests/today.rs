@@ -1,10 +1,12 @@
 //! The Today tab on `TestBackend`: loading, empty, unreachable and filled.
 
+use crossterm::event::KeyCode;
 use edupro_server::api::Role;
 
 use super::realtime::{class_list, classes, feed, notification};
 use super::{Harness, id, offline, teacher, today_data};
-use crate::tui::action::{Action, Effect, TodayData};
+use crate::tui::action::live::LiveAction;
+use crate::tui::action::{Action, Effect, Realtime, TodayData};
 
 #[test]
 fn today_loading() {
@@ -68,4 +70,82 @@ fn today_filled() {
         1,
     ));
     insta::assert_snapshot!(h.screen());
+}
+
+/// Today's own requests among `effects` (a tick may also ping).
+fn today_loads(effects: Vec<Effect>) -> Vec<Effect> {
+    effects
+        .into_iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Effect::LoadToday { .. } | Effect::LoadUpcoming | Effect::LoadGradingCount
+            )
+        })
+        .collect()
+}
+
+fn all_loads() -> Vec<Effect> {
+    vec![
+        Effect::LoadToday {
+            role: Role::Teacher,
+            me: id(1),
+        },
+        Effect::LoadUpcoming,
+        Effect::LoadGradingCount,
+    ]
+}
+
+#[test]
+fn an_event_on_screen_reads_today_again_once_per_burst_keeping_what_it_shows() {
+    let mut h = Harness::signed_in(teacher());
+    h.settle();
+    h.answer(Action::GradingCount(Ok(4)));
+    h.answer(Action::Tick);
+    assert!(today_loads(h.effects()).is_empty(), "nothing changed yet");
+
+    // A submission arrives: Today (on screen) reads its panels again on the next tick.
+    h.answer(Action::Realtime(Realtime::Notification(Box::new(
+        notification(7, "Quiz 1 submitted", false),
+    ))));
+    h.answer(Action::Tick);
+    assert_eq!(today_loads(h.effects()), all_loads());
+    // Meanwhile it still shows the old count, not "Loading…".
+    assert!(h.shows("4 answers wait for marks"), "{}", h.screen());
+
+    // Two more while the reads are in flight: one more read after they answer.
+    for n in [8, 9] {
+        h.answer(Action::Realtime(Realtime::Notification(Box::new(
+            notification(n, "Quiz 1 submitted", false),
+        ))));
+        h.answer(Action::Tick);
+    }
+    assert!(today_loads(h.effects()).is_empty(), "one read at a time");
+    h.answer(Action::Today(Ok(today_data())));
+    h.answer(Action::Upcoming(Ok(class_list(vec![]))));
+    h.answer(Action::GradingCount(Ok(7)));
+    assert!(h.shows("7 answers wait for marks"), "{}", h.screen());
+    h.answer(Action::Tick);
+    assert_eq!(today_loads(h.effects()), all_loads());
+}
+
+#[test]
+fn scheduling_elsewhere_makes_today_read_again_when_shown() {
+    let mut h = Harness::signed_in(teacher());
+    h.settle();
+    h.press(KeyCode::Char('3'));
+    h.effects();
+    h.answer(Action::Live(LiveAction::Scheduled(
+        Ok(classes()[0].clone()),
+    )));
+    h.answer(Action::Tick);
+    assert!(
+        today_loads(h.effects()).is_empty(),
+        "Today is not on screen: it waits"
+    );
+    h.press(KeyCode::Char('1'));
+    assert_eq!(today_loads(h.effects()), all_loads());
+    // Shown again without a change: nothing to read.
+    h.press(KeyCode::Char('3')).press(KeyCode::Char('1'));
+    assert!(today_loads(h.effects()).is_empty());
 }

@@ -25,6 +25,12 @@ pub struct TodayView {
     grading: Option<Load<u64>>,
     /// Kept by the Notifications tab (see [`TodayView::set_unread`]).
     unread: Load<u64>,
+    /// Something Today shows may have changed (a grade saved, a class scheduled, an
+    /// event arrived): read again when next shown, or at once if it is (see
+    /// [`TodayView::refresh_if_stale`]).
+    stale: bool,
+    /// Answers still awaited from the last read.
+    awaiting: u8,
 }
 
 impl TodayView {
@@ -36,6 +42,8 @@ impl TodayView {
             upcoming: None,
             grading: None,
             unread: Load::Loading,
+            stale: false,
+            awaiting: 0,
         }
     }
 
@@ -54,6 +62,54 @@ impl TodayView {
         if self.staff() {
             self.grading = Some(Load::Loading);
             out.effect(Effect::LoadGradingCount);
+        }
+        self.awaiting = self.answers();
+    }
+
+    /// Reads every panel again, keeping what it shows until the answers come (no
+    /// "Loading…" flash for a refresh).
+    fn reload(&mut self, out: &mut Out) {
+        fn again<T>(load: &mut Option<Load<T>>) {
+            if !matches!(load, Some(Load::Ready(_))) {
+                *load = Some(Load::Loading);
+            }
+        }
+        again(&mut self.data);
+        out.effect(Effect::LoadToday {
+            role: self.role,
+            me: self.me,
+        });
+        again(&mut self.upcoming);
+        out.effect(Effect::LoadUpcoming);
+        if self.staff() {
+            again(&mut self.grading);
+            out.effect(Effect::LoadGradingCount);
+        }
+        self.awaiting = self.answers();
+    }
+
+    /// Whether an answer is still awaited: a refresh then waits for it, so a burst of
+    /// events reads Today once or twice, not once per event.
+    fn in_flight(&self) -> bool {
+        self.awaiting > 0
+    }
+
+    /// How many answers a read waits for.
+    fn answers(&self) -> u8 {
+        if self.staff() { 3 } else { 2 }
+    }
+
+    /// What Today shows may have changed elsewhere.
+    pub fn mark_stale(&mut self) {
+        self.stale = true;
+    }
+
+    /// Reads Today again if it went stale and nothing is in flight (the app calls this
+    /// while Today is on screen, and on showing it).
+    pub fn refresh_if_stale(&mut self, out: &mut Out) {
+        if self.stale && self.data.is_some() && !self.in_flight() {
+            self.stale = false;
+            self.reload(out);
         }
     }
 
@@ -125,6 +181,7 @@ impl View for TodayView {
     }
 
     fn on_action(&mut self, action: Action, out: &mut Out) {
+        self.awaiting = self.awaiting.saturating_sub(1);
         match action {
             Action::Today(answer) => self.data = Some(loaded(answer, out)),
             Action::Upcoming(answer) => {
@@ -137,7 +194,10 @@ impl View for TodayView {
 
     fn activate(&mut self, out: &mut Out) {
         if self.data.is_none() {
+            self.stale = false;
             self.load(out);
+        } else {
+            self.refresh_if_stale(out);
         }
     }
 
