@@ -149,3 +149,20 @@ fn scheduling_elsewhere_makes_today_read_again_when_shown() {
     h.press(KeyCode::Char('3')).press(KeyCode::Char('1'));
     assert!(today_loads(h.effects()).is_empty());
 }
+
+#[test]
+fn today_filled_at_60x18_shows_a_row_of_every_panel() {
+    let mut h = Harness::sized(true, 60, 18);
+    h.app.update(Action::Reachable(true));
+    h.app.update(Action::SignedIn(teacher()));
+    h.answer(Action::Today(Ok(today_data())));
+    h.answer(Action::Upcoming(Ok(class_list(classes()))));
+    h.answer(Action::GradingCount(Ok(4)));
+    h.answer(feed(vec![notification(1, "Enrolled", false)], 1));
+    let screen = h.screen();
+    let data = today_data();
+    assert!(screen.contains(&data.courses[0].title), "{screen}");
+    assert!(screen.contains(&data.recent[0].student), "{screen}");
+    assert!(screen.contains(&classes()[0].title), "{screen}");
+    insta::assert_snapshot!(screen);
+}

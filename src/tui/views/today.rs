@@ -136,6 +136,16 @@ fn panel(title: &str, theme: Theme) -> Block<'static> {
         .title(Line::styled(format!(" {title} "), theme.title()))
 }
 
+/// A one-line panel: boxed, or (`compact`) only its top border with the title.
+fn count_panel(title: &str, compact: bool, theme: Theme) -> Block<'static> {
+    let block = panel(title, theme);
+    if compact {
+        block.borders(Borders::TOP)
+    } else {
+        block
+    }
+}
+
 /// A panel that is loading or failed (`Err`: the lines it shows), or its data.
 fn pending<T>(load: Option<&Load<T>>, theme: Theme) -> Result<&T, Vec<Line<'static>>> {
     match load {
@@ -207,18 +217,28 @@ impl View for TodayView {
 
     fn draw(&self, frame: &mut Frame, area: Rect, theme: Theme) {
         let staff = self.staff();
+        // At 80×24 the counts are boxed and the next classes get six rows; on a short
+        // terminal (60×18) the counts lose their bottom border and the classes give up
+        // rows first, so courses and enrollments still show a row or more each.
+        let compact = area.height < 20;
+        let counts_height = if compact { 2 } else { 3 };
+        let lists: u16 = if staff { 2 } else { 1 };
+        let upcoming_height = area
+            .height
+            .saturating_sub(counts_height + lists * 4)
+            .clamp(3, 6);
         let [counts, upcoming, courses, recent] = if staff {
             Layout::vertical([
-                Constraint::Length(3),
-                Constraint::Length(6),
+                Constraint::Length(counts_height),
+                Constraint::Length(upcoming_height),
                 Constraint::Fill(1),
                 Constraint::Fill(1),
             ])
             .areas(area)
         } else {
             let [counts, upcoming, courses] = Layout::vertical([
-                Constraint::Length(3),
-                Constraint::Length(6),
+                Constraint::Length(counts_height),
+                Constraint::Length(upcoming_height),
                 Constraint::Fill(1),
             ])
             .areas(area);
@@ -228,10 +248,10 @@ impl View for TodayView {
             let [grading, unread] =
                 Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                     .areas(counts);
-            self.draw_grading(frame, grading, theme);
-            self.draw_unread(frame, unread, theme);
+            self.draw_grading(frame, grading, compact, theme);
+            self.draw_unread(frame, unread, compact, theme);
         } else {
-            self.draw_unread(frame, counts, theme);
+            self.draw_unread(frame, counts, compact, theme);
         }
         self.draw_upcoming(frame, upcoming, theme);
         self.draw_courses(frame, courses, theme);
@@ -242,8 +262,8 @@ impl View for TodayView {
 }
 
 impl TodayView {
-    fn draw_grading(&self, frame: &mut Frame, area: Rect, theme: Theme) {
-        let block = panel("Grading queue", theme);
+    fn draw_grading(&self, frame: &mut Frame, area: Rect, compact: bool, theme: Theme) {
+        let block = count_panel("Grading queue", compact, theme);
         let text = match pending_count(self.grading.as_ref(), theme) {
             Err(lines) => Paragraph::new(lines),
             Ok(0) => Paragraph::new("Nothing to grade."),
@@ -253,8 +273,8 @@ impl TodayView {
         frame.render_widget(text.block(block), area);
     }
 
-    fn draw_unread(&self, frame: &mut Frame, area: Rect, theme: Theme) {
-        let block = panel("Notifications", theme);
+    fn draw_unread(&self, frame: &mut Frame, area: Rect, compact: bool, theme: Theme) {
+        let block = count_panel("Notifications", compact, theme);
         let text = match pending_count(Some(&self.unread), theme) {
             Err(lines) => Paragraph::new(lines),
             Ok(0) => Paragraph::new("All read."),
