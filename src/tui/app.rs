@@ -25,6 +25,14 @@ use super::widgets::form::centered;
 use super::widgets::toast::Toast;
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+/// A status message and whose it is.
+#[derive(Debug)]
+struct Posted {
+    tab: Option<Tab>,
+    line: StatusLine,
+    seq: u64,
+}
+
 /// Ticks (100 ms) between two connection checks.
 const PING_EVERY: u64 = 50;
 
@@ -144,7 +152,12 @@ pub struct App {
     pub width: u16,
     pub height: u16,
     screen: Screen,
-    status: Option<StatusLine>,
+    /// The status line's messages: the newest of each tab's and of the app's own
+    /// (`tab` None: sign-in, the connection, the session). A tab shows its own or the
+    /// app's, whichever is newer, never another tab's.
+    statuses: Vec<Posted>,
+    /// Numbers the messages, to tell the newer.
+    posted: u64,
     help: bool,
     /// Requests out (the spinner turns while > 0).
     pending: usize,
@@ -171,7 +184,8 @@ impl App {
             } else {
                 Screen::Login(LoginView::new(server, None))
             },
-            status: None,
+            statuses: Vec::new(),
+            posted: 0,
             help: false,
             pending: 0,
             ticks: 0,
@@ -212,11 +226,26 @@ impl App {
         usize::from(self.height.saturating_sub(8)).max(1)
     }
 
-    fn apply(&mut self, out: Out) {
+    /// The tab on screen (None before signing in).
+    fn active_tab(&self) -> Option<Tab> {
+        match &self.screen {
+            Screen::Main(main) => Some(main.tabs[main.active]),
+            _ => None,
+        }
+    }
+
+    /// Runs what a view asked for; its status message belongs to `origin`.
+    fn apply(&mut self, out: Out, origin: Option<Tab>) {
         for effect in out.effects {
             self.push(effect);
         }
         if let Some(status) = out.status {
+            // The connection and the session concern every tab.
+            let origin = if status.offline || status.session_ended {
+                None
+            } else {
+                origin
+            };
             if status.offline {
                 self.online = Some(false);
             }
@@ -228,8 +257,28 @@ impl App {
                     Some(format!("{} Sign in again.", status.text)),
                 ));
             }
-            self.status = Some(status);
+            self.post(origin, status);
         }
+    }
+
+    fn post(&mut self, tab: Option<Tab>, line: StatusLine) {
+        self.posted += 1;
+        self.statuses.retain(|p| p.tab != tab);
+        self.statuses.push(Posted {
+            tab,
+            line,
+            seq: self.posted,
+        });
+    }
+
+    /// The message the status line shows now.
+    fn status(&self) -> Option<&StatusLine> {
+        let active = self.active_tab();
+        self.statuses
+            .iter()
+            .filter(|p| p.tab.is_none() || p.tab == active)
+            .max_by_key(|p| p.seq)
+            .map(|p| &p.line)
     }
 
     /// A key press (releases and repeats of other kinds are ignored).
@@ -286,7 +335,8 @@ impl App {
                 main.sync_today();
             }
         }
-        self.apply(out);
+        let origin = self.active_tab();
+        self.apply(out, origin);
     }
 
     /// An answer, a tick or a resize.
@@ -295,6 +345,9 @@ impl App {
             self.pending = self.pending.saturating_sub(1);
         }
         let mut out = Out::new(self.page());
+        // Whose message an answer's status is: the tab that asked (the app's own for
+        // sign-in, the connection and ticks).
+        let mut origin = None;
         match action {
             Action::Tick => {
                 self.ticks += 1;
@@ -336,7 +389,7 @@ impl App {
                     if let Action::LoginRefused(f) = &action {
                         out.error(f);
                     } else {
-                        self.status = None;
+                        self.statuses.retain(|p| p.tab.is_some());
                     }
                     login.on_action(action);
                 }
@@ -346,26 +399,43 @@ impl App {
                     if other.changes_today() {
                         main.today.mark_stale();
                     }
-                    match &other {
+                    let tab = match &other {
                         Action::Today(_) | Action::Upcoming(_) | Action::GradingCount(_) => {
-                            main.today.on_action(other, &mut out)
+                            main.today.on_action(other, &mut out);
+                            Tab::Today
                         }
                         Action::Notifications { .. }
                         | Action::MarkedRead(_)
-                        | Action::MarkedAllRead(_) => main.notifications.on_action(other, &mut out),
-                        Action::Live(_) => main.live.on_action(other, &mut out),
-                        Action::Grading(_) => main.grading.on_action(other, &mut out),
+                        | Action::MarkedAllRead(_) => {
+                            main.notifications.on_action(other, &mut out);
+                            Tab::Notifications
+                        }
+                        Action::Live(_) => {
+                            main.live.on_action(other, &mut out);
+                            Tab::Live
+                        }
+                        Action::Grading(_) => {
+                            main.grading.on_action(other, &mut out);
+                            Tab::Grading
+                        }
                         Action::Users { .. }
                         | Action::UserChanged(_)
                         | Action::ImportProgress { .. }
-                        | Action::ImportDone(_) => main.users.on_action(other, &mut out),
-                        _ => main.courses.on_action(other, &mut out),
-                    }
+                        | Action::ImportDone(_) => {
+                            main.users.on_action(other, &mut out);
+                            Tab::Users
+                        }
+                        _ => {
+                            main.courses.on_action(other, &mut out);
+                            Tab::Courses
+                        }
+                    };
+                    origin = Some(tab);
                     main.sync_today();
                 }
             }
         }
-        self.apply(out);
+        self.apply(out, origin);
     }
 
     /// What the WebSocket task reports: the header's link, and live notifications
@@ -470,7 +540,7 @@ impl App {
             let frame_no = usize::try_from(self.ticks).unwrap_or(0) % SPINNER.len();
             spans.push(Span::styled(format!("{} ", SPINNER[frame_no]), t.key()));
         }
-        if let Some(status) = &self.status {
+        if let Some(status) = self.status() {
             spans.push(Span::styled(
                 status.text.clone(),
                 if status.error { t.error() } else { t.ok() },

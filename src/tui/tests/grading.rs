@@ -453,3 +453,25 @@ fn help_lists_the_grading_keys() {
     h.chars("?");
     insta::assert_snapshot!(h.screen());
 }
+
+#[test]
+fn a_tabs_status_message_stays_with_its_tab() {
+    let mut h = on_answer();
+    h.chars("4.5").press(KeyCode::Enter);
+    h.answer(Action::Grading(GradingAction::Graded(Ok(graded(
+        &items(false)[0],
+        4.5,
+        "",
+    )))));
+    assert!(h.shows("Saved 4.5/5"), "{}", h.screen());
+    // Esc leaves the marks field, so the digits switch tabs.
+    h.press(KeyCode::Esc).press(KeyCode::Char('3'));
+    let live = h.screen();
+    assert!(
+        !live.contains("Saved 4.5/5"),
+        "Grading's news on Live: {live}"
+    );
+    assert!(live.contains("Signed in as"), "{live}");
+    h.press(KeyCode::Char('4'));
+    assert!(h.shows("Saved 4.5/5"), "{}", h.screen());
+}
