@@ -62,6 +62,10 @@ pub enum LiveEffect {
     End {
         class: Uuid,
     },
+    /// Cancels one class (not the rest of its series); its students are notified.
+    Cancel {
+        class: Uuid,
+    },
     LoadAttendance {
         class: Uuid,
     },

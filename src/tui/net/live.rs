@@ -75,6 +75,30 @@ impl Net {
                     .await
                     .map(|c| (format!("“{}” has ended", c.title), c)),
             ),
+            LiveEffect::Cancel { class } => LiveAction::Changed(
+                self.with_client(|c| async move {
+                    let scope = edupro_server::api::ScopeQuery {
+                        scope: Some(edupro_server::api::SeriesScope::Occurrence),
+                    };
+                    let changed = c.cancel_live_class(class, &scope).await?;
+                    changed
+                        .classes
+                        .into_iter()
+                        .find(|c| c.id == class)
+                        .ok_or_else(|| {
+                            crate::error::ClientError::Other(anyhow::anyhow!(
+                                "the server did not return the cancelled class"
+                            ))
+                        })
+                })
+                .await
+                .map(|c| {
+                    (
+                        format!("“{}” is cancelled; its students were told", c.title),
+                        c,
+                    )
+                }),
+            ),
             LiveEffect::LoadAttendance { class } => LiveAction::Attendance(
                 self.with_client(|c| async move { c.attendance(class).await })
                     .await,

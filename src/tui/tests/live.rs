@@ -543,3 +543,47 @@ fn help_lists_the_live_keys() {
     h.chars("?");
     insta::assert_snapshot!(h.screen());
 }
+
+#[test]
+fn cancelling_a_class_asks_first_then_marks_it_cancelled() {
+    let mut h = on_filled_day();
+    h.chars("X");
+    assert!(h.effects().is_empty(), "nothing is sent before y");
+    insta::assert_snapshot!(h.screen());
+
+    // n keeps it.
+    h.chars("n");
+    assert!(h.effects().is_empty());
+    assert!(
+        h.shows("“Ownership Q&A” stays scheduled."),
+        "{}",
+        h.screen()
+    );
+
+    h.chars("X").chars("y");
+    assert_eq!(
+        h.effects(),
+        [Effect::Live(LiveEffect::Cancel { class: id(501) })]
+    );
+    let mut cancelled = class(1, "Ownership Q&A", 3, 9, 1);
+    cancelled.status = LiveClassStatus::Cancelled;
+    h.answer(Action::Live(LiveAction::Changed(Ok((
+        "“Ownership Q&A” is cancelled; its students were told".into(),
+        cancelled,
+    )))));
+    let screen = h.screen();
+    assert!(
+        screen.contains("is cancelled; its students were told"),
+        "{screen}"
+    );
+    assert!(screen.contains("CANCELLED"), "{screen}");
+
+    // A cancelled class is not asked about again.
+    h.chars("X");
+    assert!(h.effects().is_empty());
+    assert!(
+        h.shows("Only a class that has not started can be cancelled"),
+        "{}",
+        h.screen()
+    );
+}

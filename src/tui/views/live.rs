@@ -8,6 +8,7 @@
 
 mod agenda;
 mod attendance;
+mod cancel;
 mod chat;
 mod schedule;
 
@@ -56,6 +57,8 @@ pub struct LiveView {
     schedule: Option<Schedule>,
     /// Select this class when the agenda that holds it arrives (just scheduled).
     select_after: Option<Uuid>,
+    /// The class whose cancelling waits for `y`.
+    cancel: Option<Box<LiveClass>>,
 }
 
 impl LiveView {
@@ -71,6 +74,7 @@ impl LiveView {
             page: Page::Agenda,
             schedule: None,
             select_after: None,
+            cancel: None,
         }
     }
 }
@@ -158,11 +162,13 @@ impl LiveView {
 
 impl View for LiveView {
     fn captures_text(&self) -> bool {
-        self.schedule.is_some() || matches!(self.page, Page::Chat(_))
+        self.schedule.is_some() || self.cancel.is_some() || matches!(self.page, Page::Chat(_))
     }
 
     fn on_text_key(&mut self, key: &KeyEvent, out: &mut Out) {
-        if self.schedule.is_some() {
+        if self.cancel.is_some() {
+            self.on_cancel_key(key, out);
+        } else if self.schedule.is_some() {
             self.on_schedule_key(key, out);
         } else {
             self.on_chat_key(key, out);
@@ -222,6 +228,7 @@ impl View for LiveView {
                     LiveEffect::End { class: id }
                 }));
             }
+            Command::CancelClass => self.ask_cancel(out),
             Command::Attendance => {
                 if let Some(class) = self.current().cloned() {
                     out.effect(Effect::Live(LiveEffect::LoadAttendance { class: class.id }));
@@ -278,6 +285,7 @@ impl View for LiveView {
                 (Command::New, "schedule a class"),
                 (Command::StartClass, "start the class (host)"),
                 (Command::EndClass, "end the class (host)"),
+                (Command::CancelClass, "cancel the class (asks first)"),
                 (Command::Attendance, "attendance"),
                 (Command::Chat, "the class room's chat"),
                 (Command::Refresh, "reload"),
@@ -294,5 +302,6 @@ impl View for LiveView {
             Page::Chat(chat) => draw_chat(frame, area, theme, chat),
         }
         self.draw_schedule(frame, area, theme);
+        self.draw_cancel(frame, area, theme);
     }
 }
