@@ -247,9 +247,11 @@ impl Action {
     /// upcoming classes or grading queue), so Today reads them again.
     pub fn changes_today(&self) -> bool {
         match self {
-            Self::Live(live::LiveAction::Scheduled(Ok(_)) | live::LiveAction::Changed(Ok(_))) => {
-                true
-            }
+            Self::Live(
+                live::LiveAction::Scheduled(Ok(_))
+                | live::LiveAction::Rescheduled(Ok(_))
+                | live::LiveAction::Changed(Ok(_)),
+            ) => true,
             Self::Grading(
                 grading::GradingAction::Graded(Ok(_)) | grading::GradingAction::Regraded(Ok(_)),
             ) => true,

@@ -62,6 +62,11 @@ pub enum LiveEffect {
     End {
         class: Uuid,
     },
+    /// Moves one class (not the rest of its series): a new start and length.
+    Reschedule {
+        class: Uuid,
+        body: edupro_server::api::UpdateLiveClass,
+    },
     /// Cancels one class (not the rest of its series); its students are notified.
     Cancel {
         class: Uuid,
@@ -133,6 +138,8 @@ pub enum LiveAction {
     },
     Choices(Answer<ScheduleChoices>),
     Scheduled(Answer<LiveClass>),
+    /// The class as it is after [`LiveEffect::Reschedule`].
+    Rescheduled(Answer<LiveClass>),
     /// Started or ended: the class as it is now, and what to say.
     Changed(Answer<(String, LiveClass)>),
     Attendance(Answer<AttendanceReport>),

@@ -75,6 +75,24 @@ impl Net {
                     .await
                     .map(|c| (format!("“{}” has ended", c.title), c)),
             ),
+            LiveEffect::Reschedule { class, body } => LiveAction::Rescheduled(
+                self.with_client(|c| async move {
+                    let scope = edupro_server::api::ScopeQuery {
+                        scope: Some(edupro_server::api::SeriesScope::Occurrence),
+                    };
+                    let changed = c.update_live_class(class, &scope, &body).await?;
+                    changed
+                        .classes
+                        .into_iter()
+                        .find(|c| c.id == class)
+                        .ok_or_else(|| {
+                            crate::error::ClientError::Other(anyhow::anyhow!(
+                                "the server did not return the moved class"
+                            ))
+                        })
+                })
+                .await,
+            ),
             LiveEffect::Cancel { class } => LiveAction::Changed(
                 self.with_client(|c| async move {
                     let scope = edupro_server::api::ScopeQuery {

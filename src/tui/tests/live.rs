@@ -587,3 +587,63 @@ fn cancelling_a_class_asks_first_then_marks_it_cancelled() {
         h.screen()
     );
 }
+
+#[test]
+fn e_moves_a_class_in_the_agendas_zone_and_a_clash_keeps_the_form() {
+    let mut h = on_filled_day();
+    h.chars("e");
+    insta::assert_snapshot!(h.screen());
+    for _ in 0.."2026-12-03 09:00".len() {
+        h.press(KeyCode::Backspace);
+    }
+    h.chars("2026-12-04 11:30").press(KeyCode::Tab);
+    h.press(KeyCode::Backspace).press(KeyCode::Backspace);
+    h.chars("90").press(KeyCode::Enter);
+    assert_eq!(
+        h.effects(),
+        [Effect::Live(LiveEffect::Reschedule {
+            class: id(501),
+            body: edupro_server::api::UpdateLiveClass {
+                scheduled_at: Some(at(4, 11, 30)),
+                duration: Some(90),
+                ..Default::default()
+            },
+        })]
+    );
+
+    // A clash: the form stays, the other class named under the start.
+    let clash = "clashes with \"Borrowing workshop\": the same host";
+    h.answer(Action::Live(LiveAction::Rescheduled(Err(Failure {
+        status: Some(409),
+        fields: vec![FieldError {
+            field: "scheduledAt".into(),
+            message: clash.into(),
+        }],
+        ..failure(clash)
+    }))));
+    let screen = h.screen();
+    assert!(
+        screen.contains("This time clashes with another class:"),
+        "{screen}"
+    );
+    assert!(screen.contains("Move “Ownership Q&A”"), "{screen}");
+
+    // Moved: the agenda goes to the class's new day, with it selected.
+    h.press(KeyCode::Enter);
+    h.effects();
+    let mut moved = class(1, "Ownership Q&A", 4, 11, 1);
+    moved.scheduled_at = at(4, 11, 30);
+    h.answer(Action::Live(LiveAction::Rescheduled(Ok(moved))));
+    assert!(
+        h.shows("Moved “Ownership Q&A” to Fri 04 Dec 11:30 UTC"),
+        "{}",
+        h.screen()
+    );
+    assert!(!h.shows("Move “Ownership Q&A”"), "the form closed");
+    assert!(
+        h.effects()
+            .iter()
+            .any(|e| matches!(e, Effect::Live(LiveEffect::LoadAgenda { offset: 1, .. }))),
+        "reads the agenda of the new day"
+    );
+}

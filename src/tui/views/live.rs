@@ -10,6 +10,7 @@ mod agenda;
 mod attendance;
 mod cancel;
 mod chat;
+mod reschedule;
 mod schedule;
 
 use crossterm::event::KeyEvent;
@@ -27,6 +28,7 @@ use crate::tui::widgets::list::visible_offset;
 use agenda::Entry;
 use attendance::draw_attendance;
 use chat::{ChatPage, RoomState, draw_chat, room_of};
+use reschedule::Reschedule;
 use schedule::Schedule;
 
 /// What the tab shows.
@@ -57,6 +59,8 @@ pub struct LiveView {
     schedule: Option<Schedule>,
     /// Select this class when the agenda that holds it arrives (just scheduled).
     select_after: Option<Uuid>,
+    /// The class being moved, with its form.
+    reschedule: Option<Reschedule>,
     /// The class whose cancelling waits for `y`.
     cancel: Option<Box<LiveClass>>,
 }
@@ -74,6 +78,7 @@ impl LiveView {
             page: Page::Agenda,
             schedule: None,
             select_after: None,
+            reschedule: None,
             cancel: None,
         }
     }
@@ -118,6 +123,7 @@ impl LiveView {
                     }
                 }
             }
+            LiveAction::Rescheduled(answer) => self.on_rescheduled(answer, out),
             action @ (LiveAction::Choices(_) | LiveAction::Scheduled(_)) => {
                 self.on_schedule_answer(action, out)
             }
@@ -162,12 +168,17 @@ impl LiveView {
 
 impl View for LiveView {
     fn captures_text(&self) -> bool {
-        self.schedule.is_some() || self.cancel.is_some() || matches!(self.page, Page::Chat(_))
+        self.schedule.is_some()
+            || self.reschedule.is_some()
+            || self.cancel.is_some()
+            || matches!(self.page, Page::Chat(_))
     }
 
     fn on_text_key(&mut self, key: &KeyEvent, out: &mut Out) {
         if self.cancel.is_some() {
             self.on_cancel_key(key, out);
+        } else if self.reschedule.is_some() {
+            self.on_reschedule_key(key, out);
         } else if self.schedule.is_some() {
             self.on_schedule_key(key, out);
         } else {
@@ -229,6 +240,7 @@ impl View for LiveView {
                 }));
             }
             Command::CancelClass => self.ask_cancel(out),
+            Command::Edit => self.open_reschedule(out),
             Command::Attendance => {
                 if let Some(class) = self.current().cloned() {
                     out.effect(Effect::Live(LiveEffect::LoadAttendance { class: class.id }));
@@ -285,6 +297,7 @@ impl View for LiveView {
                 (Command::New, "schedule a class"),
                 (Command::StartClass, "start the class (host)"),
                 (Command::EndClass, "end the class (host)"),
+                (Command::Edit, "move the class (start, minutes)"),
                 (Command::CancelClass, "cancel the class (asks first)"),
                 (Command::Attendance, "attendance"),
                 (Command::Chat, "the class room's chat"),
@@ -302,6 +315,7 @@ impl View for LiveView {
             Page::Chat(chat) => draw_chat(frame, area, theme, chat),
         }
         self.draw_schedule(frame, area, theme);
+        self.draw_reschedule(frame, area, theme);
         self.draw_cancel(frame, area, theme);
     }
 }
