@@ -111,6 +111,10 @@ pub enum Effect {
         target: SaveTarget,
         body: Value,
     },
+    /// A whole lesson (with its content and URL), to edit it.
+    LoadLesson {
+        id: Uuid,
+    },
     MoveSection {
         course: Uuid,
         section: Uuid,
@@ -213,6 +217,8 @@ pub enum Action {
         target: SaveTarget,
         answer: Answer<String>,
     },
+    /// The answer to [`Effect::LoadLesson`].
+    Lesson(Answer<edupro_server::api::Lesson>),
     /// A course status change, a move: the course as it is now.
     CourseChanged(Answer<(String, Course)>),
     Users {

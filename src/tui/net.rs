@@ -158,6 +158,10 @@ impl Net {
                     .await;
                 Action::Roster { generation, answer }
             }
+            Effect::LoadLesson { id } => Action::Lesson(
+                self.with_client(|c| async move { c.lesson(id).await })
+                    .await,
+            ),
             Effect::Save { target, body } => {
                 let answer = self.save(&target, body).await;
                 Action::Saved { target, answer }

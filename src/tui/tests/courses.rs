@@ -319,13 +319,40 @@ fn moving_a_lesson_down_sends_its_new_position_and_keeps_it_selected() {
 fn editing_a_lesson_opens_its_form_and_saves_to_that_lesson() {
     let mut h = on_tree();
     h.answer(Action::Course(Ok(with_tree(courses().remove(0)))));
+    h.effects();
     h.press(KeyCode::Down).chars("e");
-    assert!(h.shows("Edit lesson"));
+    // The tree has the lesson's summary: the whole lesson is read first.
+    assert_eq!(h.effects(), [Effect::LoadLesson { id: id(301) }]);
+    h.answer(Action::Lesson(Ok(edupro_server::api::Lesson {
+        id: id(301),
+        course_id: id(101),
+        section_id: id(201),
+        title: "Installing Rust".into(),
+        r#type: edupro_server::api::LessonType::Video,
+        content: Some("Run `rustup`.".into()),
+        url: Some("https://videos.example/install".into()),
+        duration: 15,
+        order: 1,
+        is_free_preview: false,
+        is_published: true,
+    })));
+    let form = h.screen();
+    assert!(form.contains("Edit lesson"), "{form}");
+    assert!(form.contains("https://videos.example/install"), "{form}");
+    assert!(form.contains("Run `rustup`."), "{form}");
+    // Down to the URL and empty it: saving clears it (null), not keeps it.
+    for _ in 0..5 {
+        h.press(KeyCode::Tab);
+    }
+    for _ in 0.."https://videos.example/install".len() {
+        h.press(KeyCode::Backspace);
+    }
     h.press(KeyCode::Enter);
     let effects = h.effects();
     assert!(
         matches!(&effects[..], [Effect::Save { target: SaveTarget::EditLesson(l), body }]
-            if *l == id(301) && body["title"] == "Installing Rust" && body["duration"] == 15),
+            if *l == id(301) && body["title"] == "Installing Rust" && body["duration"] == 15
+                && body["url"].is_null() && body["content"] == "Run `rustup`."),
         "{effects:?}"
     );
     h.answer(Action::Saved {

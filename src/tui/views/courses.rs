@@ -22,7 +22,7 @@ use crate::tui::keymap::Command;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::form::{Field, Form, Outcome, centered};
 use crate::tui::widgets::list::{PagedList, draw_table};
-use tree::{TreeRow, tree_rows};
+use tree::{TreeRow, lesson_form, tree_rows};
 
 /// Which page of the Courses tab is showing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -346,7 +346,15 @@ impl View for CoursesView {
                 Outcome::Editing => {}
                 Outcome::Cancel => self.form = None,
                 Outcome::Submit => {
-                    if let Some(body) = form.body() {
+                    if let Some(mut body) = form.body() {
+                        if matches!(target, SaveTarget::EditLesson(_)) {
+                            // An emptied URL or content is cleared, not left as it was.
+                            for field in ["url", "content"] {
+                                if body.get(field).is_none() {
+                                    body[field] = serde_json::Value::Null;
+                                }
+                            }
+                        }
                         form.busy = true;
                         out.effect(Effect::Save {
                             target: target.clone(),
@@ -404,6 +412,16 @@ impl View for CoursesView {
                     }),
                 );
             }
+            Action::Lesson(answer) => match answer {
+                Ok(lesson) if self.page == Page::Tree && self.form.is_none() => {
+                    self.form = Some((
+                        lesson_form(Some(&lesson)),
+                        SaveTarget::EditLesson(lesson.id),
+                    ));
+                }
+                Ok(_) => {}
+                Err(f) => out.error(&f),
+            },
             Action::Course(answer) => match answer {
                 Ok(course) => {
                     if self.page == Page::Tree || matches!(self.course, Some(Load::Loading)) {

@@ -1,7 +1,7 @@
 //! The course tree page: a course's sections and their lessons, with the keys that add,
 //! edit and reorder them, and their forms.
 
-use edupro_server::api::{Course, LessonSummary, LessonType, Section};
+use edupro_server::api::{Course, Lesson, LessonType, Section};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
@@ -48,7 +48,9 @@ fn section_form(section: Option<&Section>) -> Form {
     )
 }
 
-fn lesson_form(lesson: Option<&LessonSummary>) -> Form {
+/// A lesson's form: everything it has, its content and URL too (an empty one is
+/// cleared).
+pub(super) fn lesson_form(lesson: Option<&Lesson>) -> Form {
     let types: Vec<&'static str> = LessonType::ALL.iter().map(|t| t.as_str()).collect();
     Form::new(
         if lesson.is_some() {
@@ -83,6 +85,18 @@ fn lesson_form(lesson: Option<&LessonSummary>) -> Form {
                 "Free preview",
                 lesson.map(|l| l.is_free_preview).unwrap_or(false),
             ),
+            Field::text(
+                "url",
+                "URL",
+                lesson.and_then(|l| l.url.clone()).unwrap_or_default(),
+            )
+            .optional(),
+            Field::text(
+                "content",
+                "Content",
+                lesson.and_then(|l| l.content.clone()).unwrap_or_default(),
+            )
+            .optional(),
         ],
     )
 }
@@ -153,8 +167,10 @@ impl CoursesView {
                     ))
                 }
                 Some(TreeRow::Lesson(s, l)) => {
-                    let lesson = &sections[s].lessons[l];
-                    self.form = Some((lesson_form(Some(lesson)), SaveTarget::EditLesson(lesson.id)))
+                    // The tree has its summary; the form wants its content and URL.
+                    out.effect(Effect::LoadLesson {
+                        id: sections[s].lessons[l].id,
+                    });
                 }
                 None if command == Command::Edit => {
                     self.form = Some((
