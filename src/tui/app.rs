@@ -20,7 +20,7 @@ use super::views::login::{LoginOutcome, LoginView};
 use super::views::notifications::NotificationsView;
 use super::views::today::TodayView;
 use super::views::users::UsersView;
-use super::views::{Out, StatusLine, View};
+use super::views::{Goto, Out, StatusLine, View};
 use super::widgets::form::centered;
 use super::widgets::toast::Toast;
 
@@ -234,8 +234,36 @@ impl App {
         }
     }
 
+    /// Shows the tab `goto` names, at what it names.
+    fn goto(&mut self, goto: Goto) {
+        let page = self.page();
+        let Screen::Main(main) = &mut self.screen else {
+            return;
+        };
+        let tab = match goto {
+            Goto::Grading => Tab::Grading,
+            Goto::Notifications => Tab::Notifications,
+            Goto::Class { .. } => Tab::Live,
+            Goto::Course(_) => Tab::Courses,
+        };
+        let Some(index) = main.tabs.iter().position(|t| *t == tab) else {
+            return;
+        };
+        let mut out = Out::new(page);
+        main.active = index;
+        match goto {
+            Goto::Class { id, at } => main.live.show_class(id, at, &mut out),
+            Goto::Course(id) => main.courses.show_course(id, &mut out),
+            Goto::Grading | Goto::Notifications => main.view_mut().activate(&mut out),
+        }
+        self.apply(out, Some(tab));
+    }
+
     /// Runs what a view asked for; its status message belongs to `origin`.
-    fn apply(&mut self, out: Out, origin: Option<Tab>) {
+    fn apply(&mut self, mut out: Out, origin: Option<Tab>) {
+        if let Some(goto) = out.goto.take() {
+            self.goto(goto);
+        }
         for effect in out.effects {
             self.push(effect);
         }

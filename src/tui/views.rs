@@ -25,6 +25,24 @@ pub struct Out {
     pub status: Option<StatusLine>,
     /// Rows in view, for page up/down.
     pub page: usize,
+    /// Another tab to show, and what in it (Today's items open what they name).
+    pub goto: Option<Goto>,
+}
+
+/// What an item of one tab opens in another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Goto {
+    /// The grading queue.
+    Grading,
+    /// The notification feed.
+    Notifications,
+    /// A live class, on its day's agenda, selected.
+    Class {
+        id: uuid::Uuid,
+        at: chrono::DateTime<chrono::Utc>,
+    },
+    /// A course's sections and lessons.
+    Course(uuid::Uuid),
 }
 
 impl Out {

@@ -5,7 +5,7 @@ use edupro_server::api::Role;
 
 use super::realtime::{class_list, classes, feed, notification};
 use super::{Harness, id, offline, teacher, today_data};
-use crate::tui::action::live::LiveAction;
+use crate::tui::action::live::{LiveAction, LiveEffect};
 use crate::tui::action::{Action, Effect, Realtime, TodayData};
 
 #[test]
@@ -163,6 +163,50 @@ fn today_filled_at_60x18_shows_a_row_of_every_panel() {
     let data = today_data();
     assert!(screen.contains(&data.courses[0].title), "{screen}");
     assert!(screen.contains(&data.recent[0].student), "{screen}");
-    assert!(screen.contains(&classes()[0].title), "{screen}");
+    assert!(screen.contains("Mon 30 Nov 09:00"), "{screen}");
     insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn todays_items_open_what_they_name() {
+    let mut h = Harness::signed_in(teacher());
+    h.answer(Action::Today(Ok(today_data())));
+    h.answer(Action::Upcoming(Ok(class_list(classes()))));
+    h.answer(Action::GradingCount(Ok(4)));
+    h.answer(feed(vec![], 0));
+    h.effects();
+
+    // The grading queue is first: Enter shows Grading.
+    h.press(KeyCode::Enter);
+    assert!(h.shows("Grading queue ("), "{}", h.screen());
+    h.effects();
+
+    // Down past the feed to the first class: Enter shows Live on that class's day.
+    h.press(KeyCode::Char('1'));
+    h.press(KeyCode::Down).press(KeyCode::Down);
+    assert!(
+        h.shows("› Mon 30 Nov 09:00 Ownership, live"),
+        "{}",
+        h.screen()
+    );
+    h.effects();
+    h.press(KeyCode::Enter);
+    assert!(h.shows("Live classes"), "{}", h.screen());
+    assert!(
+        h.effects()
+            .iter()
+            .any(|e| matches!(e, Effect::Live(LiveEffect::LoadAgenda { .. }))),
+        "the agenda is read"
+    );
+
+    // Past the three classes to the first course: Enter opens its lessons.
+    h.press(KeyCode::Char('1'));
+    for _ in 0..3 {
+        h.press(KeyCode::Down);
+    }
+    let course = today_data().courses[0].clone();
+    assert!(h.shows(&format!("› {}", course.title)), "{}", h.screen());
+    h.effects();
+    h.press(KeyCode::Enter);
+    assert_eq!(h.effects(), [Effect::LoadCourse { id: course.id }]);
 }

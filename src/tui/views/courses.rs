@@ -176,6 +176,13 @@ impl CoursesView {
         }
     }
 
+    /// Shows a course's sections and lessons (Today opens a course here).
+    pub fn show_course(&mut self, id: Uuid, out: &mut Out) {
+        self.form = None;
+        self.confirm = None;
+        self.open_tree(id, out);
+    }
+
     fn open_tree(&mut self, id: Uuid, out: &mut Out) {
         self.page = Page::Tree;
         if !matches!(&self.course, Some(Load::Ready(c)) if c.id == id) {

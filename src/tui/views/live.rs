@@ -63,6 +63,9 @@ pub struct LiveView {
     reschedule: Option<Reschedule>,
     /// The class whose cancelling waits for `y`.
     cancel: Option<Box<LiveClass>>,
+    /// Show the day of this start once the agenda says which day today is (Today
+    /// opened a class before the tab had loaded).
+    show_day_of: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl LiveView {
@@ -80,7 +83,26 @@ impl LiveView {
             select_after: None,
             reschedule: None,
             cancel: None,
+            show_day_of: None,
         }
+    }
+
+    /// Shows the agenda of the day `at` falls on (in the agenda's zone), with the class
+    /// `id` selected.
+    pub fn show_class(&mut self, id: Uuid, at: chrono::DateTime<chrono::Utc>, out: &mut Out) {
+        self.page = Page::Agenda;
+        self.span = Span::Day;
+        self.select_after = Some(id);
+        match &self.agenda {
+            Some(Load::Ready(a)) => {
+                self.offset = (a.zone.date_of(at) - a.today).num_days();
+            }
+            _ => {
+                self.offset = 0;
+                self.show_day_of = Some(at);
+            }
+        }
+        self.load(out);
     }
 }
 
@@ -97,6 +119,15 @@ impl LiveView {
                 }
                 match answer {
                     Ok(agenda) => {
+                        if let Some(at) = self.show_day_of.take() {
+                            let offset = (agenda.zone.date_of(at) - agenda.today).num_days();
+                            if offset != self.offset || self.span != Span::Day {
+                                self.span = Span::Day;
+                                self.offset = offset;
+                                self.load(out);
+                                return;
+                            }
+                        }
                         self.selected = self
                             .select_after
                             .take()

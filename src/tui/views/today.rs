@@ -9,7 +9,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
-use super::{Load, Out, View};
+use super::{Goto, Load, Out, View};
 use crate::tui::action::{Action, Effect, TodayData};
 use crate::tui::keymap::Command;
 use crate::tui::theme::Theme;
@@ -31,6 +31,8 @@ pub struct TodayView {
     stale: bool,
     /// Answers still awaited from the last read.
     awaiting: u8,
+    /// Index into [`TodayView::items`]: what Enter opens.
+    selected: usize,
 }
 
 impl TodayView {
@@ -44,7 +46,33 @@ impl TodayView {
             unread: Load::Loading,
             stale: false,
             awaiting: 0,
+            selected: 0,
         }
+    }
+
+    /// What can be opened, top to bottom: the grading queue (staff), the feed, each
+    /// upcoming class, each course.
+    fn items(&self) -> Vec<Goto> {
+        let mut items = Vec::new();
+        if self.staff() {
+            items.push(Goto::Grading);
+        }
+        items.push(Goto::Notifications);
+        if let Some(Load::Ready(classes)) = &self.upcoming {
+            items.extend(classes.iter().map(|c| Goto::Class {
+                id: c.id,
+                at: c.scheduled_at,
+            }));
+        }
+        if let Some(Load::Ready(data)) = &self.data {
+            items.extend(data.courses.iter().map(|c| Goto::Course(c.id)));
+        }
+        items
+    }
+
+    /// Whether `item` is the selected one.
+    fn is_selected(&self, item: &Goto) -> bool {
+        self.items().get(self.selected) == Some(item)
     }
 
     fn staff(&self) -> bool {
@@ -136,6 +164,15 @@ fn panel(title: &str, theme: Theme) -> Block<'static> {
         .title(Line::styled(format!(" {title} "), theme.title()))
 }
 
+/// A panel's title, with `›` when it is the selected item.
+fn marked(title: &str, selected: bool) -> String {
+    if selected {
+        format!("› {title}")
+    } else {
+        title.to_owned()
+    }
+}
+
 /// A one-line panel: boxed, or (`compact`) only its top border with the title.
 fn count_panel(title: &str, compact: bool, theme: Theme) -> Block<'static> {
     let block = panel(title, theme);
@@ -186,6 +223,19 @@ impl View for TodayView {
                 self.load(out);
                 true
             }
+            Command::Up => {
+                self.selected = self.selected.saturating_sub(1);
+                true
+            }
+            Command::Down => {
+                let last = self.items().len().saturating_sub(1);
+                self.selected = (self.selected + 1).min(last);
+                true
+            }
+            Command::Open => {
+                out.goto = self.items().get(self.selected).cloned();
+                true
+            }
             _ => false,
         }
     }
@@ -200,6 +250,7 @@ impl View for TodayView {
             Action::GradingCount(answer) => self.grading = Some(loaded(answer, out)),
             _ => {}
         }
+        self.selected = self.selected.min(self.items().len().saturating_sub(1));
     }
 
     fn activate(&mut self, out: &mut Out) {
@@ -212,7 +263,15 @@ impl View for TodayView {
     }
 
     fn help(&self) -> Vec<(Command, &'static str)> {
-        vec![(Command::Refresh, "reload")]
+        vec![
+            (Command::Up, "previous item"),
+            (Command::Down, "next item"),
+            (
+                Command::Open,
+                "open it (the queue, the feed, the class, the course)",
+            ),
+            (Command::Refresh, "reload"),
+        ]
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, theme: Theme) {
@@ -263,7 +322,11 @@ impl View for TodayView {
 
 impl TodayView {
     fn draw_grading(&self, frame: &mut Frame, area: Rect, compact: bool, theme: Theme) {
-        let block = count_panel("Grading queue", compact, theme);
+        let block = count_panel(
+            &marked("Grading queue", self.is_selected(&Goto::Grading)),
+            compact,
+            theme,
+        );
         let text = match pending_count(self.grading.as_ref(), theme) {
             Err(lines) => Paragraph::new(lines),
             Ok(0) => Paragraph::new("Nothing to grade."),
@@ -274,7 +337,11 @@ impl TodayView {
     }
 
     fn draw_unread(&self, frame: &mut Frame, area: Rect, compact: bool, theme: Theme) {
-        let block = count_panel("Notifications", compact, theme);
+        let block = count_panel(
+            &marked("Notifications", self.is_selected(&Goto::Notifications)),
+            compact,
+            theme,
+        );
         let text = match pending_count(Some(&self.unread), theme) {
             Err(lines) => Paragraph::new(lines),
             Ok(0) => Paragraph::new("All read."),
@@ -297,7 +364,12 @@ impl TodayView {
         };
         let height = usize::from(area.height.saturating_sub(3));
         let rows = classes.iter().take(height).map(|c| {
-            Row::new(vec![
+            let selected = self.is_selected(&Goto::Class {
+                id: c.id,
+                at: c.scheduled_at,
+            });
+            let row = Row::new(vec![
+                Cell::from(if selected { "›" } else { " " }),
                 Cell::from(
                     theme
                         .zone
@@ -308,19 +380,25 @@ impl TodayView {
                 Cell::from(c.title.clone()),
                 Cell::from(c.course.title.clone()),
                 Cell::from(format!("{:>3} min", c.duration)),
-            ])
+            ]);
+            if selected {
+                row.style(theme.selected())
+            } else {
+                row
+            }
         });
         frame.render_widget(
             Table::new(
                 rows,
                 [
+                    Constraint::Length(1),
                     Constraint::Length(16),
                     Constraint::Fill(1),
                     Constraint::Percentage(30),
                     Constraint::Length(7),
                 ],
             )
-            .header(Row::new(["WHEN", "CLASS", "COURSE", "LENGTH"]).style(theme.header()))
+            .header(Row::new(["", "WHEN", "CLASS", "COURSE", "LENGTH"]).style(theme.header()))
             .block(block),
             area,
         );
@@ -350,22 +428,30 @@ impl TodayView {
         }
         let height = usize::from(area.height.saturating_sub(3));
         let rows = data.courses.iter().take(height).map(|c| {
-            Row::new(vec![
+            let selected = self.is_selected(&Goto::Course(c.id));
+            let row = Row::new(vec![
+                Cell::from(if selected { "›" } else { " " }),
                 Cell::from(c.title.clone()),
                 Cell::from(c.status.as_str()),
                 Cell::from(format!("{} students", c.total_students)),
-            ])
+            ]);
+            if selected {
+                row.style(theme.selected())
+            } else {
+                row
+            }
         });
         frame.render_widget(
             Table::new(
                 rows,
                 [
+                    Constraint::Length(1),
                     Constraint::Fill(1),
                     Constraint::Length(10),
                     Constraint::Length(14),
                 ],
             )
-            .header(Row::new(["COURSE", "STATUS", "ENROLLED"]).style(theme.header()))
+            .header(Row::new(["", "COURSE", "STATUS", "ENROLLED"]).style(theme.header()))
             .block(block),
             area,
         );
