@@ -547,9 +547,8 @@ impl App {
                 main.me.role
             )));
         }
-        spans.push(Span::raw(format!("{} ", self.server)));
         // Signed in, the WebSocket's state; before that, whether the server answers.
-        spans.push(match (self.link, self.online) {
+        let state = match (self.link, self.online) {
             (Some(link), online) if matches!(self.screen, Screen::Main(_)) => {
                 let (text, style) = link.indicator(online, t);
                 Span::styled(text, style)
@@ -557,7 +556,15 @@ impl App {
             (_, Some(true)) => Span::styled("● online", t.ok()),
             (_, Some(false)) => Span::styled("○ offline", t.error()),
             (_, None) => Span::styled("◌ checking", t.dim()),
-        });
+        };
+        // On a narrow terminal the server's address gives way, so the state shows whole.
+        let server = Span::raw(format!("{} ", self.server));
+        let width: usize =
+            spans.iter().map(Span::width).sum::<usize>() + server.width() + state.width();
+        if width <= usize::from(area.width) {
+            spans.push(server);
+        }
+        spans.push(state);
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
     }
 

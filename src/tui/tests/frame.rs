@@ -145,3 +145,24 @@ fn a_session_that_ends_mid_way_brings_back_the_login_screen() {
     assert!(screen.contains("Sign in"), "{screen}");
     assert!(screen.contains("your session has ended"), "{screen}");
 }
+
+#[test]
+fn a_narrow_header_drops_the_servers_address_not_the_link_state() {
+    let mut wide = Harness::signed_in(teacher());
+    wide.settle();
+    let top = wide.screen().lines().next().unwrap_or_default().to_owned();
+    assert!(top.contains("http://127.0.0.1:5001 ● live"), "{top}");
+
+    let mut narrow = Harness::sized(true, 60, 18);
+    narrow.app.update(Action::Reachable(true));
+    narrow.app.update(Action::SignedIn(teacher()));
+    narrow.settle();
+    let top = narrow
+        .screen()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(top.contains("TEACHER · ● live"), "{top}");
+    assert!(!top.contains("127.0.0.1"), "{top}");
+}
