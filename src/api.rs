@@ -36,7 +36,7 @@ use crate::credentials::{CredentialStore, StoredCredentials};
 use crate::error::{ClientError, Result};
 
 pub use assessments::DocumentFormat;
-pub use imports::ImportOptions;
+pub use imports::{ImportOptions, file_body};
 
 /// The server's default page: no `?page=&limit=`.
 pub const DEFAULT_PAGE: PageQuery = PageQuery {

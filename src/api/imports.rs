@@ -27,6 +27,25 @@ pub struct ImportOptions {
     pub batch: Option<u64>,
 }
 
+/// A file as a request body, read 64 KiB at a time as the upload goes, so a large
+/// CSV is never held whole.
+pub fn file_body(file: std::fs::File) -> reqwest::Body {
+    use std::io::Read;
+    let chunks = futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf) {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(buf), Some(file)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    reqwest::Body::wrap_stream(chunks)
+}
+
 impl ApiClient {
     /// `POST /imports/{kind}`: streams `body` (of `content_type`: CSV or NDJSON) and
     /// answers the raw response, whose NDJSON lines ([`edupro_server::api::ImportLine`])

@@ -8,7 +8,7 @@
 //! (`line N<TAB>create<TAB>KEY`) for scripts; `--json` is the server's NDJSON answer
 //! unchanged: one object per row, then the summary.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
@@ -218,18 +218,6 @@ async fn import_file(ctx: &Context, kind: ImportKind, args: FileArgs) -> Result<
         .map_err(|e| ClientError::Usage(format!("cannot read {}: {e}", args.file.display())))?;
     let client = ctx.client()?;
     let bar = progress(rows_in(&args.file), ctx.out.quiet);
-    let chunks = futures_util::stream::unfold(Some(file), move |file| async move {
-        let mut file = file?;
-        let mut buf = vec![0u8; 64 * 1024];
-        match file.read(&mut buf) {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(buf), Some(file)))
-            }
-            Err(e) => Some((Err(e), None)),
-        }
-    });
     let options = ImportOptions {
         mode: if args.dry_run {
             ImportMode::Plan
@@ -248,7 +236,7 @@ async fn import_file(ctx: &Context, kind: ImportKind, args: FileArgs) -> Result<
             kind,
             &options,
             content_type(&args.file),
-            reqwest::Body::wrap_stream(chunks),
+            crate::api::file_body(file),
         )
         .await?;
 

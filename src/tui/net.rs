@@ -5,7 +5,6 @@
 mod grading;
 mod live;
 
-use std::io::Read;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -464,18 +463,6 @@ impl Net {
             ..Failure::msg(format!("cannot read {}: {e}", path.display()))
         })?;
         let client = self.client()?;
-        let chunks = futures_util::stream::unfold(Some(file), |file| async move {
-            let mut file = file?;
-            let mut buf = vec![0u8; 64 * 1024];
-            match file.read(&mut buf) {
-                Ok(0) => None,
-                Ok(n) => {
-                    buf.truncate(n);
-                    Some((Ok::<_, std::io::Error>(buf), Some(file)))
-                }
-                Err(e) => Some((Err(e), None)),
-            }
-        });
         let content_type = match path.extension().and_then(|e| e.to_str()) {
             Some("ndjson" | "jsonl") => "application/x-ndjson",
             _ => "text/csv",
@@ -490,12 +477,7 @@ impl Net {
             ..ImportOptions::default()
         };
         let response = client
-            .import(
-                kind,
-                &options,
-                content_type,
-                reqwest::Body::wrap_stream(chunks),
-            )
+            .import(kind, &options, content_type, crate::api::file_body(file))
             .await
             .map_err(Failure::from)?;
         let mut counts = edupro_server::api::ImportCounts::default();

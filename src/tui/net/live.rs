@@ -77,37 +77,13 @@ impl Net {
             ),
             LiveEffect::Reschedule { class, body } => LiveAction::Rescheduled(
                 self.with_client(|c| async move {
-                    let scope = edupro_server::api::ScopeQuery {
-                        scope: Some(edupro_server::api::SeriesScope::Occurrence),
-                    };
-                    let changed = c.update_live_class(class, &scope, &body).await?;
-                    changed
-                        .classes
-                        .into_iter()
-                        .find(|c| c.id == class)
-                        .ok_or_else(|| {
-                            crate::error::ClientError::Other(anyhow::anyhow!(
-                                "the server did not return the moved class"
-                            ))
-                        })
+                    the_class(class, c.update_live_class(class, &OCCURRENCE, &body).await?)
                 })
                 .await,
             ),
             LiveEffect::Cancel { class } => LiveAction::Changed(
                 self.with_client(|c| async move {
-                    let scope = edupro_server::api::ScopeQuery {
-                        scope: Some(edupro_server::api::SeriesScope::Occurrence),
-                    };
-                    let changed = c.cancel_live_class(class, &scope).await?;
-                    changed
-                        .classes
-                        .into_iter()
-                        .find(|c| c.id == class)
-                        .ok_or_else(|| {
-                            crate::error::ClientError::Other(anyhow::anyhow!(
-                                "the server did not return the cancelled class"
-                            ))
-                        })
+                    the_class(class, c.cancel_live_class(class, &OCCURRENCE).await?)
                 })
                 .await
                 .map(|c| {
@@ -278,4 +254,25 @@ impl Net {
             messages,
         }
     }
+}
+
+/// The TUI moves and cancels one occurrence (the CLI's `--scope` does more).
+const OCCURRENCE: edupro_server::api::ScopeQuery = edupro_server::api::ScopeQuery {
+    scope: Some(edupro_server::api::SeriesScope::Occurrence),
+};
+
+/// The class `id` among those a change answered with.
+fn the_class(
+    id: uuid::Uuid,
+    changed: edupro_server::api::LiveClassesChanged,
+) -> crate::error::Result<edupro_server::api::LiveClass> {
+    changed
+        .classes
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or_else(|| {
+            crate::error::ClientError::Other(anyhow::anyhow!(
+                "the server's answer did not include class {id}"
+            ))
+        })
 }
