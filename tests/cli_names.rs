@@ -283,6 +283,17 @@ async fn every_noun_is_named_by_its_human_key_and_times_are_read_in_the_zone() {
         "email",
     );
     assert_eq!(by_email["role"], "TEACHER");
+    // Shown to a person, times are in --tz like every other time.
+    let shown = admin
+        .run(&["users", "show", "S2", "--tz", "Asia/Kolkata"])
+        .await;
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    let created = shown
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("created"))
+        .unwrap_or_default();
+    assert!(created.ends_with(" IST"), "{}", shown.stdout);
     let nobody = admin.run(&["users", "show", "nobody@names.test"]).await;
     assert_eq!(nobody.code, 4, "{}", nobody.stderr);
     assert!(

@@ -300,7 +300,7 @@ fn row(c: &Course) -> Vec<String> {
     ]
 }
 
-fn fields(c: &Course) -> Vec<(&'static str, String)> {
+fn fields(c: &Course, zone: crate::when::Zone) -> Vec<(&'static str, String)> {
     vec![
         ("id", c.id.to_string()),
         ("title", c.title.clone()),
@@ -328,9 +328,11 @@ fn fields(c: &Course) -> Vec<(&'static str, String)> {
         ("tags", c.tags.join(", ")),
         (
             "published",
-            c.published_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
+            c.published_at
+                .map(|d| zone.format_with_zone(d))
+                .unwrap_or_default(),
         ),
-        ("created", c.created_at.to_rfc3339()),
+        ("created", zone.format_with_zone(c.created_at)),
     ]
 }
 
@@ -367,7 +369,7 @@ pub fn outline_text(c: &Course) -> String {
 
 /// Prints one course: JSON as the server has it, else its fields and outline.
 fn print_course(ctx: &Context, c: &Course) -> Result<()> {
-    crate::output::print(ctx.out.record(c, &fields(c))?)?;
+    crate::output::print(ctx.out.record(c, &fields(c, ctx.zone))?)?;
     if matches!(ctx.out.format, Format::Table | Format::Plain) && c.sections.is_some() {
         crate::output::print(outline_text(c))?;
     }

@@ -146,7 +146,7 @@ pub async fn run(ctx: &Context, command: EnrollmentsCommand) -> Result<()> {
                     "batch",
                     e.batch_id.map(|b| b.to_string()).unwrap_or_default(),
                 ),
-                ("enrolled", e.enrolled_at.to_rfc3339()),
+                ("enrolled", ctx.zone.format_with_zone(e.enrolled_at)),
             ];
             crate::output::print(ctx.out.record(e, &fields)?)?;
         }

@@ -51,14 +51,14 @@ fn row(n: &Notification, zone: crate::when::Zone) -> Vec<String> {
     ]
 }
 
-fn fields(n: &Notification) -> Vec<(&'static str, String)> {
+fn fields(n: &Notification, zone: crate::when::Zone) -> Vec<(&'static str, String)> {
     vec![
         ("id", n.id.to_string()),
         ("type", n.kind.to_string()),
         ("title", n.title.clone()),
         ("message", n.message.clone()),
         ("read", n.is_read.to_string()),
-        ("created", n.created_at.to_rfc3339()),
+        ("created", zone.format_with_zone(n.created_at)),
     ]
 }
 
@@ -107,7 +107,7 @@ pub async fn run(ctx: &Context, command: NotificationsCommand) -> Result<()> {
         }
         NotificationsCommand::Read(ReadArgs { id: Some(id), .. }) => {
             let read = client.mark_read(id).await?;
-            crate::output::print(ctx.out.record(&read, &fields(&read))?)?;
+            crate::output::print(ctx.out.record(&read, &fields(&read, ctx.zone))?)?;
         }
         NotificationsCommand::Read(_) => {
             return Err(ClientError::Usage(

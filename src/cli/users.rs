@@ -120,7 +120,7 @@ fn row(u: &User) -> Vec<String> {
     ]
 }
 
-fn fields(u: &User) -> Vec<(&'static str, String)> {
+fn fields(u: &User, zone: crate::when::Zone) -> Vec<(&'static str, String)> {
     vec![
         ("id", u.id.to_string()),
         ("email", u.email.clone()),
@@ -132,9 +132,11 @@ fn fields(u: &User) -> Vec<(&'static str, String)> {
         ("phone", u.phone.clone().unwrap_or_default()),
         (
             "last login",
-            u.last_login.map(|d| d.to_rfc3339()).unwrap_or_default(),
+            u.last_login
+                .map(|d| zone.format_with_zone(d))
+                .unwrap_or_default(),
         ),
-        ("created", u.created_at.to_rfc3339()),
+        ("created", zone.format_with_zone(u.created_at)),
     ]
 }
 
@@ -159,7 +161,7 @@ pub async fn run(ctx: &Context, command: UsersCommand) -> Result<()> {
         }
         UsersCommand::Show { user } => {
             let user = client.user(&user).await?;
-            crate::output::print(ctx.out.record(&user, &fields(&user))?)?;
+            crate::output::print(ctx.out.record(&user, &fields(&user, ctx.zone))?)?;
         }
         UsersCommand::Create(args) => {
             let password = if args.password_stdin {
@@ -176,7 +178,7 @@ pub async fn run(ctx: &Context, command: UsersCommand) -> Result<()> {
                 role: args.role,
             };
             let CreatedUser { user, two_factor } = client.create_user(&body).await?;
-            crate::output::print(ctx.out.record(&user, &fields(&user))?)?;
+            crate::output::print(ctx.out.record(&user, &fields(&user, ctx.zone))?)?;
             if password.is_none() {
                 ctx.out.note(&format!(
                     "{} was mailed a code to set their password",
@@ -204,17 +206,17 @@ pub async fn run(ctx: &Context, command: UsersCommand) -> Result<()> {
                 ))?;
             }
             let user = client.deactivate_user(id).await?;
-            crate::output::print(ctx.out.record(&user, &fields(&user))?)?;
+            crate::output::print(ctx.out.record(&user, &fields(&user, ctx.zone))?)?;
         }
         UsersCommand::Reactivate { user } => {
             let id = super::keys::user(&client, &user).await?;
             let user = client.reactivate_user(id).await?;
-            crate::output::print(ctx.out.record(&user, &fields(&user))?)?;
+            crate::output::print(ctx.out.record(&user, &fields(&user, ctx.zone))?)?;
         }
         UsersCommand::Role { user, role } => {
             let id = super::keys::user(&client, &user).await?;
             let user = client.change_role(id, &ChangeRole { role }).await?;
-            crate::output::print(ctx.out.record(&user, &fields(&user))?)?;
+            crate::output::print(ctx.out.record(&user, &fields(&user, ctx.zone))?)?;
         }
     }
     Ok(())
