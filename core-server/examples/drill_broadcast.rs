@@ -24,6 +24,8 @@
 //! ids stored for its user. Prints delivered, duplicates dropped, lost (must be 0),
 //! unexpected (must be 0) and the reconnect times; exits 1 when a property fails.
 
+mod support;
+
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -168,40 +170,6 @@ async fn setup_accounts(
         tokens.push((id, session(student).await?));
     }
     Ok((teacher_token, tokens))
-}
-
-/// A published course of the teacher's, made over HTTP; its id.
-async fn make_course(base: &str, teacher_token: &str) -> anyhow::Result<Uuid> {
-    let http = reqwest::Client::new();
-    let post = |path: String, body: Value| {
-        let request = http
-            .post(format!("{base}/api/v1{path}"))
-            .bearer_auth(teacher_token)
-            .json(&body);
-        async move {
-            let answer: Value = request.send().await?.json().await?;
-            anyhow::ensure!(answer["success"] == true, "{answer}");
-            Ok::<_, anyhow::Error>(answer["data"].clone())
-        }
-    };
-    let course = post("/courses".into(), json!({ "title": "Drill broadcast" })).await?;
-    let course_id = course["id"].as_str().unwrap_or_default().to_owned();
-    let section = post(
-        format!("/courses/{course_id}/sections"),
-        json!({ "title": "Week 1" }),
-    )
-    .await?;
-    post(
-        format!(
-            "/sections/{}/lessons",
-            section["id"].as_str().unwrap_or_default()
-        ),
-        json!({ "title": "Welcome", "type": "VIDEO", "duration": 1,
-                "url": "https://video.school.test/v/1", "isPublished": true }),
-    )
-    .await?;
-    post(format!("/courses/{course_id}/publish"), json!({})).await?;
-    Ok(course_id.parse()?)
 }
 
 /// What a client reports.
@@ -354,7 +322,7 @@ async fn drill(
         starts: 0,
     };
     server.start().await?;
-    let course = make_course(&base, &teacher_token).await?;
+    let course = support::published_course(&base, &teacher_token, "Drill broadcast").await?;
     let now = chrono::Utc::now();
     let rows: Vec<enrollment::ActiveModel> = tokens
         .iter()

@@ -127,37 +127,9 @@ async fn server(n: usize, database_url: Option<String>) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?
             .access_token;
-    let client = reqwest::Client::new();
-    let post = |path: String, body: Value| {
-        let request = client
-            .post(format!("{base}/api/v1{path}"))
-            .bearer_auth(&teacher_token)
-            .json(&body);
-        async move {
-            let answer: Value = request.send().await?.json().await?;
-            anyhow::ensure!(answer["success"] == true, "{answer}");
-            Ok::<_, anyhow::Error>(answer["data"].clone())
-        }
-    };
-    let course = post("/courses".into(), json!({ "title": "Broadcast" })).await?;
-    let course_id = course["id"].as_str().unwrap_or_default().to_owned();
-    let section = post(
-        format!("/courses/{course_id}/sections"),
-        json!({ "title": "Week 1" }),
-    )
-    .await?;
-    post(
-        format!(
-            "/sections/{}/lessons",
-            section["id"].as_str().unwrap_or_default()
-        ),
-        json!({ "title": "Welcome", "type": "VIDEO", "duration": 1,
-                "url": "https://video.school.test/v/1", "isPublished": true }),
-    )
-    .await?;
-    post(format!("/courses/{course_id}/publish"), json!({})).await?;
+    let course_uuid = support::published_course(&base, &teacher_token, "Broadcast").await?;
+    let course_id = course_uuid.to_string();
 
-    let course_uuid: uuid::Uuid = course_id.parse()?;
     let mut tokens = Vec::with_capacity(n);
     let mut enrollments = Vec::with_capacity(n);
     for i in 0..n {

@@ -111,3 +111,47 @@ pub async fn fresh_pg_database(admin_url: &str) -> anyhow::Result<String> {
     url.set_path(&name);
     Ok(url.to_string())
 }
+
+/// A published course of the teacher's with one lesson, made over HTTP as a teacher
+/// would; its id.
+#[allow(dead_code)]
+pub async fn published_course(
+    base: &str,
+    teacher_token: &str,
+    title: &str,
+) -> anyhow::Result<uuid::Uuid> {
+    let http = reqwest::Client::new();
+    let post = |path: String, body: serde_json::Value| {
+        let request = http
+            .post(format!("{base}/api/v1{path}"))
+            .bearer_auth(teacher_token)
+            .json(&body);
+        async move {
+            let answer: serde_json::Value = request.send().await?.json().await?;
+            anyhow::ensure!(answer["success"] == true, "{answer}");
+            Ok::<_, anyhow::Error>(answer["data"].clone())
+        }
+    };
+    let course = post("/courses".into(), serde_json::json!({ "title": title })).await?;
+    let course_id = course["id"].as_str().unwrap_or_default().to_owned();
+    let section = post(
+        format!("/courses/{course_id}/sections"),
+        serde_json::json!({ "title": "Week 1" }),
+    )
+    .await?;
+    post(
+        format!(
+            "/sections/{}/lessons",
+            section["id"].as_str().unwrap_or_default()
+        ),
+        serde_json::json!({ "title": "Welcome", "type": "VIDEO", "duration": 1,
+                "url": "https://video.school.test/v/1", "isPublished": true }),
+    )
+    .await?;
+    post(
+        format!("/courses/{course_id}/publish"),
+        serde_json::json!({}),
+    )
+    .await?;
+    Ok(course_id.parse()?)
+}
