@@ -180,7 +180,10 @@ pub struct QuestionDocument {
     pub numeric_tolerance: Option<f64>,
     /// Where to insert (1-based) with `POST /tests/{id}/questions`; appended when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "server", schema(minimum = 1))]
+    #[cfg_attr(
+        feature = "server",
+        schema(minimum = 1, maximum = 9_223_372_036_854_775_807_i64)
+    )]
     pub position: Option<i64>,
 }
 
@@ -332,7 +335,10 @@ pub struct QuestionOption {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MoveQuestion {
-    #[cfg_attr(feature = "server", schema(minimum = 1))]
+    #[cfg_attr(
+        feature = "server",
+        schema(minimum = 1, maximum = 9_223_372_036_854_775_807_i64)
+    )]
     pub position: i64,
 }
 
@@ -388,7 +394,9 @@ pub struct SaveAnswers {
 pub struct SubmitAttempt {
     #[serde(default)]
     pub answers: Vec<AnswerInput>,
+    /// Seconds, 0 to a week.
     #[serde(default)]
+    #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 604_800))]
     pub time_spent: Option<i64>,
 }
 

@@ -332,8 +332,16 @@ pub struct CourseFilter {
     pub status: Option<CourseStatus>,
     /// The owner's user id.
     pub creator: Option<Uuid>,
-    /// Bounds on what a buyer pays (minor units), inclusive.
+    /// Bounds on what a buyer pays (minor units, 0 to 10¹²), inclusive.
+    #[cfg_attr(
+        feature = "server",
+        param(minimum = 0, maximum = 1_000_000_000_000_i64)
+    )]
     pub min_price: Option<i64>,
+    #[cfg_attr(
+        feature = "server",
+        param(minimum = 0, maximum = 1_000_000_000_000_i64)
+    )]
     pub max_price: Option<i64>,
     pub free: Option<bool>,
     /// Matches title, description and tags, ignoring case.
@@ -385,7 +393,10 @@ pub struct NewSection {
         )
     )]
     pub title: String,
-    #[cfg_attr(feature = "server", schema(minimum = 1))]
+    #[cfg_attr(
+        feature = "server",
+        schema(minimum = 1, maximum = 9_223_372_036_854_775_807_i64)
+    )]
     pub position: Option<i64>,
 }
 
@@ -402,7 +413,10 @@ pub struct UpdateSection {
         )
     )]
     pub title: Option<String>,
-    #[cfg_attr(feature = "server", schema(minimum = 1))]
+    #[cfg_attr(
+        feature = "server",
+        schema(minimum = 1, maximum = 9_223_372_036_854_775_807_i64)
+    )]
     pub position: Option<i64>,
 }
 
@@ -443,7 +457,10 @@ pub struct NewLesson {
     pub duration: Option<i32>,
     pub is_free_preview: Option<bool>,
     pub is_published: Option<bool>,
-    #[cfg_attr(feature = "server", schema(minimum = 1))]
+    #[cfg_attr(
+        feature = "server",
+        schema(minimum = 1, maximum = 9_223_372_036_854_775_807_i64)
+    )]
     pub position: Option<i64>,
 }
 
@@ -480,7 +497,10 @@ pub struct UpdateLesson {
     pub duration: Option<i32>,
     pub is_free_preview: Option<bool>,
     pub is_published: Option<bool>,
-    #[cfg_attr(feature = "server", schema(minimum = 1))]
+    #[cfg_attr(
+        feature = "server",
+        schema(minimum = 1, maximum = 9_223_372_036_854_775_807_i64)
+    )]
     pub position: Option<i64>,
     pub section_id: Option<Uuid>,
 }

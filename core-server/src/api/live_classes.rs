@@ -150,6 +150,8 @@ impl DayOfWeek {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WeeklyRecurrence {
     pub days_of_week: Vec<DayOfWeek>,
+    /// How many classes, 1 to 200 (or give `until`).
+    #[cfg_attr(feature = "server", schema(minimum = 1, maximum = 200))]
     pub count: Option<u32>,
     pub until: Option<NaiveDate>,
     /// An IANA zone (`Asia/Kolkata`): occurrences keep their local time across DST.

@@ -97,11 +97,18 @@ pub struct StudentProfile {
     pub grade: Option<String>,
     pub school: Option<String>,
     pub date_of_birth: Option<NaiveDate>,
+    /// Earned, never set: in an update these three are read and ignored.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "server",
+        schema(minimum = -9_223_372_036_854_775_808_i64, maximum = 9_223_372_036_854_775_807_i64)
+    )]
     pub total_xp: i64,
     #[serde(default)]
+    #[cfg_attr(feature = "server", schema(minimum = -2_147_483_648, maximum = 2_147_483_647))]
     pub level: i32,
     #[serde(default)]
+    #[cfg_attr(feature = "server", schema(minimum = -2_147_483_648, maximum = 2_147_483_647))]
     pub current_streak: i32,
 }
 

@@ -615,6 +615,15 @@ async fn listing_filters_by_category_with_its_subcategories_level_creator_price_
     let unknown = app.get_as(&admin.access_token, &q("category=nope")).await;
     assert_eq!(unknown.status, 400, "{}", unknown.body);
     assert_eq!(error_fields(&unknown.body), ["category"]);
+    // A price bound outside what any price can be is refused, naming each bad bound.
+    let negative = app
+        .get_as(
+            &admin.access_token,
+            &q("minPrice=-1&maxPrice=1000000000001"),
+        )
+        .await;
+    assert_eq!(negative.status, 400, "{}", negative.body);
+    assert_eq!(error_fields(&negative.body), ["minPrice", "maxPrice"]);
 }
 
 #[tokio::test]

@@ -262,6 +262,83 @@ async fn the_documents_bounds_are_the_servers() {
         .expect("limit");
     assert_eq!(limit["schema"]["maximum"], json!(100), "{limit}");
     assert_eq!(limit["schema"]["minimum"], json!(1), "{limit}");
+    let import = &document["paths"]["/api/v1/imports/{kind}"]["post"]["parameters"];
+    let param = |name: &str| {
+        import
+            .as_array()
+            .and_then(|p| p.iter().find(|p| p["name"] == name))
+            .map(|p| p["schema"].clone())
+            .expect("a parameter")
+    };
+    assert_eq!(param("batch")["maximum"], json!(5000));
+    assert_eq!(param("maxErrors")["maximum"], json!(u64::MAX));
+    let xp = &schemas["StudentProfile"]["properties"]["totalXp"];
+    assert_eq!(
+        (&xp["minimum"], &xp["maximum"]),
+        (&json!(i64::MIN), &json!(i64::MAX))
+    );
+}
+
+/// Every integer a request may carry (parameters and bodies, through their `$ref`s) has
+/// both bounds, and they are the server's: without them a client (or a fuzzer) may send
+/// a number valid by the document but wider than the type the server parses it into.
+#[tokio::test]
+async fn every_integer_a_request_carries_is_bounded() {
+    fn walk<'a>(
+        document: &'a Value,
+        at: String,
+        value: &'a Value,
+        seen: &mut Vec<&'a str>,
+        unbounded: &mut Vec<String>,
+    ) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(reference)) = map.get("$ref") {
+                    if !seen.contains(&reference.as_str()) {
+                        seen.push(reference);
+                        if let Some(target) = document.pointer(reference.trim_start_matches('#')) {
+                            walk(document, reference.clone(), target, seen, unbounded);
+                        }
+                    }
+                    return;
+                }
+                let integer = match map.get("type") {
+                    Some(Value::String(t)) => t == "integer",
+                    Some(Value::Array(types)) => types.iter().any(|t| t == "integer"),
+                    _ => false,
+                };
+                if integer && !(map.contains_key("maximum") && map.contains_key("minimum")) {
+                    unbounded.push(at.clone());
+                }
+                for (key, inner) in map {
+                    walk(document, format!("{at}/{key}"), inner, seen, unbounded);
+                }
+            }
+            Value::Array(items) => {
+                for (i, inner) in items.iter().enumerate() {
+                    let name = inner["name"].as_str().map_or(i.to_string(), str::to_owned);
+                    walk(document, format!("{at}/{name}"), inner, seen, unbounded);
+                }
+            }
+            _ => {}
+        }
+    }
+    let app = spawn_app().await;
+    let document = app.get("/api/v1/openapi.json").await.body;
+    let (mut seen, mut unbounded) = (Vec::new(), Vec::new());
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("a path item") {
+            for part in ["parameters", "requestBody"] {
+                let at = format!("{method} {path} {part}");
+                walk(&document, at, &operation[part], &mut seen, &mut unbounded);
+            }
+        }
+    }
+    assert!(seen.len() > 20, "{seen:?}");
+    assert!(
+        unbounded.is_empty(),
+        "integers without both bounds: {unbounded:#?}"
+    );
 }
 
 /// An integer spelled as a whole float (`5.0`, the same number to JSON Schema) is read.

@@ -44,10 +44,12 @@ pub struct ImportQuery {
     pub mode: Option<ImportMode>,
     /// Stop once this many rows have failed; the batch holding the last of them is not
     /// written and every row after it is `skipped`.
+    #[param(minimum = 0, maximum = 18_446_744_073_709_551_615_u64)]
     pub max_errors: Option<u64>,
     /// The file's name, kept with the run.
     pub file_name: Option<String>,
     /// Rows per transaction (1–5000, default 500).
+    #[param(minimum = 1, maximum = 5000)]
     pub batch: Option<usize>,
 }
 

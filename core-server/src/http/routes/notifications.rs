@@ -66,7 +66,7 @@ pub async fn unread_count(
 #[utoipa::path(
     tag = "notifications",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Notification id")),
+    params(("id" = i64, Path, description = "Notification id", minimum = 1, maximum = 9_223_372_036_854_775_807_i64)),
     responses(
         (status = 200, description = "Marked read", body = ApiResponse<Notification>),
         (status = 404, description = "No such notification of the caller's", body = crate::api::ErrorBody),

@@ -27,6 +27,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct WsQuery {
     /// The last notification id the client has: every later one is sent first.
+    #[param(minimum = 0, maximum = 9_223_372_036_854_775_807_i64)]
     pub since: Option<i64>,
 }
 

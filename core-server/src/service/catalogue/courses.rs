@@ -37,6 +37,16 @@ pub async fn list_courses(
     caller: Option<&AuthUser>,
     filter: CourseFilter,
 ) -> Result<Arc<CourseList>, ApiError> {
+    let mut fields = Fields::default();
+    for (name, bound) in [
+        ("minPrice", filter.min_price),
+        ("maxPrice", filter.max_price),
+    ] {
+        if let Some(minor_units) = bound {
+            fields.take(name, Money::parse(minor_units));
+        }
+    }
+    fields.finish()?;
     // What anonymous callers and students see is the same for all of them: kept.
     let public = caller.is_none_or(|c| !c.is_admin() && c.role() != Role::Teacher);
     let key = public.then(|| format!("{filter:?}"));
