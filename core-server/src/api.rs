@@ -55,6 +55,7 @@ macro_rules! wire_enum {
 mod assessments;
 mod auth;
 mod courses;
+mod doubts;
 mod enrollments;
 mod envelope;
 mod health;
@@ -68,6 +69,7 @@ mod users;
 pub use assessments::*;
 pub use auth::*;
 pub use courses::*;
+pub use doubts::*;
 pub use enrollments::*;
 pub use envelope::{ApiResponse, Deleted, Empty, ErrorBody, ErrorCode, FieldError};
 pub use health::{Health, HealthServices, HealthStatus, Readiness};

@@ -4,6 +4,7 @@
 mod course_title;
 mod email;
 pub mod events;
+mod markdown;
 mod money;
 mod password;
 mod person_name;
@@ -16,6 +17,7 @@ mod web_url;
 
 pub use course_title::CourseTitle;
 pub use email::Email;
+pub use markdown::Markdown;
 pub use money::{Currency, Money};
 pub use password::Password;
 pub use person_name::PersonName;

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod chat;
 pub mod connections;
+pub mod doubts;
 pub mod enrollments;
 pub mod events;
 pub mod grading;

@@ -8,3 +8,4 @@ pub mod entity;
 pub mod enums;
 pub mod json;
 pub mod migration;
+pub mod search;

@@ -36,6 +36,18 @@ pub enum NotificationType {
     TestPublished,
     TestGraded,
     ImportFinished,
+    /// To a course's staff: a student enrolled themselves.
+    StudentEnrolled,
+    /// To a course's staff: a student asked a doubt.
+    DoubtAsked,
+    /// To the asker: someone answered their doubt.
+    DoubtAnswered,
+    /// To an answer's author: the asker accepted it.
+    AnswerAccepted,
+    /// To a course's staff: a submitted attempt waits for marks.
+    AttemptSubmitted,
+    /// To a course's staff: a student reviewed the course.
+    CourseReviewed,
 }
 
 impl NotificationType {
@@ -54,6 +66,12 @@ impl NotificationType {
         Self::TestPublished,
         Self::TestGraded,
         Self::ImportFinished,
+        Self::StudentEnrolled,
+        Self::DoubtAsked,
+        Self::DoubtAnswered,
+        Self::AnswerAccepted,
+        Self::AttemptSubmitted,
+        Self::CourseReviewed,
     ];
 
     /// The stored and wire spelling.
@@ -73,6 +91,12 @@ impl NotificationType {
             Self::TestPublished => "TEST_PUBLISHED",
             Self::TestGraded => "TEST_GRADED",
             Self::ImportFinished => "IMPORT_FINISHED",
+            Self::StudentEnrolled => "STUDENT_ENROLLED",
+            Self::DoubtAsked => "DOUBT_ASKED",
+            Self::DoubtAnswered => "DOUBT_ANSWERED",
+            Self::AnswerAccepted => "ANSWER_ACCEPTED",
+            Self::AttemptSubmitted => "ATTEMPT_SUBMITTED",
+            Self::CourseReviewed => "COURSE_REVIEWED",
         }
     }
 }

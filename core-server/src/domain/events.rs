@@ -50,6 +50,59 @@ pub enum DomainEvent {
     LiveClassStarted(LiveClassChange),
     #[serde(rename = "live_class.ended")]
     LiveClassEnded(LiveClassChange),
+    /// A student submitted an attempt (its marks may still be owed).
+    #[serde(rename = "test.submitted")]
+    AttemptSubmitted(AttemptSubmitted),
+    /// A student wrote or rewrote their review of a course.
+    #[serde(rename = "course.reviewed")]
+    CourseReviewed(CourseReviewed),
+    #[serde(rename = "doubt.asked")]
+    DoubtAsked(DoubtChange),
+    #[serde(rename = "doubt.answered")]
+    DoubtAnswered(DoubtChange),
+    /// The asker accepted an answer.
+    #[serde(rename = "doubt.accepted")]
+    DoubtAccepted(DoubtChange),
+}
+
+/// `test.submitted`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptSubmitted {
+    pub attempt_id: Uuid,
+    pub test_id: Uuid,
+    pub course_id: Uuid,
+    pub student_id: Uuid,
+    pub title: String,
+    /// Answers still waiting for a teacher's marks.
+    pub ungraded: u64,
+}
+
+/// `course.reviewed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CourseReviewed {
+    pub review_id: Uuid,
+    pub course_id: Uuid,
+    pub title: String,
+    pub rating: i32,
+    pub actor_id: Uuid,
+}
+
+/// `doubt.asked`, `doubt.answered`, `doubt.accepted`: the doubt, the answer (not for
+/// `doubt.asked`) and its author, and who did it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DoubtChange {
+    pub doubt_id: Uuid,
+    pub course_id: Uuid,
+    pub title: String,
+    pub asker_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answerer_id: Option<Uuid>,
+    pub actor_id: Uuid,
 }
 
 /// `course.enrolled`, `enrollment.cancelled`, `enrollment.completed`.
@@ -228,6 +281,11 @@ impl DomainEvent {
             Self::LiveClassStartingSoon(_) => "live_class.starting_soon",
             Self::LiveClassStarted(_) => "live_class.started",
             Self::LiveClassEnded(_) => "live_class.ended",
+            Self::AttemptSubmitted(_) => "test.submitted",
+            Self::CourseReviewed(_) => "course.reviewed",
+            Self::DoubtAsked(_) => "doubt.asked",
+            Self::DoubtAnswered(_) => "doubt.answered",
+            Self::DoubtAccepted(_) => "doubt.accepted",
         }
     }
 
@@ -263,6 +321,11 @@ impl DomainEvent {
             | Self::LiveClassStartingSoon(e)
             | Self::LiveClassStarted(e)
             | Self::LiveClassEnded(e) => Some(e.course_id),
+            Self::AttemptSubmitted(e) => Some(e.course_id),
+            Self::CourseReviewed(e) => Some(e.course_id),
+            Self::DoubtAsked(e) | Self::DoubtAnswered(e) | Self::DoubtAccepted(e) => {
+                Some(e.course_id)
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod batches;
 pub mod categories;
 pub mod courses;
+pub mod doubts;
 pub mod enrollments;
 pub mod grading;
 pub mod health;

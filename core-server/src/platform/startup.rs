@@ -241,6 +241,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(routes::sections::routes)
                 .configure(routes::lessons::routes)
                 .configure(routes::reviews::routes)
+                .configure(routes::doubts::routes)
                 .configure(routes::enrollments::routes)
                 .configure(routes::batches::routes)
                 .configure(routes::imports::routes)

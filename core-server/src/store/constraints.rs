@@ -81,6 +81,8 @@ constraints! {
         Some("attempt"), "An attempt was started at the same moment; open it with GET /tests/{id}/attempts";
     ATTEMPT_ANSWERS_PAIR: "uq_attempt_answers_pair" on "attempt_answers" ("attempt_id", "question_id") =>
         None, GENERIC_MESSAGE;
+    DOUBT_VOTES_PAIR: "uq_doubt_votes_target_user" on "doubt_votes" ("target_id", "user_id") =>
+        None, "You have already voted for this";
 }
 
 /// A write that ran into a unique key.

@@ -7,9 +7,10 @@ use sea_orm::{ColIdx, DbErr, QueryResult, TryGetError, TryGetable, Value};
 use uuid::Uuid;
 
 use crate::api::{
-    AttemptStatus, CourseLevel, CourseStatus, EnrollmentStatus, ImportKind, ImportMode,
-    ImportStatus, LessonType, LiveClassStatus, LivePlatform, MailStatus, MultipleSelectScoring,
-    NotificationType, QuestionType, Role, ShowAnswers, StaffRole, TestStatus, TestType,
+    AttemptStatus, CourseLevel, CourseStatus, DoubtStatus, EnrollmentStatus, ImportKind,
+    ImportMode, ImportStatus, LessonType, LiveClassStatus, LivePlatform, MailStatus,
+    MultipleSelectScoring, NotificationType, QuestionType, Role, ShowAnswers, StaffRole,
+    TestStatus, TestType,
 };
 
 /// The error for a stored value that does not decode: which table, column and row.
@@ -107,6 +108,7 @@ stored_enums! {
     QuestionType in "test_questions"."question_type";
     AttemptStatus in "test_attempts"."status";
     MailStatus in "outbox_messages"."status";
+    DoubtStatus in "doubts"."status";
 }
 
 #[cfg(test)]

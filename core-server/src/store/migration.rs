@@ -13,6 +13,7 @@ mod m20261203_000010_chat;
 mod m20261203_000013_course_listing;
 mod m20261207_000014_import_owner;
 mod m20261207_000015_mail_queue;
+mod m20261207_000016_doubts;
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{timestamp_with_time_zone, uuid};
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_course_listing::Migration),
             Box::new(m20261207_000014_import_owner::Migration),
             Box::new(m20261207_000015_mail_queue::Migration),
+            Box::new(m20261207_000016_doubts::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@ mod constraints;
 mod course_matrix;
 mod course_outline;
 mod courses;
+mod doubts;
 mod enrollment_matrix;
 mod enrollments;
 mod errors;

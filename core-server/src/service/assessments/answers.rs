@@ -14,7 +14,9 @@ use super::{
 };
 use crate::api::{AnswerInput, AttemptStatus, MultipleSelectScoring, QuestionType, SavedAnswer};
 use crate::domain::Fields;
+use crate::domain::events::{AttemptSubmitted, DomainEvent};
 use crate::error::ApiError;
+use crate::service::events::{self, StoredEvent};
 use crate::service::grading::{self, Key, Response};
 use crate::store::entity::{attempt_answer, test, test_attempt, test_question};
 
@@ -203,7 +205,7 @@ pub async fn finalize(
     questions: &[test_question::Model],
     auto: bool,
     time_spent: Option<i64>,
-) -> Result<test_attempt::Model, ApiError> {
+) -> Result<(test_attempt::Model, StoredEvent), ApiError> {
     let now = Utc::now();
     let saved: HashMap<Uuid, attempt_answer::Model> = attempt_answer::Entity::find()
         .filter(attempt_answer::Column::AttemptId.eq(attempt.id))
@@ -271,5 +273,17 @@ pub async fn finalize(
     }
     .update(txn)
     .await?;
-    Ok(updated)
+    let event = events::publish(
+        txn,
+        DomainEvent::AttemptSubmitted(AttemptSubmitted {
+            attempt_id: attempt.id,
+            test_id: t.id,
+            course_id: t.course_id,
+            student_id: attempt.student_id,
+            title: t.title.clone(),
+            ungraded: u64::try_from(pending).unwrap_or(0),
+        }),
+    )
+    .await?;
+    Ok((updated, event))
 }

@@ -378,8 +378,9 @@ async fn submit(
         return Err(already_submitted());
     }
     upsert_answers(&txn, a, &body.answers).await?;
-    let done = finalize(&txn, t, a, &questions, false, body.time_spent).await?;
+    let (done, submitted) = finalize(&txn, t, a, &questions, false, body.time_spent).await?;
     txn.commit().await?;
+    state.events.announce([submitted]);
     let result = result_of(
         &state.db,
         t,

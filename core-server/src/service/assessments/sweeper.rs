@@ -43,6 +43,8 @@ pub async fn close_overdue(
         };
         let txn = crate::store::db::begin_write(db).await?;
         if lock_open_attempt(&txn, attempt.id).await? {
+            // The event is announced by the notification consumer's next poll: the
+            // sweep has no bus of its own.
             finalize(&txn, t, &attempt, qs, true, None).await?;
             closed += 1;
         }

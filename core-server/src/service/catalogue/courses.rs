@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::Utc;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -27,6 +27,7 @@ use crate::service::auth::AuthUser;
 use crate::service::events::{self, StoredEvent};
 use crate::store::constraints;
 use crate::store::entity::{category, course, course_staff, enrollment, user};
+use crate::store::search as text_search;
 
 const DESCRIPTION_MAX: usize = 20_000;
 
@@ -116,20 +117,13 @@ async fn read_courses(
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        // `_` and `%` are searched for as text, not as wildcards.
-        let escaped = search
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let pattern = format!("%{escaped}%");
-        let like = || LikeExpr::new(&pattern).escape('\\');
-        let lower = |c: course::Column| Expr::expr(Func::lower(Expr::col(c)));
+        let like = || text_search::contains(search);
+        let lower = |c: course::Column| text_search::lower(Expr::col(c));
         // Tags are a JSON array; as text, `["rust","web"]` contains each tag.
-        let tags = Expr::expr(Func::lower(Func::cast_as(
+        let tags = text_search::lower(Func::cast_as(
             Expr::col(course::Column::Tags),
             Alias::new("TEXT"),
-        )));
+        ));
         query = query.filter(
             Condition::any()
                 .add(lower(course::Column::Title).like(like()))

@@ -13,11 +13,12 @@ use uuid::Uuid;
 
 use super::{course_not_found, find_course};
 use crate::api::{PageQuery, Pagination, Review, ReviewList};
+use crate::domain::events::{CourseReviewed, DomainEvent};
 use crate::domain::{Rating, rating};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
-use crate::service::catalogue;
+use crate::service::{catalogue, events};
 use crate::store::entity::{course, review, user};
 
 /// Recomputes the course's rating and review count from its reviews. Call it in the
@@ -149,7 +150,19 @@ pub async fn put_my_review(
         }
     };
     catalogue::recompute_rating(&txn, course.id).await?;
+    let event = events::publish(
+        &txn,
+        DomainEvent::CourseReviewed(CourseReviewed {
+            review_id: row.id,
+            course_id: course.id,
+            title: course.title.clone(),
+            rating: row.rating,
+            actor_id: auth.id(),
+        }),
+    )
+    .await?;
     txn.commit().await?;
+    state.events.announce([event]);
     crate::service::catalogue::catalogue_changed(state).await;
     Ok((review_to_wire(&row, &auth.user), is_new))
 }

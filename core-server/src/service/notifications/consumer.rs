@@ -24,7 +24,9 @@ use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
 use crate::platform::state::AppState;
-use crate::store::entity::{domain_event, enrollment, notification, notification_cursor, user};
+use crate::store::entity::{
+    course_staff, domain_event, enrollment, notification, notification_cursor, user,
+};
 
 use super::delivery::Delivery;
 use super::plan::*;
@@ -44,7 +46,7 @@ async fn existing_users(
         .iter()
         .filter_map(|(_, plan)| match plan.audience {
             Audience::User(id) => Some(id),
-            Audience::Course { .. } => None,
+            Audience::Course { .. } | Audience::Staff(_) => None,
         })
         .collect();
     if named.is_empty() {
@@ -81,6 +83,16 @@ async fn recipients(
             }
             query
                 .order_by_asc(enrollment::Column::StudentId)
+                .into_tuple()
+                .all(db)
+                .await?
+        }
+        Audience::Staff(course_id) => {
+            course_staff::Entity::find()
+                .select_only()
+                .column(course_staff::Column::UserId)
+                .filter(course_staff::Column::CourseId.eq(course_id))
+                .order_by_asc(course_staff::Column::UserId)
                 .into_tuple()
                 .all(db)
                 .await?
@@ -137,10 +149,10 @@ async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
     // What the batch's events need is read a query per kind of thing, not per event:
     // while an import runs, every event of a batch is an enrollment.
     let decoded = decode(&events);
-    let titles = course_titles(&txn, &decoded).await?;
+    let names = names(&txn, &decoded).await?;
     let mut plans: Vec<(&domain_event::Model, Plan)> = decoded
         .iter()
-        .filter_map(|d| Some((d.row, plan(d, &titles)?)))
+        .flat_map(|d| plans(d, &names).into_iter().map(|p| (d.row, p)))
         .collect();
     let existing = existing_users(&txn, &plans).await?;
     let mut audiences = Vec::with_capacity(plans.len());
@@ -148,9 +160,25 @@ async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
     for (i, (event, plan)) in plans.iter().enumerate() {
         let users = recipients(&txn, plan, &existing).await?;
         reached += users.len();
+        // An event's plans go in the same batch: it may end before the event's first.
+        let first_of_event = i == 0 || plans[i - 1].0.seq != event.seq;
         if reached > state.realtime.settings.batch_rows && i > 0 {
             // The batch ends before this event; the next batch starts with it.
             last_seq = event.seq - 1;
+            if !first_of_event {
+                let start = plans[..i]
+                    .iter()
+                    .rposition(|(e, _)| e.seq != event.seq)
+                    .map_or(0, |j| j + 1);
+                if start > 0 {
+                    audiences.truncate(start);
+                    break;
+                }
+                // The batch's first event: kept whole however many it reaches.
+                last_seq = event.seq;
+                audiences.push(users);
+                continue;
+            }
             break;
         }
         audiences.push(users);

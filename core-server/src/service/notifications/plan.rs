@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::api::{ImportMode, NotificationType, ServerMessage};
 use crate::domain::events::{DomainEvent, LiveClassChange};
-use crate::store::entity::{course, domain_event};
+use crate::store::entity::{course, domain_event, user};
 
 /// Who a notification goes to.
 pub(super) enum Audience {
@@ -21,6 +21,8 @@ pub(super) enum Audience {
         course_id: Uuid,
         batch_id: Option<Uuid>,
     },
+    /// The course's staff: owner, co-teachers and TAs.
+    Staff(Uuid),
 }
 
 /// The text of a notification; class times are written in each recipient's zone.
@@ -117,31 +119,84 @@ fn titled_by_course(event: &DomainEvent) -> Option<Uuid> {
         DomainEvent::CourseEnrolled(e)
         | DomainEvent::EnrollmentCancelled(e)
         | DomainEvent::EnrollmentCompleted(e) => Some(e.course_id),
+        DomainEvent::DoubtAsked(e) | DomainEvent::DoubtAnswered(e) => Some(e.course_id),
+        DomainEvent::AttemptSubmitted(e) => Some(e.course_id),
         _ => None,
     }
 }
 
-/// The titles of the courses the batch's enrollment events name, in one query.
-pub(super) async fn course_titles(
+/// The person an event's notification names (the student who enrolled, asked,
+/// answered, submitted or reviewed).
+fn names_person(event: &DomainEvent) -> Option<Uuid> {
+    match event {
+        DomainEvent::CourseEnrolled(e) if e.actor_id == e.student_id => Some(e.student_id),
+        DomainEvent::DoubtAsked(e) | DomainEvent::DoubtAnswered(e) => Some(e.actor_id),
+        DomainEvent::DoubtAccepted(e) => Some(e.actor_id),
+        DomainEvent::AttemptSubmitted(e) => Some(e.student_id),
+        DomainEvent::CourseReviewed(e) => Some(e.actor_id),
+        _ => None,
+    }
+}
+
+/// What a batch's notifications name, read a query per kind of thing: the courses'
+/// current titles and the people's names.
+#[derive(Default)]
+pub(super) struct Names {
+    pub(super) courses: HashMap<Uuid, String>,
+    pub(super) people: HashMap<Uuid, String>,
+}
+
+impl Names {
+    fn course(&self, id: Uuid) -> Option<&str> {
+        self.courses.get(&id).map(String::as_str)
+    }
+
+    fn person(&self, id: Uuid) -> &str {
+        self.people.get(&id).map_or("Someone", String::as_str)
+    }
+}
+
+/// The titles of the courses and the names of the people the batch's events name.
+pub(super) async fn names(
     db: &impl ConnectionTrait,
     events: &[Decoded<'_>],
-) -> Result<HashMap<Uuid, String>, DbErr> {
+) -> Result<Names, DbErr> {
+    let mut names = Names::default();
     let ids: HashSet<Uuid> = events
         .iter()
         .filter_map(|e| titled_by_course(&e.event))
         .collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
+    if !ids.is_empty() {
+        let rows: Vec<(Uuid, String)> = course::Entity::find()
+            .select_only()
+            .column(course::Column::Id)
+            .column(course::Column::Title)
+            .filter(course::Column::Id.is_in(ids))
+            .into_tuple()
+            .all(db)
+            .await?;
+        names.courses = rows.into_iter().collect();
     }
-    let rows: Vec<(Uuid, String)> = course::Entity::find()
-        .select_only()
-        .column(course::Column::Id)
-        .column(course::Column::Title)
-        .filter(course::Column::Id.is_in(ids))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
+    let ids: HashSet<Uuid> = events
+        .iter()
+        .filter_map(|e| names_person(&e.event))
+        .collect();
+    if !ids.is_empty() {
+        let rows: Vec<(Uuid, String, String)> = user::Entity::find()
+            .select_only()
+            .column(user::Column::Id)
+            .column(user::Column::FirstName)
+            .column(user::Column::LastName)
+            .filter(user::Column::Id.is_in(ids))
+            .into_tuple()
+            .all(db)
+            .await?;
+        names.people = rows
+            .into_iter()
+            .map(|(id, first, last)| (id, format!("{first} {last}")))
+            .collect();
+    }
+    Ok(names)
 }
 
 /// A stored event with its typed form.
@@ -243,14 +298,21 @@ fn to_course(
     }
 }
 
-/// What notification (if any) an event makes, given the titles of the courses the
-/// batch's enrollment events name ([`course_titles`]). The match is exhaustive: a new
-/// event must say here whether it notifies anyone.
-pub(super) fn plan(decoded: &Decoded<'_>, titles: &HashMap<Uuid, String>) -> Option<Plan> {
+/// The notifications an event makes, given the names the batch's events need
+/// ([`names`]): the one to the people it is about, and the one to the course's staff.
+pub(super) fn plans(decoded: &Decoded<'_>, names: &Names) -> Vec<Plan> {
+    let mut plans: Vec<Plan> = plan(decoded, names).into_iter().collect();
+    plans.extend(for_staff(decoded, names));
+    plans
+}
+
+/// What notification (if any) an event makes for the people it is about. The match is
+/// exhaustive: a new event must say here whether it notifies anyone.
+fn plan(decoded: &Decoded<'_>, names: &Names) -> Option<Plan> {
     let p = &decoded.row.payload;
     let plan = match &decoded.event {
         DomainEvent::CourseEnrolled(e) => {
-            let title = titles.get(&e.course_id)?;
+            let title = names.course(e.course_id)?;
             let message = if e.actor_id == e.student_id {
                 format!("You enrolled in {title}.")
             } else {
@@ -269,7 +331,7 @@ pub(super) fn plan(decoded: &Decoded<'_>, titles: &HashMap<Uuid, String>) -> Opt
             if e.actor_id == e.student_id {
                 return None;
             }
-            let title = titles.get(&e.course_id)?;
+            let title = names.course(e.course_id)?;
             to_user(
                 NotificationType::EnrollmentCancelled,
                 e.student_id,
@@ -280,7 +342,7 @@ pub(super) fn plan(decoded: &Decoded<'_>, titles: &HashMap<Uuid, String>) -> Opt
             )
         }
         DomainEvent::EnrollmentCompleted(e) => {
-            let title = titles.get(&e.course_id)?;
+            let title = names.course(e.course_id)?;
             to_user(
                 NotificationType::CourseCompleted,
                 e.student_id,
@@ -363,6 +425,45 @@ pub(super) fn plan(decoded: &Decoded<'_>, titles: &HashMap<Uuid, String>) -> Opt
             p,
             format!("/tests/{}", e.test_id),
         ),
+        // Staff hear of these ([`for_staff`]); the student did it.
+        DomainEvent::AttemptSubmitted(_)
+        | DomainEvent::CourseReviewed(_)
+        | DomainEvent::DoubtAsked(_) => return None,
+        DomainEvent::DoubtAnswered(e) => {
+            if e.actor_id == e.asker_id {
+                return None;
+            }
+            let course = names.course(e.course_id).unwrap_or("your course");
+            to_user(
+                NotificationType::DoubtAnswered,
+                e.asker_id,
+                format!("New answer: {}", e.title),
+                format!(
+                    "{} answered your doubt in {course}.",
+                    names.person(e.actor_id)
+                ),
+                p,
+                format!("/doubts/{}", e.doubt_id),
+            )
+        }
+        DomainEvent::DoubtAccepted(e) => {
+            let answerer = e.answerer_id?;
+            if answerer == e.actor_id {
+                return None;
+            }
+            to_user(
+                NotificationType::AnswerAccepted,
+                answerer,
+                format!("Answer accepted: {}", e.title),
+                format!(
+                    "{} accepted your answer to \"{}\".",
+                    names.person(e.actor_id),
+                    e.title
+                ),
+                p,
+                format!("/doubts/{}", e.doubt_id),
+            )
+        }
         DomainEvent::ImportFinished(e) => {
             let verb = match e.mode {
                 ImportMode::Plan => "Import plan",
@@ -383,6 +484,102 @@ pub(super) fn plan(decoded: &Decoded<'_>, titles: &HashMap<Uuid, String>) -> Opt
         }
     };
     Some(plan)
+}
+
+/// The notification an event makes for the course's staff, if any: a student who
+/// enrolled themselves (not an admin's or an import's enrollments), a doubt asked, an
+/// attempt that waits for marks, a class of theirs about to start, a review.
+fn for_staff(decoded: &Decoded<'_>, names: &Names) -> Option<Plan> {
+    let p = &decoded.row.payload;
+    let staff = |kind, course_id, exclude, text, action_url: String| Plan {
+        kind,
+        audience: Audience::Staff(course_id),
+        scope: None,
+        exclude,
+        text,
+        data: p.clone(),
+        action_url: Some(action_url),
+    };
+    let fixed = |title: String, message: String| Text::Fixed { title, message };
+    Some(match &decoded.event {
+        DomainEvent::CourseEnrolled(e) if e.actor_id == e.student_id => {
+            let course = names.course(e.course_id)?;
+            staff(
+                NotificationType::StudentEnrolled,
+                e.course_id,
+                Some(e.student_id),
+                fixed(
+                    format!("New student in {course}"),
+                    format!("{} enrolled in {course}.", names.person(e.student_id)),
+                ),
+                format!("/courses/{}", e.course_id),
+            )
+        }
+        DomainEvent::DoubtAsked(e) => {
+            let course = names.course(e.course_id).unwrap_or("your course");
+            staff(
+                NotificationType::DoubtAsked,
+                e.course_id,
+                Some(e.actor_id),
+                fixed(
+                    format!("New doubt: {}", e.title),
+                    format!("{} asked in {course}.", names.person(e.actor_id)),
+                ),
+                format!("/doubts/{}", e.doubt_id),
+            )
+        }
+        DomainEvent::AttemptSubmitted(e) if e.ungraded > 0 => {
+            let answers = if e.ungraded == 1 {
+                "answer waits"
+            } else {
+                "answers wait"
+            };
+            staff(
+                NotificationType::AttemptSubmitted,
+                e.course_id,
+                Some(e.student_id),
+                fixed(
+                    format!("To grade: {}", e.title),
+                    format!(
+                        "{} submitted {}; {} {answers} for your marks.",
+                        names.person(e.student_id),
+                        e.title,
+                        e.ungraded
+                    ),
+                ),
+                format!("/tests/{}", e.test_id),
+            )
+        }
+        DomainEvent::LiveClassStartingSoon(c) => staff(
+            NotificationType::ClassStartingSoon,
+            c.course_id,
+            None,
+            Text::Class {
+                what: ClassChange::StartingSoon,
+                title: c.title.clone(),
+                at: c.scheduled_at,
+                previous: None,
+                minutes: i64::from(c.duration),
+            },
+            format!("/live-classes/{}", c.live_class_id),
+        ),
+        DomainEvent::CourseReviewed(e) => staff(
+            NotificationType::CourseReviewed,
+            e.course_id,
+            Some(e.actor_id),
+            fixed(
+                format!("New review of {}", e.title),
+                format!(
+                    "{} rated {} {}/5.",
+                    names.person(e.actor_id),
+                    e.title,
+                    e.rating
+                ),
+            ),
+            format!("/courses/{}", e.course_id),
+        ),
+        _ => return None,
+    })
 }
 
 /// A live-class notification to the class's course or batch, its time in each
@@ -457,7 +654,7 @@ mod tests {
         assert_eq!(decoded.len(), 1);
         assert_eq!(decoded[0].row.seq, 3);
         assert_eq!(decoded[0].event.course_id(), Some(course));
-        let plan = plan(&decoded[0], &HashMap::new()).expect("an archived course notifies");
+        let plan = plan(&decoded[0], &Names::default()).expect("an archived course notifies");
         assert_eq!(plan.kind, NotificationType::CourseArchived);
         assert_eq!(plan.exclude, Some(Uuid::nil()));
     }
