@@ -11,6 +11,7 @@ mod assessments;
 mod auth;
 mod batches;
 mod courses;
+mod doubts;
 mod enrollments;
 mod grading;
 pub mod health;

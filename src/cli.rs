@@ -8,6 +8,7 @@ pub mod confirm;
 pub mod courses;
 #[cfg(feature = "embedded-server")]
 pub mod demo;
+pub mod doubts;
 pub mod enrollments;
 pub mod grade;
 pub mod import;
@@ -137,6 +138,9 @@ pub enum Command {
     /// The grading queue: long answers waiting for your marks.
     #[command(subcommand, after_help = grade::EXAMPLES)]
     Grade(grade::GradeCommand),
+    /// Doubts: a course's questions and answers, and the queue of unanswered ones.
+    #[command(subcommand)]
+    Doubts(doubts::DoubtsCommand),
     /// Create deterministic demo data (safe to re-run).
     #[command(subcommand)]
     Seed(seed::SeedCommand),
@@ -259,6 +263,7 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
             Command::Watch(args) => watch::run(&ctx, args).await,
             Command::Tests(cmd) => assessments::run(&ctx, cmd).await,
             Command::Grade(cmd) => grade::run(&ctx, cmd).await,
+            Command::Doubts(cmd) => doubts::run(&ctx, cmd).await,
             _ => Err(ClientError::Usage(
                 "this command runs without a server".into(),
             )),
@@ -427,6 +432,9 @@ mod tests {
             &["import", "enrollments"],
             &["live", "schedule"],
             &["grade"],
+            &["doubts", "list"],
+            &["doubts", "ask"],
+            &["doubts", "answer"],
             &["watch"],
             &["seed", "demo"],
         ] {

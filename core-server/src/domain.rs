@@ -14,6 +14,7 @@ mod slug;
 mod tags;
 mod title;
 mod web_url;
+pub mod xp;
 
 pub use course_title::CourseTitle;
 pub use email::Email;

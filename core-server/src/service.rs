@@ -12,6 +12,7 @@ pub mod connections;
 pub mod doubts;
 pub mod enrollments;
 pub mod events;
+pub mod gamification;
 pub mod grading;
 pub mod idempotency;
 pub mod imports;

@@ -2,7 +2,8 @@
 //! `--limit` items: what every `… list` command prints.
 
 use edupro_server::api::{
-    CourseEnrollmentList, CourseList, ImportRunList, MyCourses, PageQuery, Pagination, UserList,
+    CourseEnrollmentList, CourseList, DoubtList, ImportRunList, MyCourses, PageQuery, Pagination,
+    UserList,
 };
 use futures_util::StreamExt;
 
@@ -35,6 +36,7 @@ page!(
 );
 page!(MyCourses, enrollments, edupro_server::api::MyEnrollment);
 page!(ImportRunList, imports, edupro_server::api::ImportRun);
+page!(DoubtList, doubts, edupro_server::api::Doubt);
 
 /// Pages fetched at once after the first: enough to hide round trips, few enough not
 /// to crowd a server that others use too.

@@ -110,6 +110,13 @@ pub struct StudentProfile {
     #[serde(default)]
     #[cfg_attr(feature = "server", schema(minimum = -2_147_483_648, maximum = 2_147_483_647))]
     pub current_streak: i32,
+    /// The longest streak of days with learning activity (earned, like the above).
+    #[serde(default)]
+    #[cfg_attr(feature = "server", schema(minimum = -2_147_483_648, maximum = 2_147_483_647))]
+    pub longest_streak: i32,
+    /// The last day (in the student's time zone) with learning activity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_active_on: Option<NaiveDate>,
 }
 
 /// What a teacher's profile records.

@@ -13,6 +13,7 @@ pub mod enrollments;
 pub mod grading;
 pub mod health;
 pub mod imports;
+pub mod leaderboards;
 pub mod lessons;
 pub mod live_classes;
 pub mod metrics;

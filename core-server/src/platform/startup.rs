@@ -242,6 +242,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(routes::lessons::routes)
                 .configure(routes::reviews::routes)
                 .configure(routes::doubts::routes)
+                .configure(routes::leaderboards::routes)
                 .configure(routes::enrollments::routes)
                 .configure(routes::batches::routes)
                 .configure(routes::imports::routes)

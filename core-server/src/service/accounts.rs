@@ -91,7 +91,12 @@ pub fn to_wire(m: &user::Model) -> api::User {
     let profile = m.profile.clone().unwrap_or(serde_json::Value::Null);
     let (mut student, mut teacher, mut parent) = (None, None, None);
     match role {
-        Role::Student => student = Some(serde_json::from_value(profile).unwrap_or_default()),
+        Role::Student => {
+            let mut p: api::StudentProfile = serde_json::from_value(profile).unwrap_or_default();
+            // A student who has earned nothing yet is on level 1, not 0.
+            p.level = p.level.max(crate::domain::xp::level_for(p.total_xp));
+            student = Some(p);
+        }
         Role::Teacher => teacher = Some(serde_json::from_value(profile).unwrap_or_default()),
         Role::Parent => parent = Some(serde_json::from_value(profile).unwrap_or_default()),
         Role::Admin => {}

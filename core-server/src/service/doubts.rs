@@ -30,6 +30,7 @@ use crate::service::auth::AuthUser;
 use crate::service::catalogue::{self, course_not_found, find_course, person};
 use crate::service::enrollments::users_by_id;
 use crate::service::events::{self, StoredEvent};
+use crate::service::gamification::{self, Award, Rule};
 use crate::store::constraints::{DOUBT_VOTES_PAIR, Violation, unique_violation};
 use crate::store::entity::{course, course_staff, doubt, doubt_answer, doubt_vote, lesson};
 use crate::store::search;
@@ -698,8 +699,15 @@ pub async fn accept(
     let d = row.update(&txn).await?;
     let d = recount(&txn, &d).await?;
     let event = publish(&txn, DomainEvent::DoubtAccepted, &d, Some(&a), auth.id()).await?;
+    // A student's accepted answer earns XP, once per answer (staff earn none).
+    let cause = format!("answer-accepted:{}", a.id);
+    let reward = Award::new(Rule::AnswerAccepted, cause, Some(d.course_id));
+    let earned = gamification::award(&txn, a.author_id, &[reward]).await?;
     txn.commit().await?;
     state.events.announce([event]);
+    if earned > 0 {
+        gamification::totals_changed(state, &[a.author_id]).await;
+    }
     doubt_to_wire(&state.db, auth.id(), &d).await
 }
 

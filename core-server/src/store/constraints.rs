@@ -81,6 +81,10 @@ constraints! {
         Some("attempt"), "An attempt was started at the same moment; open it with GET /tests/{id}/attempts";
     ATTEMPT_ANSWERS_PAIR: "uq_attempt_answers_pair" on "attempt_answers" ("attempt_id", "question_id") =>
         None, GENERIC_MESSAGE;
+    XP_AWARDS_CAUSE: "uq_xp_awards_user_cause" on "xp_awards" ("user_id", "cause") =>
+        None, GENERIC_MESSAGE;
+    LEADERBOARD_OPT_OUTS_USER: "leaderboard_opt_outs_user_id_key" on "leaderboard_opt_outs" ("user_id") =>
+        None, GENERIC_MESSAGE;
     DOUBT_VOTES_PAIR: "uq_doubt_votes_target_user" on "doubt_votes" ("target_id", "user_id") =>
         None, "You have already voted for this";
 }

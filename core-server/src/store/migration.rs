@@ -14,6 +14,7 @@ mod m20261203_000013_course_listing;
 mod m20261207_000014_import_owner;
 mod m20261207_000015_mail_queue;
 mod m20261207_000016_doubts;
+mod m20261207_000017_xp;
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{timestamp_with_time_zone, uuid};
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_import_owner::Migration),
             Box::new(m20261207_000015_mail_queue::Migration),
             Box::new(m20261207_000016_doubts::Migration),
+            Box::new(m20261207_000017_xp::Migration),
         ]
     }
 }

@@ -16,6 +16,7 @@ mod doubts;
 mod enrollment_matrix;
 mod enrollments;
 mod errors;
+mod gamification;
 mod hardening;
 mod idempotency;
 mod imports;

@@ -228,6 +228,8 @@ impl ProfileUpdate {
                     total_xp: stored.total_xp,
                     level: stored.level,
                     current_streak: stored.current_streak,
+                    longest_streak: stored.longest_streak,
+                    last_active_on: stored.last_active_on,
                     ..p.clone()
                 })
                 .ok()

@@ -24,6 +24,7 @@ use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
 use crate::service::enrollments::{student_ref, users_by_id};
+use crate::service::gamification;
 use crate::store::entity::{attempt_answer, test, test_attempt, test_question};
 
 /// The order one attempt shows: questions and options shuffled when the test says so.
@@ -379,8 +380,10 @@ async fn submit(
     }
     upsert_answers(&txn, a, &body.answers).await?;
     let (done, submitted) = finalize(&txn, t, a, &questions, false, body.time_spent).await?;
+    let earned = gamification::settle_test(&txn, t, &[a.student_id]).await?;
     txn.commit().await?;
     state.events.announce([submitted]);
+    gamification::totals_changed(state, &earned).await;
     let result = result_of(
         &state.db,
         t,

@@ -23,6 +23,7 @@ use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
 use crate::service::catalogue;
 use crate::service::enrollments::{student_ref, users_by_id};
+use crate::service::gamification;
 use crate::service::grading;
 use crate::store::entity::{attempt_answer, course_staff, test, test_attempt, test_question};
 
@@ -303,8 +304,14 @@ pub async fn grade_answer(
     } else {
         None
     };
+    let earned = if pending == 0 {
+        gamification::settle_test(&txn, &t, &[attempt.student_id]).await?
+    } else {
+        Vec::new()
+    };
     txn.commit().await?;
     state.events.announce(event);
+    gamification::totals_changed(state, &earned).await;
     let a = attempt_answer::Entity::find_by_id(a.id)
         .one(&state.db)
         .await?

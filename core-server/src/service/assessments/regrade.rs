@@ -346,6 +346,12 @@ pub async fn regrade(
             .await?;
         }
     }
+    // A pass that became a fail takes its XP back; a fail that became a pass earns it.
+    let students: std::collections::BTreeSet<Uuid> =
+        report.affected.iter().map(|c| c.student_id).collect();
+    let students: Vec<Uuid> = students.into_iter().collect();
+    let earned = crate::service::gamification::settle_test(&txn, t, &students).await?;
     txn.commit().await?;
+    crate::service::gamification::totals_changed(state, &earned).await;
     Ok(report)
 }

@@ -46,6 +46,9 @@ pub async fn close_overdue(
             // The event is announced by the notification consumer's next poll: the
             // sweep has no bus of its own.
             finalize(&txn, t, &attempt, qs, true, None).await?;
+            // A cached session shows the new XP once it expires (the sweep has no
+            // AppState to drop it with).
+            crate::service::gamification::settle_test(&txn, t, &[attempt.student_id]).await?;
             closed += 1;
         }
         txn.commit().await?;

@@ -8,17 +8,17 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::api::{EnrollmentStatus, LessonProgress, ProgressUpdate, Role, StudentProfile};
+use crate::api::{EnrollmentStatus, LessonProgress, ProgressUpdate};
 use crate::domain::events::{DomainEvent, EnrollmentChange};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
-use crate::service::accounts::find_user;
 use crate::service::auth::AuthUser;
 use crate::service::events;
-use crate::store::entity::{enrollment, lesson, lesson_progress, user};
+use crate::service::gamification::{self, Award, Rule};
+use crate::store::entity::{enrollment, lesson, lesson_progress};
 
-/// XP for a lesson's first completion.
-pub const XP_PER_LESSON: i64 = 10;
+/// XP for a lesson's first completion (the rules table's, kept on the lesson's row too).
+pub const XP_PER_LESSON: i64 = Rule::LessonCompleted.points() as i64;
 
 /// The longest single `timeSpent` report, in seconds (a day).
 pub const MAX_TIME_SPENT: i64 = 24 * 60 * 60;
@@ -143,11 +143,27 @@ pub async fn record(
         );
     }
     update.update(&txn).await?;
-    if xp > 0 {
-        add_xp(&txn, auth.id(), xp).await?;
+    // Any report is a day's learning activity (the streak); completions earn XP once.
+    let mut awards = Vec::new();
+    if completed {
+        let cause = format!("lesson:{lesson_id}");
+        awards.push(Award::new(
+            Rule::LessonCompleted,
+            cause,
+            Some(current.course_id),
+        ));
     }
+    if new_status == EnrollmentStatus::Completed {
+        let cause = format!("course:{}", current.course_id);
+        awards.push(Award::new(
+            Rule::CourseCompleted,
+            cause,
+            Some(current.course_id),
+        ));
+    }
+    let earned = gamification::award(&txn, current.student_id, &awards).await?;
     txn.commit().await?;
-    if xp > 0 {
+    if earned > 0 {
         crate::service::auth::user_changed(state, auth.id()).await;
     }
     state.events.announce(announced);
@@ -159,7 +175,7 @@ pub async fn record(
             time_spent: progress.time_spent_seconds,
         },
         course_progress: percent,
-        xp_earned: xp,
+        xp_earned: earned,
         status: new_status,
     })
 }
@@ -194,32 +210,4 @@ async fn course_progress(
         .count(db)
         .await?;
     Ok((done * 100 / total) as i32)
-}
-
-/// Adds `xp` to a student's `totalXp`, under the user row's lock (written first), so
-/// concurrent reports add up instead of overwriting each other.
-async fn add_xp(db: &impl ConnectionTrait, student_id: Uuid, xp: i64) -> Result<(), ApiError> {
-    let now = Utc::now();
-    user::Entity::update_many()
-        .col_expr(user::Column::UpdatedAt, Expr::value(now))
-        .filter(user::Column::Id.eq(student_id))
-        .exec(db)
-        .await?;
-    let student = find_user(db, student_id).await?;
-    if student.role != Role::Student {
-        return Ok(());
-    }
-    let mut profile: StudentProfile = student
-        .profile
-        .clone()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
-    profile.total_xp += xp;
-    let profile = serde_json::to_value(profile).map_err(anyhow::Error::from)?;
-    user::Entity::update_many()
-        .col_expr(user::Column::Profile, Expr::value(profile))
-        .filter(user::Column::Id.eq(student_id))
-        .exec(db)
-        .await?;
-    Ok(())
 }

@@ -15,6 +15,7 @@ use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
 use crate::service::enrollments::{student_ref, users_by_id};
+use crate::service::gamification::{self, Award, Rule};
 use crate::store::entity::{enrollment, live_class, live_class_attendance};
 
 /// A student's leaving: the minutes present so far.
@@ -144,7 +145,14 @@ pub async fn join(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<JoinDet
             .await?;
         }
     }
+    // Attending earns XP once per class (students only; see gamification).
+    let cause = format!("class:{}", class.id);
+    let reward = Award::new(Rule::ClassAttended, cause, Some(class.course_id));
+    let earned = gamification::award(&txn, auth.id(), &[reward]).await?;
     txn.commit().await?;
+    if earned > 0 {
+        gamification::totals_changed(state, &[auth.id()]).await;
+    }
     Ok(join_details(&class, true))
 }
 
