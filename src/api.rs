@@ -16,6 +16,7 @@ mod enrollments;
 mod grading;
 pub mod health;
 mod imports;
+mod leaderboards;
 mod lessons;
 mod live_classes;
 mod notifications;

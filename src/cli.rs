@@ -13,6 +13,7 @@ pub mod enrollments;
 pub mod grade;
 pub mod import;
 pub mod keys;
+pub mod leaderboard;
 pub mod lessons;
 pub mod live;
 pub mod notifications;
@@ -141,6 +142,9 @@ pub enum Command {
     /// Doubts: a course's questions and answers, and the queue of unanswered ones.
     #[command(subcommand)]
     Doubts(doubts::DoubtsCommand),
+    /// Who earned the most XP: a course, a batch or the school; this week or all time.
+    #[command(after_help = leaderboard::EXAMPLES)]
+    Leaderboard(leaderboard::LeaderboardArgs),
     /// Create deterministic demo data (safe to re-run).
     #[command(subcommand)]
     Seed(seed::SeedCommand),
@@ -264,6 +268,7 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
             Command::Tests(cmd) => assessments::run(&ctx, cmd).await,
             Command::Grade(cmd) => grade::run(&ctx, cmd).await,
             Command::Doubts(cmd) => doubts::run(&ctx, cmd).await,
+            Command::Leaderboard(args) => leaderboard::run(&ctx, args).await,
             _ => Err(ClientError::Usage(
                 "this command runs without a server".into(),
             )),

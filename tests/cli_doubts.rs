@@ -421,3 +421,92 @@ async fn an_empty_text_is_refused_naming_the_field_and_nothing_is_asked() {
     );
     assert_eq!(mine, serde_json::json!([]));
 }
+
+/// `edupro leaderboard`: a student whose answer was accepted leads the course's board;
+/// the school's adds the day's XP and marks the caller; `--hide` takes them off.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_accepted_answer_puts_its_author_on_the_leaderboards_until_they_hide() {
+    let server = spawn_server().await;
+    let Classroom {
+        teacher, student, ..
+    } = classroom(&server).await;
+    register(&server, "kim@doubts.test", "STUDENT").await;
+    let kim = Terminal::new(&server);
+    kim.login("kim@doubts.test", PASSWORD).await;
+    ok(
+        &kim.run(&["enrollments", "add", "mechanics", "--json"])
+            .await,
+        "enroll kim",
+    );
+    let doubt = ok(
+        &student
+            .run(&[
+                "doubts",
+                "ask",
+                "mechanics",
+                "--title",
+                "Units?",
+                "--body",
+                "Of force?",
+                "--json",
+            ])
+            .await,
+        "ask",
+    );
+    let answer = ok(
+        &kim.run(&[
+            "doubts",
+            "answer",
+            &id(&doubt),
+            "--body",
+            "Newtons.",
+            "--json",
+        ])
+        .await,
+        "answer",
+    );
+    ok(
+        &student
+            .run(&["doubts", "accept", &id(&doubt), &id(&answer), "--json"])
+            .await,
+        "accept",
+    );
+
+    let board = ok(
+        &teacher.run(&["leaderboard", "mechanics", "--json"]).await,
+        "the course's board",
+    );
+    let entries = board.as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{board}");
+    assert_eq!(
+        (&entries[0]["rank"], &entries[0]["xp"]),
+        (&1.into(), &15.into())
+    );
+
+    let school = kim.run(&["leaderboard", "--week"]).await;
+    assert_eq!(school.code, 0, "{}", school.stderr);
+    assert!(
+        school.stderr.contains("School leaderboard since"),
+        "{}",
+        school.stderr
+    );
+    let mine = school
+        .stdout
+        .lines()
+        .find(|l| l.contains("(you)"))
+        .unwrap_or_else(|| panic!("not marked:\n{}", school.stdout));
+    assert!(
+        mine.ends_with("\t20"),
+        "15 for the answer and 5 for the day: {mine:?}"
+    );
+
+    let hidden = kim.run(&["leaderboard", "--hide"]).await;
+    assert_eq!(hidden.code, 0, "{}", hidden.stderr);
+    let board = ok(
+        &teacher.run(&["leaderboard", "mechanics", "--json"]).await,
+        "the board without kim",
+    );
+    assert_eq!(board, serde_json::json!([]));
+    let refused = kim.run(&["leaderboard", "--hide", "mechanics"]).await;
+    assert_eq!(refused.code, 2, "a usage error: {}", refused.stderr);
+}

@@ -503,7 +503,10 @@ async fn progress_counts_only_published_lessons_and_completes_the_course_at_100_
     assert_eq!(first.status, 200, "{}", first.body);
     let data = &first.body["data"];
     assert_eq!(data["courseProgress"], 33);
-    assert_eq!(data["xpEarned"], 10);
+    assert_eq!(
+        data["xpEarned"], 15,
+        "the lesson's 10 and the day's first activity's 5"
+    );
     assert_eq!(data["lessonProgress"]["completed"], true);
     assert!(data["lessonProgress"]["completedAt"].is_string(), "{data}");
     assert_eq!(data["lessonProgress"]["timeSpent"], 120);
@@ -534,7 +537,10 @@ async fn progress_counts_only_published_lessons_and_completes_the_course_at_100_
     assert_eq!(last.status, 200, "{}", last.body);
     assert_eq!(last.body["data"]["courseProgress"], 100);
     assert_eq!(last.body["data"]["status"], "COMPLETED");
-    assert_eq!(last.body["data"]["xpEarned"], 10);
+    assert_eq!(
+        last.body["data"]["xpEarned"], 110,
+        "the lesson's 10 and the completed course's 100"
+    );
 
     let mine = app.get_as(s, "/api/v1/enrollments/my-courses").await;
     let row = &mine.body["data"]["enrollments"][0];
@@ -544,7 +550,7 @@ async fn progress_counts_only_published_lessons_and_completes_the_course_at_100_
     assert!(row["lastAccessedAt"].is_string(), "{row}");
     let me = app.get_as(s, "/api/v1/users/me").await;
     assert_eq!(
-        me.body["data"]["studentProfile"]["totalXp"], 30,
+        me.body["data"]["studentProfile"]["totalXp"], 135,
         "{}",
         me.body
     );

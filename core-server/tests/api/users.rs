@@ -749,8 +749,9 @@ async fn a_student_cannot_award_themselves_xp_levels_or_streaks_through_their_pr
     let profile = &me.body["data"]["studentProfile"];
     assert_eq!(profile["grade"], "9", "the student's own fields are saved");
     assert_eq!(profile["totalXp"], 0, "XP is earned, not sent: {profile}");
-    assert_eq!(profile["level"], 0, "{profile}");
+    assert_eq!(profile["level"], 1, "no XP is level 1: {profile}");
     assert_eq!(profile["currentStreak"], 0, "{profile}");
+    assert_eq!(profile["longestStreak"], 0, "{profile}");
 }
 
 // ---------------------------------------------------------------------------------
