@@ -494,16 +494,17 @@ async fn seeding_the_demo_twice_changes_nothing_the_second_time() {
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert_eq!(
         first.json(),
-        json!({"created": 23 + 38 + 7, "unchanged": 0}),
+        json!({"created": 23 + 38 + 7 + 4, "unchanged": 0}),
         "19 users and 4 parent links; 2 courses, 3 sections, 8 lessons, 6 enrollments, \
-         15 lessons completed, a batch and its 3 members; a test, 3 attempts, 3 classes"
+         15 lessons completed, a batch and its 3 members; a test, 3 attempts, 3 classes; \
+         3 doubts and an accepted answer"
     );
     let second = admin.run(&["seed", "demo", "--seed", "3", "--json"]).await;
     assert_eq!(second.code, 0, "{}", second.stderr);
     assert_eq!(
         second.json(),
-        json!({"created": 0, "unchanged": 23 + 2 + 2}),
-        "the accounts, the teacher's 2 courses, the test and the classes are found"
+        json!({"created": 0, "unchanged": 23 + 2 + 3}),
+        "the accounts, the teacher's 2 courses, the test, the doubts and the classes are found"
     );
     let users = admin.run(&["users", "list", "--json"]).await.json();
     assert_eq!(

@@ -283,7 +283,7 @@ async fn an_admin_answers_the_two_factor_step_changes_a_role_and_imports_users()
         tui.type_text(&totp_now(&secret));
         tui.keys(&["Enter"]);
         tui.wait_for("Signed in as root@school.test (ADMIN)");
-        tui.keys(&["6"]);
+        tui.keys(&["7"]);
         tui.wait_for("ada@school.test");
         tui.keys(&["/"]);
         tui.type_text("ada");
@@ -600,7 +600,7 @@ async fn a_notification_arrives_live_and_survives_a_server_restart_without_a_dup
         let toast = tui.wait_for("New notification");
         assert!(toast.contains("Import plan of users finished"), "{toast}");
         tui.wait_for("1 unread");
-        tui.wait_for("5 Notifications (1)");
+        tui.wait_for("6 Notifications (1)");
         tui
     })
     .await
@@ -626,8 +626,8 @@ async fn a_notification_arrives_live_and_survives_a_server_restart_without_a_dup
         tui.wait_until("the link live again", |s| {
             s.lines().next().unwrap_or_default().contains("● live")
         });
-        tui.wait_for("5 Notifications (2)");
-        tui.keys(&["5"]);
+        tui.wait_for("6 Notifications (2)");
+        tui.keys(&["6"]);
         tui.wait_for("Notifications (2 unread)");
         // Once the toast has gone, each notification is one row, newest first.
         let screen = tui.wait_until("the feed without the toast", |s| {
@@ -650,7 +650,7 @@ async fn a_notification_arrives_live_and_survives_a_server_restart_without_a_dup
         // Read it: the count follows, on the tab and on Today.
         tui.keys(&["Enter"]);
         tui.wait_for("Marked read: Import plan of users finished");
-        tui.wait_for("5 Notifications (1)");
+        tui.wait_for("6 Notifications (1)");
         tui.keys(&["M"]);
         tui.wait_for("Marked 1 read");
         tui.keys(&["1"]);
@@ -842,4 +842,102 @@ async fn a_teacher_schedules_a_class_sees_a_clash_inline_and_grades_an_answer_fr
         .collect();
     assert!(titles.contains(&"Office hours"), "{titles:?}");
     assert!(!titles.contains(&"Clash test"), "{titles:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_doubt_asked_while_the_teacher_watches_the_queue_appears_live_and_is_answered() {
+    use edupro::seed::DEMO_PASSWORD;
+    use edupro_server::api::NewDoubt;
+    let server = spawn_server().await;
+    let secret = create_admin(&server, "root@school.test").await;
+    let admin_token = access_token(&server.url, "root@school.test", PASSWORD, Some(&secret)).await;
+    let seeding = Terminal::new(&server)
+        .run_with(&["seed", "demo"], "", &[("EDUPRO_TOKEN", &admin_token)])
+        .await;
+    assert_eq!(seeding.code, 0, "{}", seeding.stderr);
+    let teacher_email = "teacher1@demo.edupro.example";
+    let teacher_token = access_token(&server.url, teacher_email, DEMO_PASSWORD, None).await;
+    let student_token = access_token(
+        &server.url,
+        "student1@demo.edupro.example",
+        DEMO_PASSWORD,
+        None,
+    )
+    .await;
+    // The published course student1 is enrolled in.
+    let course = published_courses(&server, "Rust for Beginners").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let term = Terminal::new(&server);
+    term.login(teacher_email, DEMO_PASSWORD).await;
+    // The Terminal keeps the config dir (the stored tokens) for as long as the TUI runs.
+    let (tui, _term) = tokio::task::spawn_blocking(move || {
+        let tui = Tmux::start_sized(&term, "tui", 80, 24);
+        tui.wait_for("Signed in as teacher1@demo.edupro.example (TEACHER)");
+        tui.wait_for("● live");
+        // The demo's two unanswered doubts.
+        tui.wait_for("2 unanswered");
+        tui.keys(&["5"]);
+        tui.wait_for("Unanswered doubts (2 waiting)");
+        (tui, term)
+    })
+    .await
+    .unwrap();
+
+    // A student asks, elsewhere; the teacher presses nothing.
+    let student = edupro::api::ApiClient::with_token(&server.url, &student_token).unwrap();
+    let doubt = student
+        .ask_doubt(
+            &course,
+            &NewDoubt {
+                title: "Why does my loop not compile?".into(),
+                body: "I push to a Vec while iterating over it.".into(),
+                link: None,
+                lesson_id: None,
+            },
+        )
+        .await
+        .unwrap();
+
+    tokio::task::spawn_blocking(move || {
+        let queue = tui.wait_for("Unanswered doubts (3 waiting)");
+        assert!(queue.contains("Why does my loop not"), "{queue}");
+        // Oldest first: the new one is third.
+        tui.keys(&["Down", "Down"]);
+        tui.wait_for("I push to a Vec while iterating over it.");
+        tui.wait_for("No answers yet");
+        // Today counted it too, without ctrl-r.
+        tui.keys(&["1"]);
+        tui.wait_for("3 unanswered");
+        tui.keys(&["5"]);
+        tui.wait_for("I push to a Vec while iterating over it.");
+
+        // Two lines in the editor, sent with ctrl-s.
+        tui.keys(&["a"]);
+        tui.wait_for("Your answer to");
+        tui.type_text("Collect the new items first,");
+        tui.keys(&["Enter"]);
+        tui.type_text("then push them after the loop.");
+        tui.wait_for("then push them after the loop.▏");
+        tui.keys(&["C-s"]);
+        tui.wait_for("Answer posted · 2 left");
+        tui.wait_for("Unanswered doubts (2 waiting)");
+        tui.keys(&["1"]);
+        tui.wait_for("2 unanswered");
+        tui.keys(&["q"]);
+    })
+    .await
+    .unwrap();
+
+    let thread = get_as(&server, &teacher_token, &format!("/doubts/{}", doubt.id)).await;
+    assert_eq!(thread["data"]["doubt"]["status"], "ANSWERED", "{thread}");
+    let answers = thread["data"]["answers"].as_array().unwrap();
+    assert_eq!(answers.len(), 1, "{thread}");
+    assert_eq!(
+        answers[0]["body"],
+        "Collect the new items first,\nthen push them after the loop."
+    );
+    assert_eq!(answers[0]["byStaff"], true);
 }

@@ -5,9 +5,9 @@
 
 use chrono::{Days, NaiveTime, Utc};
 use edupro_server::api::{
-    AnswerInput, CourseFilter, EnrollmentFilter, LiveClassFilter, MultipleSelectScoring,
-    NewLiveClass, OptionDocument, QuestionDocument, QuestionType, ShowAnswers, SubmitAttempt,
-    TestDocument, TestType,
+    AcceptAnswer, AnswerInput, CourseFilter, DoubtAnswerInput, DoubtFilter, EnrollmentFilter,
+    LiveClassFilter, MultipleSelectScoring, NewDoubt, NewLiveClass, OptionDocument,
+    QuestionDocument, QuestionType, ShowAnswers, SubmitAttempt, TestDocument, TestType,
 };
 use uuid::Uuid;
 
@@ -171,6 +171,8 @@ pub(super) async fn seed_demo_classroom(teacher: &ApiClient) -> Result<SeedRepor
         report.unchanged += tests.tests.len();
     }
 
+    report.add(seed_doubts(teacher, &course_id).await?);
+
     let filter = LiveClassFilter {
         course_id: Some(course.id),
         ..LiveClassFilter::default()
@@ -210,5 +212,87 @@ pub(super) async fn seed_demo_classroom(teacher: &ApiClient) -> Result<SeedRepor
     } else {
         report.unchanged += 1;
     }
+    Ok(report)
+}
+
+/// Doubts the demo students asked: one answered by a classmate and accepted (XP and a
+/// notification for the answerer), two waiting in the teacher's queue; with the lessons
+/// the seed's students completed, the Doubts tab, Today, XP, badges and the leaderboard
+/// show real activity. Once: a course with doubts is left as it is.
+async fn seed_doubts(teacher: &ApiClient, course: &str) -> Result<SeedReport> {
+    let mut report = SeedReport::default();
+    let existing = teacher
+        .doubts(course, &DoubtFilter::default(), api::first(1))
+        .await?;
+    if existing.pagination.total > 0 {
+        report.unchanged += 1;
+        return Ok(report);
+    }
+    let roster = teacher
+        .enrollments(course, &EnrollmentFilter::default(), api::first(100))
+        .await?;
+    let mut students: Vec<_> = roster.enrollments.into_iter().map(|e| e.student).collect();
+    students.sort_by(|a, b| a.email.cmp(&b.email));
+    let mut clients = Vec::new();
+    for student in students.iter().take(3) {
+        if let Some(client) = student_client(&teacher.server, &student.email).await? {
+            clients.push(client);
+        }
+    }
+    let [first, second, third] = clients.as_slice() else {
+        return Ok(report);
+    };
+    let ask = |title: &str, body: &str| NewDoubt {
+        title: title.into(),
+        body: body.into(),
+        link: None,
+        lesson_id: None,
+    };
+    let answered = first
+        .ask_doubt(
+            course,
+            &ask(
+                "Why can't I use a value after moving it?",
+                "After `let b = a;` the compiler says `a` was moved. It's just an integer array?",
+            ),
+        )
+        .await?;
+    let reply = third
+        .answer_doubt(
+            answered.id,
+            &DoubtAnswerInput {
+                body: "Arrays of `Copy` types are copied, but a `Vec` or `String` moves: \
+                       clone it, or borrow with `&a`."
+                    .into(),
+            },
+        )
+        .await?;
+    first
+        .accept_answer(
+            answered.id,
+            &AcceptAnswer {
+                answer_id: reply.id,
+            },
+        )
+        .await?;
+    second
+        .ask_doubt(
+            course,
+            &ask(
+                "When do I need lifetimes?",
+                "The book's `longest` example needs `'a` but my own functions never do. Why?",
+            ),
+        )
+        .await?;
+    third
+        .ask_doubt(
+            course,
+            &ask(
+                "Box<T> vs &T",
+                "Both point somewhere. When is `Box` the right one?",
+            ),
+        )
+        .await?;
+    report.created += 4;
     Ok(report)
 }

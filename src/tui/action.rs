@@ -2,6 +2,7 @@
 //! [`super::net`] in tasks), [`Action`]s are what comes back (answers, ticks, resizes).
 //! Keys become [`super::keymap::Command`]s before they reach a view.
 
+pub mod doubts;
 pub mod grading;
 pub mod live;
 
@@ -165,8 +166,11 @@ pub enum Effect {
     LoadUpcoming,
     /// Today: how many answers wait for marks.
     LoadGradingCount,
+    /// Today: how many doubts wait for an answer.
+    LoadDoubtCount,
     Live(live::LiveEffect),
     Grading(grading::GradingEffect),
+    Doubts(doubts::DoubtsEffect),
 }
 
 /// What Today shows.
@@ -242,15 +246,17 @@ pub enum Action {
     Realtime(Realtime),
     Upcoming(Answer<LiveClassList>),
     GradingCount(Answer<u64>),
+    DoubtCount(Answer<u64>),
     /// A note from the network layer (a credential-store warning).
     Note(String),
     Live(live::LiveAction),
     Grading(grading::GradingAction),
+    Doubts(doubts::DoubtsAction),
 }
 
 impl Action {
     /// Whether this answer changed something Today shows (its courses, enrollments,
-    /// upcoming classes or grading queue), so Today reads them again.
+    /// upcoming classes, grading queue or doubts waiting), so Today reads them again.
     pub fn changes_today(&self) -> bool {
         match self {
             Self::Live(
@@ -260,6 +266,10 @@ impl Action {
             ) => true,
             Self::Grading(
                 grading::GradingAction::Graded(Ok(_)) | grading::GradingAction::Regraded(Ok(_)),
+            ) => true,
+            Self::Doubts(
+                doubts::DoubtsAction::Answered { answer: Ok(_), .. }
+                | doubts::DoubtsAction::Hidden { answer: Ok(_), .. },
             ) => true,
             Self::CourseChanged(Ok(_)) | Self::ImportDone(Ok(_)) => true,
             Self::Saved { answer, .. } => answer.is_ok(),

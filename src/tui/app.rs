@@ -3,7 +3,7 @@
 //! tests drive the same [`App::on_key`] / [`App::update`]; `draw(&self)` is pure.
 
 use crossterm::event::{KeyEvent, KeyEventKind};
-use edupro_server::api::{Role, User};
+use edupro_server::api::{NotificationType, Role, User};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -14,6 +14,7 @@ use super::keymap::{Command, Keymap};
 use super::realtime::Link;
 use super::theme::Theme;
 use super::views::courses::CoursesView;
+use super::views::doubts::DoubtsView;
 use super::views::grading::GradingView;
 use super::views::live::LiveView;
 use super::views::login::{LoginOutcome, LoginView};
@@ -43,17 +44,28 @@ pub enum Tab {
     Courses,
     Live,
     Grading,
+    Doubts,
     Notifications,
     Users,
 }
 
 impl Tab {
+    /// What the tab bar calls it when every full title does not fit.
+    fn short_title(self) -> &'static str {
+        match self {
+            Self::Grading => "Grade",
+            Self::Notifications => "Notifs",
+            other => other.title(),
+        }
+    }
+
     fn title(self) -> &'static str {
         match self {
             Self::Today => "Today",
             Self::Courses => "Courses",
             Self::Live => "Live",
             Self::Grading => "Grading",
+            Self::Doubts => "Doubts",
             Self::Notifications => "Notifications",
             Self::Users => "Users",
         }
@@ -79,6 +91,7 @@ struct Main {
     courses: CoursesView,
     live: LiveView,
     grading: GradingView,
+    doubts: DoubtsView,
     notifications: NotificationsView,
     users: UsersView,
 }
@@ -88,6 +101,7 @@ impl Main {
         let mut tabs = vec![Tab::Today, Tab::Courses, Tab::Live];
         if matches!(me.role, Role::Teacher | Role::Admin) {
             tabs.push(Tab::Grading);
+            tabs.push(Tab::Doubts);
         }
         tabs.push(Tab::Notifications);
         if me.role == Role::Admin {
@@ -98,6 +112,7 @@ impl Main {
             courses: CoursesView::default(),
             live: LiveView::new(me.id),
             grading: GradingView::default(),
+            doubts: DoubtsView::default(),
             notifications: NotificationsView::default(),
             users: UsersView::default(),
             me,
@@ -112,6 +127,7 @@ impl Main {
             Tab::Courses => &self.courses,
             Tab::Live => &self.live,
             Tab::Grading => &self.grading,
+            Tab::Doubts => &self.doubts,
             Tab::Notifications => &self.notifications,
             Tab::Users => &self.users,
         }
@@ -123,6 +139,7 @@ impl Main {
             Tab::Courses => &mut self.courses,
             Tab::Live => &mut self.live,
             Tab::Grading => &mut self.grading,
+            Tab::Doubts => &mut self.doubts,
             Tab::Notifications => &mut self.notifications,
             Tab::Users => &mut self.users,
         }
@@ -133,13 +150,51 @@ impl Main {
         self.today.set_unread(self.notifications.unread());
     }
 
-    fn tab_title(&self, tab: Tab) -> String {
+    fn tab_title(&self, tab: Tab, short: bool) -> String {
+        let title = if short {
+            tab.short_title()
+        } else {
+            tab.title()
+        };
         match (tab, self.notifications.unread()) {
             (Tab::Notifications, super::views::Load::Ready(n)) if n > 0 => {
-                format!("Notifications ({n})")
+                format!("{title} ({n})")
             }
-            _ => tab.title().to_owned(),
+            _ => title.to_owned(),
         }
+    }
+
+    /// The tab bar for `width` columns: padded titles when they fit, else unpadded, else
+    /// short titles (7 tabs for an admin at 80 columns, 6 for a teacher at 60).
+    fn tab_bar(&self, width: u16, theme: Theme) -> Tabs<'static> {
+        let titles = |short: bool| -> Vec<String> {
+            self.tabs
+                .iter()
+                .enumerate()
+                .map(|(i, t)| format!("{} {}", i + 1, self.tab_title(*t, short)))
+                .collect()
+        };
+        // Titles, and a divider between two.
+        let needed = |titles: &[String], padding: usize| -> usize {
+            titles
+                .iter()
+                .map(|t| t.chars().count() + padding)
+                .sum::<usize>()
+                + titles.len().saturating_sub(1)
+        };
+        let width = usize::from(width);
+        let full = titles(false);
+        let (titles, padded) = if needed(&full, 2) <= width {
+            (full, true)
+        } else if needed(&full, 0) <= width {
+            (full, false)
+        } else {
+            (titles(true), false)
+        };
+        let bar = Tabs::new(titles)
+            .select(self.active)
+            .highlight_style(theme.selected());
+        if padded { bar } else { bar.padding("", "") }
     }
 }
 
@@ -242,6 +297,7 @@ impl App {
         };
         let tab = match goto {
             Goto::Grading => Tab::Grading,
+            Goto::Doubts => Tab::Doubts,
             Goto::Notifications => Tab::Notifications,
             Goto::Class { .. } => Tab::Live,
             Goto::Course(_) => Tab::Courses,
@@ -254,7 +310,9 @@ impl App {
         match goto {
             Goto::Class { id, at } => main.live.show_class(id, at, &mut out),
             Goto::Course(id) => main.courses.show_course(id, &mut out),
-            Goto::Grading | Goto::Notifications => main.view_mut().activate(&mut out),
+            Goto::Grading | Goto::Doubts | Goto::Notifications => {
+                main.view_mut().activate(&mut out)
+            }
         }
         self.apply(out, Some(tab));
     }
@@ -345,6 +403,7 @@ impl App {
                         Command::Tab4 => Some(3),
                         Command::Tab5 => Some(4),
                         Command::Tab6 => Some(5),
+                        Command::Tab7 => Some(6),
                         _ => None,
                     };
                     if let Some(tab) = tab {
@@ -385,10 +444,12 @@ impl App {
                 if self.toast.as_ref().is_some_and(|t| t.until <= self.ticks) {
                     self.toast = None;
                 }
-                if let Screen::Main(main) = &mut self.screen
-                    && main.tabs[main.active] == Tab::Today
-                {
-                    main.today.refresh_if_stale(&mut out);
+                if let Screen::Main(main) = &mut self.screen {
+                    match main.tabs[main.active] {
+                        Tab::Today => main.today.refresh_if_stale(&mut out),
+                        Tab::Doubts => main.doubts.refresh_if_stale(&mut out),
+                        _ => {}
+                    }
                 }
             }
             Action::Realtime(event) => self.realtime(event, &mut out),
@@ -428,7 +489,10 @@ impl App {
                         main.today.mark_stale();
                     }
                     let tab = match &other {
-                        Action::Today(_) | Action::Upcoming(_) | Action::GradingCount(_) => {
+                        Action::Today(_)
+                        | Action::Upcoming(_)
+                        | Action::GradingCount(_)
+                        | Action::DoubtCount(_) => {
                             main.today.on_action(other, &mut out);
                             Tab::Today
                         }
@@ -445,6 +509,10 @@ impl App {
                         Action::Grading(_) => {
                             main.grading.on_action(other, &mut out);
                             Tab::Grading
+                        }
+                        Action::Doubts(_) => {
+                            main.doubts.on_action(other, &mut out);
+                            Tab::Doubts
                         }
                         Action::Users { .. }
                         | Action::UserChanged(_)
@@ -480,6 +548,13 @@ impl App {
                 let (title, message) = (n.title.clone(), n.message.clone());
                 // What happened (an enrollment, a submission, a class) may be on Today.
                 main.today.mark_stale();
+                // A new doubt: the queue reads its first page again, at once if on screen.
+                if n.kind == NotificationType::DoubtAsked {
+                    main.doubts.mark_stale();
+                    if main.tabs[main.active] == Tab::Doubts {
+                        main.doubts.refresh_if_stale(out);
+                    }
+                }
                 if main.notifications.arrived(*n) {
                     self.toast = Some(Toast::arrived(
                         self.toast.take(),
@@ -514,17 +589,7 @@ impl App {
             Screen::Main(main) => {
                 let [tabs, view] =
                     Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(body);
-                let titles = main
-                    .tabs
-                    .iter()
-                    .enumerate()
-                    .map(|(i, t)| format!("{} {}", i + 1, main.tab_title(*t)));
-                frame.render_widget(
-                    Tabs::new(titles)
-                        .select(main.active)
-                        .highlight_style(self.theme.selected()),
-                    tabs,
-                );
+                frame.render_widget(main.tab_bar(tabs.width, self.theme), tabs);
                 main.view().draw(frame, view, self.theme);
             }
         }

@@ -36,6 +36,7 @@ pub enum Command {
     Tab4,
     Tab5,
     Tab6,
+    Tab7,
     Up,
     Down,
     PageUp,
@@ -70,6 +71,7 @@ pub enum Command {
     NextUngraded,
     Filter,
     Regrade,
+    Hide,
 }
 
 impl Command {
@@ -87,6 +89,7 @@ impl Command {
         Self::Tab4,
         Self::Tab5,
         Self::Tab6,
+        Self::Tab7,
         Self::Up,
         Self::Down,
         Self::PageUp,
@@ -121,6 +124,7 @@ impl Command {
         Self::NextUngraded,
         Self::Filter,
         Self::Regrade,
+        Self::Hide,
     ];
 
     fn default_keys(self) -> &'static [&'static str] {
@@ -137,6 +141,7 @@ impl Command {
             Self::Tab4 => &["4"],
             Self::Tab5 => &["5"],
             Self::Tab6 => &["6"],
+            Self::Tab7 => &["7"],
             Self::Up => &["up", "k"],
             Self::Down => &["down", "j"],
             Self::PageUp => &["pageup", "ctrl-b"],
@@ -171,6 +176,7 @@ impl Command {
             Self::NextUngraded => &["u"],
             Self::Filter => &["f"],
             Self::Regrade => &["R"],
+            Self::Hide => &["h"],
         }
     }
 }

@@ -2,6 +2,7 @@
 //! shared [`ApiClient`] and posts its answer as an [`Action`] on the app's channel.
 //! Nothing here ever blocks the draw loop.
 
+mod doubts;
 mod grading;
 mod live;
 
@@ -285,8 +286,14 @@ impl Net {
                 .await
                 .map(|q| q.pagination.total),
             ),
+            Effect::LoadDoubtCount => Action::DoubtCount(
+                self.with_client(|c| async move { c.doubt_queue(api::first(1)).await })
+                    .await
+                    .map(|q| q.pagination.total),
+            ),
             Effect::Live(effect) => self.run_live(effect).await,
             Effect::Grading(effect) => self.run_grading(effect).await,
+            Effect::Doubts(effect) => self.run_doubts(effect).await,
         }
     }
 

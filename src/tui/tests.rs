@@ -17,7 +17,8 @@ use super::keymap::Keymap;
 use super::theme::Theme;
 // Notifications, the WebSocket's indicator, toasts and Today's live panels.
 mod realtime;
-// The Live classes and Grading tabs.
+// The Live classes, Grading and Doubts tabs.
+mod doubts;
 mod grading;
 mod live;
 // Sign-in, Today, Courses (list, tree, roster) and Users (with imports).
@@ -75,6 +76,7 @@ impl Harness {
         self.answer(Action::Today(Ok(today_data())));
         self.answer(Action::Upcoming(Ok(class_list(vec![]))));
         self.answer(Action::GradingCount(Ok(0)));
+        self.answer(Action::DoubtCount(Ok(0)));
         self.answer(feed(vec![], 0));
         self.answer(Action::Realtime(Realtime::Connected { since: 0 }));
         self.effects();

@@ -3,6 +3,7 @@
 //! state.
 
 pub mod courses;
+pub mod doubts;
 pub mod grading;
 pub mod live;
 pub mod login;
@@ -34,6 +35,8 @@ pub struct Out {
 pub enum Goto {
     /// The grading queue.
     Grading,
+    /// The queue of unanswered doubts.
+    Doubts,
     /// The notification feed.
     Notifications,
     /// A live class, on its day's agenda, selected.

@@ -48,6 +48,10 @@ pub enum NotificationType {
     AttemptSubmitted,
     /// To a course's staff: a student reviewed the course.
     CourseReviewed,
+    /// To a student: a badge unlocked.
+    AchievementUnlocked,
+    /// To a student: a new level.
+    LevelUp,
 }
 
 impl NotificationType {
@@ -72,6 +76,8 @@ impl NotificationType {
         Self::AnswerAccepted,
         Self::AttemptSubmitted,
         Self::CourseReviewed,
+        Self::AchievementUnlocked,
+        Self::LevelUp,
     ];
 
     /// The stored and wire spelling.
@@ -97,6 +103,8 @@ impl NotificationType {
             Self::AnswerAccepted => "ANSWER_ACCEPTED",
             Self::AttemptSubmitted => "ATTEMPT_SUBMITTED",
             Self::CourseReviewed => "COURSE_REVIEWED",
+            Self::AchievementUnlocked => "ACHIEVEMENT_UNLOCKED",
+            Self::LevelUp => "LEVEL_UP",
         }
     }
 }

@@ -117,6 +117,19 @@ pub struct StudentProfile {
     /// The last day (in the student's time zone) with learning activity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_active_on: Option<NaiveDate>,
+    /// Badges unlocked, oldest first (earned, like XP).
+    #[serde(default)]
+    pub badges: Vec<Badge>,
+}
+
+/// A badge a student unlocked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Badge {
+    pub code: String,
+    pub title: String,
+    pub unlocked_at: DateTime<Utc>,
 }
 
 /// What a teacher's profile records.

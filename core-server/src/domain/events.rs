@@ -63,6 +63,31 @@ pub enum DomainEvent {
     /// The asker accepted an answer.
     #[serde(rename = "doubt.accepted")]
     DoubtAccepted(DoubtChange),
+    /// A student unlocked a badge.
+    #[serde(rename = "achievement.unlocked")]
+    AchievementUnlocked(AchievementUnlocked),
+    /// A student's XP reached a new level.
+    #[serde(rename = "level.reached")]
+    LevelReached(LevelReached),
+}
+
+/// `achievement.unlocked`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AchievementUnlocked {
+    pub user_id: Uuid,
+    pub code: String,
+    pub title: String,
+    pub description: String,
+}
+
+/// `level.reached`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LevelReached {
+    pub user_id: Uuid,
+    pub level: i32,
+    pub total_xp: i64,
 }
 
 /// `test.submitted`.
@@ -286,6 +311,8 @@ impl DomainEvent {
             Self::DoubtAsked(_) => "doubt.asked",
             Self::DoubtAnswered(_) => "doubt.answered",
             Self::DoubtAccepted(_) => "doubt.accepted",
+            Self::AchievementUnlocked(_) => "achievement.unlocked",
+            Self::LevelReached(_) => "level.reached",
         }
     }
 
@@ -326,6 +353,7 @@ impl DomainEvent {
             Self::DoubtAsked(e) | Self::DoubtAnswered(e) | Self::DoubtAccepted(e) => {
                 Some(e.course_id)
             }
+            Self::AchievementUnlocked(_) | Self::LevelReached(_) => None,
         }
     }
 }

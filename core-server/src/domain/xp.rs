@@ -44,3 +44,99 @@ mod tests {
         assert_eq!(next_streak(Some(day(5)), 5, day(7)), 1);
     }
 }
+
+/// What a student has done, as far as badges ask.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Record {
+    pub lessons_completed: i64,
+    pub courses_completed: i64,
+    pub perfect_scores: i64,
+    pub answers_accepted: i64,
+    pub classes_attended: i64,
+    pub current_streak: i32,
+    pub level: i32,
+}
+
+/// A badge of the catalogue: its code, title and what unlocks it.
+pub struct BadgeRule {
+    pub code: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub earned: fn(&Record) -> bool,
+}
+
+/// The catalogue of badges; each is unlocked once, the first time its rule holds.
+pub const BADGES: &[BadgeRule] = &[
+    BadgeRule {
+        code: "FIRST_LESSON",
+        title: "First steps",
+        description: "Completed a first lesson",
+        earned: |r| r.lessons_completed >= 1,
+    },
+    BadgeRule {
+        code: "COURSE_COMPLETED",
+        title: "Finisher",
+        description: "Completed a whole course",
+        earned: |r| r.courses_completed >= 1,
+    },
+    BadgeRule {
+        code: "FIRST_PERFECT",
+        title: "Full marks",
+        description: "A first perfect score on a test",
+        earned: |r| r.perfect_scores >= 1,
+    },
+    BadgeRule {
+        code: "STREAK_7",
+        title: "A week in a row",
+        description: "Learned on 7 days in a row",
+        earned: |r| r.current_streak >= 7,
+    },
+    BadgeRule {
+        code: "STREAK_30",
+        title: "A month in a row",
+        description: "Learned on 30 days in a row",
+        earned: |r| r.current_streak >= 30,
+    },
+    BadgeRule {
+        code: "HELPER_10",
+        title: "Helper",
+        description: "10 answers accepted by the students who asked",
+        earned: |r| r.answers_accepted >= 10,
+    },
+    BadgeRule {
+        code: "FIRST_CLASS",
+        title: "Present",
+        description: "Attended a first live class",
+        earned: |r| r.classes_attended >= 1,
+    },
+    BadgeRule {
+        code: "LEVEL_5",
+        title: "Level 5",
+        description: "Reached level 5 (1,000 XP)",
+        earned: |r| r.level >= 5,
+    },
+];
+
+#[cfg(test)]
+mod badge_tests {
+    use super::*;
+
+    #[test]
+    fn badges_hold_from_their_threshold_on() {
+        let holds = |r: &Record| -> Vec<&str> {
+            BADGES
+                .iter()
+                .filter(|b| (b.earned)(r))
+                .map(|b| b.code)
+                .collect()
+        };
+        assert!(holds(&Record::default()).is_empty());
+        let r = Record {
+            lessons_completed: 3,
+            answers_accepted: 10,
+            current_streak: 7,
+            ..Record::default()
+        };
+        assert_eq!(holds(&r), ["FIRST_LESSON", "STREAK_7", "HELPER_10"]);
+    }
+}

@@ -705,9 +705,7 @@ pub async fn accept(
     let earned = gamification::award(&txn, a.author_id, &[reward]).await?;
     txn.commit().await?;
     state.events.announce([event]);
-    if earned > 0 {
-        gamification::totals_changed(state, &[a.author_id]).await;
-    }
+    earned.announce(state).await;
     doubt_to_wire(&state.db, auth.id(), &d).await
 }
 

@@ -19,14 +19,16 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::api::{
-    AttemptStatus, Leaderboard, LeaderboardEntry, LeaderboardPeriod, LeaderboardQuery, Role,
+    AttemptStatus, Badge, Leaderboard, LeaderboardEntry, LeaderboardPeriod, LeaderboardQuery, Role,
     StudentProfile,
 };
-use crate::domain::xp::{level_for, next_streak};
+use crate::domain::events::{AchievementUnlocked, DomainEvent, LevelReached};
+use crate::domain::xp::{BADGES, Record, level_for, next_streak};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
 use crate::service::catalogue::{self, course_not_found, find_course, person};
+use crate::service::events::{self, StoredEvent};
 use crate::store::entity::{
     batch, enrollment, leaderboard_opt_out, notification_preference, test, test_attempt, user,
     xp_award,
@@ -168,17 +170,108 @@ async fn insert_award(
     Ok(inserted == 1)
 }
 
+/// What an award (or a settlement) did: the XP it added or took, the students whose
+/// totals changed, and the events to announce after the commit (badges, levels).
+#[derive(Debug, Default)]
+pub struct Earned {
+    pub xp: i64,
+    pub students: Vec<Uuid>,
+    pub events: Vec<StoredEvent>,
+}
+
+impl Earned {
+    fn add(&mut self, other: Earned) {
+        self.xp += other.xp;
+        for s in other.students {
+            if !self.students.contains(&s) {
+                self.students.push(s);
+            }
+        }
+        self.events.extend(other.events);
+    }
+
+    /// After the commit: announce the events and drop the students' cached sessions
+    /// (which `/auth/me` reads) here and on every other instance.
+    pub async fn announce(self, state: &AppState) {
+        state.events.announce(self.events);
+        for user in self.students {
+            crate::service::auth::user_changed(state, user).await;
+        }
+    }
+}
+
+/// Unlocks the badges the student's record now earns (each once: the profile holds
+/// them, under the user row's lock) and announces a new level; the events.
+async fn milestones(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    profile: &mut StudentProfile,
+    level_before: i32,
+    now: DateTime<Utc>,
+) -> Result<Vec<StoredEvent>, ApiError> {
+    let mut published = Vec::new();
+    if profile.level > level_before && level_before > 0 {
+        published.push(
+            events::publish(
+                db,
+                DomainEvent::LevelReached(LevelReached {
+                    user_id,
+                    level: profile.level,
+                    total_xp: profile.total_xp,
+                }),
+            )
+            .await?,
+        );
+    }
+    let counts = awards_by_rule(db, user_id).await?;
+    let count = |rule: Rule| counts.get(rule.as_str()).map_or(0, |(n, _)| *n);
+    let record = Record {
+        lessons_completed: count(Rule::LessonCompleted),
+        courses_completed: count(Rule::CourseCompleted),
+        perfect_scores: count(Rule::PerfectScore),
+        answers_accepted: count(Rule::AnswerAccepted),
+        classes_attended: count(Rule::ClassAttended),
+        current_streak: profile.current_streak,
+        level: profile.level,
+    };
+    for badge in BADGES {
+        if !(badge.earned)(&record) || profile.badges.iter().any(|b| b.code == badge.code) {
+            continue;
+        }
+        profile.badges.push(Badge {
+            code: badge.code.to_owned(),
+            title: badge.title.to_owned(),
+            unlocked_at: now,
+        });
+        published.push(
+            events::publish(
+                db,
+                DomainEvent::AchievementUnlocked(AchievementUnlocked {
+                    user_id,
+                    code: badge.code.to_owned(),
+                    title: badge.title.to_owned(),
+                    description: badge.description.to_owned(),
+                }),
+            )
+            .await?,
+        );
+    }
+    Ok(published)
+}
+
 /// Awards `awards` to the student in `db`'s transaction, each at most once ever, and
 /// counts the day as active (extending the streak; the day's first activity earns
-/// [`Rule::DailyActivity`]). Anyone not a student gets nothing. The XP added.
+/// [`Rule::DailyActivity`]); unlocks badges and announces levels. Anyone not a student
+/// gets nothing. Call [`Earned::announce`] after the commit.
 pub async fn award(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     awards: &[Award],
-) -> Result<i64, ApiError> {
+) -> Result<Earned, ApiError> {
     let Some(mut profile) = lock_student(db, user_id).await? else {
-        return Ok(0);
+        return Ok(Earned::default());
     };
+    let level_before = level_for(profile.total_xp);
     let now = Utc::now();
     let mut added = 0i64;
     for a in awards {
@@ -189,7 +282,8 @@ pub async fn award(
     let today = now
         .with_timezone(&time_zone(db, user_id).await?)
         .date_naive();
-    if profile.last_active_on != Some(today) {
+    let new_day = profile.last_active_on != Some(today);
+    if new_day {
         profile.current_streak = next_streak(profile.last_active_on, profile.current_streak, today);
         profile.longest_streak = profile.longest_streak.max(profile.current_streak);
         profile.last_active_on = Some(today);
@@ -200,8 +294,17 @@ pub async fn award(
     }
     profile.total_xp += added;
     profile.level = level_for(profile.total_xp);
+    let events = if added > 0 || new_day {
+        milestones(db, user_id, &mut profile, level_before, now).await?
+    } else {
+        Vec::new()
+    };
     save_profile(db, user_id, &profile).await?;
-    Ok(added)
+    Ok(Earned {
+        xp: added,
+        students: if added > 0 { vec![user_id] } else { Vec::new() },
+        events,
+    })
 }
 
 /// Takes back the award of `cause`, if there is one; the XP taken.
@@ -231,13 +334,13 @@ pub async fn revoke(
 /// Makes the students' test awards agree with their graded attempts: TEST_PASSED while
 /// one fully graded attempt reaches the passing marks, PERFECT_SCORE while one has every
 /// mark; given where they are missing, taken back where they no longer hold (a regrade).
-/// The students whose XP changed (their cached sessions are stale after the commit).
+/// What changed; call [`Earned::announce`] after the commit.
 pub async fn settle_test(
     db: &impl ConnectionTrait,
     t: &test::Model,
     students: &[Uuid],
-) -> Result<Vec<Uuid>, ApiError> {
-    let mut changed = Vec::new();
+) -> Result<Earned, ApiError> {
+    let mut changed = Earned::default();
     if t.total_marks <= 0 {
         return Ok(changed);
     }
@@ -256,7 +359,6 @@ pub async fn settle_test(
         let passed = best.is_some_and(|b| b >= t.passing_marks);
         let perfect = best.is_some_and(|b| b >= t.total_marks);
         let mut give = Vec::new();
-        let mut delta = 0;
         for (holds, rule, cause) in [
             (passed, Rule::TestPassed, format!("test-pass:{}", t.id)),
             (
@@ -267,26 +369,18 @@ pub async fn settle_test(
         ] {
             if holds {
                 give.push(Award::new(rule, cause, Some(t.course_id)));
-            } else {
-                delta += revoke(db, *student, &cause).await?;
+            } else if revoke(db, *student, &cause).await? > 0 {
+                changed.add(Earned {
+                    students: vec![*student],
+                    ..Earned::default()
+                });
             }
         }
         if !give.is_empty() {
-            delta += award(db, *student, &give).await?;
-        }
-        if delta != 0 {
-            changed.push(*student);
+            changed.add(award(db, *student, &give).await?);
         }
     }
     Ok(changed)
-}
-
-/// After the commit of awards to `users`: their cached sessions (which `/auth/me` reads)
-/// are dropped here and on every other instance.
-pub async fn totals_changed(state: &AppState, users: &[Uuid]) {
-    for user in users {
-        crate::service::auth::user_changed(state, *user).await;
-    }
 }
 
 /// The Monday 00:00 that starts the week of `now` in `tz`, in UTC.

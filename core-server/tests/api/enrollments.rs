@@ -746,6 +746,10 @@ async fn each_enrollment_change_writes_its_event_and_announces_it_after_the_comm
         "course.published",
         "course.enrolled",
         "enrollment.completed",
+        // The completion's XP: a new level, and the first lesson's and course's badges.
+        "level.reached",
+        "achievement.unlocked",
+        "achievement.unlocked",
         "enrollment.cancelled",
         "course.archived",
     ];
@@ -763,7 +767,7 @@ async fn each_enrollment_change_writes_its_event_and_announces_it_after_the_comm
     assert_eq!(enrolled["courseId"], course);
     assert_eq!(enrolled["studentId"], student.id);
     assert_eq!(enrolled["enrollmentId"], enrollment);
-    assert_eq!(announced[3].payload["actorId"], teacher.id);
+    assert_eq!(announced[6].payload["actorId"], teacher.id);
     assert_eq!(announced[0].payload["title"], "Eventful");
     // The rows are the record: the same events, stored.
     for event in &announced {

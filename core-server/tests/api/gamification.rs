@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::catalogue_helpers::{error_fields, published};
 use crate::enrollments::{enroll, progress};
 use crate::helpers::{TestApp, TestUser, spawn_app};
+use crate::realtime_helpers::{inbox, wait_for_title};
 use crate::tests_helpers::{pick, published_test, question, start, submit};
 
 async fn profile(app: &TestApp, user: &TestUser) -> Value {
@@ -64,6 +65,25 @@ async fn completing_a_lesson_awards_xp_once_even_when_reported_concurrently() {
     assert_eq!(after["currentStreak"], 1);
     assert_eq!(after["longestStreak"], 1);
     assert!(after["lastActiveOn"].is_string(), "{after}");
+    // Badges unlock once each, and the student hears of them and of the new level.
+    let badges: Vec<&str> = after["badges"]
+        .as_array()
+        .expect("badges")
+        .iter()
+        .map(|b| b["code"].as_str().expect("code"))
+        .collect();
+    assert_eq!(badges, ["FIRST_LESSON", "COURSE_COMPLETED"], "{after}");
+    let badge = wait_for_title(&app, &student, "Badge unlocked: First steps").await;
+    assert_eq!(badge["type"], "ACHIEVEMENT_UNLOCKED");
+    let level = wait_for_title(&app, &student, "Level 2").await;
+    assert_eq!(level["type"], "LEVEL_UP");
+    assert_eq!(level["message"], "You reached level 2 with 115 XP.");
+    let unlocked: Vec<Value> = inbox(&app, &student)
+        .await
+        .into_iter()
+        .filter(|n| n["type"] == "ACHIEVEMENT_UNLOCKED")
+        .collect();
+    assert_eq!(unlocked.len(), 2, "{unlocked:?}");
     // Reporting again earns nothing more.
     let again = progress(&app, &student.access_token, &enrollment, &lesson, true, 30).await;
     assert_eq!(again.body["data"]["xpEarned"], 0);

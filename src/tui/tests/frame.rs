@@ -32,6 +32,7 @@ fn tab_and_numbers_switch_tabs_and_q_quits() {
                 Effect::LoadToday { .. },
                 Effect::LoadUpcoming,
                 Effect::LoadGradingCount,
+                Effect::LoadDoubtCount,
                 Effect::LoadNotifications { .. },
                 Effect::LoadCourses { .. },
                 Effect::LoadUsers { .. }
@@ -39,7 +40,7 @@ fn tab_and_numbers_switch_tabs_and_q_quits() {
         ),
         "each tab loads once, when first shown (the feed at sign-in)"
     );
-    h.chars("5");
+    h.chars("6");
     assert!(h.effects().is_empty(), "the feed is not loaded twice");
     h.chars("1");
     assert!(h.effects().is_empty(), "Today is not loaded twice");

@@ -122,7 +122,7 @@ fn on_notifications(items: Vec<Notification>, unread: u64) -> Harness {
     let mut h = Harness::signed_in(teacher());
     h.settle();
     // `settle` answered an empty feed; start again with these.
-    h.press(KeyCode::Char('5')).ctrl('r');
+    h.press(KeyCode::Char('6')).ctrl('r');
     h.effects();
     h.answer(for_generation(feed(items, unread), 2));
     h
@@ -133,7 +133,7 @@ fn on_notifications(items: Vec<Notification>, unread: u64) -> Harness {
 #[test]
 fn notifications_loading() {
     let mut h = Harness::signed_in(teacher());
-    h.press(KeyCode::Char('5'));
+    h.press(KeyCode::Char('6'));
     assert!(
         h.effects().contains(&Effect::LoadNotifications {
             generation: 1,
@@ -148,7 +148,7 @@ fn notifications_loading() {
 fn notifications_empty_then_the_socket_resumes_after_nothing() {
     let mut h = Harness::signed_in(teacher());
     h.effects();
-    h.press(KeyCode::Char('5'));
+    h.press(KeyCode::Char('6'));
     h.answer(feed(vec![], 0));
     assert_eq!(h.effects(), [Effect::Watch { since: Some(0) }]);
     insta::assert_snapshot!(h.screen());
@@ -158,7 +158,7 @@ fn notifications_empty_then_the_socket_resumes_after_nothing() {
 fn notifications_error_and_the_socket_finds_its_own_start() {
     let mut h = Harness::signed_in(teacher());
     h.effects();
-    h.press(KeyCode::Char('5'));
+    h.press(KeyCode::Char('6'));
     h.answer(Action::Notifications {
         generation: 1,
         answer: Err(offline()),
@@ -171,7 +171,7 @@ fn notifications_error_and_the_socket_finds_its_own_start() {
 fn notifications_filled_with_unread_marked_and_counted_in_the_tab() {
     let mut h = Harness::signed_in(teacher());
     h.effects();
-    h.press(KeyCode::Char('5'));
+    h.press(KeyCode::Char('6'));
     h.answer(feed(three(), 2));
     assert_eq!(
         h.effects(),
@@ -195,9 +195,9 @@ fn a_live_notification_toasts_on_any_tab_and_goes_on_top_of_the_feed() {
     insta::assert_snapshot!("toast_on_today", h.screen());
     assert!(h.shows("3 unread"));
     // Keys still go to the view under the toast.
-    h.press(KeyCode::Char('5'));
+    h.press(KeyCode::Char('6'));
     let screen = h.screen();
-    assert!(screen.contains("5 Notifications (3)"), "{screen}");
+    assert!(screen.contains("6 Notifications (3)"), "{screen}");
     let top = screen.find("New test: Quiz 2").expect(&screen);
     let next = screen.find("Graded: Quiz 1").expect(&screen);
     assert!(top < next, "the new one is on top:\n{screen}");
@@ -253,7 +253,7 @@ fn the_selection_stays_on_its_notification_when_one_arrives_above() {
 fn a_later_page_that_overlaps_live_arrivals_adds_nothing_twice() {
     let mut h = Harness::signed_in(teacher());
     h.settle();
-    h.press(KeyCode::Char('5')).ctrl('r');
+    h.press(KeyCode::Char('6')).ctrl('r');
     h.effects();
     let first: Vec<Notification> = (0..100)
         .map(|i| notification(200 - i, &format!("Item {:03}", 200 - i), true))
@@ -308,7 +308,7 @@ fn enter_marks_the_selected_one_read_and_the_counts_follow() {
     ))));
     let screen = h.screen();
     assert!(screen.contains("Notifications (1 unread)"), "{screen}");
-    assert!(screen.contains("5 Notifications (1)"), "{screen}");
+    assert!(screen.contains("6 Notifications (1)"), "{screen}");
     assert!(screen.contains("Marked read: Graded: Quiz 1"), "{screen}");
     // Already read: nothing to ask.
     h.press(KeyCode::Enter);
@@ -328,7 +328,7 @@ fn read_all_marks_everything_and_today_says_so() {
     insta::assert_snapshot!("read_all", h.screen());
     h.press(KeyCode::Char('1'));
     assert!(h.shows("All read."));
-    h.press(KeyCode::Char('5')).chars("M");
+    h.press(KeyCode::Char('6')).chars("M");
     assert!(h.effects().is_empty());
     assert!(h.shows("Nothing unread"));
 }

@@ -20,6 +20,7 @@ fn today_loading() {
             },
             Effect::LoadUpcoming,
             Effect::LoadGradingCount,
+            Effect::LoadDoubtCount,
             Effect::LoadNotifications {
                 generation: 1,
                 page: 1
@@ -39,6 +40,7 @@ fn today_empty() {
     })));
     h.answer(Action::Upcoming(Ok(class_list(vec![]))));
     h.answer(Action::GradingCount(Ok(0)));
+    h.answer(Action::DoubtCount(Ok(0)));
     h.answer(feed(vec![], 0));
     insta::assert_snapshot!(h.screen());
 }
@@ -49,6 +51,7 @@ fn today_error_when_the_server_is_unreachable() {
     h.answer(Action::Today(Err(offline())));
     h.answer(Action::Upcoming(Err(offline())));
     h.answer(Action::GradingCount(Err(offline())));
+    h.answer(Action::DoubtCount(Err(offline())));
     h.answer(Action::Notifications {
         generation: 1,
         answer: Err(offline()),
@@ -62,6 +65,7 @@ fn today_filled() {
     h.answer(Action::Today(Ok(today_data())));
     h.answer(Action::Upcoming(Ok(class_list(classes()))));
     h.answer(Action::GradingCount(Ok(4)));
+    h.answer(Action::DoubtCount(Ok(2)));
     h.answer(feed(
         vec![
             notification(2, "Graded: Quiz 1", false),
@@ -79,7 +83,10 @@ fn today_loads(effects: Vec<Effect>) -> Vec<Effect> {
         .filter(|e| {
             matches!(
                 e,
-                Effect::LoadToday { .. } | Effect::LoadUpcoming | Effect::LoadGradingCount
+                Effect::LoadToday { .. }
+                    | Effect::LoadUpcoming
+                    | Effect::LoadGradingCount
+                    | Effect::LoadDoubtCount
             )
         })
         .collect()
@@ -93,6 +100,7 @@ fn all_loads() -> Vec<Effect> {
         },
         Effect::LoadUpcoming,
         Effect::LoadGradingCount,
+        Effect::LoadDoubtCount,
     ]
 }
 
@@ -124,6 +132,7 @@ fn an_event_on_screen_reads_today_again_once_per_burst_keeping_what_it_shows() {
     h.answer(Action::Today(Ok(today_data())));
     h.answer(Action::Upcoming(Ok(class_list(vec![]))));
     h.answer(Action::GradingCount(Ok(7)));
+    h.answer(Action::DoubtCount(Ok(1)));
     assert!(h.shows("7 answers wait for marks"), "{}", h.screen());
     h.answer(Action::Tick);
     assert_eq!(today_loads(h.effects()), all_loads());
@@ -158,6 +167,7 @@ fn today_filled_at_60x18_shows_a_row_of_every_panel() {
     h.answer(Action::Today(Ok(today_data())));
     h.answer(Action::Upcoming(Ok(class_list(classes()))));
     h.answer(Action::GradingCount(Ok(4)));
+    h.answer(Action::DoubtCount(Ok(2)));
     h.answer(feed(vec![notification(1, "Enrolled", false)], 1));
     let screen = h.screen();
     let data = today_data();
@@ -173,6 +183,7 @@ fn todays_items_open_what_they_name() {
     h.answer(Action::Today(Ok(today_data())));
     h.answer(Action::Upcoming(Ok(class_list(classes()))));
     h.answer(Action::GradingCount(Ok(4)));
+    h.answer(Action::DoubtCount(Ok(2)));
     h.answer(feed(vec![], 0));
     h.effects();
 
@@ -181,9 +192,12 @@ fn todays_items_open_what_they_name() {
     assert!(h.shows("Grading queue ("), "{}", h.screen());
     h.effects();
 
-    // Down past the feed to the first class: Enter shows Live on that class's day.
+    // Down past the doubts and the feed to the first class: Enter shows Live on that
+    // class's day.
     h.press(KeyCode::Char('1'));
-    h.press(KeyCode::Down).press(KeyCode::Down);
+    h.press(KeyCode::Down)
+        .press(KeyCode::Down)
+        .press(KeyCode::Down);
     assert!(
         h.shows("› Mon 30 Nov 09:00 Ownership, live"),
         "{}",

@@ -30,7 +30,7 @@ fn user_list(users: Vec<User>) -> Action {
 fn on_users() -> Harness {
     let mut h = Harness::signed_in(admin());
     h.settle();
-    h.press(KeyCode::Char('6'));
+    h.press(KeyCode::Char('7'));
     h
 }
 
@@ -38,7 +38,7 @@ fn on_users() -> Harness {
 fn a_teacher_has_no_users_tab() {
     let mut h = on_courses();
     h.effects();
-    h.press(KeyCode::Char('6'));
+    h.press(KeyCode::Char('7'));
     assert!(h.effects().is_empty());
     assert!(!h.shows("Users"));
 }

@@ -1,4 +1,5 @@
-//! Today: the unread notifications and (for staff) the grading queue's size, the next
+//! Today: the unread notifications and (for staff) the grading queue's size and the
+//! doubts waiting for an answer, the next
 //! live classes, the caller's courses and the latest enrollments in them. Each panel
 //! loads, fails and fills on its own.
 
@@ -23,6 +24,8 @@ pub struct TodayView {
     upcoming: Option<Load<Vec<LiveClass>>>,
     /// Answers waiting for marks (staff only).
     grading: Option<Load<u64>>,
+    /// Doubts waiting for an answer (staff only).
+    doubts: Option<Load<u64>>,
     /// Kept by the Notifications tab (see [`TodayView::set_unread`]).
     unread: Load<u64>,
     /// Something Today shows may have changed (a grade saved, a class scheduled, an
@@ -43,6 +46,7 @@ impl TodayView {
             data: None,
             upcoming: None,
             grading: None,
+            doubts: None,
             unread: Load::Loading,
             stale: false,
             awaiting: 0,
@@ -50,12 +54,13 @@ impl TodayView {
         }
     }
 
-    /// What can be opened, top to bottom: the grading queue (staff), the feed, each
+    /// What can be opened, top to bottom: the grading and doubt queues (staff), the feed, each
     /// upcoming class, each course.
     fn items(&self) -> Vec<Goto> {
         let mut items = Vec::new();
         if self.staff() {
             items.push(Goto::Grading);
+            items.push(Goto::Doubts);
         }
         items.push(Goto::Notifications);
         if let Some(Load::Ready(classes)) = &self.upcoming {
@@ -90,6 +95,8 @@ impl TodayView {
         if self.staff() {
             self.grading = Some(Load::Loading);
             out.effect(Effect::LoadGradingCount);
+            self.doubts = Some(Load::Loading);
+            out.effect(Effect::LoadDoubtCount);
         }
         self.awaiting = self.answers();
     }
@@ -112,6 +119,8 @@ impl TodayView {
         if self.staff() {
             again(&mut self.grading);
             out.effect(Effect::LoadGradingCount);
+            again(&mut self.doubts);
+            out.effect(Effect::LoadDoubtCount);
         }
         self.awaiting = self.answers();
     }
@@ -124,7 +133,7 @@ impl TodayView {
 
     /// How many answers a read waits for.
     fn answers(&self) -> u8 {
-        if self.staff() { 3 } else { 2 }
+        if self.staff() { 4 } else { 2 }
     }
 
     /// What Today shows may have changed elsewhere.
@@ -202,10 +211,7 @@ fn pending<T>(load: Option<&Load<T>>, theme: Theme) -> Result<&T, Vec<Line<'stat
 /// line has the message).
 fn pending_count<T: Copy>(load: Option<&Load<T>>, theme: Theme) -> Result<T, Vec<Line<'static>>> {
     match load {
-        Some(Load::Failed(_)) => Err(vec![Line::styled(
-            "Could not load; ctrl-r tries again",
-            theme.error(),
-        )]),
+        Some(Load::Failed(_)) => Err(vec![Line::styled("Could not load; ctrl-r", theme.error())]),
         other => pending(other, theme).copied(),
     }
 }
@@ -248,6 +254,7 @@ impl View for TodayView {
                 self.upcoming = Some(loaded(answer.map(|list| list.classes), out));
             }
             Action::GradingCount(answer) => self.grading = Some(loaded(answer, out)),
+            Action::DoubtCount(answer) => self.doubts = Some(loaded(answer, out)),
             _ => {}
         }
         self.selected = self.selected.min(self.items().len().saturating_sub(1));
@@ -268,7 +275,7 @@ impl View for TodayView {
             (Command::Down, "next item"),
             (
                 Command::Open,
-                "open it (the queue, the feed, the class, the course)",
+                "open it (a queue, the feed, the class, the course)",
             ),
             (Command::Refresh, "reload"),
         ]
@@ -304,10 +311,14 @@ impl View for TodayView {
             [counts, upcoming, courses, Rect::default()]
         };
         if staff {
-            let [grading, unread] =
-                Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
-                    .areas(counts);
+            let [grading, doubts, unread] = Layout::horizontal([
+                Constraint::Percentage(40),
+                Constraint::Percentage(30),
+                Constraint::Percentage(30),
+            ])
+            .areas(counts);
             self.draw_grading(frame, grading, compact, theme);
+            self.draw_doubts(frame, doubts, compact, theme);
             self.draw_unread(frame, unread, compact, theme);
         } else {
             self.draw_unread(frame, counts, compact, theme);
@@ -327,11 +338,28 @@ impl TodayView {
             compact,
             theme,
         );
+        // Narrow (60 columns), the count in fewer words.
+        let narrow = block.inner(area).width < 26;
         let text = match pending_count(self.grading.as_ref(), theme) {
             Err(lines) => Paragraph::new(lines),
             Ok(0) => Paragraph::new("Nothing to grade."),
+            Ok(n) if narrow => Paragraph::new(format!("{n} to mark")),
             Ok(1) => Paragraph::new("1 answer waits for marks"),
             Ok(n) => Paragraph::new(format!("{n} answers wait for marks")),
+        };
+        frame.render_widget(text.block(block), area);
+    }
+
+    fn draw_doubts(&self, frame: &mut Frame, area: Rect, compact: bool, theme: Theme) {
+        let block = count_panel(
+            &marked("Doubts", self.is_selected(&Goto::Doubts)),
+            compact,
+            theme,
+        );
+        let text = match pending_count(self.doubts.as_ref(), theme) {
+            Err(lines) => Paragraph::new(lines),
+            Ok(0) => Paragraph::new("None unanswered."),
+            Ok(n) => Paragraph::new(Line::styled(format!("{n} unanswered"), theme.key())),
         };
         frame.render_widget(text.block(block), area);
     }

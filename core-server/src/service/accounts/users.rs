@@ -230,6 +230,7 @@ impl ProfileUpdate {
                     current_streak: stored.current_streak,
                     longest_streak: stored.longest_streak,
                     last_active_on: stored.last_active_on,
+                    badges: stored.badges,
                     ..p.clone()
                 })
                 .ok()

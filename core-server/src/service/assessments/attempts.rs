@@ -383,7 +383,7 @@ async fn submit(
     let earned = gamification::settle_test(&txn, t, &[a.student_id]).await?;
     txn.commit().await?;
     state.events.announce([submitted]);
-    gamification::totals_changed(state, &earned).await;
+    earned.announce(state).await;
     let result = result_of(
         &state.db,
         t,

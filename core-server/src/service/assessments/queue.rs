@@ -307,11 +307,11 @@ pub async fn grade_answer(
     let earned = if pending == 0 {
         gamification::settle_test(&txn, &t, &[attempt.student_id]).await?
     } else {
-        Vec::new()
+        gamification::Earned::default()
     };
     txn.commit().await?;
     state.events.announce(event);
-    gamification::totals_changed(state, &earned).await;
+    earned.announce(state).await;
     let a = attempt_answer::Entity::find_by_id(a.id)
         .one(&state.db)
         .await?

@@ -352,6 +352,6 @@ pub async fn regrade(
     let students: Vec<Uuid> = students.into_iter().collect();
     let earned = crate::service::gamification::settle_test(&txn, t, &students).await?;
     txn.commit().await?;
-    crate::service::gamification::totals_changed(state, &earned).await;
+    earned.announce(state).await;
     Ok(report)
 }

@@ -163,10 +163,10 @@ pub async fn record(
     }
     let earned = gamification::award(&txn, current.student_id, &awards).await?;
     txn.commit().await?;
-    if earned > 0 {
-        crate::service::auth::user_changed(state, auth.id()).await;
-    }
+    let xp = earned.xp;
+    // In commit (seq) order: the completion was published before the awards' events.
     state.events.announce(announced);
+    earned.announce(state).await;
     Ok(ProgressUpdate {
         lesson_progress: LessonProgress {
             lesson_id: progress.lesson_id,
@@ -175,7 +175,7 @@ pub async fn record(
             time_spent: progress.time_spent_seconds,
         },
         course_progress: percent,
-        xp_earned: earned,
+        xp_earned: xp,
         status: new_status,
     })
 }

@@ -150,9 +150,7 @@ pub async fn join(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<JoinDet
     let reward = Award::new(Rule::ClassAttended, cause, Some(class.course_id));
     let earned = gamification::award(&txn, auth.id(), &[reward]).await?;
     txn.commit().await?;
-    if earned > 0 {
-        gamification::totals_changed(state, &[auth.id()]).await;
-    }
+    earned.announce(state).await;
     Ok(join_details(&class, true))
 }
 

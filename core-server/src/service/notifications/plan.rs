@@ -425,6 +425,22 @@ fn plan(decoded: &Decoded<'_>, names: &Names) -> Option<Plan> {
             p,
             format!("/tests/{}", e.test_id),
         ),
+        DomainEvent::AchievementUnlocked(e) => to_user(
+            NotificationType::AchievementUnlocked,
+            e.user_id,
+            format!("Badge unlocked: {}", e.title),
+            format!("{}.", e.description),
+            p,
+            "/users/me".to_owned(),
+        ),
+        DomainEvent::LevelReached(e) => to_user(
+            NotificationType::LevelUp,
+            e.user_id,
+            format!("Level {}", e.level),
+            format!("You reached level {} with {} XP.", e.level, e.total_xp),
+            p,
+            "/users/me".to_owned(),
+        ),
         // Staff hear of these ([`for_staff`]); the student did it.
         DomainEvent::AttemptSubmitted(_)
         | DomainEvent::CourseReviewed(_)
