@@ -157,7 +157,13 @@ impl ClientError {
                     scope.as_str()
                 ))
             }
-            Self::Api { status: 403, .. } => {
+            // Only a refusal by role: other 403s say which rule (the asker accepts, one's
+            // own post takes no votes…), and an admin could not change those.
+            Self::Api {
+                status: 403,
+                message,
+                ..
+            } if message.starts_with("You don't have permission") => {
                 Some("your account's role does not allow this; ask an admin".into())
             }
             Self::Api { status: 429, .. } => Some("wait a little and try again".into()),
@@ -200,5 +206,13 @@ mod tests {
             err.hint().as_deref(),
             Some("your account's role does not allow this; ask an admin")
         );
+    }
+
+    #[test]
+    fn a_rule_that_refuses_is_not_blamed_on_the_role() {
+        let body = br#"{"success":false,"message":"You cannot vote for your own post","code":"FORBIDDEN"}"#;
+        let err = ClientError::from_answer(403, body);
+        assert_eq!(err.exit_code(), exit::AUTH);
+        assert_eq!(err.hint(), None);
     }
 }
