@@ -11,15 +11,14 @@ use std::time::Instant;
 use chrono::Utc;
 use edupro_server::Application;
 use edupro_server::api::Role;
-use edupro_server::domain::{Email, PersonName};
 use edupro_server::platform::config::ServerArgs;
-use edupro_server::platform::state::AppState;
-use edupro_server::service::accounts::{self, NewAccount};
 use edupro_server::store::entity::{attempt_answer, test_attempt};
 use futures_util::StreamExt;
 use sea_orm::{EntityTrait, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
+
+mod support;
 
 const STUDENTS: usize = 200;
 const ATTEMPTS_EACH: usize = 50;
@@ -34,7 +33,7 @@ async fn main() -> anyhow::Result<()> {
         .or_else(|| std::env::var("PG_URL").ok())
         .filter(|u| u.starts_with("postgres"));
     if let Some(url) = pg {
-        let db = fresh_pg_database(&url).await?;
+        let db = support::fresh_pg_database(&url).await?;
         bench("PostgreSQL", Some(db)).await?;
     }
     Ok(())
@@ -71,29 +70,6 @@ impl Http {
     }
 }
 
-async fn user(state: &AppState, role: Role, n: usize) -> anyhow::Result<(Uuid, String)> {
-    let (user, _) = accounts::create(
-        &state.db,
-        NewAccount {
-            email: Email::parse(&format!("{}{n}@bench.test", role.as_str().to_lowercase()))
-                .map_err(anyhow::Error::msg)?,
-            password: None,
-            first_name: PersonName::parse("Bench").map_err(anyhow::Error::msg)?,
-            last_name: PersonName::parse(&format!("User{n}")).map_err(anyhow::Error::msg)?,
-            phone: None,
-            role,
-            external_id: None,
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let session =
-        accounts::start_session(state, &user, None, "127.0.0.1", accounts::SignIn::Password)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok((user.id, session.access_token))
-}
-
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
@@ -118,7 +94,7 @@ async fn bench(name: &str, database_url: Option<String>) -> anyhow::Result<()> {
     tokio::spawn(app.run_until_stopped());
 
     // A teacher's published course and a published 50-question MCQ test.
-    let (_, teacher) = user(&state, Role::Teacher, 0).await?;
+    let (_, teacher) = support::account(&state, Role::Teacher, 0, true).await?;
     let course = http
         .post(
             &teacher,
@@ -172,7 +148,7 @@ async fn bench(name: &str, database_url: Option<String>) -> anyhow::Result<()> {
 
     let mut students = Vec::with_capacity(STUDENTS);
     for n in 0..STUDENTS {
-        let (id, token) = user(&state, Role::Student, n).await?;
+        let (id, token) = support::account(&state, Role::Student, n, true).await?;
         http.post(
             &token,
             "/api/v1/enrollments",
@@ -354,16 +330,4 @@ async fn bench(name: &str, database_url: Option<String>) -> anyhow::Result<()> {
         median(apply)
     );
     Ok(())
-}
-
-async fn fresh_pg_database(admin_url: &str) -> anyhow::Result<String> {
-    use sqlx::Connection;
-    let name = format!("edupro_bench_{}", uuid::Uuid::now_v7().simple());
-    let mut conn = sqlx::PgConnection::connect(admin_url).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
-        .execute(&mut conn)
-        .await?;
-    let mut url = url::Url::parse(admin_url)?;
-    url.set_path(&name);
-    Ok(url.to_string())
 }

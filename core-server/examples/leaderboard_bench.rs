@@ -14,9 +14,6 @@ use std::time::Instant;
 
 use chrono::{Duration, Utc};
 use edupro_server::api::Role;
-use edupro_server::domain::{Email, PersonName};
-use edupro_server::platform::state::AppState;
-use edupro_server::service::accounts::{self, NewAccount};
 use edupro_server::store::entity::{user, xp_award};
 use futures_util::StreamExt;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
@@ -66,38 +63,6 @@ async fn call(
     Ok(body["data"].clone())
 }
 
-/// An account (no password) and, when `session`, an access token.
-async fn account(
-    state: &AppState,
-    role: Role,
-    n: usize,
-    session: bool,
-) -> anyhow::Result<(Uuid, String)> {
-    let (user, _) = accounts::create(
-        &state.db,
-        NewAccount {
-            email: Email::parse(&format!("{}{n}@bench.test", role.as_str().to_lowercase()))
-                .map_err(anyhow::Error::msg)?,
-            password: None,
-            first_name: PersonName::parse("Bench").map_err(anyhow::Error::msg)?,
-            last_name: PersonName::parse(&format!("User{n}")).map_err(anyhow::Error::msg)?,
-            phone: None,
-            role,
-            external_id: None,
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    if !session {
-        return Ok((user.id, String::new()));
-    }
-    let session =
-        accounts::start_session(state, &user, None, "127.0.0.1", accounts::SignIn::Password)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok((user.id, session.access_token))
-}
-
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
@@ -116,7 +81,7 @@ async fn bench(name: &str, database_url: Option<String>) -> anyhow::Result<()> {
         );
         async move { call(&client, &base, &token, reqwest::Method::POST, &path, &body).await }
     };
-    let (_, teacher) = account(&state, Role::Teacher, 0, true).await?;
+    let (_, teacher) = support::account(&state, Role::Teacher, 0, true).await?;
     let course_id = support::published_course(&base, &teacher, "Bench course").await?;
     let course = course_id.to_string();
 
@@ -125,7 +90,11 @@ async fn bench(name: &str, database_url: Option<String>) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let mut ids = Vec::with_capacity(BOARD_STUDENTS);
     for n in 0..BOARD_STUDENTS {
-        ids.push(account(&state, Role::Student, 100_000 + n, false).await?.0);
+        ids.push(
+            support::account(&state, Role::Student, 100_000 + n, false)
+                .await?
+                .0,
+        );
     }
     let now = Utc::now();
     let rows: Vec<xp_award::ActiveModel> = ids
@@ -206,7 +175,7 @@ async fn bench(name: &str, database_url: Option<String>) -> anyhow::Result<()> {
     .await?;
     let mut attempts = Vec::with_capacity(BURST_STUDENTS);
     for n in 0..BURST_STUDENTS {
-        let (_, token) = account(&state, Role::Student, n, true).await?;
+        let (_, token) = support::account(&state, Role::Student, n, true).await?;
         post(&token, "/api/v1/enrollments", json!({ "courseId": course })).await?;
         let attempt = post(&token, &format!("/api/v1/tests/{test}/attempts"), json!({})).await?;
         // Half answer everything right (pass, perfect), the rest only the first half.

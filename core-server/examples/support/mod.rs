@@ -98,6 +98,40 @@ pub fn logging() {
         .init();
 }
 
+/// A passwordless account `<role><n>@bench.test` and, when `session`, an access token
+/// (else an empty string).
+#[allow(dead_code)]
+pub async fn account(
+    state: &AppState,
+    role: Role,
+    n: usize,
+    session: bool,
+) -> anyhow::Result<(uuid::Uuid, String)> {
+    let (user, _) = accounts::create(
+        &state.db,
+        NewAccount {
+            email: Email::parse(&format!("{}{n}@bench.test", role.as_str().to_lowercase()))
+                .map_err(anyhow::Error::msg)?,
+            password: None,
+            first_name: PersonName::parse("Bench").map_err(anyhow::Error::msg)?,
+            last_name: PersonName::parse(&format!("User{n}")).map_err(anyhow::Error::msg)?,
+            phone: None,
+            role,
+            external_id: None,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if !session {
+        return Ok((user.id, String::new()));
+    }
+    let session =
+        accounts::start_session(state, &user, None, "127.0.0.1", accounts::SignIn::Password)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((user.id, session.access_token))
+}
+
 /// A new, empty database on the PostgreSQL server of `admin_url`.
 #[allow(dead_code)]
 pub async fn fresh_pg_database(admin_url: &str) -> anyhow::Result<String> {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, LockType, Order, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use crate::api::{self, CourseStatus};
@@ -135,6 +135,23 @@ pub async fn lock_courses_adding_students(
 /// A course's stored status (an unreadable one reads as DRAFT).
 pub fn status_of(course: &course::Model) -> CourseStatus {
     course.status
+}
+
+/// The titles of the courses `ids` names, in one query (for lists that span courses).
+pub async fn course_titles(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, String>, ApiError> {
+    Ok(course::Entity::find()
+        .select_only()
+        .column(course::Column::Id)
+        .column(course::Column::Title)
+        .filter(course::Column::Id.is_in(ids))
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// A person as courses name them.

@@ -8,7 +8,7 @@
 //! checks the enrollment. Counts on the rows (`votes`, `answers`) change in the
 //! transaction that changes what they count; a vote is one row per person and post.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -170,16 +170,7 @@ async fn doubts_to_wire(
 ) -> Result<Vec<Doubt>, ApiError> {
     let authors = users_by_id(db, rows.iter().map(|d| d.author_id)).await?;
     let course_ids: HashSet<Uuid> = rows.iter().map(|d| d.course_id).collect();
-    let titles: HashMap<Uuid, String> = course::Entity::find()
-        .select_only()
-        .column(course::Column::Id)
-        .column(course::Column::Title)
-        .filter(course::Column::Id.is_in(course_ids))
-        .into_tuple::<(Uuid, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let titles = catalogue::course_titles(db, course_ids).await?;
     let voted = voted_by(db, viewer, rows.iter().map(|d| d.id)).await?;
     Ok(rows
         .iter()

@@ -43,7 +43,7 @@ use crate::platform::state::AppState;
 use crate::realtime::rooms::{Check, RoomAccess, live_class_room};
 use crate::service::auth::AuthUser;
 use crate::service::catalogue;
-use crate::store::entity::{course, course_staff, enrollment, live_class, user};
+use crate::store::entity::{course_staff, enrollment, live_class, user};
 
 /// Minutes before its start a class opens for joining.
 pub const JOIN_EARLY_MINUTES: i64 = 15;
@@ -333,16 +333,7 @@ pub async fn to_wire_many(
     viewer: &Audience,
 ) -> Result<Vec<api::LiveClass>, ApiError> {
     let course_ids: Vec<Uuid> = rows.iter().map(|c| c.course_id).collect();
-    let courses: HashMap<Uuid, String> = course::Entity::find()
-        .select_only()
-        .column(course::Column::Id)
-        .column(course::Column::Title)
-        .filter(course::Column::Id.is_in(course_ids))
-        .into_tuple::<(Uuid, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let courses = crate::service::catalogue::course_titles(db, course_ids).await?;
     let hosts =
         crate::service::enrollments::users_by_id(db, rows.iter().map(|c| c.host_id)).await?;
     Ok(rows
