@@ -93,7 +93,10 @@ impl DoubtsView {
         ));
         if let Some(now) = self.read_at {
             head.push(Span::styled(
-                format!(" ({} ago)", age(doubt.created_at, now)),
+                match age(doubt.created_at, now).as_str() {
+                    "now" => " (just now)".to_owned(),
+                    ago => format!(" ({ago} ago)"),
+                },
                 theme.dim(),
             ));
         }
