@@ -1,18 +1,17 @@
 //! Hiding a doubt: `h` asks first (students stop seeing it), `y` hides it, `n` or Esc
 //! keeps it. Staff still see a hidden doubt; the CLI unhides it.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::{DoubtsView, name};
 use crate::tui::action::Effect;
 use crate::tui::action::doubts::DoubtsEffect;
 use crate::tui::theme::Theme;
 use crate::tui::views::Out;
-use crate::tui::widgets::form::centered;
+use crate::tui::widgets::confirm;
 
 impl DoubtsView {
     /// `h`: asks whether to hide the selected doubt.
@@ -25,42 +24,33 @@ impl DoubtsView {
         let Some(doubt) = &self.hide else {
             return;
         };
-        match key.code {
-            KeyCode::Char('y' | 'Y') => {
-                out.effect(Effect::Doubts(DoubtsEffect::Hide { doubt: doubt.id }));
-                self.hide = None;
-            }
-            KeyCode::Char('n' | 'N') | KeyCode::Esc => {
-                out.info(format!("“{}” stays visible.", doubt.title));
-                self.hide = None;
-            }
-            _ => {}
+        match confirm::answer(key) {
+            Some(true) => out.effect(Effect::Doubts(DoubtsEffect::Hide { doubt: doubt.id })),
+            Some(false) => out.info(format!("“{}” stays visible.", doubt.title)),
+            None => return,
         }
+        self.hide = None;
     }
 
     pub(super) fn draw_hide(&self, frame: &mut Frame, area: Rect, theme: Theme) {
         let Some(doubt) = &self.hide else {
             return;
         };
-        let popup = centered(area, 64, 7);
-        frame.render_widget(Clear, popup);
-        frame.render_widget(
-            Paragraph::new(vec![
-                Line::from(format!(
-                    "Hide “{}” by {}?",
-                    doubt.title,
-                    name(&doubt.author)
-                )),
-                Line::from("Its students no longer see it; staff still do, and can unhide it."),
-                Line::styled("y hide it · n keep it", theme.dim()),
-            ])
-            .wrap(Wrap { trim: true })
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .title(" Hide a doubt "),
-            ),
-            popup,
+        let lines = vec![
+            Line::from(format!(
+                "Hide “{}” by {}?",
+                doubt.title,
+                name(&doubt.author)
+            )),
+            Line::from("Its students no longer see it; staff still do, and can unhide it."),
+        ];
+        confirm::draw(
+            frame,
+            area,
+            theme,
+            "Hide a doubt",
+            lines,
+            "y hide it · n keep it",
         );
     }
 }

@@ -2,19 +2,18 @@
 //! cancels that one class, `n` or Esc keeps it. The rest of a series stays; the CLI's
 //! `live cancel --scope` cancels more.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use edupro_server::api::{LiveClass, LiveClassStatus};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::LiveView;
 use crate::tui::action::live::LiveEffect;
 use crate::tui::action::{Effect, Failure};
 use crate::tui::theme::Theme;
 use crate::tui::views::Out;
-use crate::tui::widgets::form::centered;
+use crate::tui::widgets::confirm;
 
 impl LiveView {
     /// `X`: asks whether to cancel the selected class.
@@ -38,45 +37,33 @@ impl LiveView {
         let Some(class) = &self.cancel else {
             return;
         };
-        match key.code {
-            KeyCode::Char('y' | 'Y') => {
-                out.effect(Effect::Live(LiveEffect::Cancel { class: class.id }));
-                self.cancel = None;
-            }
-            KeyCode::Char('n' | 'N') | KeyCode::Esc => {
-                out.info(format!("“{}” stays scheduled.", class.title));
-                self.cancel = None;
-            }
-            _ => {}
+        match confirm::answer(key) {
+            Some(true) => out.effect(Effect::Live(LiveEffect::Cancel { class: class.id })),
+            Some(false) => out.info(format!("“{}” stays scheduled.", class.title)),
+            None => return,
         }
+        self.cancel = None;
     }
 
     pub(super) fn draw_cancel(&self, frame: &mut Frame, area: Rect, theme: Theme) {
         let Some(class) = &self.cancel else {
             return;
         };
-        let popup = centered(area, 64, 7);
-        frame.render_widget(Clear, popup);
-        frame.render_widget(
-            Paragraph::new(vec![
-                Line::from(format!(
-                    "Cancel “{}” on {}?",
-                    class.title,
-                    theme
-                        .zone
-                        .local(class.scheduled_at)
-                        .format("%a %d %b %H:%M")
-                )),
-                Line::from(audience(class)),
-                Line::styled("y cancel it · n keep it", theme.dim()),
-            ])
-            .wrap(Wrap { trim: true })
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .title(" Cancel a class "),
-            ),
-            popup,
+        let when = theme
+            .zone
+            .local(class.scheduled_at)
+            .format("%a %d %b %H:%M");
+        let lines = vec![
+            Line::from(format!("Cancel “{}” on {when}?", class.title)),
+            Line::from(audience(class)),
+        ];
+        confirm::draw(
+            frame,
+            area,
+            theme,
+            "Cancel a class",
+            lines,
+            "y cancel it · n keep it",
         );
     }
 }
