@@ -25,6 +25,27 @@ pub struct LeaderboardQuery {
     pub limit: Option<u64>,
 }
 
+/// `GET /leaderboard`: the school's board has no batches.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::IntoParams))]
+#[serde(rename_all = "camelCase")]
+pub struct SchoolLeaderboardQuery {
+    pub period: Option<LeaderboardPeriod>,
+    /// How many places to list, 1–100 (default 20).
+    #[cfg_attr(feature = "server", param(minimum = 1, maximum = 100))]
+    pub limit: Option<u64>,
+}
+
+impl From<SchoolLeaderboardQuery> for LeaderboardQuery {
+    fn from(q: SchoolLeaderboardQuery) -> Self {
+        Self {
+            period: q.period,
+            batch: None,
+            limit: q.limit,
+        }
+    }
+}
+
 /// One place on a leaderboard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

@@ -4,7 +4,9 @@
 use actix_web::{HttpResponse, get, put, web};
 
 use super::ok;
-use crate::api::{ApiResponse, Leaderboard, LeaderboardQuery, LeaderboardVisibility};
+use crate::api::{
+    ApiResponse, Leaderboard, LeaderboardQuery, LeaderboardVisibility, SchoolLeaderboardQuery,
+};
 use crate::error::ApiError;
 use crate::http::extract::{Json, Query};
 use crate::platform::state::AppState;
@@ -21,7 +23,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[utoipa::path(
     tag = "leaderboards",
     security(("bearer" = [])),
-    params(LeaderboardQuery),
+    params(SchoolLeaderboardQuery),
     responses(
         (status = 200, description = "The leaderboard", body = ApiResponse<Leaderboard>),
     )
@@ -30,16 +32,9 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub async fn school(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: Query<LeaderboardQuery>,
+    query: Query<SchoolLeaderboardQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut query = query.into_inner();
-    if query.batch.is_some() {
-        return Err(ApiError::field(
-            "batch",
-            "names a course's batch: use GET /courses/{id}/leaderboard",
-        ));
-    }
-    query.batch = None;
+    let query = query.into_inner().into();
     Ok(ok(
         gamification::leaderboard(&state, &auth, None, query).await?
     ))
