@@ -673,20 +673,32 @@ async fn get_as(server: &Server, token: &str, path: &str) -> Value {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_teacher_schedules_a_class_sees_a_clash_inline_and_grades_an_answer_from_the_queue() {
-    use edupro::seed::DEMO_PASSWORD;
-    let server = spawn_server().await;
-    // The demo's data, as `edupro seed demo` makes it: the accounts, the teacher's
-    // courses, a test with submitted attempts, upcoming classes.
-    let secret = create_admin(&server, "root@school.test").await;
+/// The demo's data, as `edupro seed demo` makes it (the accounts, the teacher's courses,
+/// a test with submitted attempts, doubts, upcoming classes): the demo teacher's email
+/// and access token.
+async fn seeded_demo(server: &Server) -> (&'static str, String) {
+    let secret = create_admin(server, "root@school.test").await;
     let admin_token = access_token(&server.url, "root@school.test", PASSWORD, Some(&secret)).await;
-    let seeding = Terminal::new(&server)
+    let seeding = Terminal::new(server)
         .run_with(&["seed", "demo"], "", &[("EDUPRO_TOKEN", &admin_token)])
         .await;
     assert_eq!(seeding.code, 0, "{}", seeding.stderr);
     let teacher_email = "teacher1@demo.edupro.example";
-    let teacher_token = access_token(&server.url, teacher_email, DEMO_PASSWORD, None).await;
+    let token = access_token(
+        &server.url,
+        teacher_email,
+        edupro::seed::DEMO_PASSWORD,
+        None,
+    )
+    .await;
+    (teacher_email, token)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_teacher_schedules_a_class_sees_a_clash_inline_and_grades_an_answer_from_the_queue() {
+    use edupro::seed::DEMO_PASSWORD;
+    let server = spawn_server().await;
+    let (teacher_email, teacher_token) = seeded_demo(&server).await;
     let queue = get_as(&server, &teacher_token, "/grading/queue").await;
     assert_eq!(queue["data"]["pagination"]["total"], 6, "{queue}");
     let oldest = queue["data"]["items"][0]["answerId"]
@@ -849,14 +861,7 @@ async fn a_doubt_asked_while_the_teacher_watches_the_queue_appears_live_and_is_a
     use edupro::seed::DEMO_PASSWORD;
     use edupro_server::api::NewDoubt;
     let server = spawn_server().await;
-    let secret = create_admin(&server, "root@school.test").await;
-    let admin_token = access_token(&server.url, "root@school.test", PASSWORD, Some(&secret)).await;
-    let seeding = Terminal::new(&server)
-        .run_with(&["seed", "demo"], "", &[("EDUPRO_TOKEN", &admin_token)])
-        .await;
-    assert_eq!(seeding.code, 0, "{}", seeding.stderr);
-    let teacher_email = "teacher1@demo.edupro.example";
-    let teacher_token = access_token(&server.url, teacher_email, DEMO_PASSWORD, None).await;
+    let (teacher_email, teacher_token) = seeded_demo(&server).await;
     let student_token = access_token(
         &server.url,
         "student1@demo.edupro.example",
