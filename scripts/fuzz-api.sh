@@ -115,7 +115,7 @@ cat >"$dir/schemathesis.toml" <<'EOF'
 expected-statuses = ["2xx", "401", "403", "404", "409", "422", "429"]
 
 [[operations]]
-include-path-regex = '^/api/v1/(auth/(verify-email|reset-password|change-password|2fa/(confirm|disable|verify)|tokens)|users/me|courses|courses/\{id\}|courses/\{id\}/(sections|sections/reorder|staff|tests|batches|announcements)|sections/\{id\}(/lessons|/lessons/reorder)?|lessons/\{id\}(/move)?|tests|tests/\{id\}(/questions|/submit)?|questions/\{id\}(/move)?|attempts/\{id\}/(answers|submit)|live-classes|live-classes/\{id\}(/reschedule)?|batches/\{id\}|notifications/preferences|courses/\{id\}/(doubts|leaderboard)|doubts/\{id\}(/answers|/accept)?|doubt-answers/\{id\})$'
+include-path-regex = '^/api/v1/(auth/(verify-email|reset-password|change-password|2fa/(confirm|disable|verify)|tokens)|users/me|courses|courses/\{id\}|courses/\{id\}/(sections|sections/reorder|staff|tests|batches|announcements)|sections/\{id\}(/lessons|/lessons/reorder)?|lessons/\{id\}(/move)?|tests|tests/\{id\}(/questions|/submit)?|questions/\{id\}(/move)?|attempts/\{id\}/(answers|submit)|live-classes|live-classes/\{id\}(/reschedule)?|batches/\{id\}|notifications/preferences|courses/\{id\}/(doubts|leaderboard)|doubts/\{id\}(/answers|/accept)?|doubt-answers/\{id\}|payments/(create-order|verify|webhook|test-checkout|history|revenue|\{id\}/refund)|coupons)$'
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "422", "429"]
 
 EOF

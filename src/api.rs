@@ -20,9 +20,11 @@ mod leaderboards;
 mod lessons;
 mod live_classes;
 mod notifications;
+mod payments;
 pub mod room;
 mod sections;
 mod users;
+mod webhooks;
 pub mod ws;
 
 use std::sync::Mutex;
@@ -39,6 +41,7 @@ use crate::error::{ClientError, Result};
 
 pub use assessments::DocumentFormat;
 pub use imports::{ImportOptions, file_body};
+pub use payments::CreatedOrder;
 
 /// The server's default page: no `?page=&limit=`.
 pub const DEFAULT_PAGE: PageQuery = PageQuery {
@@ -246,8 +249,23 @@ impl ApiClient {
         query: &impl Serialize,
         body: Option<&[u8]>,
     ) -> Result<(u16, Vec<u8>)> {
+        self.send_with(method, path, query, body, &[]).await
+    }
+
+    /// [`ApiClient::send`] with extra request headers (`Idempotency-Key`, `Accept`).
+    async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        query: &impl Serialize,
+        body: Option<&[u8]>,
+        headers: &[(&str, &str)],
+    ) -> Result<(u16, Vec<u8>)> {
         let url = format!("{}/api/v1{path}", self.server);
         let mut request = self.http.request(method, &url).query(query);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(token) = self.access_token() {
             request = request.bearer_auth(token);
         }
@@ -262,12 +280,47 @@ impl ApiClient {
         Ok((status, bytes.to_vec()))
     }
 
+    /// `POST path` with a JSON body and extra headers (an `Idempotency-Key`, the same
+    /// on the retry after a refresh), returning `data`.
+    async fn post_json_with<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+        headers: &[(&str, &str)],
+    ) -> Result<T> {
+        let body = to_json(body)?;
+        let (status, bytes) = self
+            .send_with(Method::POST, path, &(), Some(&body), headers)
+            .await?;
+        if status == 401 && self.refresh().await? {
+            let (status, bytes) = self
+                .send_with(Method::POST, path, &(), Some(&body), headers)
+                .await?;
+            return Ok(decode::<T>(status, &bytes)?.data);
+        }
+        Ok(decode::<T>(status, &bytes)?.data)
+    }
+
     /// `GET path?query`, returning the body as text (exports and CSV answers, which have
     /// no envelope).
     async fn get_text(&self, path: &str, query: &impl Serialize) -> Result<String> {
-        let (mut status, mut bytes) = self.send(Method::GET, path, query, None).await?;
+        self.get_text_with(path, query, &[]).await
+    }
+
+    /// [`ApiClient::get_text`] with extra headers (`Accept: text/csv`).
+    async fn get_text_with(
+        &self,
+        path: &str,
+        query: &impl Serialize,
+        headers: &[(&str, &str)],
+    ) -> Result<String> {
+        let (mut status, mut bytes) = self
+            .send_with(Method::GET, path, query, None, headers)
+            .await?;
         if status == 401 && self.refresh().await? {
-            (status, bytes) = self.send(Method::GET, path, query, None).await?;
+            (status, bytes) = self
+                .send_with(Method::GET, path, query, None, headers)
+                .await?;
         }
         if !(200..300).contains(&status) {
             return Err(ClientError::from_answer(status, &bytes));

@@ -3,8 +3,10 @@
 pub mod assessments;
 pub mod auth;
 pub mod batches;
+pub mod buy;
 pub mod completions;
 pub mod confirm;
+pub mod coupons;
 pub mod courses;
 #[cfg(feature = "embedded-server")]
 pub mod demo;
@@ -18,6 +20,7 @@ pub mod lessons;
 pub mod live;
 pub mod notifications;
 pub mod paging;
+pub mod payments;
 pub mod sections;
 pub mod seed;
 #[cfg(feature = "embedded-server")]
@@ -25,6 +28,7 @@ pub mod server;
 pub mod tui;
 pub mod users;
 pub mod watch;
+pub mod webhooks;
 
 use std::process::ExitCode;
 
@@ -176,11 +180,29 @@ pub enum Command {
     /// Who is enrolled in a course; your own courses.
     #[command(subcommand)]
     Enrollments(enrollments::EnrollmentsCommand),
+    /// Enroll in a course (students): a free one at once, a paid one is bought.
+    #[command(after_help = buy::ENROLL_EXAMPLES)]
+    Enroll(buy::BuyArgs),
+    /// Buy a paid course (students): shows the price, asks, pays.
+    #[command(after_help = buy::BUY_EXAMPLES)]
+    Buy(buy::BuyArgs),
+    /// Payments for paid courses, and refunds.
+    #[command(subcommand)]
+    Payments(payments::PaymentsCommand),
+    /// Coupons: a percentage or an amount off a course's price.
+    #[command(subcommand)]
+    Coupons(coupons::CouponsCommand),
+    /// Revenue by course and month, net of refunds, with totals per currency.
+    #[command(after_help = payments::REVENUE_EXAMPLES)]
+    Revenue(payments::RevenueArgs),
     /// A course's batches (cohorts) and their members.
     #[command(subcommand)]
     Batches(batches::BatchesCommand),
     /// The full-screen terminal UI (signs in first when needed).
     Tui(tui::TuiArgs),
+    /// Outgoing webhooks (admins): endpoints, their deliveries, resend, a test ping.
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCommand),
 }
 
 /// What a command needs: where, how to print, and a client.
@@ -260,6 +282,11 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
             Command::Sections(cmd) => sections::run(&ctx, cmd).await,
             Command::Lessons(cmd) => lessons::run(&ctx, cmd).await,
             Command::Enrollments(cmd) => enrollments::run(&ctx, cmd).await,
+            Command::Enroll(args) => buy::enroll(&ctx, args).await,
+            Command::Buy(args) => buy::buy(&ctx, args).await,
+            Command::Payments(cmd) => payments::run(&ctx, cmd).await,
+            Command::Coupons(cmd) => coupons::run(&ctx, cmd).await,
+            Command::Revenue(args) => payments::revenue(&ctx, args).await,
             Command::Batches(cmd) => batches::run(&ctx, cmd).await,
             Command::Tui(args) => tui::run(&ctx, args).await,
             Command::Live(cmd) => live::run(&ctx, cmd).await,
@@ -269,6 +296,7 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
             Command::Grade(cmd) => grade::run(&ctx, cmd).await,
             Command::Doubts(cmd) => doubts::run(&ctx, cmd).await,
             Command::Leaderboard(args) => leaderboard::run(&ctx, args).await,
+            Command::Webhooks(cmd) => webhooks::run(&ctx, cmd).await,
             _ => Err(ClientError::Usage(
                 "this command runs without a server".into(),
             )),
@@ -440,6 +468,7 @@ mod tests {
             &["doubts", "list"],
             &["doubts", "ask"],
             &["doubts", "answer"],
+            &["webhooks", "add"],
             &["watch"],
             &["seed", "demo"],
         ] {

@@ -3,8 +3,11 @@
 //! nothing: every record is looked up by its natural key first.
 
 mod classroom;
+mod sales;
 
 use classroom::seed_demo_classroom;
+use sales::seed_demo_sales;
+pub use sales::{COUPON as DEMO_COUPON, PRICE as DEMO_PRICE, buyer as demo_buyer};
 
 use edupro_server::api::{
     AuthSession, CourseFilter, CreatedUser, LessonType, LinkChild, Login, LoginOutcome, NewBatch,
@@ -177,8 +180,8 @@ pub fn demo_teacher() -> String {
 /// Everything the demo holds, as `edupro seed demo` and `edupro demo` make it: the
 /// accounts (as `admin`), then, signed in as [`demo_teacher`], their courses with
 /// students, progress and a batch, a test whose attempts wait for marks, and upcoming
-/// live classes (their enrollments and classes notify the students). Returns the
-/// teacher's session too.
+/// live classes (their enrollments and classes notify the students), then a sale of
+/// the priced course with a coupon. Returns the teacher's session too.
 pub async fn seed_demo_school(admin: &ApiClient, seed: u64) -> Result<(SeedReport, AuthSession)> {
     let mut report = seed_demo(admin, seed).await?;
     let email = demo_teacher();
@@ -191,6 +194,7 @@ pub async fn seed_demo_school(admin: &ApiClient, seed: u64) -> Result<(SeedRepor
     let teacher = ApiClient::with_token(&admin.server, &session.access_token)?;
     report.add(seed_demo_courses(&teacher, admin).await?);
     report.add(seed_demo_classroom(&teacher).await?);
+    report.add(seed_demo_sales(&teacher).await?);
     Ok((report, session))
 }
 

@@ -494,18 +494,28 @@ async fn seeding_the_demo_twice_changes_nothing_the_second_time() {
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert_eq!(
         first.json(),
-        json!({"created": 23 + 38 + 7 + 4, "unchanged": 0}),
+        json!({"created": 23 + 38 + 7 + 4 + 3, "unchanged": 0}),
         "19 users and 4 parent links; 2 courses, 3 sections, 8 lessons, 6 enrollments, \
          15 lessons completed, a batch and its 3 members; a test, 3 attempts, 3 classes; \
-         3 doubts and an accepted answer"
+         3 doubts and an accepted answer; a price, a coupon and a sale"
     );
     let second = admin.run(&["seed", "demo", "--seed", "3", "--json"]).await;
     assert_eq!(second.code, 0, "{}", second.stderr);
     assert_eq!(
         second.json(),
-        json!({"created": 0, "unchanged": 23 + 2 + 3}),
-        "the accounts, the teacher's 2 courses, the test, the doubts and the classes are found"
+        json!({"created": 0, "unchanged": 23 + 2 + 3 + 3}),
+        "the accounts, the teacher's 2 courses, the test, the doubts, the classes, the \
+         price, the coupon and the sale are found"
     );
+    // The sale: student7 bought Rust for Beginners (INR 499.00) with WELCOME20.
+    let payments = admin.run(&["payments", "list", "--json"]).await.json();
+    let payments = payments.as_array().unwrap();
+    assert_eq!(payments.len(), 1, "one sale, not one per run: {payments:?}");
+    assert_eq!(payments[0]["amount"], 39_920);
+    assert_eq!(payments[0]["couponCode"], "WELCOME20");
+    assert_eq!(payments[0]["courseTitle"], "Rust for Beginners");
+    let revenue = admin.run(&["revenue", "--json"]).await.json();
+    assert_eq!(revenue["totals"][0]["net"], 39_920, "{revenue}");
     let users = admin.run(&["users", "list", "--json"]).await.json();
     assert_eq!(
         users.as_array().unwrap().len(),
@@ -538,7 +548,8 @@ async fn seeding_the_demo_twice_changes_nothing_the_second_time() {
     assert_eq!(listed(&["courses", "list", "--json"]).await, 2);
     assert_eq!(
         listed(&["enrollments", "list", "rust-for-beginners", "--json"]).await,
-        6
+        7,
+        "6 enrolled by the teacher, 1 who bought the course"
     );
     let batches = teacher
         .run(&["batches", "list", "rust-for-beginners", "--json"])

@@ -64,8 +64,10 @@ mod imports;
 mod live_classes;
 mod notifications;
 mod pagination;
+mod payments;
 mod realtime;
 mod users;
+mod webhooks;
 
 pub use assessments::*;
 pub use auth::*;
@@ -79,8 +81,10 @@ pub use imports::*;
 pub use live_classes::*;
 pub use notifications::*;
 pub use pagination::{PageQuery, Pagination};
+pub use payments::*;
 pub use realtime::*;
 pub use users::*;
+pub use webhooks::*;
 
 /// Prefix of every versioned REST route.
 pub const API_PREFIX: &str = "/api/v1";

@@ -14,6 +14,7 @@ mod slug;
 mod tags;
 mod title;
 mod web_url;
+pub mod webhook_events;
 pub mod xp;
 
 pub use course_title::CourseTitle;
@@ -28,6 +29,7 @@ pub use slug::Slug;
 pub use tags::Tags;
 pub use title::Title;
 pub use web_url::WebUrl;
+pub use webhook_events::WebhookEvents;
 
 use crate::api::FieldError;
 

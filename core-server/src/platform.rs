@@ -4,8 +4,10 @@
 pub mod background;
 pub mod cli;
 pub mod config;
+pub mod gateway;
 pub mod mail;
 pub mod metrics;
+pub mod outbound;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -19,3 +19,5 @@ pub mod imports;
 pub mod live_classes;
 pub mod notifications;
 pub mod outbox;
+pub mod payments;
+pub mod webhooks;

@@ -37,6 +37,26 @@ page!(
 page!(MyCourses, enrollments, edupro_server::api::MyEnrollment);
 page!(ImportRunList, imports, edupro_server::api::ImportRun);
 page!(DoubtList, doubts, edupro_server::api::Doubt);
+page!(
+    edupro_server::api::WebhookEndpointList,
+    webhooks,
+    edupro_server::api::WebhookEndpoint
+);
+page!(
+    edupro_server::api::WebhookDeliveryList,
+    deliveries,
+    edupro_server::api::WebhookDelivery
+);
+page!(
+    edupro_server::api::PaymentList,
+    payments,
+    edupro_server::api::Payment
+);
+page!(
+    edupro_server::api::CouponList,
+    coupons,
+    edupro_server::api::Coupon
+);
 
 /// Pages fetched at once after the first: enough to hide round trips, few enough not
 /// to crowd a server that others use too.

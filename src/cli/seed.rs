@@ -28,9 +28,10 @@ pub enum SeedCommand {
     /// The demo school: teachers, students and parents linked to children (all with
     /// the password printed at the end), then the demo teacher's courses with sections,
     /// lessons, enrolled students, progress and a batch, a test with attempts waiting
-    /// for marks, and upcoming live classes. Needs an admin: signed in with `edupro
-    /// login`, or a token with the `admin` scope in EDUPRO_TOKEN. Safe to re-run: what
-    /// exists is left as it is.
+    /// for marks, upcoming live classes, and a sale: Rust for Beginners at INR 499.00,
+    /// bought by student7 with the coupon WELCOME20 (20 % off) through the server's test
+    /// gateway. Needs an admin: signed in with `edupro login`, or a token with the
+    /// `admin` scope in EDUPRO_TOKEN. Safe to re-run: what exists is left as it is.
     #[command(after_help = CI_RECIPE)]
     Demo(DemoSeedArgs),
 }

@@ -168,6 +168,8 @@ pub enum Effect {
     LoadGradingCount,
     /// Today: how many doubts wait for an answer.
     LoadDoubtCount,
+    /// Today (staff): revenue, net of refunds.
+    LoadRevenue,
     Live(live::LiveEffect),
     Grading(grading::GradingEffect),
     Doubts(doubts::DoubtsEffect),
@@ -181,6 +183,38 @@ pub struct TodayData {
     pub total_courses: u64,
     /// The latest enrollments across those courses, newest first.
     pub recent: Vec<RecentEnrollment>,
+}
+
+/// Today's revenue (staff) in one currency, net of refunds, in minor units.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrencyNet {
+    pub currency: String,
+    /// This month's (UTC).
+    pub month: i64,
+    /// All time's.
+    pub total: i64,
+}
+
+/// Each currency of `report`'s totals, with its net in `month` (`2026-12`, UTC) and in
+/// all: zero where nothing was sold, nothing made up.
+pub fn revenue_by_currency(
+    report: &edupro_server::api::RevenueReport,
+    month: &str,
+) -> Vec<CurrencyNet> {
+    report
+        .totals
+        .iter()
+        .map(|t| CurrencyNet {
+            currency: t.currency.clone(),
+            month: report
+                .rows
+                .iter()
+                .filter(|r| r.month == month && r.currency == t.currency)
+                .map(|r| r.net)
+                .sum(),
+            total: t.net,
+        })
+        .collect()
 }
 
 /// One line of "recent enrollments".
@@ -247,6 +281,8 @@ pub enum Action {
     Upcoming(Answer<LiveClassList>),
     GradingCount(Answer<u64>),
     DoubtCount(Answer<u64>),
+    /// The answer to [`Effect::LoadRevenue`].
+    Revenue(Answer<Vec<CurrencyNet>>),
     /// A note from the network layer (a credential-store warning).
     Note(String),
     Live(live::LiveAction),

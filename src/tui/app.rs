@@ -492,7 +492,8 @@ impl App {
                         Action::Today(_)
                         | Action::Upcoming(_)
                         | Action::GradingCount(_)
-                        | Action::DoubtCount(_) => {
+                        | Action::DoubtCount(_)
+                        | Action::Revenue(_) => {
                             main.today.on_action(other, &mut out);
                             Tab::Today
                         }

@@ -291,6 +291,17 @@ impl Net {
                     .await
                     .map(|q| q.pagination.total),
             ),
+            Effect::LoadRevenue => {
+                let month = chrono::Utc::now().format("%Y-%m").to_string();
+                Action::Revenue(
+                    self.with_client(|c| async move {
+                        c.revenue(&edupro_server::api::RevenueQuery::default())
+                            .await
+                    })
+                    .await
+                    .map(|report| super::action::revenue_by_currency(&report, &month)),
+                )
+            }
             Effect::Live(effect) => self.run_live(effect).await,
             Effect::Grading(effect) => self.run_grading(effect).await,
             Effect::Doubts(effect) => self.run_doubts(effect).await,

@@ -77,6 +77,7 @@ impl Harness {
         self.answer(Action::Upcoming(Ok(class_list(vec![]))));
         self.answer(Action::GradingCount(Ok(0)));
         self.answer(Action::DoubtCount(Ok(0)));
+        self.answer(Action::Revenue(Ok(vec![])));
         self.answer(feed(vec![], 0));
         self.answer(Action::Realtime(Realtime::Connected { since: 0 }));
         self.effects();

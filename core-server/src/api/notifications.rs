@@ -52,6 +52,14 @@ pub enum NotificationType {
     AchievementUnlocked,
     /// To a student: a new level.
     LevelUp,
+    /// To every admin: a webhook endpoint was disabled after repeated failures.
+    WebhookDisabled,
+    /// To a student: their payment went through (and bought the course).
+    PaymentReceived,
+    /// To a student: (part of) their payment was refunded.
+    PaymentRefunded,
+    /// To a course's owner: a student bought the course.
+    CourseSold,
 }
 
 impl NotificationType {
@@ -78,6 +86,10 @@ impl NotificationType {
         Self::CourseReviewed,
         Self::AchievementUnlocked,
         Self::LevelUp,
+        Self::WebhookDisabled,
+        Self::PaymentReceived,
+        Self::PaymentRefunded,
+        Self::CourseSold,
     ];
 
     /// The stored and wire spelling.
@@ -105,6 +117,10 @@ impl NotificationType {
             Self::CourseReviewed => "COURSE_REVIEWED",
             Self::AchievementUnlocked => "ACHIEVEMENT_UNLOCKED",
             Self::LevelUp => "LEVEL_UP",
+            Self::WebhookDisabled => "WEBHOOK_DISABLED",
+            Self::PaymentReceived => "PAYMENT_RECEIVED",
+            Self::PaymentRefunded => "PAYMENT_REFUNDED",
+            Self::CourseSold => "COURSE_SOLD",
         }
     }
 }

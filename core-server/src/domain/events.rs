@@ -69,6 +69,15 @@ pub enum DomainEvent {
     /// A student's XP reached a new level.
     #[serde(rename = "level.reached")]
     LevelReached(LevelReached),
+    /// The server disabled a webhook endpoint after repeated failed deliveries.
+    #[serde(rename = "webhook.disabled")]
+    WebhookDisabled(WebhookDisabled),
+    /// A payment was verified and its course enrolled.
+    #[serde(rename = "payment.success")]
+    PaymentSucceeded(PaymentChange),
+    /// (Part of) a payment was refunded.
+    #[serde(rename = "payment.refunded")]
+    PaymentRefunded(PaymentChange),
 }
 
 /// `achievement.unlocked`.
@@ -79,6 +88,38 @@ pub struct AchievementUnlocked {
     pub code: String,
     pub title: String,
     pub description: String,
+}
+
+/// `payment.success`, `payment.refunded`: the payment, its course and student, and the
+/// amount paid or refunded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentChange {
+    pub payment_id: Uuid,
+    pub order_id: String,
+    pub course_id: Uuid,
+    pub title: String,
+    pub student_id: Uuid,
+    /// Who sells the course (its creator).
+    pub owner_id: Uuid,
+    /// Minor units: paid, or refunded by this refund.
+    pub amount: i64,
+    pub currency: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_id: Option<Uuid>,
+    /// Whether the payment is now wholly refunded (its enrollment cancelled).
+    #[serde(default)]
+    pub full: bool,
+}
+
+/// `webhook.disabled`: the endpoint, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookDisabled {
+    pub webhook_id: Uuid,
+    pub url: String,
+    pub reason: String,
+    pub consecutive_failures: i32,
 }
 
 /// `level.reached`.
@@ -313,6 +354,9 @@ impl DomainEvent {
             Self::DoubtAccepted(_) => "doubt.accepted",
             Self::AchievementUnlocked(_) => "achievement.unlocked",
             Self::LevelReached(_) => "level.reached",
+            Self::WebhookDisabled(_) => "webhook.disabled",
+            Self::PaymentSucceeded(_) => "payment.success",
+            Self::PaymentRefunded(_) => "payment.refunded",
         }
     }
 
@@ -354,8 +398,31 @@ impl DomainEvent {
                 Some(e.course_id)
             }
             Self::AchievementUnlocked(_) | Self::LevelReached(_) => None,
+            Self::WebhookDisabled(_) => None,
+            Self::PaymentSucceeded(e) | Self::PaymentRefunded(e) => Some(e.course_id),
         }
     }
+}
+
+/// Every event name a stored row may carry (`course.enrolled`…), read from the enum's
+/// own deserializer so a new variant is listed without anyone remembering to.
+pub fn event_names() -> &'static [String] {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        // serde names every variant it expects when it meets an unknown one.
+        let unknown = serde_json::json!({ "kind": "\u{1}", "payload": null });
+        let message = match serde_json::from_value::<DomainEvent>(unknown) {
+            Err(err) => err.to_string(),
+            Ok(_) => String::new(),
+        };
+        let expected = message.split("expected one of").nth(1).unwrap_or("");
+        expected
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect()
+    })
 }
 
 #[cfg(test)]
@@ -407,6 +474,19 @@ mod tests {
             DomainEvent::from_stored("live_class.rescheduled", &payload),
             Ok(event)
         );
+    }
+
+    #[test]
+    fn every_event_name_is_listed() {
+        let names = event_names();
+        assert!(names.len() > 20, "{names:?}");
+        for name in ["course.enrolled", "live_class.started", "webhook.disabled"] {
+            assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
+        }
+        for name in names {
+            let err = DomainEvent::from_stored(name, &json!({})).unwrap_err();
+            assert!(!err.contains("unknown variant"), "{name}: {err}");
+        }
     }
 
     #[test]

@@ -29,6 +29,8 @@ use crate::http::idempotency::EXCLUDED_PREFIXES;
         crate::api::LeaderboardPeriod,
         crate::api::SeriesScope,
         crate::api::ImportKind,
+        crate::api::WebhookDeliveryStatus,
+        crate::api::PaymentStatus,
     )),
     modifiers(&BearerScheme),
     tags(

@@ -18,9 +18,11 @@ pub mod lessons;
 pub mod live_classes;
 pub mod metrics;
 pub mod notifications;
+pub mod payments;
 pub mod reviews;
 pub mod sections;
 pub mod users;
+pub mod webhooks;
 pub mod ws;
 
 use actix_web::HttpResponse;

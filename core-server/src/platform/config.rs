@@ -2,7 +2,9 @@
 //! file, in that order of precedence, resolved once at start into [`Settings`].
 
 pub mod mail;
+pub mod payments;
 pub mod realtime;
+pub mod webhooks;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -190,6 +192,14 @@ pub struct ServerArgs {
     /// Mail queue settings.
     #[command(flatten)]
     pub mail: mail::MailArgs,
+
+    /// Payment settings.
+    #[command(flatten)]
+    pub payments: payments::PaymentArgs,
+
+    /// Outgoing webhook settings.
+    #[command(flatten)]
+    pub webhooks: webhooks::WebhookArgs,
 }
 
 impl fmt::Debug for ServerArgs {
@@ -249,6 +259,17 @@ struct FileSettings {
     mail_max_attempts: Option<u32>,
     mail_poll_interval: Option<String>,
     mail_lease: Option<String>,
+    razorpay_key_id: Option<String>,
+    razorpay_key_secret: Option<String>,
+    razorpay_webhook_secret: Option<String>,
+    razorpay_api_url: Option<String>,
+    order_ttl: Option<String>,
+    refund_window: Option<String>,
+    webhook_retry_base: Option<String>,
+    webhook_retry_window: Option<String>,
+    webhook_disable_after: Option<u32>,
+    webhook_poll_interval: Option<String>,
+    webhook_timeout: Option<String>,
 }
 
 /// Which database to open.
@@ -340,6 +361,8 @@ pub struct Settings {
     pub rate_limit_per_account: u32,
     pub realtime: realtime::RealtimeSettings,
     pub mail: mail::MailSettings,
+    pub payments: payments::PaymentSettings,
+    pub webhooks: webhooks::WebhookSettings,
 }
 
 impl ServerArgs {
@@ -482,6 +505,24 @@ impl ServerArgs {
                 max_attempts: file.mail_max_attempts,
                 poll_interval: file.mail_poll_interval.as_deref(),
                 lease: file.mail_lease.as_deref(),
+            })?,
+            payments: self.payments.resolve(
+                payments::PaymentFile {
+                    razorpay_key_id: file.razorpay_key_id.as_deref(),
+                    razorpay_key_secret: file.razorpay_key_secret.as_deref(),
+                    razorpay_webhook_secret: file.razorpay_webhook_secret.as_deref(),
+                    razorpay_api_url: file.razorpay_api_url.as_deref(),
+                    order_ttl: file.order_ttl.as_deref(),
+                    refund_window: file.refund_window.as_deref(),
+                },
+                environment,
+            )?,
+            webhooks: self.webhooks.resolve(webhooks::WebhookFile {
+                retry_base: file.webhook_retry_base.as_deref(),
+                retry_window: file.webhook_retry_window.as_deref(),
+                disable_after: file.webhook_disable_after,
+                poll_interval: file.webhook_poll_interval.as_deref(),
+                timeout: file.webhook_timeout.as_deref(),
             })?,
             data_dir,
         })

@@ -60,6 +60,11 @@ impl Application {
         crate::service::assessments::spawn_sweeper(&state.background, db.clone());
         crate::service::imports::lease::start(&state).await?;
         crate::service::outbox::start_drainer(&state).await?;
+        crate::service::payments::start_expiry_sweep(&state);
+        state
+            .background
+            .spawn(crate::service::webhooks::consumer::run(state.clone()));
+        crate::service::webhooks::drainer::start(&state);
         let server = serve(listener, state.clone())?;
         tracing::info!(
             address = %local_addr,
@@ -108,6 +113,9 @@ impl Application {
         // A delivery the stop cut short is given back rather than left to its lease.
         if let Err(error) = crate::service::outbox::release(&self.state).await {
             tracing::warn!(%error, "could not give back the mail this server was delivering");
+        }
+        if let Err(error) = crate::service::webhooks::drainer::release(&self.state).await {
+            tracing::warn!(%error, "could not give back the webhooks this server was sending");
         }
         match tokio::time::timeout(POOL_CLOSE_TIMEOUT, self.db.close()).await {
             Ok(closed) => closed.context("closing the database pool")?,
@@ -253,7 +261,9 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(routes::live_classes::routes)
                 .configure(routes::assessments::routes)
                 .configure(routes::attempts::routes)
-                .configure(routes::grading::routes),
+                .configure(routes::grading::routes)
+                .configure(routes::webhooks::routes)
+                .configure(routes::payments::routes),
         );
 }
 

@@ -38,6 +38,11 @@ pub struct AppState {
     pub sessions: Arc<SessionCache>,
     /// Pages of the public catalogue (see [`crate::service::catalogue::cache`]).
     pub catalogue: Arc<CatalogueCache>,
+    /// Outgoing webhooks: their HTTP client and the drainer's doorbell.
+    pub webhooks: crate::service::webhooks::handle::Webhooks,
+    /// The payment gateway; `None` when this server takes no payments (production
+    /// without Razorpay keys).
+    pub gateway: Option<Arc<dyn crate::platform::gateway::PaymentGateway>>,
 }
 
 impl AppState {
@@ -49,7 +54,12 @@ impl AppState {
             &settings.mail_from,
             settings.mail.lease / 2,
         )?;
+        let gateway =
+            crate::platform::gateway::from_settings(&settings.payments.gateway, &settings.jwt_secret)?;
+        let webhooks = crate::service::webhooks::handle::Webhooks::new(settings.webhooks.timeout)?;
         Ok(Self {
+            webhooks,
+            gateway,
             keys: Arc::new(Keys::new(&settings.jwt_secret)),
             limiter: Arc::new(RateLimiter::new(
                 settings.rate_limit_per_ip,

@@ -30,6 +30,11 @@ pub enum Action {
     UserCreated,
     AccessTokenCreated,
     AccessTokenRevoked,
+    /// A payment's checkout signature did not verify.
+    PaymentSignatureRejected,
+    /// An incoming gateway webhook's signature did not verify.
+    GatewayWebhookRejected,
+    RefundIssued,
 }
 
 impl Action {
@@ -49,6 +54,9 @@ impl Action {
             Self::UserCreated => "USER_CREATED",
             Self::AccessTokenCreated => "ACCESS_TOKEN_CREATED",
             Self::AccessTokenRevoked => "ACCESS_TOKEN_REVOKED",
+            Self::PaymentSignatureRejected => "PAYMENT_SIGNATURE_REJECTED",
+            Self::GatewayWebhookRejected => "GATEWAY_WEBHOOK_REJECTED",
+            Self::RefundIssued => "REFUND_ISSUED",
         }
     }
 }

@@ -293,8 +293,8 @@ fn price_text(c: &course::Model) -> String {
     )
 }
 
-/// The calling student enrolls in a published course they can see. Free courses only
-/// until payments exist: a paid course is a 402; enrolled already, a 409 on `courseId`.
+/// The calling student enrolls in a published course they can see. Free courses only: a
+/// paid course is a 402 pointing at the payments; enrolled already, a 409 on `courseId`.
 pub async fn enroll_self(
     state: &AppState,
     auth: &AuthUser,
@@ -328,7 +328,7 @@ pub async fn enroll_self(
     }
     if !course.is_free && course.effective_price > 0 {
         return Err(ApiError::PaymentRequired(format!(
-            "This course costs {}; paid enrollment needs a completed payment, and this server does not take payments yet",
+            "This course costs {}; buy it with POST /api/v1/payments/create-order (edupro enroll asks and pays)",
             price_text(&course)
         )));
     }
@@ -337,6 +337,60 @@ pub async fn enroll_self(
     crate::service::catalogue::catalogue_changed(state).await;
     state.events.announce([event]);
     Ok(created_enrollment(&row))
+}
+
+/// A verified payment's enrollment, in the payment's transaction (the course is locked
+/// by the caller): a new or re-activated enrollment and its event, or the enrollment
+/// the student already has (enrolled meanwhile by staff: the payment still stands).
+pub(crate) async fn enroll_paid(
+    txn: &impl ConnectionTrait,
+    course_id: Uuid,
+    student_id: Uuid,
+) -> Result<(enrollment::Model, Option<StoredEvent>), ApiError> {
+    if let Some(existing) = find_enrollment(txn, course_id, student_id).await?
+        && existing.status.grants_access()
+    {
+        return Ok((existing, None));
+    }
+    let (row, event) = enroll(txn, course_id, student_id, student_id, "courseId").await?;
+    Ok((row, Some(event)))
+}
+
+/// A full refund's cancellation, in the refund's transaction: the enrollment becomes
+/// CANCELLED (progress kept) and leaves its batch; nothing if it is not active.
+pub(crate) async fn cancel_paid(
+    txn: &impl ConnectionTrait,
+    course_id: Uuid,
+    student_id: Uuid,
+    actor_id: Uuid,
+) -> Result<Option<StoredEvent>, ApiError> {
+    let Some(existing) = find_enrollment(txn, course_id, student_id).await? else {
+        return Ok(None);
+    };
+    if !existing.status.grants_access() {
+        return Ok(None);
+    }
+    enrollment::ActiveModel {
+        id: Set(existing.id),
+        status: Set(EnrollmentStatus::Cancelled),
+        batch_id: Set(None),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(txn)
+    .await?;
+    recount_students(txn, course_id).await?;
+    let event = events::publish(
+        txn,
+        DomainEvent::EnrollmentCancelled(EnrollmentChange {
+            enrollment_id: existing.id,
+            course_id,
+            student_id,
+            actor_id,
+        }),
+    )
+    .await?;
+    Ok(Some(event))
 }
 
 /// The course's staff or an admin enrolls a STUDENT, optionally into one of its

@@ -87,6 +87,18 @@ constraints! {
         None, GENERIC_MESSAGE;
     DOUBT_VOTES_PAIR: "uq_doubt_votes_target_user" on "doubt_votes" ("target_id", "user_id") =>
         None, "You have already voted for this";
+    COUPONS_CODE: "coupons_code_key" on "coupons" ("code") =>
+        Some("code"), "Another coupon already has this code";
+    PAYMENT_ORDERS_GATEWAY_ID: "payment_orders_gateway_order_id_key" on "payment_orders" ("gateway_order_id") =>
+        None, GENERIC_MESSAGE;
+    PAYMENT_ORDERS_OPEN: "payment_orders_open_key_key" on "payment_orders" ("open_key") =>
+        Some("courseId"), "An order for this course was opened at the same moment; retry to get it";
+    PAYMENTS_ORDER: "payments_order_id_key" on "payments" ("order_id") =>
+        Some("orderId"), "This order was paid at the same moment; retry to see the payment";
+    PAYMENTS_GATEWAY_ID: "payments_gateway_payment_id_key" on "payments" ("gateway_payment_id") =>
+        Some("paymentId"), "This payment is already recorded for another order";
+    REFUNDS_GATEWAY_ID: "refunds_gateway_refund_id_key" on "refunds" ("gateway_refund_id") =>
+        None, GENERIC_MESSAGE;
 }
 
 /// A write that ran into a unique key.

@@ -6,10 +6,11 @@ use sea_orm::sea_query::{ArrayType, ColumnType, Nullable, ValueType, ValueTypeEr
 use sea_orm::{ColIdx, DbErr, QueryResult, TryGetError, TryGetable, Value};
 use uuid::Uuid;
 
+use crate::api::WebhookDeliveryStatus;
 use crate::api::{
-    AttemptStatus, CourseLevel, CourseStatus, DoubtStatus, EnrollmentStatus, ImportKind,
+    AttemptStatus, CouponKind, CourseLevel, CourseStatus, DoubtStatus, EnrollmentStatus, GatewayKind, ImportKind,
     ImportMode, ImportStatus, LessonType, LiveClassStatus, LivePlatform, MailStatus,
-    MultipleSelectScoring, NotificationType, QuestionType, Role, ShowAnswers, StaffRole,
+    MultipleSelectScoring, NotificationType, OrderStatus, PaymentStatus, QuestionType, RefundStatus, Role, ShowAnswers, StaffRole,
     TestStatus, TestType,
 };
 
@@ -109,6 +110,12 @@ stored_enums! {
     AttemptStatus in "test_attempts"."status";
     MailStatus in "outbox_messages"."status";
     DoubtStatus in "doubts"."status";
+    WebhookDeliveryStatus in "webhook_deliveries"."status";
+    CouponKind in "coupons"."kind";
+    GatewayKind in "payment_orders"."gateway";
+    OrderStatus in "payment_orders"."status";
+    PaymentStatus in "payments"."status";
+    RefundStatus in "refunds"."status";
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@ mod m20261207_000014_import_owner;
 mod m20261207_000015_mail_queue;
 mod m20261207_000016_doubts;
 mod m20261207_000017_xp;
+mod m20261207_000018_payments;
+mod m20261207_000019_webhooks;
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{timestamp_with_time_zone, uuid};
@@ -40,6 +42,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000015_mail_queue::Migration),
             Box::new(m20261207_000016_doubts::Migration),
             Box::new(m20261207_000017_xp::Migration),
+            Box::new(m20261207_000018_payments::Migration),
+            Box::new(m20261207_000019_webhooks::Migration),
         ]
     }
 }

@@ -28,6 +28,7 @@ mod notifications;
 mod openapi_contract;
 mod operations;
 mod outage;
+mod payments;
 mod realtime;
 mod realtime_helpers;
 mod slow_bodies;
@@ -39,3 +40,6 @@ mod tests_grading;
 mod tests_helpers;
 mod tests_integrity;
 mod users;
+#[path = "../support/webhook_receiver.rs"]
+mod webhook_receiver;
+mod webhooks;

@@ -33,6 +33,7 @@ fn tab_and_numbers_switch_tabs_and_q_quits() {
                 Effect::LoadUpcoming,
                 Effect::LoadGradingCount,
                 Effect::LoadDoubtCount,
+                Effect::LoadRevenue,
                 Effect::LoadNotifications { .. },
                 Effect::LoadCourses { .. },
                 Effect::LoadUsers { .. }

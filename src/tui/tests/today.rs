@@ -6,7 +6,23 @@ use edupro_server::api::Role;
 use super::realtime::{class_list, classes, feed, notification};
 use super::{Harness, id, offline, teacher, today_data};
 use crate::tui::action::live::{LiveAction, LiveEffect};
-use crate::tui::action::{Action, Effect, Realtime, TodayData};
+use crate::tui::action::{Action, CurrencyNet, Effect, Realtime, TodayData};
+
+/// INR sold this month and before, USD only before.
+fn revenue() -> Vec<CurrencyNet> {
+    vec![
+        CurrencyNet {
+            currency: "INR".into(),
+            month: 39_920,
+            total: 129_820,
+        },
+        CurrencyNet {
+            currency: "USD".into(),
+            month: 0,
+            total: 1_500,
+        },
+    ]
+}
 
 #[test]
 fn today_loading() {
@@ -21,6 +37,7 @@ fn today_loading() {
             Effect::LoadUpcoming,
             Effect::LoadGradingCount,
             Effect::LoadDoubtCount,
+            Effect::LoadRevenue,
             Effect::LoadNotifications {
                 generation: 1,
                 page: 1
@@ -41,6 +58,7 @@ fn today_empty() {
     h.answer(Action::Upcoming(Ok(class_list(vec![]))));
     h.answer(Action::GradingCount(Ok(0)));
     h.answer(Action::DoubtCount(Ok(0)));
+    h.answer(Action::Revenue(Ok(vec![])));
     h.answer(feed(vec![], 0));
     insta::assert_snapshot!(h.screen());
 }
@@ -52,6 +70,7 @@ fn today_error_when_the_server_is_unreachable() {
     h.answer(Action::Upcoming(Err(offline())));
     h.answer(Action::GradingCount(Err(offline())));
     h.answer(Action::DoubtCount(Err(offline())));
+    h.answer(Action::Revenue(Err(offline())));
     h.answer(Action::Notifications {
         generation: 1,
         answer: Err(offline()),
@@ -66,6 +85,7 @@ fn today_filled() {
     h.answer(Action::Upcoming(Ok(class_list(classes()))));
     h.answer(Action::GradingCount(Ok(4)));
     h.answer(Action::DoubtCount(Ok(2)));
+    h.answer(Action::Revenue(Ok(revenue())));
     h.answer(feed(
         vec![
             notification(2, "Graded: Quiz 1", false),
@@ -87,6 +107,7 @@ fn today_loads(effects: Vec<Effect>) -> Vec<Effect> {
                     | Effect::LoadUpcoming
                     | Effect::LoadGradingCount
                     | Effect::LoadDoubtCount
+                    | Effect::LoadRevenue
             )
         })
         .collect()
@@ -101,6 +122,7 @@ fn all_loads() -> Vec<Effect> {
         Effect::LoadUpcoming,
         Effect::LoadGradingCount,
         Effect::LoadDoubtCount,
+        Effect::LoadRevenue,
     ]
 }
 
@@ -133,6 +155,7 @@ fn an_event_on_screen_reads_today_again_once_per_burst_keeping_what_it_shows() {
     h.answer(Action::Upcoming(Ok(class_list(vec![]))));
     h.answer(Action::GradingCount(Ok(7)));
     h.answer(Action::DoubtCount(Ok(1)));
+    h.answer(Action::Revenue(Ok(vec![])));
     assert!(h.shows("7 answers wait for marks"), "{}", h.screen());
     h.answer(Action::Tick);
     assert_eq!(today_loads(h.effects()), all_loads());
@@ -168,6 +191,7 @@ fn today_filled_at_60x18_shows_a_row_of_every_panel() {
     h.answer(Action::Upcoming(Ok(class_list(classes()))));
     h.answer(Action::GradingCount(Ok(4)));
     h.answer(Action::DoubtCount(Ok(2)));
+    h.answer(Action::Revenue(Ok(revenue())));
     h.answer(feed(vec![notification(1, "Enrolled", false)], 1));
     let screen = h.screen();
     let data = today_data();
@@ -184,6 +208,7 @@ fn todays_items_open_what_they_name() {
     h.answer(Action::Upcoming(Ok(class_list(classes()))));
     h.answer(Action::GradingCount(Ok(4)));
     h.answer(Action::DoubtCount(Ok(2)));
+    h.answer(Action::Revenue(Ok(revenue())));
     h.answer(feed(vec![], 0));
     h.effects();
 
@@ -223,4 +248,75 @@ fn todays_items_open_what_they_name() {
     h.effects();
     h.press(KeyCode::Enter);
     assert_eq!(h.effects(), [Effect::LoadCourse { id: course.id }]);
+}
+
+#[test]
+fn staff_see_revenue_this_month_and_in_all_per_currency_zero_as_zero() {
+    let mut h = Harness::signed_in(super::admin());
+    h.settle();
+    assert!(
+        h.shows("No sales yet: 0 this month, 0 in all."),
+        "{}",
+        h.screen()
+    );
+    h.answer(Action::Revenue(Ok(revenue())));
+    let screen = h.screen();
+    assert!(
+        screen.contains("This month: INR 399.20, USD 0.00 · In all: INR 1298.20, USD 15.00"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn students_load_no_revenue() {
+    let mut h = Harness::signed_in(super::user(3, "Chen", "Wei", Role::Student));
+    assert!(!h.effects().contains(&Effect::LoadRevenue));
+    assert!(!h.screen().contains("Revenue"));
+}
+
+#[test]
+fn revenue_adds_up_this_months_rows_of_each_currency() {
+    use edupro_server::api::{RevenueReport, RevenueRow, RevenueTotal};
+    let row = |month: &str, currency: &str, net| RevenueRow {
+        month: month.into(),
+        course_id: id(9),
+        course_title: "Rust".into(),
+        currency: currency.into(),
+        payments: 1,
+        gross: net,
+        refunded: 0,
+        net,
+    };
+    let total = |currency: &str, net| RevenueTotal {
+        currency: currency.into(),
+        payments: 2,
+        gross: net,
+        refunded: 0,
+        net,
+    };
+    let report = RevenueReport {
+        rows: vec![
+            row("2026-12", "INR", 100),
+            row("2026-12", "INR", 50),
+            row("2026-11", "INR", 7),
+            row("2026-11", "USD", 9),
+        ],
+        totals: vec![total("INR", 157), total("USD", 9)],
+    };
+    let nets = crate::tui::action::revenue_by_currency(&report, "2026-12");
+    assert_eq!(
+        nets,
+        [
+            CurrencyNet {
+                currency: "INR".into(),
+                month: 150,
+                total: 157
+            },
+            CurrencyNet {
+                currency: "USD".into(),
+                month: 0,
+                total: 9
+            }
+        ]
+    );
 }

@@ -1,5 +1,5 @@
-//! Today: the unread notifications and (for staff) the grading queue's size and the
-//! doubts waiting for an answer, the next
+//! Today: the unread notifications and (for staff) the grading queue's size, the
+//! doubts waiting for an answer and the revenue (net, this month and in all), the next
 //! live classes, the caller's courses and the latest enrollments in them. Each panel
 //! loads, fails and fills on its own.
 
@@ -7,11 +7,11 @@ use crossterm::event::KeyEvent;
 use edupro_server::api::{LiveClass, Role, User};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::{Goto, Load, Out, View};
-use crate::tui::action::{Action, Effect, TodayData};
+use crate::tui::action::{Action, CurrencyNet, Effect, TodayData};
 use crate::tui::keymap::Command;
 use crate::tui::theme::Theme;
 
@@ -26,6 +26,8 @@ pub struct TodayView {
     grading: Option<Load<u64>>,
     /// Doubts waiting for an answer (staff only).
     doubts: Option<Load<u64>>,
+    /// Net revenue per currency (staff only).
+    revenue: Option<Load<Vec<CurrencyNet>>>,
     /// Kept by the Notifications tab (see [`TodayView::set_unread`]).
     unread: Load<u64>,
     /// Something Today shows may have changed (a grade saved, a class scheduled, an
@@ -47,6 +49,7 @@ impl TodayView {
             upcoming: None,
             grading: None,
             doubts: None,
+            revenue: None,
             unread: Load::Loading,
             stale: false,
             awaiting: 0,
@@ -97,6 +100,8 @@ impl TodayView {
             out.effect(Effect::LoadGradingCount);
             self.doubts = Some(Load::Loading);
             out.effect(Effect::LoadDoubtCount);
+            self.revenue = Some(Load::Loading);
+            out.effect(Effect::LoadRevenue);
         }
         self.awaiting = self.answers();
     }
@@ -121,6 +126,8 @@ impl TodayView {
             out.effect(Effect::LoadGradingCount);
             again(&mut self.doubts);
             out.effect(Effect::LoadDoubtCount);
+            again(&mut self.revenue);
+            out.effect(Effect::LoadRevenue);
         }
         self.awaiting = self.answers();
     }
@@ -133,7 +140,7 @@ impl TodayView {
 
     /// How many answers a read waits for.
     fn answers(&self) -> u8 {
-        if self.staff() { 4 } else { 2 }
+        if self.staff() { 5 } else { 2 }
     }
 
     /// What Today shows may have changed elsewhere.
@@ -171,6 +178,13 @@ fn panel(title: &str, theme: Theme) -> Block<'static> {
     Block::default()
         .borders(Borders::ALL)
         .title(Line::styled(format!(" {title} "), theme.title()))
+}
+
+/// Minor units as `INR 499.00` (a minus sign first when refunds exceed sales).
+fn money(minor: i64, currency: &str) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    format!("{sign}{currency} {}.{:02}", abs / 100, abs % 100)
 }
 
 /// A panel's title, with `›` when it is the selected item.
@@ -255,6 +269,7 @@ impl View for TodayView {
             }
             Action::GradingCount(answer) => self.grading = Some(loaded(answer, out)),
             Action::DoubtCount(answer) => self.doubts = Some(loaded(answer, out)),
+            Action::Revenue(answer) => self.revenue = Some(loaded(answer, out)),
             _ => {}
         }
         self.selected = self.selected.min(self.items().len().saturating_sub(1));
@@ -285,22 +300,31 @@ impl View for TodayView {
         let staff = self.staff();
         // At 80×24 the counts are boxed and the next classes get six rows; on a short
         // terminal (60×18) the counts lose their bottom border and the classes give up
-        // rows first, so courses and enrollments still show a row or more each.
+        // rows first, so courses and enrollments still show a row or more each. Staff
+        // see a line of revenue under the counts: under its title, or (short) after it.
         let compact = area.height < 20;
         let counts_height = if compact { 2 } else { 3 };
+        let revenue_height: u16 = match (staff, compact) {
+            (false, _) => 0,
+            (true, true) => 1,
+            (true, false) => 2,
+        };
         let lists: u16 = if staff { 2 } else { 1 };
         let upcoming_height = area
             .height
-            .saturating_sub(counts_height + lists * 4)
+            .saturating_sub(counts_height + revenue_height + lists * 4)
             .clamp(3, 6);
         let [counts, upcoming, courses, recent] = if staff {
-            Layout::vertical([
+            let [counts, revenue, upcoming, courses, recent] = Layout::vertical([
                 Constraint::Length(counts_height),
+                Constraint::Length(revenue_height),
                 Constraint::Length(upcoming_height),
                 Constraint::Fill(1),
                 Constraint::Fill(1),
             ])
-            .areas(area)
+            .areas(area);
+            self.draw_revenue(frame, revenue, compact, theme);
+            [counts, upcoming, courses, recent]
         } else {
             let [counts, upcoming, courses] = Layout::vertical([
                 Constraint::Length(counts_height),
@@ -362,6 +386,42 @@ impl TodayView {
             Ok(n) => Paragraph::new(Line::styled(format!("{n} unanswered"), theme.key())),
         };
         frame.render_widget(text.block(block), area);
+    }
+
+    /// `This month: INR 399.00 · In all: INR 1234.00`, each currency sold in listed in
+    /// both: under a titled top border, or (`compact`) on one line after the title.
+    fn draw_revenue(&self, frame: &mut Frame, area: Rect, compact: bool, theme: Theme) {
+        let line = match &self.revenue {
+            Some(Load::Failed(_)) => {
+                Line::styled("Could not load; ctrl-r tries again", theme.error())
+            }
+            None | Some(Load::Loading) => Line::styled("Loading…", theme.dim()),
+            Some(Load::Ready(nets)) if nets.is_empty() => {
+                Line::from("No sales yet: 0 this month, 0 in all.")
+            }
+            Some(Load::Ready(nets)) => {
+                let list = |net: fn(&CurrencyNet) -> i64| {
+                    nets.iter()
+                        .map(|n| money(net(n), &n.currency))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                Line::from(format!(
+                    "This month: {} · In all: {}",
+                    list(|n| n.month),
+                    list(|n| n.total)
+                ))
+            }
+        };
+        if compact {
+            let mut spans = vec![Span::styled("Revenue (net): ", theme.title())];
+            spans.extend(line.spans);
+            frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        } else {
+            let block = count_panel("Revenue (net of refunds)", true, theme)
+                .padding(ratatui::widgets::Padding::left(1));
+            frame.render_widget(Paragraph::new(line).block(block), area);
+        }
     }
 
     fn draw_unread(&self, frame: &mut Frame, area: Rect, compact: bool, theme: Theme) {

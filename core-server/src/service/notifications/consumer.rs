@@ -46,7 +46,7 @@ async fn existing_users(
         .iter()
         .filter_map(|(_, plan)| match plan.audience {
             Audience::User(id) => Some(id),
-            Audience::Course { .. } | Audience::Staff(_) => None,
+            Audience::Course { .. } | Audience::Staff(_) | Audience::Admins => None,
         })
         .collect();
     if named.is_empty() {
@@ -93,6 +93,17 @@ async fn recipients(
                 .column(course_staff::Column::UserId)
                 .filter(course_staff::Column::CourseId.eq(course_id))
                 .order_by_asc(course_staff::Column::UserId)
+                .into_tuple()
+                .all(db)
+                .await?
+        }
+        Audience::Admins => {
+            user::Entity::find()
+                .select_only()
+                .column(user::Column::Id)
+                .filter(user::Column::Role.eq(crate::api::Role::Admin))
+                .filter(user::Column::IsActive.eq(true))
+                .order_by_asc(user::Column::Id)
                 .into_tuple()
                 .all(db)
                 .await?

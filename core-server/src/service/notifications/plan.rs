@@ -23,6 +23,8 @@ pub(super) enum Audience {
     },
     /// The course's staff: owner, co-teachers and TAs.
     Staff(Uuid),
+    /// Every active admin.
+    Admins,
 }
 
 /// The text of a notification; class times are written in each recipient's zone.
@@ -134,6 +136,7 @@ fn names_person(event: &DomainEvent) -> Option<Uuid> {
         DomainEvent::DoubtAccepted(e) => Some(e.actor_id),
         DomainEvent::AttemptSubmitted(e) => Some(e.student_id),
         DomainEvent::CourseReviewed(e) => Some(e.actor_id),
+        DomainEvent::PaymentSucceeded(e) => Some(e.student_id),
         _ => None,
     }
 }
@@ -252,6 +255,11 @@ pub(super) fn lost_access(decoded: &Decoded<'_>) -> Option<Uuid> {
         DomainEvent::EnrollmentCancelled(e) => Some(e.student_id),
         _ => None,
     }
+}
+
+/// `INR 499.00`: minor units with two decimals (every currency the catalogue sells).
+pub(super) fn money_text(minor_units: i64, currency: &str) -> String {
+    format!("{currency} {}.{:02}", minor_units / 100, minor_units % 100)
 }
 
 /// A notification to one person with a fixed text, carrying the event's payload.
@@ -441,6 +449,53 @@ fn plan(decoded: &Decoded<'_>, names: &Names) -> Option<Plan> {
             p,
             "/users/me".to_owned(),
         ),
+        DomainEvent::PaymentSucceeded(e) => to_user(
+            NotificationType::PaymentReceived,
+            e.student_id,
+            format!("Payment received: {}", e.title),
+            format!(
+                "We received {} for {}; the course is yours.",
+                money_text(e.amount, &e.currency),
+                e.title
+            ),
+            p,
+            format!("/payments/{}", e.payment_id),
+        ),
+        DomainEvent::PaymentRefunded(e) => to_user(
+            NotificationType::PaymentRefunded,
+            e.student_id,
+            format!("Refund: {}", e.title),
+            if e.full {
+                format!(
+                    "{} was refunded for {}; your enrollment is cancelled.",
+                    money_text(e.amount, &e.currency),
+                    e.title
+                )
+            } else {
+                format!(
+                    "{} of your payment for {} was refunded.",
+                    money_text(e.amount, &e.currency),
+                    e.title
+                )
+            },
+            p,
+            format!("/payments/{}", e.payment_id),
+        ),
+        DomainEvent::WebhookDisabled(e) => Plan {
+            kind: NotificationType::WebhookDisabled,
+            audience: Audience::Admins,
+            scope: None,
+            exclude: None,
+            text: Text::Fixed {
+                title: "Webhook disabled".to_owned(),
+                message: format!(
+                    "Deliveries to {} stopped after {} failed attempts ({}). Fix the receiver, then enable it again.",
+                    e.url, e.consecutive_failures, e.reason
+                ),
+            },
+            data: p.clone(),
+            action_url: Some(format!("/webhooks/{}", e.webhook_id)),
+        },
         // Staff hear of these ([`for_staff`]); the student did it.
         DomainEvent::AttemptSubmitted(_)
         | DomainEvent::CourseReviewed(_)
@@ -518,6 +573,19 @@ fn for_staff(decoded: &Decoded<'_>, names: &Names) -> Option<Plan> {
     };
     let fixed = |title: String, message: String| Text::Fixed { title, message };
     Some(match &decoded.event {
+        DomainEvent::PaymentSucceeded(e) if e.owner_id != e.student_id => to_user(
+            NotificationType::CourseSold,
+            e.owner_id,
+            format!("Sold: {}", e.title),
+            format!(
+                "{} bought {} for {}.",
+                names.person(e.student_id),
+                e.title,
+                money_text(e.amount, &e.currency)
+            ),
+            p,
+            format!("/payments/{}", e.payment_id),
+        ),
         DomainEvent::CourseEnrolled(e) if e.actor_id == e.student_id => {
             let course = names.course(e.course_id)?;
             staff(
