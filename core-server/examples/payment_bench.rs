@@ -34,8 +34,18 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn post(client: &reqwest::Client, url: String, token: &str, body: Value) -> anyhow::Result<Value> {
-    let answer = client.post(&url).bearer_auth(token).json(&body).send().await?;
+async fn post(
+    client: &reqwest::Client,
+    url: String,
+    token: &str,
+    body: Value,
+) -> anyhow::Result<Value> {
+    let answer = client
+        .post(&url)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await?;
     let status = answer.status();
     let body: Value = answer.json().await?;
     anyhow::ensure!(status.is_success(), "{url}: {status} {body}");
@@ -112,7 +122,10 @@ async fn bench(name: &str, database_url: Option<String>) -> anyhow::Result<()> {
         .json()
         .await?;
     let recorded = history["data"]["pagination"]["total"].as_u64().unwrap_or(0);
-    anyhow::ensure!(recorded == STUDENTS as u64, "{recorded} payments for {STUDENTS} purchases");
+    anyhow::ensure!(
+        recorded == STUDENTS as u64,
+        "{recorded} payments for {STUDENTS} purchases"
+    );
     println!(
         "{name}: {STUDENTS} purchases (order + checkout + verify, {IN_FLIGHT} in flight) in {elapsed:.1} s: {:.0} orders verified/s; purchase p50 {:.1} ms, p99 {:.1} ms; {recorded} payments recorded",
         STUDENTS as f64 / elapsed,

@@ -207,7 +207,10 @@ pub struct PaymentFilter {
 pub struct NewRefund {
     /// Minor units; the whole remaining amount when absent.
     #[serde(default)]
-    #[cfg_attr(feature = "server", schema(minimum = 1, maximum = 1_000_000_000_000_i64))]
+    #[cfg_attr(
+        feature = "server",
+        schema(minimum = 1, maximum = 1_000_000_000_000_i64)
+    )]
     pub amount: Option<i64>,
     #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 500))]
     pub reason: String,
@@ -223,7 +226,10 @@ pub struct NewCoupon {
     pub code: String,
     pub kind: CouponKind,
     /// PERCENT: 1–100; FIXED: minor units of `currency`.
-    #[cfg_attr(feature = "server", schema(minimum = 1, maximum = 1_000_000_000_000_i64))]
+    #[cfg_attr(
+        feature = "server",
+        schema(minimum = 1, maximum = 1_000_000_000_000_i64)
+    )]
     pub value: i64,
     /// FIXED coupons only: the currency of `value` (the course's, INR by default).
     #[serde(default)]

@@ -155,11 +155,18 @@ impl Razorpay {
         })
     }
 
-    async fn post(&self, path: &str, body: serde_json::Value) -> Result<RazorpayEntity, GatewayError> {
+    async fn post(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Result<RazorpayEntity, GatewayError> {
         let response = self
             .http
             .post(format!("{}{path}", self.keys.api_url))
-            .basic_auth(&self.keys.key_id, Some(self.keys.key_secret.expose_secret()))
+            .basic_auth(
+                &self.keys.key_id,
+                Some(self.keys.key_secret.expose_secret()),
+            )
             .json(&body)
             .send()
             .await
@@ -217,7 +224,9 @@ impl PaymentGateway for Razorpay {
         receipt: &str,
     ) -> Result<GatewayRefund, GatewayError> {
         if payment_id.contains(['/', '?', '#']) {
-            return Err(GatewayError::Refused(format!("`{payment_id}` is not a payment id")));
+            return Err(GatewayError::Refused(format!(
+                "`{payment_id}` is not a payment id"
+            )));
         }
         let refund = self
             .post(
@@ -313,7 +322,11 @@ impl PaymentGateway for TestGateway {
     }
 
     fn checkout_signature_valid(&self, order_id: &str, payment_id: &str, signature: &str) -> bool {
-        hmac_matches(&self.key_secret, &checkout_message(order_id, payment_id), signature)
+        hmac_matches(
+            &self.key_secret,
+            &checkout_message(order_id, payment_id),
+            signature,
+        )
     }
 
     fn webhook_signature_valid(&self, body: &[u8], signature: &str) -> bool {
@@ -339,10 +352,26 @@ mod tests {
         // Razorpay's documented construction, computed independently.
         let key = b"secret";
         let signature = hmac_hex(key, b"order_1|pay_1");
-        assert!(hmac_matches(key, &checkout_message("order_1", "pay_1"), &signature));
-        assert!(!hmac_matches(key, &checkout_message("order_1", "pay_2"), &signature));
-        assert!(!hmac_matches(key, &checkout_message("order_1", "pay_1"), "zz"));
-        assert!(!hmac_matches(key, &checkout_message("order_1", "pay_1"), ""));
+        assert!(hmac_matches(
+            key,
+            &checkout_message("order_1", "pay_1"),
+            &signature
+        ));
+        assert!(!hmac_matches(
+            key,
+            &checkout_message("order_1", "pay_2"),
+            &signature
+        ));
+        assert!(!hmac_matches(
+            key,
+            &checkout_message("order_1", "pay_1"),
+            "zz"
+        ));
+        assert!(!hmac_matches(
+            key,
+            &checkout_message("order_1", "pay_1"),
+            ""
+        ));
     }
 
     #[test]

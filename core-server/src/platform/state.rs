@@ -54,8 +54,10 @@ impl AppState {
             &settings.mail_from,
             settings.mail.lease / 2,
         )?;
-        let gateway =
-            crate::platform::gateway::from_settings(&settings.payments.gateway, &settings.jwt_secret)?;
+        let gateway = crate::platform::gateway::from_settings(
+            &settings.payments.gateway,
+            &settings.jwt_secret,
+        )?;
         let webhooks = crate::service::webhooks::handle::Webhooks::new(settings.webhooks.timeout)?;
         Ok(Self {
             webhooks,

@@ -29,9 +29,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::api::{
-    CourseStatus, GatewayKind, GatewayWebhookResult, NewOrder, Order, OrderStatus,
-    PaymentStatus, Role, TestCheckout, TestCheckoutResult, TestOutcome, VerifiedPayment,
-    VerifyPayment,
+    CourseStatus, GatewayKind, GatewayWebhookResult, NewOrder, Order, OrderStatus, PaymentStatus,
+    Role, TestCheckout, TestCheckoutResult, TestOutcome, VerifiedPayment, VerifyPayment,
 };
 use crate::domain::events::{DomainEvent, PaymentChange};
 use crate::error::ApiError;
@@ -57,12 +56,12 @@ fn gateway(state: &AppState) -> Result<&Arc<dyn PaymentGateway>, ApiError> {
 /// A gateway failure as the client sees it.
 pub(crate) fn gateway_error(err: GatewayError) -> ApiError {
     match err {
-        GatewayError::Refused(message) => ApiError::Unprocessable(format!(
-            "The payment gateway refused: {message}"
-        )),
-        GatewayError::Unavailable(message) => ApiError::Unavailable(anyhow::anyhow!(
-            "payment gateway unavailable: {message}"
-        )),
+        GatewayError::Refused(message) => {
+            ApiError::Unprocessable(format!("The payment gateway refused: {message}"))
+        }
+        GatewayError::Unavailable(message) => {
+            ApiError::Unavailable(anyhow::anyhow!("payment gateway unavailable: {message}"))
+        }
     }
 }
 
@@ -280,7 +279,9 @@ async fn close_order(
         .rows_affected
         == 1;
     if closed
-        && let Some(order) = payment_order::Entity::find_by_id(order_id).one(&txn).await?
+        && let Some(order) = payment_order::Entity::find_by_id(order_id)
+            .one(&txn)
+            .await?
         && let Some(coupon_id) = order.coupon_id
     {
         coupons::give_use_back(&txn, coupon_id).await?;
@@ -323,7 +324,10 @@ pub async fn verify(
         .filter(|o| o.student_id == auth.id() || auth.is_admin())
         .ok_or_else(|| ApiError::field("orderId", "no such order of yours"))?;
     if order.course_id != body.course_id {
-        return Err(ApiError::field("courseId", "is not the course of this order"));
+        return Err(ApiError::field(
+            "courseId",
+            "is not the course of this order",
+        ));
     }
     settle(state, order_id, payment_id, None, Some(auth)).await
 }
@@ -449,9 +453,12 @@ pub(crate) async fn settle(
     .await?;
     txn.commit().await?;
     catalogue::catalogue_changed(state).await;
-    state
-        .events
-        .announce(enrolled.into_iter().chain([paid]).collect::<Vec<StoredEvent>>());
+    state.events.announce(
+        enrolled
+            .into_iter()
+            .chain([paid])
+            .collect::<Vec<StoredEvent>>(),
+    );
     tracing::info!(
         payment = %row.id,
         order = %order.gateway_order_id,
@@ -527,7 +534,11 @@ pub async fn gateway_webhook(
                 detail: Some(format!(
                     "{} bytes, signature {}",
                     body.len(),
-                    if signature.is_some() { "wrong" } else { "missing" }
+                    if signature.is_some() {
+                        "wrong"
+                    } else {
+                        "missing"
+                    }
                 )),
             },
         )
@@ -537,8 +548,9 @@ pub async fn gateway_webhook(
             "missing or not the signature of this body: ignored",
         ));
     }
-    let hook: WebhookBody = serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(format!("The webhook body is not a gateway event: {e}")))?;
+    let hook: WebhookBody = serde_json::from_slice(body).map_err(|e| {
+        ApiError::BadRequest(format!("The webhook body is not a gateway event: {e}"))
+    })?;
     let outcome = match hook.event.as_str() {
         "payment.captured" | "order.paid" => {
             let payment = hook
@@ -564,10 +576,12 @@ pub async fn gateway_webhook(
                 .ok_or_else(|| ApiError::field("payload.payment", "is missing"))?
                 .entity;
             let order = match payment.order_id {
-                Some(id) => payment_order::Entity::find()
-                    .filter(payment_order::Column::GatewayOrderId.eq(id))
-                    .one(&state.db)
-                    .await?,
+                Some(id) => {
+                    payment_order::Entity::find()
+                        .filter(payment_order::Column::GatewayOrderId.eq(id))
+                        .one(&state.db)
+                        .await?
+                }
                 None => None,
             };
             match order {

@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use crate::api::WebhookDeliveryStatus;
 use crate::api::{
-    AttemptStatus, CouponKind, CourseLevel, CourseStatus, DoubtStatus, EnrollmentStatus, GatewayKind, ImportKind,
-    ImportMode, ImportStatus, LessonType, LiveClassStatus, LivePlatform, MailStatus,
-    MultipleSelectScoring, NotificationType, OrderStatus, PaymentStatus, QuestionType, RefundStatus, Role, ShowAnswers, StaffRole,
-    TestStatus, TestType,
+    AttemptStatus, CouponKind, CourseLevel, CourseStatus, DoubtStatus, EnrollmentStatus,
+    GatewayKind, ImportKind, ImportMode, ImportStatus, LessonType, LiveClassStatus, LivePlatform,
+    MailStatus, MultipleSelectScoring, NotificationType, OrderStatus, PaymentStatus, QuestionType,
+    RefundStatus, Role, ShowAnswers, StaffRole, TestStatus, TestType,
 };
 
 /// The error for a stored value that does not decode: which table, column and row.

@@ -115,28 +115,41 @@ impl FakeRazorpay {
                         data_encoding::BASE64.encode(format!("{KEY_ID}:{KEY_SECRET}").as_bytes())
                     );
                     let (code, answer) = if authorization != expected {
-                        (401, json!({"error": {"code": "BAD_REQUEST_ERROR", "description": "Authentication failed"}}))
+                        (
+                            401,
+                            json!({"error": {"code": "BAD_REQUEST_ERROR", "description": "Authentication failed"}}),
+                        )
                     } else if method == "POST" && path == "/v1/orders" {
-                        (200, json!({
-                            "id": format!("order_fake{n:010}"), "entity": "order",
-                            "amount": body["amount"], "amount_paid": 0, "amount_due": body["amount"],
-                            "currency": body["currency"], "receipt": body["receipt"],
-                            "status": "created", "attempts": 0, "notes": [], "created_at": 1_765_000_000
-                        }))
+                        (
+                            200,
+                            json!({
+                                "id": format!("order_fake{n:010}"), "entity": "order",
+                                "amount": body["amount"], "amount_paid": 0, "amount_due": body["amount"],
+                                "currency": body["currency"], "receipt": body["receipt"],
+                                "status": "created", "attempts": 0, "notes": [], "created_at": 1_765_000_000
+                            }),
+                        )
                     } else if method == "POST"
                         && path.starts_with("/v1/payments/")
                         && path.ends_with("/refund")
                     {
-                        let payment = path["/v1/payments/".len()..path.len() - "/refund".len()].to_owned();
+                        let payment =
+                            path["/v1/payments/".len()..path.len() - "/refund".len()].to_owned();
                         let status = *status.lock().expect("status");
-                        (200, json!({
-                            "id": format!("rfnd_fake{n:010}"), "entity": "refund",
-                            "amount": body["amount"], "currency": "INR", "payment_id": payment,
-                            "notes": [], "receipt": body["receipt"], "status": status,
-                            "speed_requested": "normal", "created_at": 1_765_000_000
-                        }))
+                        (
+                            200,
+                            json!({
+                                "id": format!("rfnd_fake{n:010}"), "entity": "refund",
+                                "amount": body["amount"], "currency": "INR", "payment_id": payment,
+                                "notes": [], "receipt": body["receipt"], "status": status,
+                                "speed_requested": "normal", "created_at": 1_765_000_000
+                            }),
+                        )
                     } else {
-                        (404, json!({"error": {"code": "BAD_REQUEST_ERROR", "description": "The requested URL was not found on the server."}}))
+                        (
+                            404,
+                            json!({"error": {"code": "BAD_REQUEST_ERROR", "description": "The requested URL was not found on the server."}}),
+                        )
                     };
                     let text = answer.to_string();
                     let response = format!(
@@ -188,13 +201,22 @@ async fn paid_course(app: &TestApp, title: &str, price: i64) -> (TestUser, Strin
     (teacher, course)
 }
 
-async fn order(app: &TestApp, student: &TestUser, course: &str, coupon: Option<&str>) -> crate::helpers::Answer {
+async fn order(
+    app: &TestApp,
+    student: &TestUser,
+    course: &str,
+    coupon: Option<&str>,
+) -> crate::helpers::Answer {
     let mut body = json!({ "courseId": course });
     if let Some(code) = coupon {
         body["couponCode"] = json!(code);
     }
-    app.post_as(&student.access_token, "/api/v1/payments/create-order", &body)
-        .await
+    app.post_as(
+        &student.access_token,
+        "/api/v1/payments/create-order",
+        &body,
+    )
+    .await
 }
 
 fn captured(order_id: &str, payment_id: &str, amount: i64) -> String {
@@ -221,7 +243,14 @@ async fn webhook(app: &TestApp, body: &str, signature: &str) -> reqwest::Respons
     .await
 }
 
-async fn verify(app: &TestApp, student: &TestUser, course: &str, order_id: &str, payment_id: &str, signature: &str) -> crate::helpers::Answer {
+async fn verify(
+    app: &TestApp,
+    student: &TestUser,
+    course: &str,
+    order_id: &str,
+    payment_id: &str,
+    signature: &str,
+) -> crate::helpers::Answer {
     app.post_as(
         &student.access_token,
         "/api/v1/payments/verify",
@@ -232,14 +261,19 @@ async fn verify(app: &TestApp, student: &TestUser, course: &str, order_id: &str,
 
 async fn enrolled(app: &TestApp, student: &TestUser, course: &str) -> bool {
     let answer = app
-        .get_as(&student.access_token, "/api/v1/enrollments/my-courses?limit=100")
+        .get_as(
+            &student.access_token,
+            "/api/v1/enrollments/my-courses?limit=100",
+        )
         .await;
     assert_eq!(answer.status, 200, "my courses: {}", answer.body);
     answer.body.to_string().contains(course)
 }
 
 async fn payments_of(app: &TestApp, token: &str) -> Vec<Value> {
-    let answer = app.get_as(token, "/api/v1/payments/history?limit=100").await;
+    let answer = app
+        .get_as(token, "/api/v1/payments/history?limit=100")
+        .await;
     assert_eq!(answer.status, 200, "history: {}", answer.body);
     answer.body["data"]["payments"]
         .as_array()
@@ -255,10 +289,21 @@ async fn an_order_is_verified_once_and_enrolls_against_razorpays_api() {
 
     // A paid course cannot be enrolled in for free: the 402 points at payments.
     let free = app
-        .post_as(&student.access_token, "/api/v1/enrollments", &json!({ "courseId": course }))
+        .post_as(
+            &student.access_token,
+            "/api/v1/enrollments",
+            &json!({ "courseId": course }),
+        )
         .await;
     assert_eq!(free.status, 402, "{}", free.body);
-    assert!(free.body["message"].as_str().unwrap().contains("create-order"), "{}", free.body);
+    assert!(
+        free.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("create-order"),
+        "{}",
+        free.body
+    );
 
     let first = order(&app, &student, &course, None).await;
     assert_eq!(first.status, 201, "{}", first.body);
@@ -270,7 +315,10 @@ async fn an_order_is_verified_once_and_enrolls_against_razorpays_api() {
     let order_id = data["orderId"].as_str().unwrap().to_owned();
     let seen = fake.seen();
     assert_eq!(seen.len(), 1, "{seen:?}");
-    assert_eq!((seen[0].method.as_str(), seen[0].path.as_str()), ("POST", "/v1/orders"));
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].path.as_str()),
+        ("POST", "/v1/orders")
+    );
     assert_eq!(seen[0].body["amount"], 49_900);
     assert_eq!(seen[0].body["currency"], "INR");
     assert!(seen[0].authorization.starts_with("Basic "));
@@ -284,17 +332,33 @@ async fn an_order_is_verified_once_and_enrolls_against_razorpays_api() {
     // A tampered signature: 400 naming it, audited, nothing recorded.
     let payment_id = "pay_fake0000000001";
     let signature = hmac_hex(KEY_SECRET, format!("{order_id}|{payment_id}").as_bytes());
-    let forged = verify(&app, &student, &course, &order_id, payment_id, &signature.replace('a', "b").replace('0', "1")).await;
+    let forged = verify(
+        &app,
+        &student,
+        &course,
+        &order_id,
+        payment_id,
+        &signature.replace('a', "b").replace('0', "1"),
+    )
+    .await;
     assert_eq!(forged.status, 400, "{}", forged.body);
     assert_eq!(forged.body["errors"][0]["field"], "signature");
     assert!(!enrolled(&app, &student, &course).await);
     assert!(payments_of(&app, &student.access_token).await.is_empty());
     let admin = app.admin().await;
     let audit = app
-        .get_as(&admin.access_token, "/api/v1/admin/audit?action=PAYMENT_SIGNATURE_REJECTED")
+        .get_as(
+            &admin.access_token,
+            "/api/v1/admin/audit?action=PAYMENT_SIGNATURE_REJECTED",
+        )
         .await;
     assert_eq!(audit.status, 200, "{}", audit.body);
-    assert_eq!(audit.body["data"]["events"].as_array().unwrap().len(), 1, "{}", audit.body);
+    assert_eq!(
+        audit.body["data"]["events"].as_array().unwrap().len(),
+        1,
+        "{}",
+        audit.body
+    );
 
     // The real signature: paid and enrolled; a retry returns the same payment.
     let paid = verify(&app, &student, &course, &order_id, payment_id, &signature).await;
@@ -320,12 +384,21 @@ async fn an_order_is_verified_once_and_enrolls_against_razorpays_api() {
     // The student hears of the payment, the owner of the sale.
     wait_for_title(&app, &student, "Payment received: Paid Rust").await;
     let sale = wait_for_title(&app, &teacher, "Sold: Paid Rust").await;
-    assert!(sale["message"].as_str().unwrap().contains("INR 499.00"), "{sale}");
+    assert!(
+        sale["message"].as_str().unwrap().contains("INR 499.00"),
+        "{sale}"
+    );
     // The teacher sees it in their history and revenue.
     assert_eq!(payments_of(&app, &teacher.access_token).await.len(), 1);
-    let revenue = app.get_as(&teacher.access_token, "/api/v1/payments/revenue").await;
+    let revenue = app
+        .get_as(&teacher.access_token, "/api/v1/payments/revenue")
+        .await;
     assert_eq!(revenue.status, 200, "{}", revenue.body);
-    assert_eq!(revenue.body["data"]["totals"][0]["net"], 49_900, "{}", revenue.body);
+    assert_eq!(
+        revenue.body["data"]["totals"][0]["net"], 49_900,
+        "{}",
+        revenue.body
+    );
     // Enrolled now: a new order is refused.
     let twice = order(&app, &student, &course, None).await;
     assert_eq!(twice.status, 409, "{}", twice.body);
@@ -413,7 +486,11 @@ async fn three_concurrent_verifies_of_one_payment_make_one_payment_and_one_enrol
     assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
     assert_eq!(payments_of(&app, &student.access_token).await.len(), 1);
     let course_row = app.get(&format!("/api/v1/courses/{course}")).await;
-    assert_eq!(course_row.body["data"]["totalStudents"], 1, "{}", course_row.body);
+    assert_eq!(
+        course_row.body["data"]["totalStudents"], 1,
+        "{}",
+        course_row.body
+    );
 }
 
 #[tokio::test]
@@ -434,7 +511,9 @@ async fn twenty_concurrent_orders_on_a_coupon_with_five_uses_get_five_discounts(
         students.push(app.register("STUDENT").await);
     }
     let answers = futures_util::future::join_all(
-        students.iter().map(|s| order(&app, s, &course, Some("RACE5"))),
+        students
+            .iter()
+            .map(|s| order(&app, s, &course, Some("RACE5"))),
     )
     .await;
     let mut discounted = 0;
@@ -444,13 +523,21 @@ async fn twenty_concurrent_orders_on_a_coupon_with_five_uses_get_five_discounts(
                 assert_eq!(answer.body["data"]["amount"], 5_000, "{}", answer.body);
                 discounted += 1;
             }
-            400 => assert_eq!(answer.body["errors"][0]["field"], "couponCode", "{}", answer.body),
+            400 => assert_eq!(
+                answer.body["errors"][0]["field"], "couponCode",
+                "{}",
+                answer.body
+            ),
             other => panic!("unexpected {other}: {}", answer.body),
         }
     }
     assert_eq!(discounted, 5);
     let listed = app.get_as(&teacher.access_token, "/api/v1/coupons").await;
-    assert_eq!(listed.body["data"]["coupons"][0]["used"], 5, "{}", listed.body);
+    assert_eq!(
+        listed.body["data"]["coupons"][0]["used"], 5,
+        "{}",
+        listed.body
+    );
 }
 
 #[tokio::test]
@@ -464,37 +551,72 @@ async fn coupons_that_do_not_apply_say_why_and_write_nothing() {
     };
     // Bad coupons: each field named.
     for (body, field) in [
-        (json!({ "code": "x", "kind": "PERCENT", "value": 10, "courseId": course }), "code"),
-        (json!({ "code": "BIG", "kind": "PERCENT", "value": 101, "courseId": course }), "value"),
-        (json!({ "code": "NOCOURSE", "kind": "PERCENT", "value": 10 }), "courseId"),
-        (json!({ "code": "WINDOW", "kind": "PERCENT", "value": 10, "courseId": course,
-                 "validFrom": "2026-12-10T00:00:00Z", "validUntil": "2026-12-01T00:00:00Z" }), "validUntil"),
+        (
+            json!({ "code": "x", "kind": "PERCENT", "value": 10, "courseId": course }),
+            "code",
+        ),
+        (
+            json!({ "code": "BIG", "kind": "PERCENT", "value": 101, "courseId": course }),
+            "value",
+        ),
+        (
+            json!({ "code": "NOCOURSE", "kind": "PERCENT", "value": 10 }),
+            "courseId",
+        ),
+        (
+            json!({ "code": "WINDOW", "kind": "PERCENT", "value": 10, "courseId": course,
+                 "validFrom": "2026-12-10T00:00:00Z", "validUntil": "2026-12-01T00:00:00Z" }),
+            "validUntil",
+        ),
     ] {
         let answer = make(teacher.access_token.clone(), body).await;
         assert_eq!(answer.status, 400, "{}", answer.body);
         assert_eq!(answer.body["errors"][0]["field"], field, "{}", answer.body);
     }
     // Another teacher's course: 403.
-    let theirs = make(other_teacher.access_token.clone(), json!({ "code": "STEAL", "kind": "PERCENT", "value": 10, "courseId": course })).await;
+    let theirs = make(
+        other_teacher.access_token.clone(),
+        json!({ "code": "STEAL", "kind": "PERCENT", "value": 10, "courseId": course }),
+    )
+    .await;
     assert_eq!(theirs.status, 403, "{}", theirs.body);
     for body in [
         json!({ "code": "OLD", "kind": "PERCENT", "value": 10, "courseId": course, "validUntil": "2020-01-01T00:00:00Z" }),
         json!({ "code": "ONCE", "kind": "FIXED", "value": 2_500, "courseId": course, "maxUses": 1 }),
         json!({ "code": "THEIRS", "kind": "PERCENT", "value": 10, "courseId": other_course }),
     ] {
-        let token = if body["code"] == "THEIRS" { &other_teacher } else { &teacher };
+        let token = if body["code"] == "THEIRS" {
+            &other_teacher
+        } else {
+            &teacher
+        };
         let answer = make(token.access_token.clone(), body).await;
         assert_eq!(answer.status, 201, "{}", answer.body);
     }
-    let taken = make(teacher.access_token.clone(), json!({ "code": "once", "kind": "PERCENT", "value": 10, "courseId": course })).await;
+    let taken = make(
+        teacher.access_token.clone(),
+        json!({ "code": "once", "kind": "PERCENT", "value": 10, "courseId": course }),
+    )
+    .await;
     assert_eq!(taken.status, 409, "{}", taken.body);
 
     let (a, b) = (app.register("STUDENT").await, app.register("STUDENT").await);
-    for (code, why) in [("OLD", "expired"), ("THEIRS", "another course"), ("NOPE", "no coupon")] {
+    for (code, why) in [
+        ("OLD", "expired"),
+        ("THEIRS", "another course"),
+        ("NOPE", "no coupon"),
+    ] {
         let answer = order(&app, &a, &course, Some(code)).await;
         assert_eq!(answer.status, 400, "{}", answer.body);
         assert_eq!(answer.body["errors"][0]["field"], "couponCode");
-        assert!(answer.body["errors"][0]["message"].as_str().unwrap().contains(why), "{}", answer.body);
+        assert!(
+            answer.body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(why),
+            "{}",
+            answer.body
+        );
     }
     // Free course: no order needed.
     let free_teacher = app.register("TEACHER").await;
@@ -502,7 +624,12 @@ async fn coupons_that_do_not_apply_say_why_and_write_nothing() {
     let answer = order(&app, &a, &free, None).await;
     assert_eq!(answer.status, 400, "{}", answer.body);
     assert_eq!(answer.body["errors"][0]["field"], "courseId");
-    assert!(answer.body["errors"][0]["message"].as_str().unwrap().contains("free"));
+    assert!(
+        answer.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("free")
+    );
     assert!(payments_of(&app, &a.access_token).await.is_empty());
 
     // A fixed coupon with one use: A takes it (10000 - 2500), B finds none left…
@@ -512,7 +639,12 @@ async fn coupons_that_do_not_apply_say_why_and_write_nothing() {
     assert_eq!(first.body["data"]["discount"], 2_500);
     let none = order(&app, &b, &course, Some("ONCE")).await;
     assert_eq!(none.status, 400, "{}", none.body);
-    assert!(none.body["errors"][0]["message"].as_str().unwrap().contains("no uses left"));
+    assert!(
+        none.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no uses left")
+    );
     // …until A's order expires unpaid and gives it back.
     let mut back = None;
     for _ in 0..50 {
@@ -535,7 +667,11 @@ async fn coupons_that_do_not_apply_say_why_and_write_nothing() {
         .expect("ONCE listed")
         .clone();
     let off = app
-        .patch_as(&teacher.access_token, &format!("/api/v1/coupons/{}", once["id"].as_str().unwrap()), &json!({ "active": false }))
+        .patch_as(
+            &teacher.access_token,
+            &format!("/api/v1/coupons/{}", once["id"].as_str().unwrap()),
+            &json!({ "active": false }),
+        )
         .await;
     assert_eq!(off.status, 200, "{}", off.body);
     assert_eq!(off.body["data"]["active"], false);
@@ -557,25 +693,50 @@ async fn refunds_never_exceed_the_payment_and_a_full_one_cancels_the_enrollment(
     // Who may: not the student, not another teacher; the owner and admins may.
     let other = app.register("TEACHER").await;
     for token in [&student.access_token, &other.access_token] {
-        let answer = app.post_as(token, &refund_path, &json!({ "reason": "no" })).await;
+        let answer = app
+            .post_as(token, &refund_path, &json!({ "reason": "no" }))
+            .await;
         assert_eq!(answer.status, 403, "{}", answer.body);
     }
-    let anonymous = app.post_json(&refund_path, &json!({ "reason": "no" })).await;
+    let anonymous = app
+        .post_json(&refund_path, &json!({ "reason": "no" }))
+        .await;
     assert_eq!(anonymous.status, 401);
     // Bad input: above what was paid, no reason.
-    let above = app.post_as(&teacher.access_token, &refund_path, &json!({ "amount": 10_001, "reason": "too much" })).await;
+    let above = app
+        .post_as(
+            &teacher.access_token,
+            &refund_path,
+            &json!({ "amount": 10_001, "reason": "too much" }),
+        )
+        .await;
     assert_eq!(above.status, 400, "{}", above.body);
     assert_eq!(above.body["errors"][0]["field"], "amount");
-    let blank = app.post_as(&teacher.access_token, &refund_path, &json!({ "reason": "  " })).await;
+    let blank = app
+        .post_as(
+            &teacher.access_token,
+            &refund_path,
+            &json!({ "reason": "  " }),
+        )
+        .await;
     assert_eq!(blank.status, 400, "{}", blank.body);
     assert_eq!(blank.body["errors"][0]["field"], "reason");
 
     // A partial refund by the owner.
-    let part = app.post_as(&teacher.access_token, &refund_path, &json!({ "amount": 4_000, "reason": "Missed two weeks" })).await;
+    let part = app
+        .post_as(
+            &teacher.access_token,
+            &refund_path,
+            &json!({ "amount": 4_000, "reason": "Missed two weeks" }),
+        )
+        .await;
     assert_eq!(part.status, 201, "{}", part.body);
     assert_eq!(part.body["data"]["status"], "PROCESSED");
     let seen = fake.seen();
-    let asked = seen.iter().find(|s| s.path.ends_with("/refund")).expect("refund asked");
+    let asked = seen
+        .iter()
+        .find(|s| s.path.ends_with("/refund"))
+        .expect("refund asked");
     assert_eq!(asked.path, format!("/v1/payments/{payment_id}/refund"));
     assert_eq!(asked.body["amount"], 4_000);
     assert!(enrolled(&app, &student, &course).await);
@@ -588,22 +749,48 @@ async fn refunds_never_exceed_the_payment_and_a_full_one_cancels_the_enrollment(
     )
     .await;
     let done: Vec<_> = answers.iter().filter(|a| a.status == 201).collect();
-    assert_eq!(done.len(), 1, "{:?}", answers.iter().map(|a| (a.status, a.body.to_string())).collect::<Vec<_>>());
+    assert_eq!(
+        done.len(),
+        1,
+        "{:?}",
+        answers
+            .iter()
+            .map(|a| (a.status, a.body.to_string()))
+            .collect::<Vec<_>>()
+    );
     assert_eq!(done[0].body["data"]["amount"], 6_000);
     for answer in answers.iter().filter(|a| a.status != 201) {
         assert_eq!(answer.status, 409, "{}", answer.body);
     }
-    let refund_calls = fake.seen().iter().filter(|s| s.path.ends_with("/refund")).count();
-    assert_eq!(refund_calls, 2, "the gateway was asked to refund twice, no more");
-    let shown = app.get_as(&admin.access_token, &format!("/api/v1/payments/{payment}")).await;
+    let refund_calls = fake
+        .seen()
+        .iter()
+        .filter(|s| s.path.ends_with("/refund"))
+        .count();
+    assert_eq!(
+        refund_calls, 2,
+        "the gateway was asked to refund twice, no more"
+    );
+    let shown = app
+        .get_as(&admin.access_token, &format!("/api/v1/payments/{payment}"))
+        .await;
     assert_eq!(shown.status, 200, "{}", shown.body);
     assert_eq!(shown.body["data"]["status"], "REFUNDED");
     assert_eq!(shown.body["data"]["refunded"], 10_000);
     assert_eq!(shown.body["data"]["refunds"].as_array().unwrap().len(), 2);
-    assert!(!enrolled(&app, &student, &course).await, "a full refund cancels the enrollment");
+    assert!(
+        !enrolled(&app, &student, &course).await,
+        "a full refund cancels the enrollment"
+    );
     wait_for_title(&app, &student, "Refund: Refundable").await;
-    let revenue = app.get_as(&admin.access_token, "/api/v1/payments/revenue").await;
-    assert_eq!(revenue.body["data"]["totals"][0]["net"], 0, "{}", revenue.body);
+    let revenue = app
+        .get_as(&admin.access_token, "/api/v1/payments/revenue")
+        .await;
+    assert_eq!(
+        revenue.body["data"]["totals"][0]["net"], 0,
+        "{}",
+        revenue.body
+    );
     assert_eq!(revenue.body["data"]["totals"][0]["refunded"], 10_000);
 }
 
@@ -621,12 +808,22 @@ async fn a_pending_refund_settles_when_the_gateways_webhook_reports_it() {
     let payment = paid.body["data"]["paymentId"].as_str().unwrap().to_owned();
     let admin = app.admin().await;
     let refund = app
-        .post_as(&admin.access_token, &format!("/api/v1/payments/{payment}/refund"), &json!({ "reason": "Duplicate purchase" }))
+        .post_as(
+            &admin.access_token,
+            &format!("/api/v1/payments/{payment}/refund"),
+            &json!({ "reason": "Duplicate purchase" }),
+        )
         .await;
     assert_eq!(refund.status, 201, "{}", refund.body);
     assert_eq!(refund.body["data"]["status"], "PENDING");
-    assert!(enrolled(&app, &student, &course).await, "not until the gateway says so");
-    let gateway_refund = refund.body["data"]["gatewayRefundId"].as_str().unwrap().to_owned();
+    assert!(
+        enrolled(&app, &student, &course).await,
+        "not until the gateway says so"
+    );
+    let gateway_refund = refund.body["data"]["gatewayRefundId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let body = json!({
         "entity": "event", "event": "refund.processed", "contains": ["refund", "payment"],
         "payload": { "refund": { "entity": {
@@ -643,7 +840,9 @@ async fn a_pending_refund_settles_when_the_gateways_webhook_reports_it() {
         let hook: Value = hook.json().await.unwrap();
         assert_eq!(hook["data"]["outcome"], expected, "{hook}");
     }
-    let shown = app.get_as(&admin.access_token, &format!("/api/v1/payments/{payment}")).await;
+    let shown = app
+        .get_as(&admin.access_token, &format!("/api/v1/payments/{payment}"))
+        .await;
     assert_eq!(shown.body["data"]["status"], "REFUNDED", "{}", shown.body);
     assert!(!enrolled(&app, &student, &course).await);
 }
@@ -653,7 +852,11 @@ async fn the_test_gateway_sells_a_course_end_to_end_with_nothing_external() {
     let app = spawn_app().await;
     let (teacher, course) = paid_course(&app, "Demo Sale", 49_900).await;
     let coupon = app
-        .post_as(&teacher.access_token, "/api/v1/coupons", &json!({ "code": "WELCOME20", "kind": "PERCENT", "value": 20, "courseId": course }))
+        .post_as(
+            &teacher.access_token,
+            "/api/v1/coupons",
+            &json!({ "code": "WELCOME20", "kind": "PERCENT", "value": 20, "courseId": course }),
+        )
         .await;
     assert_eq!(coupon.status, 201, "{}", coupon.body);
     let student = app.register("STUDENT").await;
@@ -665,11 +868,19 @@ async fn the_test_gateway_sells_a_course_end_to_end_with_nothing_external() {
     // Another student cannot pay (or see) this order.
     let stranger = app.register("STUDENT").await;
     let theirs = app
-        .post_as(&stranger.access_token, "/api/v1/payments/test-checkout", &json!({ "orderId": order_id }))
+        .post_as(
+            &stranger.access_token,
+            "/api/v1/payments/test-checkout",
+            &json!({ "orderId": order_id }),
+        )
         .await;
     assert_eq!(theirs.status, 400, "{}", theirs.body);
     let checkout = app
-        .post_as(&student.access_token, "/api/v1/payments/test-checkout", &json!({ "orderId": order_id }))
+        .post_as(
+            &student.access_token,
+            "/api/v1/payments/test-checkout",
+            &json!({ "orderId": order_id }),
+        )
         .await;
     assert_eq!(checkout.status, 200, "{}", checkout.body);
     let data = &checkout.body["data"];
@@ -694,7 +905,11 @@ async fn the_test_gateway_sells_a_course_end_to_end_with_nothing_external() {
     let created = order(&app, &other, &course, Some("WELCOME20")).await;
     let order_id = created.body["data"]["orderId"].as_str().unwrap().to_owned();
     let failed = app
-        .post_as(&other.access_token, "/api/v1/payments/test-checkout", &json!({ "orderId": order_id, "outcome": "failure" }))
+        .post_as(
+            &other.access_token,
+            "/api/v1/payments/test-checkout",
+            &json!({ "orderId": order_id, "outcome": "failure" }),
+        )
         .await;
     assert_eq!(failed.status, 200, "{}", failed.body);
     let mut closed = false;
@@ -719,9 +934,15 @@ async fn the_test_gateway_sells_a_course_end_to_end_with_nothing_external() {
     assert_eq!(csv.status(), 200);
     let text = csv.text().await.unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("month,course_id,course_title,currency,payments,gross,refunded,net"));
+    assert_eq!(
+        lines.next(),
+        Some("month,course_id,course_title,currency,payments,gross,refunded,net")
+    );
     let row = lines.next().expect("one row");
-    assert!(row.ends_with(",INR,1,39920,0,39920") && row.contains("Demo Sale"), "{row}");
+    assert!(
+        row.ends_with(",INR,1,39920,0,39920") && row.contains("Demo Sale"),
+        "{row}"
+    );
 }
 
 #[tokio::test]
@@ -773,14 +994,31 @@ async fn who_may_use_each_payment_route() {
     assert_eq!(theirs.body["errors"][0]["field"], "orderId");
     let paid = verify(&app, &student, &course, &order_id, payment_id, &signature).await;
     let payment = paid.body["data"]["paymentId"].as_str().unwrap().to_owned();
-    for (user, count) in [(&student, 1), (&teacher, 1), (&admin, 1), (&stranger, 0), (&other_teacher, 0)] {
+    for (user, count) in [
+        (&student, 1),
+        (&teacher, 1),
+        (&admin, 1),
+        (&stranger, 0),
+        (&other_teacher, 0),
+    ] {
         assert_eq!(payments_of(&app, &user.access_token).await.len(), count);
-        let shown = app.get_as(&user.access_token, &format!("/api/v1/payments/{payment}")).await;
-        assert_eq!(shown.status, if count == 1 { 200 } else { 404 }, "{}", shown.body);
+        let shown = app
+            .get_as(&user.access_token, &format!("/api/v1/payments/{payment}"))
+            .await;
+        assert_eq!(
+            shown.status,
+            if count == 1 { 200 } else { 404 },
+            "{}",
+            shown.body
+        );
     }
-    let parents = app.get_as(&parent.access_token, "/api/v1/payments/history").await;
+    let parents = app
+        .get_as(&parent.access_token, "/api/v1/payments/history")
+        .await;
     assert_eq!(parents.status, 403, "{}", parents.body);
-    let revenue = app.get_as(&other_teacher.access_token, "/api/v1/payments/revenue").await;
+    let revenue = app
+        .get_as(&other_teacher.access_token, "/api/v1/payments/revenue")
+        .await;
     assert_eq!(revenue.status, 200);
     assert!(revenue.body["data"]["rows"].as_array().unwrap().is_empty());
 }

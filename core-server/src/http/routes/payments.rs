@@ -112,9 +112,13 @@ pub async fn webhook(
         .get("x-razorpay-signature")
         .and_then(|v| v.to_str().ok());
     let ip = client_ip(&req);
-    Ok(ok(
-        payments::gateway_webhook(&state, &body, signature, Some(&ip)).await?
-    ))
+    Ok(ok(payments::gateway_webhook(
+        &state,
+        &body,
+        signature,
+        Some(&ip),
+    )
+    .await?))
 }
 
 /// The test gateway's checkout (development and the demo only): pays the caller's

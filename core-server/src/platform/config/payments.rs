@@ -22,11 +22,21 @@ pub struct PaymentArgs {
 
     /// Razorpay key secret: signs checkouts, authenticates API calls. Prefer the
     /// environment variable.
-    #[arg(long, env = "EDUPRO_RAZORPAY_KEY_SECRET", value_name = "SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "EDUPRO_RAZORPAY_KEY_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
     pub razorpay_key_secret: Option<String>,
 
     /// The secret Razorpay signs webhooks with (`X-Razorpay-Signature`).
-    #[arg(long, env = "EDUPRO_RAZORPAY_WEBHOOK_SECRET", value_name = "SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "EDUPRO_RAZORPAY_WEBHOOK_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
     pub razorpay_webhook_secret: Option<String>,
 
     /// Razorpay's API base URL [default: https://api.razorpay.com].

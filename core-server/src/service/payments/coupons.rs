@@ -15,8 +15,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::api::{
-    Coupon, CouponFilter, CouponKind, CouponList, CouponUpdate, NewCoupon, OrderStatus,
-    PageQuery, Pagination, Role,
+    Coupon, CouponFilter, CouponKind, CouponList, CouponUpdate, NewCoupon, OrderStatus, PageQuery,
+    Pagination, Role,
 };
 use crate::domain::{Currency, Fields};
 use crate::error::ApiError;
@@ -50,7 +50,10 @@ pub async fn code_of(
     id: Option<Uuid>,
 ) -> Result<Option<String>, ApiError> {
     let Some(id) = id else { return Ok(None) };
-    Ok(coupon::Entity::find_by_id(id).one(db).await?.map(|c| c.code))
+    Ok(coupon::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|c| c.code))
 }
 
 /// A coupon that applies, and what it takes off.
@@ -196,9 +199,11 @@ pub async fn create(
 ) -> Result<Coupon, ApiError> {
     auth.require_role(&[Role::Admin, Role::Teacher])?;
     let mut fields = Fields::default();
-    let code = fields.take("code", normalize_code(&body.code).map_err(|_| {
-        "must be 3 to 40 letters, digits, '-' or '_'".to_owned()
-    }));
+    let code = fields.take(
+        "code",
+        normalize_code(&body.code)
+            .map_err(|_| "must be 3 to 40 letters, digits, '-' or '_'".to_owned()),
+    );
     match body.kind {
         CouponKind::Percent if !(1..=100).contains(&body.value) => {
             fields.push("value", "a PERCENT coupon takes 1 to 100 off");
@@ -223,7 +228,10 @@ pub async fn create(
     {
         fields.push("validUntil", "must be after validFrom");
     }
-    if body.max_uses.is_some_and(|n| !(1..=1_000_000_000).contains(&n)) {
+    if body
+        .max_uses
+        .is_some_and(|n| !(1..=1_000_000_000).contains(&n))
+    {
         fields.push("maxUses", "must be 1 to 1000000000");
     }
     let per_student = body.per_student_limit.unwrap_or(1);

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveTime, TimeZone, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -97,14 +97,23 @@ async fn views(
         .map(|u| (u.id, u))
         .collect();
     let orders: HashMap<Uuid, payment_order::Model> = payment_order::Entity::find()
-        .filter(payment_order::Column::Id.is_in(rows.iter().map(|p| p.order_id).collect::<Vec<_>>()))
+        .filter(
+            payment_order::Column::Id.is_in(rows.iter().map(|p| p.order_id).collect::<Vec<_>>()),
+        )
         .all(db)
         .await?
         .into_iter()
         .map(|o| (o.id, o))
         .collect();
     let codes: HashMap<Uuid, String> = coupon::Entity::find()
-        .filter(coupon::Column::Id.is_in(orders.values().filter_map(|o| o.coupon_id).collect::<Vec<_>>()))
+        .filter(
+            coupon::Column::Id.is_in(
+                orders
+                    .values()
+                    .filter_map(|o| o.coupon_id)
+                    .collect::<Vec<_>>(),
+            ),
+        )
         .all(db)
         .await?
         .into_iter()
@@ -116,7 +125,9 @@ async fn views(
             let order = orders.get(&p.order_id);
             Payment {
                 id: p.id,
-                order_id: order.map(|o| o.gateway_order_id.clone()).unwrap_or_default(),
+                order_id: order
+                    .map(|o| o.gateway_order_id.clone())
+                    .unwrap_or_default(),
                 gateway_payment_id: p.gateway_payment_id,
                 gateway: p.gateway,
                 course_title: titles.get(&p.course_id).cloned().unwrap_or_default(),
@@ -133,7 +144,9 @@ async fn views(
                 refunded: p.refunded,
                 currency: p.currency,
                 status: p.status,
-                coupon_code: order.and_then(|o| o.coupon_id).and_then(|c| codes.get(&c).cloned()),
+                coupon_code: order
+                    .and_then(|o| o.coupon_id)
+                    .and_then(|c| codes.get(&c).cloned()),
                 enrollment_id: p.enrollment_id,
                 paid_at: p.paid_at,
                 refunds: Vec::new(),
@@ -233,7 +246,10 @@ pub async fn revenue(
         let title = titles.get(&course_id).cloned().unwrap_or_default();
         // Newest month first: key on the month's complement.
         let key = (
-            format!("{:06}", 999_999 - paid_at.year() * 100 - paid_at.month() as i32),
+            format!(
+                "{:06}",
+                999_999 - paid_at.year() * 100 - paid_at.month() as i32
+            ),
             title.clone(),
             course_id,
             currency.clone(),
@@ -252,13 +268,15 @@ pub async fn revenue(
         row.gross += amount;
         row.refunded += refunded;
         row.net += amount - refunded;
-        let total = totals.entry(currency.clone()).or_insert_with(|| RevenueTotal {
-            currency,
-            payments: 0,
-            gross: 0,
-            refunded: 0,
-            net: 0,
-        });
+        let total = totals
+            .entry(currency.clone())
+            .or_insert_with(|| RevenueTotal {
+                currency,
+                payments: 0,
+                gross: 0,
+                refunded: 0,
+                net: 0,
+            });
         total.payments += 1;
         total.gross += amount;
         total.refunded += refunded;

@@ -152,7 +152,10 @@ pub async fn refund(
     let row = match asked {
         Ok(done) => {
             refund::Entity::update_many()
-                .col_expr(refund::Column::GatewayRefundId, Expr::value(done.id.clone()))
+                .col_expr(
+                    refund::Column::GatewayRefundId,
+                    Expr::value(done.id.clone()),
+                )
                 .col_expr(refund::Column::UpdatedAt, Expr::value(Utc::now()))
                 .filter(refund::Column::Id.eq(row.id))
                 .exec(&state.db)
@@ -304,9 +307,8 @@ async fn settle(
     let mut announced = Vec::new();
     if full && course.is_some() {
         catalogue::lock_course(&txn, paid.course_id).await?;
-        announced.extend(
-            enrollments::cancel_paid(&txn, paid.course_id, paid.student_id, actor).await?,
-        );
+        announced
+            .extend(enrollments::cancel_paid(&txn, paid.course_id, paid.student_id, actor).await?);
     }
     let order_id = payment_order::Entity::find_by_id(paid.order_id)
         .one(&txn)
@@ -358,9 +360,7 @@ pub(super) async fn of_payment(
     Ok(rows
         .iter()
         .map(|r| {
-            let by = r
-                .actor_id
-                .and_then(|a| people.iter().find(|p| p.id == a));
+            let by = r.actor_id.and_then(|a| people.iter().find(|p| p.id == a));
             refund_view(r, &paid.currency, by)
         })
         .collect())
