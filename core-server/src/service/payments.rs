@@ -561,13 +561,24 @@ pub async fn gateway_webhook(
             let order_id = payment
                 .order_id
                 .ok_or_else(|| ApiError::field("payload.payment.entity.order_id", "is missing"))?;
+            let ours = payment_order::Entity::find()
+                .filter(payment_order::Column::GatewayOrderId.eq(&order_id))
+                .one(&state.db)
+                .await?
+                .is_some();
             let known = payment::Entity::find()
                 .filter(payment::Column::GatewayPaymentId.eq(&payment.id))
                 .one(&state.db)
                 .await?
                 .is_some();
-            settle(state, &order_id, &payment.id, Some(payment.amount), None).await?;
-            if known { "already settled" } else { "settled" }
+            if !ours {
+                // Another system's order on the same gateway account: not ours to
+                // settle, and a 4xx would only make the gateway retry for days.
+                "ignored (not an order of this server)"
+            } else {
+                settle(state, &order_id, &payment.id, Some(payment.amount), None).await?;
+                if known { "already settled" } else { "settled" }
+            }
         }
         "payment.failed" => {
             let payment = hook
