@@ -160,6 +160,14 @@ async fn a_student_buys_with_a_coupon_an_admin_refunds_and_revenue_shows_it() {
         bought.stdout.trim(),
         "Paid INR 399.20 for Mechanics; you are enrolled."
     );
+    for line in [
+        "Course:   Mechanics",
+        "Price:    INR 499.00",
+        "Discount: -INR 99.80 (WELCOME20)",
+        "Total:    INR 399.20",
+    ] {
+        assert!(bought.stderr.contains(line), "{line}: {}", bought.stderr);
+    }
     let mine = ok(&sam.run(&["enrollments", "my", "--json"]).await, "my");
     assert_eq!(mine[0]["course"]["slug"], "mechanics", "{mine}");
     assert_eq!(mine[0]["status"], "ACTIVE", "{mine}");

@@ -108,8 +108,8 @@ async fn purchase(
         CreatedOrder::Free(paid) => return print_paid(ctx, &paid, &args.course),
         CreatedOrder::Order(order) => order,
     };
+    ctx.out.note(&summary(&order));
     if ask {
-        ctx.out.note(&summary(&order));
         confirm::ask(&format!(
             "Pay {} for \"{}\"?",
             money(order.amount, &order.currency),
