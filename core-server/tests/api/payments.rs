@@ -439,10 +439,21 @@ async fn the_webhook_may_come_first_and_twice_and_forged_ones_change_nothing() {
 
     // Another system's order on the same Razorpay account: acknowledged, ignored.
     let foreign = captured("order_notours00001", "pay_notours000001", 20_000);
-    let hook = webhook(&app, &foreign, &hmac_hex(WEBHOOK_SECRET, foreign.as_bytes())).await;
+    let hook = webhook(
+        &app,
+        &foreign,
+        &hmac_hex(WEBHOOK_SECRET, foreign.as_bytes()),
+    )
+    .await;
     assert_eq!(hook.status(), 200);
     let hook: Value = hook.json().await.unwrap();
-    assert!(hook["data"]["outcome"].as_str().unwrap().starts_with("ignored"), "{hook}");
+    assert!(
+        hook["data"]["outcome"]
+            .as_str()
+            .unwrap()
+            .starts_with("ignored"),
+        "{hook}"
+    );
 
     // The real one, twice: one payment.
     let signature = hmac_hex(WEBHOOK_SECRET, body.as_bytes());

@@ -8,9 +8,9 @@
 //!   and holds it for the lease (the attempt's timeout and a minute). A claim whose
 //!   instance died runs out and the delivery is tried again: delivery is at least once
 //!   (receivers de-duplicate by `webhook-id`), never lost.
-//! - **Attempts** of a batch run concurrently (at most [`IN_FLIGHT`]); each outcome is
-//!   written in one transaction: the attempt's row, the delivery's new state, the
-//!   endpoint's failure count, and — when the endpoint is disabled — the
+//! - **Attempts** of a batch run concurrently (at most [`IN_FLIGHT`]); the batch's
+//!   outcomes are written in one transaction: each attempt's row, the delivery's new
+//!   state, the endpoint's failure count, and — when the endpoint is disabled — the
 //!   `webhook.disabled` event that notifies admins.
 
 use std::collections::HashMap;
@@ -164,16 +164,23 @@ pub async fn drain(state: &AppState) -> Result<Drained, ApiError> {
             .into_iter()
             .map(|e| (e.id, e))
             .collect();
-        let outcomes: Vec<Result<Option<WebhookDeliveryStatus>, ApiError>> =
+        let sent: Vec<Sent> =
             futures_util::stream::iter(claimed.into_iter().filter_map(|delivery| {
                 let endpoint = endpoints.get(&delivery.endpoint_id)?.clone();
-                Some(attempt(state, delivery, endpoint))
+                Some(async move {
+                    let outcome = send(state, &delivery, &endpoint).await;
+                    Sent {
+                        delivery,
+                        endpoint,
+                        outcome,
+                    }
+                })
             }))
             .buffer_unordered(IN_FLIGHT)
             .collect()
             .await;
-        for outcome in outcomes {
-            match outcome? {
+        for status in record_all(state, &sent).await? {
+            match status {
                 Some(WebhookDeliveryStatus::Delivered) => drained.delivered += 1,
                 Some(WebhookDeliveryStatus::Failed) => drained.failed += 1,
                 Some(WebhookDeliveryStatus::Pending) => drained.retrying += 1,
@@ -181,6 +188,13 @@ pub async fn drain(state: &AppState) -> Result<Drained, ApiError> {
             }
         }
     }
+}
+
+/// A claimed delivery, its endpoint, and what its attempt came to.
+struct Sent {
+    delivery: webhook_delivery::Model,
+    endpoint: webhook_endpoint::Model,
+    outcome: Outcome,
 }
 
 /// What one HTTP attempt came to.
@@ -260,38 +274,44 @@ fn describe(err: reqwest::Error) -> String {
     text.chars().take(500).collect()
 }
 
-/// One attempt of a claimed delivery and its record; the status it ends in (`None`
-/// when the claim was lost meanwhile: the delivery was deleted or taken over).
-async fn attempt(
+/// Records a batch's attempts in one transaction (on SQLite one write lock per batch,
+/// not per delivery), then announces what it published; each delivery's new status
+/// (`None` when its claim was lost meanwhile: deleted, or taken over after its lease).
+async fn record_all(
     state: &AppState,
-    delivery: webhook_delivery::Model,
-    endpoint: webhook_endpoint::Model,
-) -> Result<Option<WebhookDeliveryStatus>, ApiError> {
-    let outcome = send(state, &delivery, &endpoint).await;
+    sent: &[Sent],
+) -> Result<Vec<Option<WebhookDeliveryStatus>>, ApiError> {
     let txn = crate::store::db::begin_write(&state.db).await?;
-    let (status, announce) = record(state, &txn, &delivery, &endpoint, &outcome).await?;
+    let mut statuses = Vec::with_capacity(sent.len());
+    let mut announce = Vec::new();
+    for s in sent {
+        let (status, events) = record(state, &txn, &s.delivery, &s.endpoint, &s.outcome).await?;
+        statuses.push(status);
+        announce.extend(events);
+    }
     txn.commit().await?;
     if !announce.is_empty() {
         state.events.announce(announce);
     }
-    if let Some(status) = status {
-        let attempts = delivery.attempts;
-        match (&outcome.error, status) {
+    for (s, status) in sent.iter().zip(&statuses) {
+        let Some(status) = status else { continue };
+        let (delivery, webhook, attempts) = (s.delivery.id, s.endpoint.id, s.delivery.attempts);
+        match (&s.outcome.error, status) {
             (None, _) => tracing::debug!(
-                delivery = %delivery.id, webhook = %endpoint.id, attempts,
-                latency_ms = outcome.latency_ms, "webhook delivered"
+                %delivery, %webhook, attempts,
+                latency_ms = s.outcome.latency_ms, "webhook delivered"
             ),
             (Some(error), WebhookDeliveryStatus::Failed) => tracing::warn!(
-                delivery = %delivery.id, webhook = %endpoint.id, attempts, %error,
+                %delivery, %webhook, attempts, %error,
                 "webhook delivery failed for good; it is FAILED (re-sendable)"
             ),
             (Some(error), _) => tracing::info!(
-                delivery = %delivery.id, webhook = %endpoint.id, attempts, %error,
+                %delivery, %webhook, attempts, %error,
                 "webhook attempt failed; it will be tried again"
             ),
         }
     }
-    Ok(status)
+    Ok(statuses)
 }
 
 /// Writes an attempt's outcome in `txn`; the delivery's new status and the events to
