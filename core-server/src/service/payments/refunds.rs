@@ -279,16 +279,17 @@ async fn settle(
         .one(&txn)
         .await?
         .ok_or_else(|| ApiError::NotFound("Payment not found".into()))?;
+    // Summed here: SUM(bigint) is NUMERIC on PostgreSQL and INTEGER on SQLite.
     let settled: i64 = refund::Entity::find()
         .select_only()
-        .column_as(refund::Column::Amount.sum(), "total")
+        .column(refund::Column::Amount)
         .filter(refund::Column::PaymentId.eq(paid.id))
         .filter(refund::Column::Status.eq(RefundStatus::Processed))
-        .into_tuple::<Option<i64>>()
-        .one(&txn)
+        .into_tuple::<i64>()
+        .all(&txn)
         .await?
-        .flatten()
-        .unwrap_or(0);
+        .into_iter()
+        .sum();
     let full = settled >= paid.amount;
     payment::ActiveModel {
         id: Set(paid.id),
