@@ -80,6 +80,16 @@ pub struct Order {
     pub created_at: DateTime<Utc>,
 }
 
+/// The 200 answer of `create-order`: the open order returned again, or — when a coupon
+/// left nothing to pay — the payment of nothing that enrolled the student.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum OrderAnswer {
+    Order(Order),
+    Paid(VerifiedPayment),
+}
+
 /// `POST /payments/verify`: what the checkout handed back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

@@ -29,8 +29,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::api::{
-    CourseStatus, GatewayKind, GatewayWebhookResult, NewOrder, Order, OrderStatus, PaymentStatus,
-    Role, TestCheckout, TestCheckoutResult, TestOutcome, VerifiedPayment, VerifyPayment,
+    CourseStatus, GatewayWebhookResult, NewOrder, Order, OrderStatus, PaymentStatus, Role,
+    TestCheckout, TestCheckoutResult, TestOutcome, VerifiedPayment, VerifyPayment,
 };
 use crate::domain::events::{DomainEvent, PaymentChange};
 use crate::error::ApiError;
@@ -192,11 +192,7 @@ pub async fn create_order(
         student_id: Set(auth.id()),
         course_id: Set(course.id),
         coupon_id: Set(quote.as_ref().map(|q| q.coupon.id)),
-        gateway: Set(if amount == 0 {
-            GatewayKind::Test
-        } else {
-            gateway.kind()
-        }),
+        gateway: Set(gateway.kind()),
         gateway_order_id: Set(gateway_order_id),
         list_price: Set(course.effective_price),
         discount: Set(discount),

@@ -675,6 +675,20 @@ async fn coupons_that_do_not_apply_say_why_and_write_nothing() {
     }
     let back = back.expect("the expired order gave its coupon use back");
     assert_eq!(back.body["data"]["amount"], 7_500);
+    // A coupon that takes everything off: enrolled at once, a payment of nothing.
+    let all = make(
+        teacher.access_token.clone(),
+        json!({ "code": "FREE100", "kind": "PERCENT", "value": 100, "courseId": course }),
+    )
+    .await;
+    assert_eq!(all.status, 201, "{}", all.body);
+    let c = app.register("STUDENT").await;
+    let free = order(&app, &c, &course, Some("FREE100")).await;
+    assert_eq!(free.status, 200, "{}", free.body);
+    assert_eq!(free.body["data"]["status"], "SUCCESS", "{}", free.body);
+    assert_eq!(free.body["data"]["amount"], 0);
+    assert!(enrolled(&app, &c, &course).await);
+
     // Switched off: refused.
     let coupons = app.get_as(&teacher.access_token, "/api/v1/coupons").await;
     let once = coupons.body["data"]["coupons"]

@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::{created, ok};
 use crate::api::{
     ApiResponse, Coupon, CouponFilter, CouponList, CouponUpdate, GatewayWebhookResult, NewCoupon,
-    NewOrder, NewRefund, Order, Payment, PaymentFilter, PaymentList, Refund, RevenueQuery,
-    RevenueReport, TestCheckout, TestCheckoutResult, VerifiedPayment, VerifyPayment,
+    NewOrder, NewRefund, Order, OrderAnswer, Payment, PaymentFilter, PaymentList, Refund,
+    RevenueQuery, RevenueReport, TestCheckout, TestCheckoutResult, VerifiedPayment, VerifyPayment,
 };
 use crate::error::ApiError;
 use crate::http::auth::client_ip;
@@ -42,7 +42,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     request_body = NewOrder,
     responses(
         (status = 201, description = "Ordered", body = ApiResponse<Order>),
-        (status = 200, description = "The open order for this course, or a free enrollment", body = ApiResponse<Order>),
+        (status = 200, description = "The open order for this course, or a free enrollment", body = ApiResponse<OrderAnswer>),
         (status = 400, description = "No such course, a free course, or a coupon that does not apply (named)", body = crate::api::ErrorBody),
         (status = 402, description = "This server takes no payments", body = crate::api::ErrorBody),
         (status = 403, description = "Not a student", body = crate::api::ErrorBody),
