@@ -30,15 +30,8 @@ const REQUESTS: usize = 200;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    bench("SQLite", None).await?;
-    let pg = std::env::var("EDUPRO_DATABASE_URL")
-        .ok()
-        .or_else(|| std::env::var("PG_URL").ok())
-        .filter(|u| u.starts_with("postgres"));
-    if let Some(url) = pg {
-        let db = support::fresh_pg_database(&url).await?;
-        bench("PostgreSQL", Some(db)).await?;
+    for (name, database_url) in support::databases().await? {
+        bench(name, database_url).await?;
     }
     Ok(())
 }
@@ -61,11 +54,6 @@ async fn call(
     let body: Value = answer.json().await?;
     anyhow::ensure!(status.is_success(), "{path}: {status} {body}");
     Ok(body["data"].clone())
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 async fn bench(name: &str, database_url: Option<String>) -> anyhow::Result<()> {
@@ -146,8 +134,8 @@ async fn bench(name: &str, database_url: Option<String>) -> anyhow::Result<()> {
         times.sort_by(f64::total_cmp);
         println!(
             "{name}: leaderboard of {BOARD_STUDENTS} students ({period}): p50 {:.1} ms, p99 {:.1} ms over {REQUESTS} requests",
-            percentile(&times, 0.5),
-            percentile(&times, 0.99)
+            support::percentile(&times, 0.5),
+            support::percentile(&times, 0.99)
         );
     }
 

@@ -21,15 +21,8 @@ const IN_FLIGHT: usize = 16;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    bench("SQLite", None).await?;
-    let pg = std::env::var("EDUPRO_DATABASE_URL")
-        .ok()
-        .or_else(|| std::env::var("PG_URL").ok())
-        .filter(|u| u.starts_with("postgres"));
-    if let Some(url) = pg {
-        let db = support::fresh_pg_database(&url).await?;
-        bench("PostgreSQL", Some(db)).await?;
+    for (name, database_url) in support::databases().await? {
+        bench(name, database_url).await?;
     }
     Ok(())
 }
@@ -50,11 +43,6 @@ async fn post(
     let body: Value = answer.json().await?;
     anyhow::ensure!(status.is_success(), "{url}: {status} {body}");
     Ok(body["data"].clone())
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 async fn bench(name: &str, database_url: Option<String>) -> anyhow::Result<()> {
@@ -129,8 +117,8 @@ async fn bench(name: &str, database_url: Option<String>) -> anyhow::Result<()> {
     println!(
         "{name}: {STUDENTS} purchases (order + checkout + verify, {IN_FLIGHT} in flight) in {elapsed:.1} s: {:.0} orders verified/s; purchase p50 {:.1} ms, p99 {:.1} ms; {recorded} payments recorded",
         STUDENTS as f64 / elapsed,
-        percentile(&times, 0.5),
-        percentile(&times, 0.99),
+        support::percentile(&times, 0.5),
+        support::percentile(&times, 0.99),
     );
     Ok(())
 }

@@ -189,3 +189,27 @@ pub async fn published_course(
     .await?;
     Ok(course_id.parse()?)
 }
+
+/// The databases a benchmark runs on: SQLite (`None`), then a fresh PostgreSQL database
+/// when `EDUPRO_DATABASE_URL` (or `PG_URL`, as `scripts/with-postgres.sh` sets) is a
+/// postgres:// URL.
+#[allow(dead_code)]
+pub async fn databases() -> anyhow::Result<Vec<(&'static str, Option<String>)>> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut databases = vec![("SQLite", None)];
+    let pg = std::env::var("EDUPRO_DATABASE_URL")
+        .ok()
+        .or_else(|| std::env::var("PG_URL").ok())
+        .filter(|u| u.starts_with("postgres"));
+    if let Some(url) = pg {
+        databases.push(("PostgreSQL", Some(fresh_pg_database(&url).await?)));
+    }
+    Ok(databases)
+}
+
+/// The `p` quantile (0–1) of sorted samples.
+#[allow(dead_code)]
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
