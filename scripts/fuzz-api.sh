@@ -107,7 +107,8 @@ student=$(login student1@demo.edupro.example 'Demo-pass1!')
 # an external platform, options by question type, no repeated scope or day), or the
 # state of the data (a position within the list, a reorder naming every item once,
 # answers naming the test's questions, a class not in the past, the profile of one's
-# own role, an existing category, a course's one OWNER). The API contract answers those
+# own role, an existing category, a course's one OWNER, a heartbeat on a lesson one is
+# enrolled in and time not yet counted, a date range that runs forwards). The API contract answers those
 # with 400 and per-field errors; only these operations may, every other operation must
 # accept every schema-valid request.
 cat >"$dir/schemathesis.toml" <<'EOF'
@@ -115,7 +116,7 @@ cat >"$dir/schemathesis.toml" <<'EOF'
 expected-statuses = ["2xx", "401", "403", "404", "409", "422", "429"]
 
 [[operations]]
-include-path-regex = '^/api/v1/(auth/(verify-email|reset-password|change-password|2fa/(confirm|disable|verify)|tokens)|users/me|courses|courses/\{id\}|courses/\{id\}/(sections|sections/reorder|staff|tests|batches|announcements)|sections/\{id\}(/lessons|/lessons/reorder)?|lessons/\{id\}(/move)?|tests|tests/\{id\}(/questions|/submit)?|questions/\{id\}(/move)?|attempts/\{id\}/(answers|submit)|live-classes|live-classes/\{id\}(/reschedule)?|batches/\{id\}|notifications/preferences|courses/\{id\}/(doubts|leaderboard)|doubts/\{id\}(/answers|/accept)?|doubt-answers/\{id\}|payments/(create-order|verify|webhook|test-checkout|history|revenue|\{id\}/refund)|coupons)$'
+include-path-regex = '^/api/v1/(auth/(verify-email|reset-password|change-password|2fa/(confirm|disable|verify)|tokens)|users/me|courses|courses/\{id\}|courses/\{id\}/(sections|sections/reorder|staff|tests|batches|announcements)|sections/\{id\}(/lessons|/lessons/reorder)?|lessons/\{id\}(/move)?|tests|tests/\{id\}(/questions|/submit)?|questions/\{id\}(/move)?|attempts/\{id\}/(answers|submit)|live-classes|live-classes/\{id\}(/reschedule)?|batches/\{id\}|notifications/preferences|courses/\{id\}/(doubts|leaderboard)|doubts/\{id\}(/answers|/accept)?|doubt-answers/\{id\}|payments/(create-order|verify|webhook|test-checkout|history|revenue|\{id\}/refund)|coupons|activity(/import)?|dashboard/admin|analytics/(course|student)/\{id\})$'
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "422", "429"]
 
 EOF

@@ -7,6 +7,7 @@
 //! The generic request helpers below are private to this module tree, so a path can't
 //! be written anywhere else.
 
+mod analytics;
 mod assessments;
 mod auth;
 mod batches;

@@ -25,6 +25,7 @@ pub mod sections;
 pub mod seed;
 #[cfg(feature = "embedded-server")]
 pub mod server;
+pub mod stats;
 pub mod tui;
 pub mod users;
 pub mod watch;
@@ -146,6 +147,9 @@ pub enum Command {
     /// Doubts: a course's questions and answers, and the queue of unanswered ones.
     #[command(subcommand)]
     Doubts(doubts::DoubtsCommand),
+    /// Analytics over a range of days: a course's, a student's, or the school's.
+    #[command(subcommand)]
+    Stats(stats::StatsCommand),
     /// Who earned the most XP: a course, a batch or the school; this week or all time.
     #[command(after_help = leaderboard::EXAMPLES)]
     Leaderboard(leaderboard::LeaderboardArgs),
@@ -296,6 +300,7 @@ fn with_runtime(global: GlobalArgs, out: Output, command: Command) -> Result<()>
             Command::Grade(cmd) => grade::run(&ctx, cmd).await,
             Command::Doubts(cmd) => doubts::run(&ctx, cmd).await,
             Command::Leaderboard(args) => leaderboard::run(&ctx, args).await,
+            Command::Stats(cmd) => stats::run(&ctx, cmd).await,
             Command::Webhooks(cmd) => webhooks::run(&ctx, cmd).await,
             _ => Err(ClientError::Usage(
                 "this command runs without a server".into(),

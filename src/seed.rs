@@ -2,6 +2,7 @@
 //! (the embedded demo, or a school's staging server in CI). Running it again changes
 //! nothing: every record is looked up by its natural key first.
 
+mod activity;
 mod classroom;
 mod sales;
 
@@ -181,7 +182,8 @@ pub fn demo_teacher() -> String {
 /// accounts (as `admin`), then, signed in as [`demo_teacher`], their courses with
 /// students, progress and a batch, a test whose attempts wait for marks, and upcoming
 /// live classes (their enrollments and classes notify the students), then a sale of
-/// the priced course with a coupon. Returns the teacher's session too.
+/// the priced course with a coupon, and last (as `admin`) five weeks of the students'
+/// learning history, rolled up for the dashboards. Returns the teacher's session too.
 pub async fn seed_demo_school(admin: &ApiClient, seed: u64) -> Result<(SeedReport, AuthSession)> {
     let mut report = seed_demo(admin, seed).await?;
     let email = demo_teacher();
@@ -195,6 +197,7 @@ pub async fn seed_demo_school(admin: &ApiClient, seed: u64) -> Result<(SeedRepor
     report.add(seed_demo_courses(&teacher, admin).await?);
     report.add(seed_demo_classroom(&teacher).await?);
     report.add(seed_demo_sales(&teacher).await?);
+    report.add(activity::seed_demo_activity(admin, &teacher, seed).await?);
     Ok((report, session))
 }
 

@@ -494,18 +494,19 @@ async fn seeding_the_demo_twice_changes_nothing_the_second_time() {
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert_eq!(
         first.json(),
-        json!({"created": 23 + 38 + 7 + 4 + 3, "unchanged": 0}),
+        json!({"created": 23 + 38 + 7 + 4 + 3 + 595, "unchanged": 0}),
         "19 users and 4 parent links; 2 courses, 3 sections, 8 lessons, 6 enrollments, \
          15 lessons completed, a batch and its 3 members; a test, 3 attempts, 3 classes; \
-         3 doubts and an accepted answer; a price, a coupon and a sale"
+         3 doubts and an accepted answer; a price, a coupon and a sale; 595 rows of \
+         learning history"
     );
     let second = admin.run(&["seed", "demo", "--seed", "3", "--json"]).await;
     assert_eq!(second.code, 0, "{}", second.stderr);
     assert_eq!(
         second.json(),
-        json!({"created": 0, "unchanged": 23 + 2 + 3 + 3}),
+        json!({"created": 0, "unchanged": 23 + 2 + 3 + 3 + 595}),
         "the accounts, the teacher's 2 courses, the test, the doubts, the classes, the \
-         price, the coupon and the sale are found"
+         price, the coupon, the sale and the history are found"
     );
     // The sale: student7 bought Rust for Beginners (INR 499.00) with WELCOME20.
     let payments = admin.run(&["payments", "list", "--json"]).await.json();

@@ -52,6 +52,7 @@ macro_rules! wire_enum {
     };
 }
 
+mod analytics;
 mod assessments;
 mod auth;
 mod courses;
@@ -69,6 +70,7 @@ mod realtime;
 mod users;
 mod webhooks;
 
+pub use analytics::*;
 pub use assessments::*;
 pub use auth::*;
 pub use courses::*;

@@ -3,6 +3,7 @@
 //! import actix or the HTTP layer.
 
 pub mod accounts;
+pub mod analytics;
 pub mod assessments;
 pub mod audit;
 pub mod auth;

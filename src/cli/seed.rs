@@ -30,7 +30,8 @@ pub enum SeedCommand {
     /// lessons, enrolled students, progress and a batch, a test with attempts waiting
     /// for marks, upcoming live classes, and a sale: Rust for Beginners at INR 499.00,
     /// bought by student7 with the coupon WELCOME20 (20 % off) through the server's test
-    /// gateway. Needs an admin: signed in with `edupro login`, or a token with the
+    /// gateway, and five weeks of the students' learning history (two drifting off) for
+    /// the dashboards. Needs an admin: signed in with `edupro login`, or a token with the
     /// `admin` scope in EDUPRO_TOKEN. Safe to re-run: what exists is left as it is.
     #[command(after_help = CI_RECIPE)]
     Demo(DemoSeedArgs),

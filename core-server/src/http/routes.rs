@@ -1,6 +1,8 @@
 //! HTTP routes, one file per resource, named after its URL.
 
+pub mod activity;
 pub mod admin;
+pub mod analytics;
 pub mod announcements;
 pub mod assessments;
 pub mod attempts;
@@ -8,6 +10,7 @@ pub mod auth;
 pub mod batches;
 pub mod categories;
 pub mod courses;
+pub mod dashboard;
 pub mod doubts;
 pub mod enrollments;
 pub mod grading;
@@ -25,7 +28,8 @@ pub mod users;
 pub mod webhooks;
 pub mod ws;
 
-use actix_web::HttpResponse;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use crate::api::ApiResponse;
@@ -51,4 +55,23 @@ pub fn user_agent(req: &actix_web::HttpRequest) -> Option<String> {
         .get(actix_web::http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
+}
+
+/// Whether the request asks for CSV (`Accept: text/csv`).
+pub fn wants_csv(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/csv"))
+}
+
+/// 200 with `body` as a CSV download named `file_name`.
+pub fn csv_answer(file_name: &str, body: String) -> Result<HttpResponse, crate::error::ApiError> {
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file_name}\""),
+        ))
+        .body(body))
 }

@@ -1,6 +1,7 @@
 //! Server settings from flags, `EDUPRO_*` environment variables and an optional TOML
 //! file, in that order of precedence, resolved once at start into [`Settings`].
 
+pub mod analytics;
 pub mod mail;
 pub mod payments;
 pub mod realtime;
@@ -200,6 +201,10 @@ pub struct ServerArgs {
     /// Outgoing webhook settings.
     #[command(flatten)]
     pub webhooks: webhooks::WebhookArgs,
+
+    /// Activity and analytics settings.
+    #[command(flatten)]
+    pub analytics: analytics::AnalyticsArgs,
 }
 
 impl fmt::Debug for ServerArgs {
@@ -270,6 +275,9 @@ struct FileSettings {
     webhook_disable_after: Option<u32>,
     webhook_poll_interval: Option<String>,
     webhook_timeout: Option<String>,
+    activity_retention_days: Option<u32>,
+    rollup_interval: Option<String>,
+    at_risk_inactive_days: Option<u32>,
 }
 
 /// Which database to open.
@@ -363,6 +371,7 @@ pub struct Settings {
     pub mail: mail::MailSettings,
     pub payments: payments::PaymentSettings,
     pub webhooks: webhooks::WebhookSettings,
+    pub analytics: analytics::AnalyticsSettings,
 }
 
 impl ServerArgs {
@@ -523,6 +532,11 @@ impl ServerArgs {
                 disable_after: file.webhook_disable_after,
                 poll_interval: file.webhook_poll_interval.as_deref(),
                 timeout: file.webhook_timeout.as_deref(),
+            })?,
+            analytics: self.analytics.resolve(analytics::AnalyticsFile {
+                retention_days: file.activity_retention_days,
+                rollup_interval: file.rollup_interval.as_deref(),
+                inactive_days: file.at_risk_inactive_days,
             })?,
             data_dir,
         })

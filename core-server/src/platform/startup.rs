@@ -65,6 +65,12 @@ impl Application {
             .background
             .spawn(crate::service::webhooks::consumer::run(state.clone()));
         crate::service::webhooks::drainer::start(&state);
+        state
+            .background
+            .spawn(crate::service::analytics::consumer::run(state.clone()));
+        state
+            .background
+            .spawn(crate::service::analytics::rollup::run(state.clone()));
         let server = serve(listener, state.clone())?;
         tracing::info!(
             address = %local_addr,
@@ -263,7 +269,10 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(routes::attempts::routes)
                 .configure(routes::grading::routes)
                 .configure(routes::webhooks::routes)
-                .configure(routes::payments::routes),
+                .configure(routes::payments::routes)
+                .configure(routes::activity::routes)
+                .configure(routes::dashboard::routes)
+                .configure(routes::analytics::routes),
         );
 }
 

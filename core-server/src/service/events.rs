@@ -9,6 +9,8 @@
 //! publishing transaction takes one advisory transaction lock before its insert, so a
 //! lower `seq` can never commit after a higher one (SQLite serialises writers anyway).
 
+pub mod follow;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseBackend, EntityTrait, NotSet, Set};
 use serde::Serialize;

@@ -99,6 +99,8 @@ constraints! {
         Some("paymentId"), "This payment is already recorded for another order";
     REFUNDS_GATEWAY_ID: "refunds_gateway_refund_id_key" on "refunds" ("gateway_refund_id") =>
         None, GENERIC_MESSAGE;
+    ACTIVITY_USER_KEY: "uq_activity_user_key" on "activity" ("user_id", "key") =>
+        None, GENERIC_MESSAGE;
 }
 
 /// A write that ran into a unique key.

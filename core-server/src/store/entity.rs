@@ -1,6 +1,7 @@
 //! SeaORM entities, one file per table. Queries live with the code that needs them.
 
 pub mod access_token;
+pub mod activity;
 pub mod attempt_answer;
 pub mod audit_event;
 pub mod batch;
@@ -10,6 +11,7 @@ pub mod chat_message;
 pub mod coupon;
 pub mod course;
 pub mod course_staff;
+pub mod daily_stat;
 pub mod domain_event;
 pub mod doubt;
 pub mod doubt_answer;

@@ -8,10 +8,11 @@ use uuid::Uuid;
 
 use crate::api::WebhookDeliveryStatus;
 use crate::api::{
-    AttemptStatus, CouponKind, CourseLevel, CourseStatus, DoubtStatus, EnrollmentStatus,
-    GatewayKind, ImportKind, ImportMode, ImportStatus, LessonType, LiveClassStatus, LivePlatform,
-    MailStatus, MultipleSelectScoring, NotificationType, OrderStatus, PaymentStatus, QuestionType,
-    RefundStatus, Role, ShowAnswers, StaffRole, TestStatus, TestType,
+    ActivityKind, AttemptStatus, CouponKind, CourseLevel, CourseStatus, DoubtStatus,
+    EnrollmentStatus, GatewayKind, ImportKind, ImportMode, ImportStatus, LessonType,
+    LiveClassStatus, LivePlatform, MailStatus, MultipleSelectScoring, NotificationType,
+    OrderStatus, PaymentStatus, QuestionType, RefundStatus, Role, ShowAnswers, StaffRole,
+    TestStatus, TestType,
 };
 
 /// The error for a stored value that does not decode: which table, column and row.
@@ -90,6 +91,7 @@ macro_rules! stored_enums {
 }
 
 stored_enums! {
+    ActivityKind in "activity"."kind";
     Role in "users"."role";
     StaffRole in "course_staff"."role";
     CourseLevel in "courses"."level";

@@ -17,6 +17,7 @@ mod m20261207_000016_doubts;
 mod m20261207_000017_xp;
 mod m20261207_000018_payments;
 mod m20261207_000019_webhooks;
+mod m20261208_000020_activity;
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{timestamp_with_time_zone, uuid};
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_xp::Migration),
             Box::new(m20261207_000018_payments::Migration),
             Box::new(m20261207_000019_webhooks::Migration),
+            Box::new(m20261208_000020_activity::Migration),
         ]
     }
 }

@@ -184,19 +184,8 @@ pub async fn revenue(
     query: Query<RevenueQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let report = history::revenue(&state, &auth, &query).await?;
-    let wants_csv = req
-        .headers()
-        .get(actix_web::http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/csv"));
-    if wants_csv {
-        return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                actix_web::http::header::CONTENT_DISPOSITION,
-                "attachment; filename=\"revenue.csv\"",
-            ))
-            .body(history::revenue_csv(&report)?));
+    if super::wants_csv(&req) {
+        return super::csv_answer("revenue.csv", history::revenue_csv(&report)?);
     }
     Ok(ok(report))
 }

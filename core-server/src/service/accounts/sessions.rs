@@ -70,6 +70,16 @@ pub async fn start_session(
     }
     .update(&txn)
     .await?;
+    crate::service::analytics::activity::record(
+        &txn,
+        &[crate::service::analytics::activity::NewActivity::new(
+            user.id,
+            session_id,
+            crate::api::ActivityKind::SignIn,
+            now,
+        )],
+    )
+    .await?;
     if how != SignIn::Registered {
         audit::record(
             &txn,

@@ -236,9 +236,23 @@ async fn start(
         layout: Set(layout.into()),
         created_at: Set(now),
         updated_at: Set(now),
-    }
-    .insert(&state.db)
+    };
+    let txn = crate::store::db::begin_write(&state.db).await?;
+    let row = row.insert(&txn).await?;
+    crate::service::analytics::activity::record(
+        &txn,
+        &[crate::service::analytics::activity::NewActivity {
+            course_id: Some(t.course_id),
+            ..crate::service::analytics::activity::NewActivity::new(
+                auth.id(),
+                row.id,
+                crate::api::ActivityKind::TestStarted,
+                now,
+            )
+        }],
+    )
     .await?;
+    txn.commit().await?;
     Ok((row, true))
 }
 

@@ -40,6 +40,8 @@ pub enum Bucket {
     Register,
     /// Failed WebSocket authentications (upgrades and `auth` messages).
     WebSocket,
+    /// Activity heartbeats (`POST /activity`), per user.
+    Activity,
 }
 
 /// Per-IP and per-account limits shared by all workers.
@@ -91,6 +93,17 @@ impl RateLimiter {
             self.per_account,
             self.account_window,
         )
+    }
+
+    /// Counts a hit on `key` with a limit of its own: `limit` hits per `window`.
+    pub fn check_with(
+        &self,
+        bucket: Bucket,
+        key: &str,
+        limit: u32,
+        window: Duration,
+    ) -> Result<Quota, (Quota, ApiError)> {
+        self.hit(bucket, format!("key:{key}"), limit, window)
     }
 
     fn hit(

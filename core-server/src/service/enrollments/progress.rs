@@ -117,6 +117,7 @@ pub async fn record(
             .await?
         }
     };
+    record_activity(&txn, &current, lesson_id, completed, time_spent, now).await?;
     let percent = course_progress(&txn, current.id, current.course_id).await?;
     let mut update = enrollment::ActiveModel {
         id: Set(current.id),
@@ -210,4 +211,41 @@ async fn course_progress(
         .count(db)
         .await?;
     Ok((done * 100 / total) as i32)
+}
+
+/// The report in the activity log: the lesson opened (once a day), the time spent, and
+/// its completion (once).
+async fn record_activity(
+    txn: &impl sea_orm::ConnectionTrait,
+    enrollment: &enrollment::Model,
+    lesson_id: Uuid,
+    completed: bool,
+    time_spent: i64,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), ApiError> {
+    use crate::api::ActivityKind;
+    use crate::service::analytics::activity::{NewActivity, derived_key, record};
+    let row = |key: Uuid, kind: ActivityKind| NewActivity {
+        course_id: Some(enrollment.course_id),
+        lesson_id: Some(lesson_id),
+        ..NewActivity::new(enrollment.student_id, key, kind, now)
+    };
+    let mut rows = vec![row(
+        derived_key(&format!("opened:{lesson_id}:{}", now.date_naive())),
+        ActivityKind::LessonOpened,
+    )];
+    if time_spent > 0 {
+        rows.push(NewActivity {
+            seconds: time_spent.min(86_400) as i32,
+            ..row(Uuid::now_v7(), ActivityKind::LessonTime)
+        });
+    }
+    if completed {
+        rows.push(row(
+            derived_key(&format!("completed:{lesson_id}:{}", enrollment.id)),
+            ActivityKind::LessonCompleted,
+        ));
+    }
+    record(txn, &rows).await?;
+    Ok(())
 }

@@ -10,7 +10,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{JOIN_EARLY_MINUTES, forbidden_unless, lock_class, platform_of, status_of, visible};
-use crate::api::{AttendanceEntry, AttendanceReport, JoinDetails, LiveClassStatus, LivePlatform};
+use crate::api::{
+    ActivityKind, AttendanceEntry, AttendanceReport, JoinDetails, LiveClassStatus, LivePlatform,
+};
 use crate::error::ApiError;
 use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
@@ -149,6 +151,9 @@ pub async fn join(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<JoinDet
     let cause = format!("class:{}", class.id);
     let reward = Award::new(Rule::ClassAttended, cause, Some(class.course_id));
     let earned = gamification::award(&txn, auth.id(), &[reward]).await?;
+    if auth.role() == crate::api::Role::Student {
+        record_stay(&txn, auth.id(), &class, ActivityKind::ClassJoined, 0, now).await?;
+    }
     txn.commit().await?;
     earned.announce(state).await;
     Ok(join_details(&class, true))
@@ -169,7 +174,21 @@ pub async fn leave(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<Left, 
             "You have not joined this class".into(),
         ));
     };
-    let a = close_stay(&txn, &a, Utc::now()).await?;
+    let now = Utc::now();
+    let before = a.seconds_present;
+    let a = close_stay(&txn, &a, now).await?;
+    if auth.role() == crate::api::Role::Student && a.seconds_present > before {
+        let seconds = a.seconds_present - before;
+        record_stay(
+            &txn,
+            auth.id(),
+            &class,
+            ActivityKind::ClassLeft,
+            seconds,
+            now,
+        )
+        .await?;
+    }
     txn.commit().await?;
     Ok(Left {
         live_class_id: class.id,
@@ -243,4 +262,26 @@ pub async fn report(
         present,
         absent,
     })
+}
+
+/// A student's join or leave in the activity log (a leave with the stay's seconds).
+async fn record_stay(
+    txn: &impl ConnectionTrait,
+    student: Uuid,
+    class: &live_class::Model,
+    kind: ActivityKind,
+    seconds: i64,
+    at: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    use crate::service::analytics::activity::{NewActivity, record};
+    record(
+        txn,
+        &[NewActivity {
+            course_id: Some(class.course_id),
+            seconds: seconds.clamp(0, 86_400) as i32,
+            ..NewActivity::new(student, Uuid::now_v7(), kind, at)
+        }],
+    )
+    .await?;
+    Ok(())
 }
