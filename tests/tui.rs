@@ -361,6 +361,47 @@ fn edupro_demo_on_a_terminal_opens_the_tui_as_the_demo_teacher() {
 }
 
 #[test]
+fn the_demo_teacher_sees_their_dashboard_and_opens_a_course_and_a_student_at_risk() {
+    let term = Terminal {
+        server: "http://127.0.0.1:1".into(),
+        config: tempfile::tempdir().unwrap(),
+    };
+    let tui = Tmux::start_command(&term, "demo --port 0");
+    tui.wait_for("Signed in as teacher1@demo.edupro.example (TEACHER)");
+    // Today: the server's teacher dashboard, read and drawn (the titles show while
+    // it loads; the figures and the count of students at risk once it is in).
+    let today = tui.wait_for("2 courses · ");
+    assert!(today.contains("Active students per day"), "{today}");
+    assert!(today.contains("Students at risk ("), "{today}");
+    // The published course's analytics, from the course list.
+    tui.keys(&["2"]);
+    tui.wait_for("Algebra I");
+    tui.keys(&["Down", "v"]);
+    tui.wait_for("Rust for Beginners · analytics");
+    let page = tui.wait_for(" enrolled · ");
+    assert!(page.contains("Lessons completed"), "{page}");
+    assert!(page.contains("1. Installing Rust"), "{page}");
+    // Enter on the first student at risk: their analytics, and why.
+    tui.keys(&["Enter"]);
+    let student = tui.wait_for("At risk in Rust for Beginners:");
+    assert!(student.contains("Progress per course"), "{student}");
+    tui.keys(&["Escape"]);
+    tui.wait_for("Rust for Beginners · analytics");
+    tui.keys(&["Escape"]);
+    tui.wait_for("v analytics · s students");
+    tui.keys(&["q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !tui.pane_dead() {
+        assert!(
+            Instant::now() < deadline,
+            "q did not end the demo:\n{}",
+            tui.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
 fn edupro_demo_on_a_taken_port_says_so_and_suggests_port_0() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();

@@ -2,6 +2,7 @@
 //! [`super::net`] in tasks), [`Action`]s are what comes back (answers, ticks, resizes).
 //! Keys become [`super::keymap::Command`]s before they reach a view.
 
+pub mod analytics;
 pub mod doubts;
 pub mod grading;
 pub mod live;
@@ -173,16 +174,16 @@ pub enum Effect {
     Live(live::LiveEffect),
     Grading(grading::GradingEffect),
     Doubts(doubts::DoubtsEffect),
+    Analytics(analytics::AnalyticsEffect),
 }
 
-/// What Today shows.
+/// Today's list of courses (teachers and parents; the other roles' dashboards name
+/// theirs).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TodayData {
-    /// The caller's courses (owned for teachers; all for admins), newest first.
+    /// The caller's courses (owned, for teachers), newest first.
     pub courses: Vec<Course>,
     pub total_courses: u64,
-    /// The latest enrollments across those courses, newest first.
-    pub recent: Vec<RecentEnrollment>,
 }
 
 /// Today's revenue (staff) in one currency, net of refunds, in minor units.
@@ -215,15 +216,6 @@ pub fn revenue_by_currency(
             total: t.net,
         })
         .collect()
-}
-
-/// One line of "recent enrollments".
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecentEnrollment {
-    pub course: String,
-    pub student: String,
-    pub progress: i32,
-    pub enrolled_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Something that happened: an answer, a tick, a resize.
@@ -288,6 +280,7 @@ pub enum Action {
     Live(live::LiveAction),
     Grading(grading::GradingAction),
     Doubts(doubts::DoubtsAction),
+    Analytics(analytics::AnalyticsAction),
 }
 
 impl Action {

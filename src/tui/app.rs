@@ -9,6 +9,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Tabs};
 
+use super::action::analytics::AnalyticsAction;
 use super::action::{Action, Effect, Realtime};
 use super::keymap::{Command, Keymap};
 use super::realtime::Link;
@@ -300,7 +301,7 @@ impl App {
             Goto::Doubts => Tab::Doubts,
             Goto::Notifications => Tab::Notifications,
             Goto::Class { .. } => Tab::Live,
-            Goto::Course(_) => Tab::Courses,
+            Goto::Course(_) | Goto::AtRisk(_) => Tab::Courses,
         };
         let Some(index) = main.tabs.iter().position(|t| *t == tab) else {
             return;
@@ -310,6 +311,7 @@ impl App {
         match goto {
             Goto::Class { id, at } => main.live.show_class(id, at, &mut out),
             Goto::Course(id) => main.courses.show_course(id, &mut out),
+            Goto::AtRisk(student) => main.courses.show_student(*student, &mut out),
             Goto::Grading | Goto::Doubts | Goto::Notifications => {
                 main.view_mut().activate(&mut out)
             }
@@ -493,7 +495,8 @@ impl App {
                         | Action::Upcoming(_)
                         | Action::GradingCount(_)
                         | Action::DoubtCount(_)
-                        | Action::Revenue(_) => {
+                        | Action::Revenue(_)
+                        | Action::Analytics(AnalyticsAction::Dashboard(_)) => {
                             main.today.on_action(other, &mut out);
                             Tab::Today
                         }

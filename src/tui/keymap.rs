@@ -72,6 +72,7 @@ pub enum Command {
     Filter,
     Regrade,
     Hide,
+    Analytics,
 }
 
 impl Command {
@@ -125,6 +126,7 @@ impl Command {
         Self::Filter,
         Self::Regrade,
         Self::Hide,
+        Self::Analytics,
     ];
 
     fn default_keys(self) -> &'static [&'static str] {
@@ -177,6 +179,7 @@ impl Command {
             Self::Filter => &["f"],
             Self::Regrade => &["R"],
             Self::Hide => &["h"],
+            Self::Analytics => &["v"],
         }
     }
 }

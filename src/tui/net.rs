@@ -2,6 +2,7 @@
 //! shared [`ApiClient`] and posts its answer as an [`Action`] on the app's channel.
 //! Nothing here ever blocks the draw loop.
 
+mod analytics;
 mod doubts;
 mod grading;
 mod live;
@@ -20,9 +21,7 @@ use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 use uuid::Uuid;
 
-use super::action::{
-    Action, Answer, Effect, Failure, Realtime, RecentEnrollment, SaveTarget, TodayData,
-};
+use super::action::{Action, Answer, Effect, Failure, Realtime, SaveTarget, TodayData};
 use crate::api::{self, ApiClient, ImportOptions, read_body};
 use crate::config::Target;
 use crate::credentials::{CredentialStore, StoredCredentials};
@@ -305,6 +304,7 @@ impl Net {
             Effect::Live(effect) => self.run_live(effect).await,
             Effect::Grading(effect) => self.run_grading(effect).await,
             Effect::Doubts(effect) => self.run_doubts(effect).await,
+            Effect::Analytics(effect) => self.run_analytics(effect).await,
         }
     }
 
@@ -421,7 +421,7 @@ impl Net {
         })
     }
 
-    /// The caller's courses and the latest enrollments in them.
+    /// The caller's courses (owned, for teachers), newest first.
     async fn today(&self, role: Role, me: uuid::Uuid) -> Answer<TodayData> {
         let client = self.client()?;
         let filter = CourseFilter {
@@ -429,39 +429,9 @@ impl Net {
             ..CourseFilter::default()
         };
         let list = client.courses(&filter, api::first(20)).await?;
-        let mut recent = Vec::new();
-        if matches!(role, Role::Teacher | Role::Admin) {
-            // The rosters in parallel: the first frame waits for the slowest, not the sum.
-            let rosters =
-                futures_util::future::try_join_all(list.courses.iter().take(10).map(|course| {
-                    let client = &client;
-                    async move {
-                        let roster = client
-                            .enrollments(
-                                &course.id.to_string(),
-                                &EnrollmentFilter::default(),
-                                api::first(100),
-                            )
-                            .await?;
-                        Ok::<_, Failure>((course, roster))
-                    }
-                }))
-                .await?;
-            for (course, roster) in rosters {
-                recent.extend(roster.enrollments.into_iter().map(|e| RecentEnrollment {
-                    course: course.title.clone(),
-                    student: format!("{} {}", e.student.first_name, e.student.last_name),
-                    progress: e.progress,
-                    enrolled_at: e.enrolled_at,
-                }));
-            }
-            recent.sort_by_key(|e| std::cmp::Reverse(e.enrolled_at));
-            recent.truncate(10);
-        }
         Ok(TodayData {
             total_courses: list.pagination.total,
             courses: list.courses,
-            recent,
         })
     }
 

@@ -11,7 +11,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use uuid::Uuid;
 
-use super::action::{Action, Effect, Failure, Realtime, RecentEnrollment, TodayData};
+use super::action::analytics::{AnalyticsAction, Dashboard};
+use super::action::{Action, Effect, Failure, Realtime, TodayData};
 use super::app::App;
 use super::keymap::Keymap;
 use super::theme::Theme;
@@ -26,6 +27,9 @@ mod courses;
 mod login;
 mod today;
 mod users;
+// Each role's dashboard on Today; a course's and a student's analytics.
+mod analytics;
+mod dashboards;
 // What every tab shares: the header, tabs, help, status line and long lists.
 mod frame;
 
@@ -36,6 +40,8 @@ const SERVER: &str = "http://127.0.0.1:5001";
 struct Harness {
     app: App,
     terminal: Terminal<TestBackend>,
+    /// Who signed in (what [`Harness::settle`] answers Today's dashboard with).
+    role: Option<Role>,
 }
 
 fn key_event(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
@@ -59,12 +65,19 @@ impl Harness {
         Self {
             app,
             terminal: Terminal::new(TestBackend::new(width, height)).unwrap(),
+            role: None,
         }
     }
 
     /// Signed in as `me`, with the first answers (connection check) in.
     fn signed_in(me: User) -> Self {
-        let mut h = Self::new(true);
+        Self::signed_in_sized(me, 80, 24)
+    }
+
+    /// [`Harness::signed_in`] on a `width`×`height` terminal.
+    fn signed_in_sized(me: User, width: u16, height: u16) -> Self {
+        let mut h = Self::sized(true, width, height);
+        h.role = Some(me.role);
         h.app.update(Action::Reachable(true));
         h.app.update(Action::SignedIn(me));
         h
@@ -78,6 +91,19 @@ impl Harness {
         self.answer(Action::GradingCount(Ok(0)));
         self.answer(Action::DoubtCount(Ok(0)));
         self.answer(Action::Revenue(Ok(vec![])));
+        let dashboard = match self.role {
+            Some(Role::Teacher) => Some(Dashboard::Teacher(Box::new(
+                dashboards::quiet_teacher_dashboard(),
+            ))),
+            Some(Role::Admin) => Some(Dashboard::Admin(Box::new(dashboards::admin_dashboard()))),
+            Some(Role::Student) => Some(Dashboard::Student(Box::new(
+                dashboards::student_dashboard(),
+            ))),
+            _ => None,
+        };
+        if let Some(dashboard) = dashboard {
+            self.answer(Action::Analytics(AnalyticsAction::Dashboard(Ok(dashboard))));
+        }
         self.answer(feed(vec![], 0));
         self.answer(Action::Realtime(Realtime::Connected { since: 0 }));
         self.effects();
@@ -245,20 +271,6 @@ fn today_data() -> TodayData {
     TodayData {
         courses: courses(),
         total_courses: 3,
-        recent: vec![
-            RecentEnrollment {
-                course: "Rust for Teachers".into(),
-                student: "Chen Wei".into(),
-                progress: 40,
-                enrolled_at: when(29, 10),
-            },
-            RecentEnrollment {
-                course: "Poetry Workshop".into(),
-                student: "Diya Patel".into(),
-                progress: 100,
-                enrolled_at: when(20, 14),
-            },
-        ],
     }
 }
 

@@ -2,6 +2,8 @@
 //! into effects ([`Out`]), and draws itself with `draw(&self)`: drawing never changes
 //! state.
 
+pub mod analytics;
+pub mod charts;
 pub mod courses;
 pub mod doubts;
 pub mod grading;
@@ -46,6 +48,8 @@ pub enum Goto {
     },
     /// A course's sections and lessons.
     Course(uuid::Uuid),
+    /// A student at risk: their analytics (a page of the Courses tab).
+    AtRisk(Box<edupro_server::api::AtRiskStudent>),
 }
 
 impl Out {

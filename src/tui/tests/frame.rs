@@ -29,8 +29,7 @@ fn tab_and_numbers_switch_tabs_and_q_quits() {
         matches!(
             &h.effects()[..],
             [
-                Effect::LoadToday { .. },
-                Effect::LoadUpcoming,
+                Effect::Analytics(_),
                 Effect::LoadGradingCount,
                 Effect::LoadDoubtCount,
                 Effect::LoadRevenue,

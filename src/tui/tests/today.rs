@@ -1,12 +1,29 @@
-//! The Today tab on `TestBackend`: loading, empty, unreachable and filled.
+//! The Today tab on `TestBackend`: loading, empty, unreachable; staying true without
+//! ctrl-r; its items opening what they name; revenue. (Each role's dashboard filled:
+//! `dashboards.rs`.)
 
 use crossterm::event::KeyCode;
-use edupro_server::api::Role;
+use edupro_server::api::{DateRange, Role};
 
-use super::realtime::{class_list, classes, feed, notification};
+use super::dashboards::{quiet_teacher_dashboard, teacher_dashboard};
+use super::realtime::{classes, feed, notification};
 use super::{Harness, id, offline, teacher, today_data};
+use crate::tui::action::analytics::{AnalyticsAction, AnalyticsEffect, Dashboard};
 use crate::tui::action::live::{LiveAction, LiveEffect};
 use crate::tui::action::{Action, CurrencyNet, Effect, Realtime, TodayData};
+
+fn dashboard_effect() -> Effect {
+    Effect::Analytics(AnalyticsEffect::LoadDashboard {
+        role: Role::Teacher,
+        range: DateRange::default(),
+    })
+}
+
+fn teacher_answer(d: edupro_server::api::TeacherDashboard) -> Action {
+    Action::Analytics(AnalyticsAction::Dashboard(Ok(Dashboard::Teacher(
+        Box::new(d),
+    ))))
+}
 
 /// INR sold this month and before, USD only before.
 fn revenue() -> Vec<CurrencyNet> {
@@ -30,13 +47,11 @@ fn today_loading() {
     assert_eq!(
         h.effects(),
         [
+            dashboard_effect(),
             Effect::LoadToday {
                 role: Role::Teacher,
                 me: id(1)
             },
-            Effect::LoadUpcoming,
-            Effect::LoadGradingCount,
-            Effect::LoadDoubtCount,
             Effect::LoadRevenue,
             Effect::LoadNotifications {
                 generation: 1,
@@ -53,11 +68,10 @@ fn today_empty() {
     h.answer(Action::Today(Ok(TodayData {
         courses: vec![],
         total_courses: 0,
-        recent: vec![],
     })));
-    h.answer(Action::Upcoming(Ok(class_list(vec![]))));
-    h.answer(Action::GradingCount(Ok(0)));
-    h.answer(Action::DoubtCount(Ok(0)));
+    let mut empty = quiet_teacher_dashboard();
+    empty.stats.total_courses = 0;
+    h.answer(teacher_answer(empty));
     h.answer(Action::Revenue(Ok(vec![])));
     h.answer(feed(vec![], 0));
     insta::assert_snapshot!(h.screen());
@@ -67,32 +81,14 @@ fn today_empty() {
 fn today_error_when_the_server_is_unreachable() {
     let mut h = Harness::signed_in(teacher());
     h.answer(Action::Today(Err(offline())));
-    h.answer(Action::Upcoming(Err(offline())));
-    h.answer(Action::GradingCount(Err(offline())));
-    h.answer(Action::DoubtCount(Err(offline())));
+    h.answer(Action::Analytics(AnalyticsAction::Dashboard(
+        Err(offline()),
+    )));
     h.answer(Action::Revenue(Err(offline())));
     h.answer(Action::Notifications {
         generation: 1,
         answer: Err(offline()),
     });
-    insta::assert_snapshot!(h.screen());
-}
-
-#[test]
-fn today_filled() {
-    let mut h = Harness::signed_in(teacher());
-    h.answer(Action::Today(Ok(today_data())));
-    h.answer(Action::Upcoming(Ok(class_list(classes()))));
-    h.answer(Action::GradingCount(Ok(4)));
-    h.answer(Action::DoubtCount(Ok(2)));
-    h.answer(Action::Revenue(Ok(revenue())));
-    h.answer(feed(
-        vec![
-            notification(2, "Graded: Quiz 1", false),
-            notification(1, "Enrolled", true),
-        ],
-        1,
-    ));
     insta::assert_snapshot!(h.screen());
 }
 
@@ -104,6 +100,7 @@ fn today_loads(effects: Vec<Effect>) -> Vec<Effect> {
             matches!(
                 e,
                 Effect::LoadToday { .. }
+                    | Effect::Analytics(_)
                     | Effect::LoadUpcoming
                     | Effect::LoadGradingCount
                     | Effect::LoadDoubtCount
@@ -115,13 +112,11 @@ fn today_loads(effects: Vec<Effect>) -> Vec<Effect> {
 
 fn all_loads() -> Vec<Effect> {
     vec![
+        dashboard_effect(),
         Effect::LoadToday {
             role: Role::Teacher,
             me: id(1),
         },
-        Effect::LoadUpcoming,
-        Effect::LoadGradingCount,
-        Effect::LoadDoubtCount,
         Effect::LoadRevenue,
     ]
 }
@@ -151,10 +146,10 @@ fn an_event_on_screen_reads_today_again_once_per_burst_keeping_what_it_shows() {
         h.answer(Action::Tick);
     }
     assert!(today_loads(h.effects()).is_empty(), "one read at a time");
+    let mut seven = quiet_teacher_dashboard();
+    seven.pending_reviews = 7;
+    h.answer(teacher_answer(seven));
     h.answer(Action::Today(Ok(today_data())));
-    h.answer(Action::Upcoming(Ok(class_list(vec![]))));
-    h.answer(Action::GradingCount(Ok(7)));
-    h.answer(Action::DoubtCount(Ok(1)));
     h.answer(Action::Revenue(Ok(vec![])));
     assert!(h.shows("7 answers wait for marks"), "{}", h.screen());
     h.answer(Action::Tick);
@@ -184,19 +179,22 @@ fn scheduling_elsewhere_makes_today_read_again_when_shown() {
 
 #[test]
 fn today_filled_at_60x18_shows_a_row_of_every_panel() {
-    let mut h = Harness::sized(true, 60, 18);
-    h.app.update(Action::Reachable(true));
-    h.app.update(Action::SignedIn(teacher()));
+    let mut h = Harness::signed_in_sized(teacher(), 60, 18);
     h.answer(Action::Today(Ok(today_data())));
-    h.answer(Action::Upcoming(Ok(class_list(classes()))));
-    h.answer(Action::GradingCount(Ok(4)));
-    h.answer(Action::DoubtCount(Ok(2)));
+    h.answer(teacher_answer(teacher_dashboard()));
     h.answer(Action::Revenue(Ok(revenue())));
     h.answer(feed(vec![notification(1, "Enrolled", false)], 1));
     let screen = h.screen();
     let data = today_data();
     assert!(screen.contains(&data.courses[0].title), "{screen}");
-    assert!(screen.contains(&data.recent[0].student), "{screen}");
+    assert!(
+        screen.contains("Chen Wei"),
+        "the newest enrollment: {screen}"
+    );
+    assert!(
+        screen.contains("Omar Haddad"),
+        "the first at risk: {screen}"
+    );
     assert!(screen.contains("Mon 30 Nov 09:00"), "{screen}");
     insta::assert_snapshot!(screen);
 }
@@ -205,9 +203,7 @@ fn today_filled_at_60x18_shows_a_row_of_every_panel() {
 fn todays_items_open_what_they_name() {
     let mut h = Harness::signed_in(teacher());
     h.answer(Action::Today(Ok(today_data())));
-    h.answer(Action::Upcoming(Ok(class_list(classes()))));
-    h.answer(Action::GradingCount(Ok(4)));
-    h.answer(Action::DoubtCount(Ok(2)));
+    h.answer(teacher_answer(teacher_dashboard()));
     h.answer(Action::Revenue(Ok(revenue())));
     h.answer(feed(vec![], 0));
     h.effects();
@@ -238,9 +234,10 @@ fn todays_items_open_what_they_name() {
         "the agenda is read"
     );
 
-    // Past the three classes to the first course: Enter opens its lessons.
+    // Past the three classes and the three students at risk to the first course:
+    // Enter opens its lessons.
     h.press(KeyCode::Char('1'));
-    for _ in 0..3 {
+    for _ in 0..6 {
         h.press(KeyCode::Down);
     }
     let course = today_data().courses[0].clone();

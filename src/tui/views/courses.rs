@@ -4,7 +4,8 @@
 //! how many students are notified.
 //!
 //! The course's tree (its page's rows, keys and drawing, and the section and lesson
-//! forms) is in `courses/tree.rs`.
+//! forms) is in `courses/tree.rs`; a course's analytics (and a student's, from its
+//! students at risk) are pages of this tab, in `views/analytics.rs`.
 
 mod tree;
 
@@ -16,6 +17,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Wrap};
 use uuid::Uuid;
 
+use super::analytics::{Analytics, Step};
 use super::{Load, Out, Search, SearchOutcome, View};
 use crate::tui::action::{Action, Effect, SaveTarget};
 use crate::tui::keymap::Command;
@@ -30,6 +32,8 @@ pub enum Page {
     List,
     Tree,
     Roster,
+    /// A course's analytics, or a student's.
+    Analytics,
 }
 
 /// The Courses tab.
@@ -47,6 +51,9 @@ pub struct CoursesView {
     roster: PagedList<CourseEnrollment>,
     roster_of: Option<(Uuid, String)>,
     roster_from: Page,
+    analytics: Analytics,
+    /// Where Esc from the analytics goes back to.
+    analytics_from: Page,
     form: Option<(Form, SaveTarget)>,
     /// A publish or archive waiting for its y/n.
     confirm: Option<StatusChange>,
@@ -93,6 +100,8 @@ impl Default for CoursesView {
             roster: PagedList::default(),
             roster_of: None,
             roster_from: Page::List,
+            analytics: Analytics::default(),
+            analytics_from: Page::List,
             form: None,
             confirm: None,
         }
@@ -172,7 +181,7 @@ impl CoursesView {
                     });
                 }
             }
-            Page::Tree => {}
+            Page::Tree | Page::Analytics => {}
         }
     }
 
@@ -191,6 +200,35 @@ impl CoursesView {
         }
         self.course = Some(Load::Loading);
         out.effect(Effect::LoadCourse { id });
+    }
+
+    /// Back to the list, reading it first when the tab was opened elsewhere (Today opens
+    /// a course or a student here before the list was ever shown).
+    fn show_list(&mut self, out: &mut Out) {
+        self.page = Page::List;
+        if !self.loaded {
+            self.reload_list(out);
+        }
+    }
+
+    /// Shows a course's analytics (`v` on the list or the tree).
+    fn open_analytics(&mut self, id: Uuid, title: String, out: &mut Out) {
+        if self.page != Page::Analytics {
+            self.analytics_from = self.page;
+        }
+        self.page = Page::Analytics;
+        self.analytics.open_course(id, title, out);
+    }
+
+    /// Shows a student's analytics (Today opens a student at risk here); Esc goes
+    /// back to the list.
+    pub fn show_student(&mut self, at_risk: edupro_server::api::AtRiskStudent, out: &mut Out) {
+        self.form = None;
+        self.confirm = None;
+        self.search.editing = None;
+        self.analytics_from = Page::List;
+        self.page = Page::Analytics;
+        self.analytics.open_student(at_risk, false, out);
     }
 
     fn open_roster(&mut self, id: Uuid, title: String, out: &mut Out) {
@@ -305,6 +343,12 @@ impl CoursesView {
                     self.open_roster(id, title, out);
                 }
             }
+            Command::Analytics => {
+                if let Some(course) = self.list.current() {
+                    let (id, title) = (course.id, course.title.clone());
+                    self.open_analytics(id, title, out);
+                }
+            }
             _ => return false,
         }
         true
@@ -381,6 +425,17 @@ impl View for CoursesView {
         match self.page {
             Page::List => self.list_command(command, out),
             Page::Tree => self.tree_command(command, out),
+            Page::Analytics => match self.analytics.on_command(command, out) {
+                Step::Stay => true,
+                Step::Unused => false,
+                Step::Leave => {
+                    match self.analytics_from {
+                        Page::List => self.show_list(out),
+                        page => self.page = page,
+                    }
+                    true
+                }
+            },
             Page::Roster => {
                 if self.roster.navigate(command, out.page) {
                     self.more(out);
@@ -403,6 +458,7 @@ impl View for CoursesView {
 
     fn on_action(&mut self, action: Action, out: &mut Out) {
         match action {
+            Action::Analytics(answer) => self.analytics.on_action(answer, out),
             Action::Courses { generation, answer } => {
                 if let Err(f) = &answer {
                     out.error(f);
@@ -512,6 +568,10 @@ impl View for CoursesView {
         match self.page {
             Page::List => vec![
                 (Command::Open, "open the course's sections and lessons"),
+                (
+                    Command::Analytics,
+                    "analytics: funnel, scores, students at risk",
+                ),
                 (Command::Search, "search titles, descriptions and tags"),
                 (Command::New, "new course"),
                 (Command::Edit, "edit the course"),
@@ -531,9 +591,14 @@ impl View for CoursesView {
                 (Command::Publish, "publish the course"),
                 (Command::Archive, "archive the course"),
                 (Command::Students, "enrolled students"),
+                (
+                    Command::Analytics,
+                    "analytics: funnel, scores, students at risk",
+                ),
                 (Command::Refresh, "reload"),
                 (Command::Back, "back to the list"),
             ],
+            Page::Analytics => self.analytics.help(),
             Page::Roster => vec![(Command::Refresh, "reload"), (Command::Back, "back")],
         }
     }
@@ -574,8 +639,12 @@ impl View for CoursesView {
                         "No course matches the search."
                     },
                 );
+                if !self.list.items.is_empty() {
+                    draw_hint(frame, area, " v analytics · s students ", theme);
+                }
             }
             Page::Tree => self.draw_tree(frame, area, theme),
+            Page::Analytics => self.analytics.draw(frame, area, theme),
             Page::Roster => {
                 let title = self
                     .roster_of
@@ -632,6 +701,23 @@ impl View for CoursesView {
         }
     }
 }
+/// A key hint on the left of a panel's bottom border (the right has the position).
+fn draw_hint(frame: &mut Frame, area: Rect, hint: &str, theme: Theme) {
+    let width = (hint.chars().count() as u16).min(area.width.saturating_sub(14));
+    if area.height < 2 || width == 0 {
+        return;
+    }
+    frame.render_widget(
+        Paragraph::new(Line::styled(hint.to_owned(), theme.dim())),
+        Rect {
+            x: area.x + 1,
+            y: area.bottom() - 1,
+            width,
+            height: 1,
+        },
+    );
+}
+
 fn split_search(area: Rect, show: bool) -> (Rect, Rect) {
     if !show {
         return (Rect::default(), area);

@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
-use super::{CoursesView, Page, course_form, price};
+use super::{CoursesView, course_form, price};
 use crate::tui::action::{Effect, SaveTarget};
 use crate::tui::keymap::Command;
 use crate::tui::theme::Theme;
@@ -111,7 +111,7 @@ impl CoursesView {
     pub(super) fn tree_command(&mut self, command: Command, out: &mut Out) -> bool {
         let Some(course) = self.tree_course().cloned() else {
             if command == Command::Back {
-                self.page = Page::List;
+                self.show_list(out);
                 return true;
             }
             return false;
@@ -140,7 +140,7 @@ impl CoursesView {
             None => None,
         };
         match command {
-            Command::Back => self.page = Page::List,
+            Command::Back => self.show_list(out),
             Command::Refresh => self.open_tree(course.id, out),
             Command::NewSection => {
                 self.form = Some((
@@ -218,6 +218,7 @@ impl CoursesView {
             Command::Publish => self.set_status(true, out),
             Command::Archive => self.set_status(false, out),
             Command::Students => self.open_roster(course.id, course.title.clone(), out),
+            Command::Analytics => self.open_analytics(course.id, course.title.clone(), out),
             _ => return false,
         }
         true
@@ -257,7 +258,8 @@ impl CoursesView {
                     price(course)
                 ))
                 .right_aligned(),
-            );
+            )
+            .title_bottom(Line::styled(" v analytics ", theme.dim()));
         let rows = tree_rows(course);
         if rows.is_empty() {
             frame.render_widget(
