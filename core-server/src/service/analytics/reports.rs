@@ -24,7 +24,7 @@ use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
 use crate::service::catalogue::{self, course_not_found, find_course, person};
 use crate::store::entity::{
-    category, course, enrollment, lesson, lesson_progress, live_class, live_class_attendance,
+    category, course, daily_stat, enrollment, lesson, lesson_progress, live_class, live_class_attendance,
     parent_link, section, test, test_attempt, user,
 };
 
@@ -70,7 +70,7 @@ pub async fn at_risk(
     state: &AppState,
     course: &CourseLabel,
     enrollments: &[&enrollment::Model],
-    tests: Option<&[test::Model]>,
+    known: Option<(&[test::Model], &[test_attempt::Model])>,
 ) -> Result<Vec<AtRiskStudent>, ApiError> {
     let db = &state.db;
     let active: Vec<&&enrollment::Model> = enrollments
@@ -80,44 +80,39 @@ pub async fn at_risk(
     if active.is_empty() {
         return Ok(Vec::new());
     }
-    let inactive_days = state.settings.analytics.inactive_days;
-    let cutoff = days_ago(inactive_days);
-    // The last day each student was active in the course, from the roll-ups.
-    let lookback = Range {
-        since: days_ago(super::MAX_RANGE_DAYS as u32 - 1),
-        until: Utc::now().date_naive(),
-    };
-    let rows = series::rows(
-        db,
-        Scope::Student,
-        Key::Objects(&[course.id]),
-        &[Metric::Active],
-        lookback,
-    )
-    .await?;
-    let mut last_day: HashMap<Uuid, NaiveDate> = HashMap::new();
-    for row in rows {
-        let day = last_day.entry(row.subject).or_insert(row.day);
-        *day = (*day).max(row.day);
-    }
+    let cutoff = days_ago(state.settings.analytics.inactive_days);
+    // The last day each student was active in the course, from the roll-ups (one
+    // grouped read of the covering index).
+    let last_day: HashMap<Uuid, NaiveDate> = daily_stat::Entity::find()
+        .select_only()
+        .column(daily_stat::Column::Subject)
+        .column_as(daily_stat::Column::Day.max(), "last")
+        .filter(daily_stat::Column::Scope.eq(Scope::Student.as_str()))
+        .filter(daily_stat::Column::Object.eq(course.id))
+        .filter(daily_stat::Column::Metric.eq(Metric::Active.as_str()))
+        .group_by(daily_stat::Column::Subject)
+        .into_tuple::<(Uuid, NaiveDate)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
     let mut progress: Vec<i32> = enrollments.iter().map(|e| e.progress_percent).collect();
     progress.sort_unstable();
     let median = progress.get(progress.len() / 2).copied().unwrap_or(0);
 
-    let owned;
-    let tests = match tests {
-        Some(t) => t,
-        None => {
-            owned = test::Entity::find()
+    let (tests, attempts) = match known {
+        Some((tests, attempts)) => (tests.to_vec(), attempts.to_vec()),
+        None => (
+            test::Entity::find()
                 .filter(test::Column::CourseId.eq(course.id))
                 .all(db)
-                .await?;
-            &owned
-        }
+                .await?,
+            graded_attempts(db, Some(&[course.id]), None).await?,
+        ),
     };
     let marks: HashMap<Uuid, i64> = tests.iter().map(|t| (t.id, t.passing_marks)).collect();
     let mut best: HashMap<(Uuid, Uuid), i64> = HashMap::new();
-    for attempt in graded_attempts(db, Some(&[course.id]), None).await? {
+    for attempt in &attempts {
         let Some(score) = attempt.score else { continue };
         let slot = best
             .entry((attempt.student_id, attempt.test_id))
@@ -363,7 +358,7 @@ pub async fn course(
     )
     .await?;
     let refs: Vec<&enrollment::Model> = enrollments.iter().collect();
-    let students_at_risk = at_risk(state, &label, &refs, Some(&tests)).await?;
+    let students_at_risk = at_risk(state, &label, &refs, Some((&tests, &attempts))).await?;
     let avg_progress = if enrolled > 0 {
         round1(
             enrollments

@@ -394,29 +394,39 @@ pub async fn recompute_day(state: &AppState, day: NaiveDate) -> Result<u64, ApiE
 
 /// Stores `day`'s WAU and MAU: distinct users active in the 7 and 30 days ending then.
 async fn active_windows(state: &AppState, day: NaiveDate) -> Result<(), ApiError> {
+    // Counted before the write transaction: SQLite's one writer is not held by reads.
+    let mut counts = Vec::new();
+    for (metric, days) in [(Metric::Wau, 7), (Metric::Mau, 30)] {
+        counts.push((
+            metric,
+            distinct_active(&state.db, day - Duration::days(days - 1), day).await?,
+        ));
+    }
     let txn = crate::store::db::begin_write(&state.db).await?;
     lock_cursor(&txn).await?;
     let nil = Uuid::nil();
-    for (metric, days) in [(Metric::Wau, 7), (Metric::Mau, 30)] {
-        let count = distinct_active(&txn, day - Duration::days(days - 1), day).await?;
-        daily_stat::Entity::delete_many()
-            .filter(daily_stat::Column::Day.eq(day))
-            .filter(daily_stat::Column::Scope.eq(Scope::School.as_str()))
-            .filter(daily_stat::Column::Metric.eq(metric.as_str()))
-            .exec(&txn)
-            .await?;
-        if count > 0 {
-            daily_stat::Entity::insert(daily_stat::ActiveModel {
-                day: Set(day),
-                scope: Set(Scope::School.as_str().to_owned()),
-                subject: Set(nil),
-                object: Set(nil),
-                metric: Set(metric.as_str().to_owned()),
-                value: Set(count),
-            })
+    daily_stat::Entity::delete_many()
+        .filter(daily_stat::Column::Day.eq(day))
+        .filter(daily_stat::Column::Scope.eq(Scope::School.as_str()))
+        .filter(daily_stat::Column::Metric.is_in([Metric::Wau.as_str(), Metric::Mau.as_str()]))
+        .exec(&txn)
+        .await?;
+    let rows: Vec<daily_stat::ActiveModel> = counts
+        .into_iter()
+        .filter(|(_, count)| *count > 0)
+        .map(|(metric, count)| daily_stat::ActiveModel {
+            day: Set(day),
+            scope: Set(Scope::School.as_str().to_owned()),
+            subject: Set(nil),
+            object: Set(nil),
+            metric: Set(metric.as_str().to_owned()),
+            value: Set(count),
+        })
+        .collect();
+    if !rows.is_empty() {
+        daily_stat::Entity::insert_many(rows)
             .exec_without_returning(&txn)
             .await?;
-        }
     }
     txn.commit().await?;
     Ok(())
@@ -435,7 +445,7 @@ async fn distinct_active(
             "n",
         )
         .filter(daily_stat::Column::Scope.eq(Scope::User.as_str()))
-        .filter(daily_stat::Column::Subject.ne(Uuid::nil()))
+        .filter(daily_stat::Column::Object.eq(Uuid::nil()))
         .filter(daily_stat::Column::Day.gte(since))
         .filter(daily_stat::Column::Day.lte(until))
         .filter(daily_stat::Column::Metric.eq(Metric::Active.as_str()))

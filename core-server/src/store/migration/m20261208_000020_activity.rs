@@ -97,6 +97,7 @@ impl MigrationTrait for Migration {
                     .table(DailyStats::Table)
                     .col(DailyStats::Scope)
                     .col(DailyStats::Subject)
+                    .col(DailyStats::Metric)
                     .col(DailyStats::Day)
                     .to_owned(),
             )
@@ -108,7 +109,33 @@ impl MigrationTrait for Migration {
                     .table(DailyStats::Table)
                     .col(DailyStats::Scope)
                     .col(DailyStats::Object)
+                    .col(DailyStats::Metric)
                     .col(DailyStats::Day)
+                    .col(DailyStats::Subject)
+                    .col(DailyStats::Value)
+                    .to_owned(),
+            )
+            .await?;
+
+        // Reads the dashboards make that the older tables had no index for: a lesson's
+        // completions (the funnel), a student's attempts (their dashboard).
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_lesson_progress_lesson")
+                    .table(LessonProgress::Table)
+                    .col(LessonProgress::LessonId)
+                    .col(LessonProgress::Completed)
+                    .col(LessonProgress::EnrollmentId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_test_attempts_student")
+                    .table(TestAttempts::Table)
+                    .col(TestAttempts::StudentId)
                     .to_owned(),
             )
             .await?;
@@ -166,6 +193,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        for (table, index) in [
+            (TestAttempts::Table.into_iden(), "idx_test_attempts_student"),
+            (LessonProgress::Table.into_iden(), "idx_lesson_progress_lesson"),
+        ] {
+            manager
+                .drop_index(Index::drop().name(index).table(table).to_owned())
+                .await?;
+        }
         for table in [DailyStats::Table.into_iden(), Activity::Table.into_iden()] {
             manager
                 .drop_table(Table::drop().table(table).if_exists().to_owned())
@@ -223,4 +258,18 @@ enum NotificationCursor {
 enum DomainEvents {
     Table,
     Seq,
+}
+
+#[derive(DeriveIden)]
+enum LessonProgress {
+    Table,
+    LessonId,
+    Completed,
+    EnrollmentId,
+}
+
+#[derive(DeriveIden)]
+enum TestAttempts {
+    Table,
+    StudentId,
 }
