@@ -24,8 +24,8 @@ use crate::platform::state::AppState;
 use crate::service::auth::AuthUser;
 use crate::service::catalogue::{self, course_not_found, find_course, person};
 use crate::store::entity::{
-    category, course, daily_stat, enrollment, lesson, lesson_progress, live_class, live_class_attendance,
-    parent_link, section, test, test_attempt, user,
+    category, course, daily_stat, enrollment, lesson, lesson_progress, live_class,
+    live_class_attendance, parent_link, section, test, test_attempt, user,
 };
 
 /// Points behind the cohort's median progress that count as falling behind.

@@ -195,7 +195,10 @@ impl MigrationTrait for Migration {
             .await?;
         for (table, index) in [
             (TestAttempts::Table.into_iden(), "idx_test_attempts_student"),
-            (LessonProgress::Table.into_iden(), "idx_lesson_progress_lesson"),
+            (
+                LessonProgress::Table.into_iden(),
+                "idx_lesson_progress_lesson",
+            ),
         ] {
             manager
                 .drop_index(Index::drop().name(index).table(table).to_owned())
