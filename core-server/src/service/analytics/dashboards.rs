@@ -26,7 +26,7 @@ use crate::service::auth::AuthUser;
 use crate::service::catalogue::{self, person};
 use crate::service::payments::history;
 use crate::store::entity::{
-    course, course_staff, daily_stat, domain_event, doubt, enrollment, import_run, live_class,
+    course, course_staff, domain_event, doubt, enrollment, import_run, live_class,
     notification_cursor, outbox_message, payment, test, test_attempt, user, webhook_delivery,
 };
 
@@ -358,30 +358,24 @@ pub async fn teacher(state: &AppState, auth: &AuthUser) -> Result<TeacherDashboa
     });
     at_risk.truncate(20);
 
-    // Distinct students active per day, counted by the database over the covering index.
+    // Distinct students active per day (the rows come from the covering index).
     let range = Range::last(CHART_DAYS);
-    let counts: BTreeMap<chrono::NaiveDate, i64> = if courses.is_empty() {
-        BTreeMap::new()
-    } else {
-        daily_stat::Entity::find()
-            .select_only()
-            .column(daily_stat::Column::Day)
-            .column_as(
-                sea_orm::ExprTrait::count_distinct(Expr::col(daily_stat::Column::Subject)),
-                "n",
-            )
-            .filter(daily_stat::Column::Scope.eq(Scope::Student.as_str()))
-            .filter(daily_stat::Column::Object.is_in(courses.iter().copied()))
-            .filter(daily_stat::Column::Metric.eq(Metric::Active.as_str()))
-            .filter(daily_stat::Column::Day.gte(range.since))
-            .filter(daily_stat::Column::Day.lte(range.until))
-            .group_by(daily_stat::Column::Day)
-            .into_tuple::<(chrono::NaiveDate, i64)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect()
-    };
+    let mut active: BTreeMap<chrono::NaiveDate, HashSet<Uuid>> = BTreeMap::new();
+    for row in series::rows(
+        db,
+        Scope::Student,
+        Key::Objects(&courses),
+        &[Metric::Active],
+        range,
+    )
+    .await?
+    {
+        active.entry(row.day).or_default().insert(row.subject);
+    }
+    let counts: BTreeMap<chrono::NaiveDate, i64> = active
+        .into_iter()
+        .map(|(day, who)| (day, who.len() as i64))
+        .collect();
     Ok(TeacherDashboard {
         stats: TeacherStats {
             total_courses: course_rows.len() as i64,

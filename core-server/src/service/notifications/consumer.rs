@@ -64,12 +64,14 @@ async fn existing_users(
 }
 
 /// The users a plan reaches before preferences: the named user if they still exist (in
-/// `existing`, from [`existing_users`]), or the course's (batch's) enrolled students;
-/// never the actor.
+/// `existing`, from [`existing_users`]), or the course's (batch's) students enrolled
+/// when the event happened (`at`: a consumer running behind must not tell a student who
+/// enrolled later that the course just opened); never the actor.
 async fn recipients(
     db: &impl ConnectionTrait,
     plan: &Plan,
     existing: &HashSet<Uuid>,
+    at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Uuid>, DbErr> {
     let mut users: Vec<Uuid> = match plan.audience {
         Audience::User(id) => existing.contains(&id).then_some(id).into_iter().collect(),
@@ -77,7 +79,8 @@ async fn recipients(
             course_id,
             batch_id,
         } => {
-            let mut query = enrolled_students(course_id);
+            let mut query =
+                enrolled_students(course_id).filter(enrollment::Column::EnrolledAt.lte(at));
             if let Some(batch_id) = batch_id {
                 query = query.filter(enrollment::Column::BatchId.eq(batch_id));
             }
@@ -169,7 +172,7 @@ async fn handle_batch(state: &AppState) -> Result<Handled, DbErr> {
     let mut audiences = Vec::with_capacity(plans.len());
     let mut reached = 0;
     for (i, (event, plan)) in plans.iter().enumerate() {
-        let users = recipients(&txn, plan, &existing).await?;
+        let users = recipients(&txn, plan, &existing, event.created_at).await?;
         reached += users.len();
         // An event's plans go in the same batch: it may end before the event's first.
         let first_of_event = i == 0 || plans[i - 1].0.seq != event.seq;
