@@ -230,7 +230,7 @@ async fn bench(
                         "options": [ { "text": "A", "isCorrect": true }, { "text": "B" } ] })
             })
             .collect();
-        let created = call(
+        let created = support::call(
             &client,
             &base,
             token,
@@ -241,7 +241,7 @@ async fn bench(
         )
         .await?;
         let id = created["id"].as_str().unwrap_or_default().to_owned();
-        call(
+        support::call(
             &client,
             &base,
             token,
@@ -680,26 +680,6 @@ fn activity_row(
         score,
         ..NewActivity::new(students[s], rng.uuid(), kind, at)
     }
-}
-
-async fn call(
-    client: &reqwest::Client,
-    base: &str,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: &Value,
-) -> anyhow::Result<Value> {
-    let answer = client
-        .request(method, format!("{base}{path}"))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await?;
-    let status = answer.status();
-    let body: Value = answer.json().await?;
-    anyhow::ensure!(status.is_success(), "{path}: {status} {body}");
-    Ok(body["data"].clone())
 }
 
 /// p50 and p99 in ms of `REQUESTS` sequential GETs of `path`, after a warm-up.

@@ -36,26 +36,6 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn call(
-    client: &reqwest::Client,
-    base: &str,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: &Value,
-) -> anyhow::Result<Value> {
-    let answer = client
-        .request(method, format!("{base}{path}"))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await?;
-    let status = answer.status();
-    let body: Value = answer.json().await?;
-    anyhow::ensure!(status.is_success(), "{path}: {status} {body}");
-    Ok(body["data"].clone())
-}
-
 async fn bench(name: &str, database_url: Option<String>) -> anyhow::Result<()> {
     let server = support::server(database_url).await?;
     let (base, state) = (server.base.clone(), server.state.clone());
@@ -67,7 +47,7 @@ async fn bench(name: &str, database_url: Option<String>) -> anyhow::Result<()> {
             token.to_owned(),
             path.to_owned(),
         );
-        async move { call(&client, &base, &token, reqwest::Method::POST, &path, &body).await }
+        async move { support::call(&client, &base, &token, reqwest::Method::POST, &path, &body).await }
     };
     let (_, teacher) = support::account(&state, Role::Teacher, 0, true).await?;
     let course_id = support::published_course(&base, &teacher, "Bench course").await?;
@@ -119,7 +99,7 @@ async fn bench(name: &str, database_url: Option<String>) -> anyhow::Result<()> {
         let mut times = Vec::with_capacity(REQUESTS);
         for _ in 0..REQUESTS {
             let at = Instant::now();
-            let board = call(
+            let board = support::call(
                 &client,
                 &base,
                 &teacher,

@@ -213,3 +213,26 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
 }
+
+/// `method path` with `body` as `token`; the answer's `data`, or an error naming the
+/// path, the status and the body.
+#[allow(dead_code)]
+pub async fn call(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: &serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
+    let answer = client
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await?;
+    let status = answer.status();
+    let body: serde_json::Value = answer.json().await?;
+    anyhow::ensure!(status.is_success(), "{path}: {status} {body}");
+    Ok(body["data"].clone())
+}
