@@ -7,5 +7,6 @@ pub mod db;
 pub mod entity;
 pub mod enums;
 pub mod json;
+pub mod leader;
 pub mod migration;
 pub mod search;

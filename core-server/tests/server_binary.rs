@@ -1059,3 +1059,91 @@ fn create_admin_whose_reader_went_away_says_so_instead_of_panicking() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// The value of `scheduled_job_runs_total{job="JOB"}` in `/metrics` (0 when absent).
+async fn job_runs(address: SocketAddr, job: &str) -> u64 {
+    let text = reqwest::get(format!("http://{address}/metrics"))
+        .await
+        .expect("GET /metrics is answered")
+        .text()
+        .await
+        .expect("/metrics answers text");
+    let series = format!("scheduled_job_runs_total{{job=\"{job}\"}} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&series))
+        .map_or(0, |n| n.trim().parse().expect("a count"))
+}
+
+async fn scheduled_jobs(address: SocketAddr) -> String {
+    let (status, body) = get_health(address).await;
+    assert_eq!(status, 200, "{body}");
+    body["services"]["scheduledJobs"]
+        .as_str()
+        .expect("/health says which instance runs the scheduled jobs")
+        .to_owned()
+}
+
+/// Two processes on one PostgreSQL database, as behind a load balancer: the first to
+/// start leads and runs the scheduled jobs, the other stands by and runs none; killed
+/// with SIGKILL, the leader's session ends and the other takes the jobs over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_instances_on_one_postgresql_exactly_one_runs_the_scheduled_jobs() {
+    let admin = match std::env::var("EDUPRO_TEST_DATABASE_URL") {
+        Ok(admin) if !admin.is_empty() => admin,
+        _ => {
+            println!("skipped: two instances need PostgreSQL (EDUPRO_TEST_DATABASE_URL)");
+            return;
+        }
+    };
+    let url = fresh_pg_database(&admin).await;
+    let flags = [
+        "--database-url",
+        url.as_str(),
+        "--leader-interval",
+        "200ms",
+        "--rollup-interval",
+        "100ms",
+        "--notification-poll-interval",
+        "100ms",
+    ];
+    let (_root_a, dir_a) = fresh_data_dir();
+    let (_root_b, dir_b) = fresh_data_dir();
+    let (mut first, at_a, _) = start(&dir_a, &flags);
+    let (_second, at_b, _) = start(&dir_b, &flags);
+    assert_eq!(scheduled_jobs(at_a).await, "leader");
+    assert_eq!(scheduled_jobs(at_b).await, "standby");
+
+    // Several roll-up and reminder intervals: the leader runs its passes, the standby
+    // none of any job.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while job_runs(at_a, "rollup").await < 5 || job_runs(at_a, "reminders").await < 5 {
+        assert!(Instant::now() < deadline, "the leader runs no passes");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for job in ["rollup", "reminders", "deadline_sweep", "order_expiry"] {
+        assert_eq!(job_runs(at_b, job).await, 0, "the standby ran {job}");
+    }
+    assert_eq!(scheduled_jobs(at_b).await, "standby");
+
+    first.child.kill().expect("the leader can be killed");
+    first.child.wait().expect("the leader is reaped");
+    let killed = Instant::now();
+    while scheduled_jobs(at_b).await != "leader" {
+        assert!(
+            killed.elapsed() < Duration::from_secs(20),
+            "the standby did not take over"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    println!(
+        "took over {} ms after the kill",
+        killed.elapsed().as_millis()
+    );
+    while job_runs(at_b, "rollup").await == 0 || job_runs(at_b, "reminders").await == 0 {
+        assert!(
+            killed.elapsed() < Duration::from_secs(30),
+            "the new leader runs no passes"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -37,6 +37,11 @@ pub struct HealthServices {
     pub database: String,
     /// `sqlite` or `postgres`.
     pub database_backend: String,
+    /// `leader` when this instance runs the scheduled jobs (class reminders, activity
+    /// roll-ups, deadline and order sweeps), `standby` while another instance on the
+    /// same PostgreSQL database does. Older servers leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_jobs: Option<String>,
 }
 
 /// `GET /ready`: whether this instance should receive traffic.

@@ -145,6 +145,12 @@ pub struct ServerArgs {
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub import_lease: Option<u64>,
 
+    /// On PostgreSQL, how often an instance tries to become the one that runs the
+    /// scheduled jobs (reminders, roll-ups, sweeps), and how often the leader checks
+    /// that it still is, e.g. `5s` or `500ms` [default: 5s].
+    #[arg(long, env = "EDUPRO_LEADER_INTERVAL", value_name = "DURATION")]
+    pub leader_interval: Option<String>,
+
     /// Seconds a page of the public catalogue is kept in memory at most (changes drop
     /// it at once); 0 turns the cache off [default: 30].
     #[arg(long, env = "EDUPRO_CATALOGUE_CACHE", value_name = "SECS",
@@ -246,6 +252,7 @@ struct FileSettings {
     shutdown_timeout: Option<u64>,
     body_timeout: Option<u64>,
     import_lease: Option<u64>,
+    leader_interval: Option<String>,
     catalogue_cache: Option<u64>,
     connections_per_ip: Option<u32>,
     workers: Option<u16>,
@@ -358,6 +365,9 @@ pub struct Settings {
     /// How long an import run's owner may go without a heartbeat before the run counts
     /// as interrupted.
     pub import_lease: Duration,
+    /// How often a standby instance tries to lead the scheduled jobs, and the leader
+    /// checks its hold (PostgreSQL).
+    pub leader_interval: Duration,
     /// How long a public catalogue page is kept at most; zero: not kept.
     pub catalogue_cache: Duration,
     /// Open connections per client address; 0: no bound.
@@ -470,6 +480,15 @@ impl ServerArgs {
                     .unwrap_or(30)
                     .clamp(1, 86_400),
             ),
+            leader_interval: match self
+                .leader_interval
+                .as_deref()
+                .or(file.leader_interval.as_deref())
+            {
+                Some(text) => realtime::parse_duration(text)
+                    .map_err(|e| anyhow::anyhow!("leader_interval: {e}"))?,
+                None => Duration::from_secs(5),
+            },
             catalogue_cache: Duration::from_secs(
                 self.catalogue_cache
                     .or(file.catalogue_cache)

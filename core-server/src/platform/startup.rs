@@ -54,10 +54,21 @@ impl Application {
         crate::service::auth::password::warm_up();
         state.realtime.start(&state.background)?;
         crate::service::notifications::consumer::start(&state).await?;
+        let leader = crate::store::leader::start(
+            &state.settings.database,
+            state.settings.leader_interval,
+            state.leadership.clone(),
+        )
+        .await;
+        state.background.spawn(leader);
         state
             .background
             .spawn(crate::service::live_classes::reminders::run(state.clone()));
-        crate::service::assessments::spawn_sweeper(&state.background, db.clone());
+        crate::service::assessments::spawn_sweeper(
+            &state.background,
+            db.clone(),
+            state.leadership.clone(),
+        );
         crate::service::imports::lease::start(&state).await?;
         crate::service::outbox::start_drainer(&state).await?;
         crate::service::payments::start_expiry_sweep(&state);

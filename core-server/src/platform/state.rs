@@ -33,6 +33,8 @@ pub struct AppState {
     pub delivery: Delivery,
     /// The server's long-lived loops, stopped before the pool closes.
     pub background: Background,
+    /// Whether this instance runs the scheduled jobs (see [`crate::store::leader`]).
+    pub leadership: crate::store::leader::Leadership,
     /// The per-request session check, served from memory (see
     /// [`crate::service::auth::cache`]).
     pub sessions: Arc<SessionCache>,
@@ -72,6 +74,7 @@ impl AppState {
             realtime: crate::realtime::Realtime::new(settings.realtime.clone()),
             delivery: Delivery::default(),
             background: Background::default(),
+            leadership: crate::store::leader::Leadership::for_database(&settings.database),
             sessions: Arc::default(),
             catalogue: Arc::new(CatalogueCache::new(settings.catalogue_cache)),
             db,

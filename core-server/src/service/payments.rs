@@ -719,10 +719,12 @@ pub fn start_expiry_sweep(state: &AppState) {
     );
     state.background.clone().spawn(async move {
         loop {
-            match expire_orders(&state, Utc::now()).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(expired = n, "orders expired unpaid"),
-                Err(error) => tracing::warn!(%error, "could not expire unpaid orders"),
+            if state.leadership.runs("order_expiry") {
+                match expire_orders(&state, Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(expired = n, "orders expired unpaid"),
+                    Err(error) => tracing::warn!(%error, "could not expire unpaid orders"),
+                }
             }
             tokio::time::sleep(every).await;
         }

@@ -55,6 +55,14 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
             }
             .to_owned(),
             database_backend: state.settings.database.backend().to_owned(),
+            scheduled_jobs: Some(
+                if state.leadership.leads() {
+                    "leader"
+                } else {
+                    "standby"
+                }
+                .to_owned(),
+            ),
         },
     };
     let mut response = if reachable.is_ok() {

@@ -40,6 +40,9 @@ pub async fn run(state: AppState) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        if !state.leadership.runs("rollup") {
+            continue;
+        }
         match catch_up(&state).await {
             Ok(report) if report.rows > 0 || report.pruned > 0 => {
                 tracing::info!(

@@ -57,11 +57,18 @@ pub async fn close_overdue(
 }
 
 /// Submits overdue attempts every [`SWEEP_EVERY`] for as long as the server runs.
-pub fn spawn_sweeper(background: &crate::platform::state::Background, db: DatabaseConnection) {
+pub fn spawn_sweeper(
+    background: &crate::platform::state::Background,
+    db: DatabaseConnection,
+    leadership: crate::store::leader::Leadership,
+) {
     background.spawn(async move {
         let mut tick = tokio::time::interval(SWEEP_EVERY);
         loop {
             tick.tick().await;
+            if !leadership.runs("deadline_sweep") {
+                continue;
+            }
             match close_overdue(&db, None).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(attempts = n, "submitted attempts whose deadline passed"),

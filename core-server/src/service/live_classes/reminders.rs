@@ -78,6 +78,9 @@ pub async fn run(state: AppState) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        if !state.leadership.runs("reminders") {
+            continue;
+        }
         match send_due(&state).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(reminders = n, "live-class reminders sent"),
