@@ -6,6 +6,7 @@ pub mod body_deadline;
 pub mod connection_limit;
 pub mod error;
 pub mod extract;
+pub mod head_guard;
 pub mod idempotency;
 pub mod middleware;
 pub mod openapi;

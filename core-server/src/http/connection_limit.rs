@@ -8,9 +8,8 @@
 //! Behind a load balancer or reverse proxy every connection comes from the proxy's
 //! address: raise the bound there, or set 0 to turn it off.
 
-use std::any::Any;
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
@@ -48,14 +47,10 @@ impl Drop for Slot {
 }
 
 impl ConnectionCounts {
-    /// For `HttpServer::on_connect`: counts the new connection of `conn` against its
-    /// address (`limit` 0: no bound; only the count is kept).
-    pub fn on_connect(&self, conn: &dyn Any, data: &mut Extensions, limit: u32) {
-        let Some(ip) = conn
-            .downcast_ref::<actix_web::rt::net::TcpStream>()
-            .and_then(|s| s.peer_addr().ok())
-            .map(|a| a.ip())
-        else {
+    /// When a connection opens: counts it against its `peer` address (`limit` 0: no
+    /// bound; only the count is kept).
+    pub fn on_connect(&self, peer: Option<SocketAddr>, data: &mut Extensions, limit: u32) {
+        let Some(ip) = peer.map(|a| a.ip()) else {
             return;
         };
         let Ok(mut open) = self.open.lock() else {

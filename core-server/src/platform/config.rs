@@ -131,6 +131,12 @@ pub struct ServerArgs {
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub body_timeout: Option<u64>,
 
+    /// Seconds a request head (request line and fields) may take to arrive; a slower
+    /// one is answered 408 and its connection closed [default: 5].
+    #[arg(long, env = "EDUPRO_HEAD_TIMEOUT", value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub head_timeout: Option<u64>,
+
     /// Largest bulk-import body (CSV or JSON lines, streamed) [default: 64MiB].
     #[arg(long, env = "EDUPRO_IMPORT_BODY_LIMIT", value_name = "SIZE", value_parser = parse_size)]
     pub import_body_limit: Option<usize>,
@@ -251,6 +257,7 @@ struct FileSettings {
     import_body_limit: Option<usize>,
     shutdown_timeout: Option<u64>,
     body_timeout: Option<u64>,
+    head_timeout: Option<u64>,
     import_lease: Option<u64>,
     leader_interval: Option<String>,
     catalogue_cache: Option<u64>,
@@ -362,6 +369,8 @@ pub struct Settings {
     pub shutdown_timeout: Duration,
     /// How long a request body may take to arrive (an import's: between two chunks).
     pub body_timeout: Duration,
+    /// How long a request head may take to arrive.
+    pub head_timeout: Duration,
     /// How long an import run's owner may go without a heartbeat before the run counts
     /// as interrupted.
     pub import_lease: Duration,
@@ -473,6 +482,12 @@ impl ServerArgs {
                     .or(file.body_timeout)
                     .unwrap_or(20)
                     .clamp(1, 3600),
+            ),
+            head_timeout: Duration::from_secs(
+                self.head_timeout
+                    .or(file.head_timeout)
+                    .unwrap_or(5)
+                    .clamp(1, 300),
             ),
             import_lease: Duration::from_secs(
                 self.import_lease

@@ -3,10 +3,12 @@
 use std::net::{SocketAddr, TcpListener};
 
 use actix_cors::Cors;
+use actix_service::{IntoServiceFactory, ServiceFactoryExt};
+use actix_web::dev::Extensions;
 use actix_web::dev::Server;
 use actix_web::http::header;
 use actix_web::middleware::{self, Compress, DefaultHeaders, ErrorHandlers};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait;
@@ -15,6 +17,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::http::extract::{BodyLimit, path_config};
+use crate::http::head_guard::GuardedStream;
 use crate::http::middleware::{json_error_envelope, not_found, request_context};
 use crate::http::openapi::ApiDoc;
 use crate::http::routes;
@@ -24,6 +27,9 @@ use crate::store::migration::Migrator;
 
 /// How long shutdown waits for the database connections to come back.
 const POOL_CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How much later than the head guard's deadline actix's own head timeout fires.
+const HEAD_TIMEOUT_BACKSTOP: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Where the OpenAPI document is served.
 const OPENAPI_PATH: &str = "/api/v1/openapi.json";
@@ -191,7 +197,8 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     // 500 such requests at once kept every worker busy for seconds).
     let document =
         web::Bytes::from(serde_json::to_vec(&openapi).context("serialising the OpenAPI document")?);
-    let server = HttpServer::new(move || {
+    let head_timeout = settings.head_timeout;
+    let app = move || {
         let document = document.clone();
         App::new()
             .service(
@@ -241,15 +248,46 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .wrap(middleware::from_fn(
                 crate::http::connection_limit::connection_limit,
             ))
-    })
-    .on_connect(move |conn, data| connections.on_connect(conn, data, per_ip))
-    .shutdown_timeout(shutdown_timeout)
-    .disable_signals();
-    let server = match workers {
-        Some(n) => server.workers(n),
-        None => server,
     };
-    Ok(server.listen(listener)?.run())
+    // actix-web's `HttpServer`, assembled from its parts so that every connection's
+    // request heads pass through the guard first (see `http::head_guard`).
+    let local_addr = listener.local_addr()?;
+    let mut builder = actix_web::dev::Server::build()
+        .shutdown_timeout(shutdown_timeout)
+        .disable_signals();
+    if let Some(n) = workers {
+        builder = builder.workers(n);
+    }
+    let shutdown = builder.graceful_shutdown_signal();
+    let builder = builder.listen("edupro-server", listener, move || {
+        let connections = connections.clone();
+        let shutdown = shutdown.clone();
+        let service = actix_service::map_config(
+            app()
+                .into_factory()
+                .map_err(|err: actix_web::Error| err.error_response()),
+            |_| actix_web::dev::AppConfig::default(),
+        );
+        let http = actix_http::HttpService::build()
+            // The guard's deadline comes first; actix's stays as a backstop.
+            .client_request_timeout(head_timeout + HEAD_TIMEOUT_BACKSTOP)
+            .local_addr(local_addr)
+            .graceful_shutdown_signal(move || {
+                let shutdown = shutdown.clone();
+                async move { shutdown.notified().await }
+            })
+            .on_connect_ext(move |io: &GuardedStream, data: &mut Extensions| {
+                connections.on_connect(io.peer_addr(), data, per_ip)
+            })
+            .h1(service);
+        actix_service::fn_service(move |io: actix_web::rt::net::TcpStream| {
+            let guarded = GuardedStream::new(io, head_timeout);
+            let peer = guarded.peer_addr();
+            std::future::ready(Ok::<_, actix_http::error::DispatchError>((guarded, peer)))
+        })
+        .and_then(http)
+    })?;
+    Ok(builder.run())
 }
 
 /// Every documented route: operations at the root, the API under /api/v1.

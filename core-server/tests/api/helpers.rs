@@ -77,6 +77,14 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut ServerArgs)) -> TestApp 
 /// Two servers on one fresh PostgreSQL database sharing a signing secret, as instances
 /// behind one load balancer run; `None` (with a note naming `what`) without PostgreSQL.
 pub async fn spawn_two_instances(what: &str) -> Option<(TestApp, TestApp)> {
+    spawn_two_instances_with(what, |_| {}).await
+}
+
+/// Like [`spawn_two_instances`], both with settings changed by `customize`.
+pub async fn spawn_two_instances_with(
+    what: &str,
+    customize: impl Fn(&mut ServerArgs),
+) -> Option<(TestApp, TestApp)> {
     let admin_url = match std::env::var(TEST_DATABASE_URL) {
         Ok(url) if !url.is_empty() => url,
         _ => {
@@ -88,10 +96,15 @@ pub async fn spawn_two_instances(what: &str) -> Option<(TestApp, TestApp)> {
     let url = database.url.clone();
     let secret = || Some("two-instances-share-this-secret-of-32+bytes".to_owned());
     let a = spawn_app_on(Some(database), Some(url.clone()), |args| {
-        args.jwt_secret = secret()
+        customize(args);
+        args.jwt_secret = secret();
     })
     .await;
-    let b = spawn_app_on(None, Some(url), |args| args.jwt_secret = secret()).await;
+    let b = spawn_app_on(None, Some(url), |args| {
+        customize(args);
+        args.jwt_secret = secret();
+    })
+    .await;
     Some((a, b))
 }
 

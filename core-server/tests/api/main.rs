@@ -32,6 +32,7 @@ mod outage;
 mod payments;
 mod realtime;
 mod realtime_helpers;
+mod request_heads;
 mod slow_bodies;
 #[path = "../support/smtp_sink.rs"]
 mod smtp_sink;

@@ -17,7 +17,9 @@ use serde_json::{Value, json};
 
 use crate::catalogue_helpers::{error_fields, published};
 use crate::enrollments::staff_enroll;
-use crate::helpers::{PASSWORD, PgTestDatabase, TEST_DATABASE_URL, TestApp, spawn_app_with};
+use crate::helpers::{
+    PASSWORD, PgTestDatabase, TEST_DATABASE_URL, TestApp, spawn_app_with, spawn_two_instances_with,
+};
 use crate::webhook_receiver::Receiver;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -695,4 +697,62 @@ async fn the_outbox_survives_a_restart_and_delivers_each_event_once() {
     assert_eq!(accepted.len(), 8, "{accepted:?}");
     assert!(accepted.values().all(|n| *n == 1), "{accepted:?}");
     second.stop();
+}
+
+/// Two instances on one PostgreSQL database, both running the webhook consumer and the
+/// drainer: the consumers take the events in turn under the cursor's row lock and the
+/// drainers claim deliveries by lease, so each event makes one delivery, sent once.
+#[tokio::test]
+async fn two_instances_on_one_postgresql_send_each_delivery_once() {
+    let Some((a, b)) = spawn_two_instances_with("the two-instance webhook test", |args| {
+        args.webhooks = fast(1000)
+    })
+    .await
+    else {
+        return;
+    };
+    let receiver = Receiver::start().await;
+    let admin = a.admin().await;
+    let webhook = register(
+        &a,
+        &admin.access_token,
+        &receiver,
+        json!(["course.enrolled"]),
+    )
+    .await;
+    enrolled_events(&a.state.db, 40).await;
+    let distinct = |hooks: &[crate::webhook_receiver::Received]| {
+        hooks
+            .iter()
+            .filter(|r| r.accepted)
+            .map(|r| r.id.as_str())
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    };
+    receiver.wait_until(WAIT, |r| distinct(r) == 40).await;
+    // Anything sent twice would come after the fortieth; give it the time to.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut accepted: HashMap<String, usize> = HashMap::new();
+    for hook in receiver.accepted() {
+        assert!(hook.signature_ok, "{hook:?}");
+        *accepted.entry(hook.id).or_default() += 1;
+    }
+    assert_eq!(accepted.len(), 40, "{accepted:?}");
+    assert!(accepted.values().all(|n| *n == 1), "{accepted:?}");
+    // Both instances list the same 40 deliveries.
+    for app in [&a, &b] {
+        let page = app
+            .get_as(
+                &admin.access_token,
+                &format!("/api/v1/webhooks/{webhook}/deliveries?limit=100"),
+            )
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert_eq!(
+            page.body["data"]["deliveries"].as_array().map(Vec::len),
+            Some(40),
+            "{}",
+            page.body
+        );
+    }
 }
