@@ -573,9 +573,17 @@ impl AsyncRead for GuardedStream {
                 let n = this.ready.len().min(buf.remaining());
                 buf.put_slice(&this.ready[..n]);
                 this.ready.advance(n);
+                if this.ready.is_empty() {
+                    // Give the buffer back: a WebSocket or an idle kept-alive
+                    // connection would otherwise hold its last read's 16 KiB.
+                    this.ready = BytesMut::new();
+                }
                 return Poll::Ready(Ok(()));
             }
             if this.classify() {
+                if this.pending.is_empty() {
+                    this.pending = BytesMut::new();
+                }
                 continue;
             }
             // Straight through when nothing is held back.
