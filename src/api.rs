@@ -362,13 +362,23 @@ impl ApiClient {
         Ok(response)
     }
 
-    /// The error for a broken connection to the server.
+    /// The error for a broken connection to the server, or for a request that could
+    /// not even be built (a value too long for a URL): then nothing was sent, and the
+    /// message says so without repeating the URL.
     pub fn unreachable(&self, err: reqwest::Error) -> ClientError {
+        let builder = err.is_builder();
+        let err = if builder { err.without_url() } else { err };
         let mut reason = err.to_string();
         let mut source = std::error::Error::source(&err);
         while let Some(cause) = source {
             reason = format!("{reason}: {cause}");
             source = cause.source();
+        }
+        if builder {
+            return ClientError::Usage(format!(
+                "cannot send this request, nothing was sent ({reason}); a value may be too \
+                 long for a URL: the server takes query strings up to 16 KiB"
+            ));
         }
         ClientError::Unreachable {
             server: self.server.clone(),
@@ -396,6 +406,28 @@ fn decode<T: DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<ApiResponse<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A search too long for a URL is not "cannot reach the server" with the whole URL
+    /// repeated: it is a usage error, and nothing is sent.
+    #[tokio::test]
+    async fn a_request_too_long_to_build_is_a_usage_error_not_an_unreachable_server() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = ApiClient::anonymous("http://127.0.0.1:9").unwrap();
+        let long = "a".repeat(100 * 1024);
+        let err = client
+            .http
+            .get(format!("{}/api/v1/courses", client.server))
+            .query(&[("search", long.as_str())])
+            .send()
+            .await
+            .map_err(|e| client.unreachable(e))
+            .unwrap_err();
+        let ClientError::Usage(message) = &err else {
+            panic!("not a usage error: {err}");
+        };
+        assert!(message.contains("nothing was sent"), "{message}");
+        assert!(message.len() < 400, "the URL is not repeated: {message}");
+    }
 
     #[test]
     fn slugs_typed_by_hand_stay_one_path_segment() {
